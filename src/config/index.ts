@@ -1,0 +1,163 @@
+/**
+ * Turns the environment into a validated `Config`, or into one readable line per bad variable.
+ */
+import { envSchema } from "./schema.js";
+
+/** The development secret: tokens signed with it are worthless anywhere else. */
+const DEV_JWT_SECRET = "timewise-chat-development-secret-do-not-use";
+const DEV_CORS_ORIGINS = "http://localhost:*,http://127.0.0.1:*";
+
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  sqlitePath: string;
+  /** null: the built-in user directory */
+  mysql: MysqlConfig | null;
+  users: UsersTableConfig;
+  auth: AuthConfig;
+  corsOrigins: string[];
+  maxMessageLength: number;
+  maxPayloadBytes: number;
+  maxSocketsPerUser: number;
+  redisUrl: string | null;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Things worth a loud line at start-up (e.g. the development JWT secret). */
+  warnings: string[];
+}
+
+export interface MysqlConfig {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  connectTimeoutMs: number;
+  poolSize: number;
+}
+
+export interface UsersTableConfig {
+  table: string;
+  idColumn: string;
+  loginColumn: string;
+  nameColumns: string[];
+  passwordColumn: string;
+  activeColumn: string | null;
+  scopeColumn: string | null;
+}
+
+export interface AuthConfig {
+  jwtSecret: Uint8Array;
+  issuer: string | null;
+  audience: string | null;
+  maxTtlS: number;
+  loginTokenTtlS: number;
+  recheckS: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+  }
+}
+
+/** Validates `env` (normally `process.env`); throws ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) =>
+        `${issue.path.join(".") || "environment"}: ${issue.message} (got ${show(env, issue.path[0])})`,
+    );
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+  const warnings: string[] = [];
+  const problems: string[] = [];
+
+  let secret = e.AUTH_JWT_SECRET;
+  if (!secret) {
+    if (production) problems.push("AUTH_JWT_SECRET: required when NODE_ENV=production (at least 32 bytes)");
+    else {
+      warnings.push(
+        "AUTH_JWT_SECRET is not set: using a development secret. Set it to the PHP app's secret before real use.",
+      );
+      secret = DEV_JWT_SECRET;
+    }
+  }
+  if (e.AUTH_LOGIN_TOKEN_TTL_S > e.AUTH_JWT_MAX_TTL_S) {
+    problems.push("AUTH_LOGIN_TOKEN_TTL_S: must not be longer than AUTH_JWT_MAX_TTL_S");
+  }
+  const corsOrigins = parseOrigins(e.CORS_ORIGINS ?? (production ? "" : DEV_CORS_ORIGINS), problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    production,
+    port: e.CHAT_PORT,
+    host: e.CHAT_HOST,
+    sqlitePath: e.SQLITE_PATH,
+    mysql: e.MYSQL_HOST
+      ? {
+          host: e.MYSQL_HOST,
+          port: e.MYSQL_PORT,
+          user: e.MYSQL_USER,
+          password: e.MYSQL_PASSWORD,
+          database: e.MYSQL_DATABASE,
+          connectTimeoutMs: e.MYSQL_CONNECT_TIMEOUT_MS,
+          poolSize: e.MYSQL_POOL_SIZE,
+        }
+      : null,
+    users: {
+      table: e.USERS_TABLE,
+      idColumn: e.USERS_ID_COLUMN,
+      loginColumn: e.USERS_LOGIN_COLUMN,
+      nameColumns: e.USERS_NAME_COLUMN,
+      passwordColumn: e.USERS_PASSWORD_COLUMN,
+      activeColumn: e.USERS_ACTIVE_COLUMN ?? null,
+      scopeColumn: e.USERS_SCOPE_COLUMN ?? null,
+    },
+    auth: {
+      jwtSecret: new TextEncoder().encode(secret),
+      issuer: e.AUTH_JWT_ISSUER ?? null,
+      audience: e.AUTH_JWT_AUDIENCE ?? null,
+      maxTtlS: e.AUTH_JWT_MAX_TTL_S,
+      loginTokenTtlS: e.AUTH_LOGIN_TOKEN_TTL_S,
+      recheckS: e.AUTH_RECHECK_S,
+    },
+    corsOrigins,
+    maxMessageLength: e.MAX_MESSAGE_LENGTH,
+    maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    redisUrl: e.REDIS_URL ?? null,
+    logLevel: e.LOG_LEVEL,
+    warnings,
+  };
+}
+
+/** Origins are compared exactly; the only pattern allowed is a `:*` port wildcard. */
+function parseOrigins(value: string, problems: string[]): string[] {
+  const origins = value
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0);
+  for (const origin of origins) {
+    if (
+      !/^https?:\/\/[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$/.test(origin) &&
+      !/^https?:\/\/\[[0-9a-fA-F:]+\](:(\d{1,5}|\*))?$/.test(origin)
+    ) {
+      problems.push(
+        `CORS_ORIGINS: "${origin}" is not an origin like https://timewise.example.com or http://localhost:*`,
+      );
+    }
+  }
+  return origins;
+}
+
+/** Shows the offending value, except for secrets. */
+function show(env: Record<string, string | undefined>, key: PropertyKey | undefined): string {
+  if (typeof key !== "string") return "?";
+  if (/SECRET|PASSWORD|KEY/.test(key)) return "a hidden value";
+  const value = env[key];
+  return value === undefined ? "nothing" : JSON.stringify(value);
+}

@@ -1,0 +1,73 @@
+/**
+ * Every setting TimeWise Chat reads from the environment, with its default and why it exists.
+ * This is the only place that knows variable names; the rest of the code receives a typed `Config`.
+ */
+import { z } from "zod";
+
+/** SQL identifiers from settings end up in queries, so only plain names are accepted. */
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "use only letters, digits and _");
+const optionalIdentifier = identifier.optional();
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+const emptyAsUndefined = (v: unknown) => (v === "" ? undefined : v);
+
+export const envSchema = z.object({
+  /** "production" turns on the strict checks (a real JWT secret is required). */
+  NODE_ENV: z.string().default("development"),
+  /** Listen address for HTTP and Socket.io, which share one port. */
+  CHAT_PORT: port.default(3001),
+  CHAT_HOST: z.string().min(1).default("0.0.0.0"),
+  /** The SQLite file with rooms, members, messages and read state (and the built-in user directory). */
+  SQLITE_PATH: z.string().min(1).default("./database.db"),
+  /** The PHP app's MySQL/MariaDB. Unset: the built-in user directory in the SQLite file is used. */
+  MYSQL_HOST: z.preprocess(emptyAsUndefined, z.string().optional()),
+  MYSQL_PORT: port.default(3306),
+  MYSQL_USER: z.string().default("root"),
+  MYSQL_PASSWORD: z.string().default(""),
+  MYSQL_DATABASE: z.string().min(1).default("timewise"),
+  MYSQL_CONNECT_TIMEOUT_MS: positiveInt(600_000).default(10_000),
+  MYSQL_POOL_SIZE: positiveInt(1000).default(10),
+  /** How the PHP app's users table is read; identifiers only, values are always bound. */
+  USERS_TABLE: identifier.default("users"),
+  USERS_ID_COLUMN: identifier.default("id"),
+  USERS_LOGIN_COLUMN: identifier.default("username"),
+  /** One column, or several joined with a space (`first_name,last_name`). */
+  USERS_NAME_COLUMN: z
+    .string()
+    .default("username")
+    .transform((v) => v.split(",").map((c) => c.trim()))
+    .pipe(z.array(identifier).min(1)),
+  USERS_PASSWORD_COLUMN: identifier.default("password"),
+  USERS_ACTIVE_COLUMN: z.preprocess(emptyAsUndefined, optionalIdentifier),
+  /** e.g. company_id: users only see users with the same value. */
+  USERS_SCOPE_COLUMN: z.preprocess(emptyAsUndefined, optionalIdentifier),
+  /** HS256 secret shared with the PHP app. */
+  AUTH_JWT_SECRET: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((s) => Buffer.byteLength(s) >= 32, "must be at least 32 bytes long")
+      .optional(),
+  ),
+  AUTH_JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().optional()),
+  AUTH_JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** The longest token lifetime accepted. */
+  AUTH_JWT_MAX_TTL_S: positiveInt(31_536_000).default(604_800),
+  /** Lifetime of the tokens `POST /api/login` hands out (at most AUTH_JWT_MAX_TTL_S). */
+  AUTH_LOGIN_TOKEN_TTL_S: positiveInt(31_536_000).default(43_200),
+  /** How often live connections are checked again (user disabled or deleted → disconnected). */
+  AUTH_RECHECK_S: positiveInt(86_400).default(300),
+  /** Allowed page origins, comma-separated; `http://host:*` allows any port of that host. */
+  CORS_ORIGINS: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Characters (Unicode code points) in a message body. */
+  MAX_MESSAGE_LENGTH: positiveInt(100_000).default(4000),
+  /** Largest Socket.io packet accepted; bigger ones close that connection (protects memory). */
+  MAX_PAYLOAD_BYTES: positiveInt(16_777_216).default(262_144),
+  /** Connections one user may hold at once (tabs, phones); more are refused. */
+  MAX_SOCKETS_PER_USER: positiveInt(10_000).default(20),
+  /** Several nodes behind a load balancer share fan-out through this Redis. */
+  REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Env = z.output<typeof envSchema>;

@@ -1,0 +1,66 @@
+/**
+ * The error catalogue of the contract: one stable code per kind of failure, shared by acks,
+ * HTTP JSON errors and the SDK's typed errors.
+ */
+
+/** Codes an acknowledgement or an HTTP error can carry. */
+export const ERROR_CODES = [
+  "BAD_REQUEST",
+  "NOT_FOUND",
+  "FORBIDDEN",
+  "CONFLICT",
+  "PAYLOAD_TOO_LARGE",
+  "RATE_LIMITED",
+  "UNAVAILABLE",
+  "INTERNAL",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The HTTP status that goes with each code. */
+export const HTTP_STATUS: Readonly<Record<ErrorCode | AuthErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  NOT_FOUND: 404,
+  FORBIDDEN: 403,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+  AUTH_REQUIRED: 401,
+  AUTH_INVALID: 401,
+  AUTH_EXPIRED: 401,
+  USER_UNKNOWN: 401,
+  USER_DISABLED: 403,
+  AUTH_UNAVAILABLE: 503,
+};
+
+/** Codes of a refused handshake (`connect_error` with `err.data.code`). */
+export const AUTH_ERROR_CODES = [
+  "AUTH_REQUIRED",
+  "AUTH_INVALID",
+  "AUTH_EXPIRED",
+  "USER_UNKNOWN",
+  "USER_DISABLED",
+  "AUTH_UNAVAILABLE",
+] as const;
+export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];
+
+/** The body of a failed acknowledgement. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+  /** only with RATE_LIMITED: how long to wait before trying again */
+  retryAfterMs?: number;
+}
+
+/** What every request event answers. */
+export type Ack<R> = ({ ok: true } & R) | { ok: false; error: ErrorBody };
+
+/** `err.data` of a refused handshake. */
+export interface HandshakeErrorData {
+  code: AuthErrorCode;
+}
+
+/** `err.message` of a refused handshake: "unavailable" means try again later. */
+export type HandshakeErrorMessage = "unauthorized" | "unavailable";

@@ -1,0 +1,83 @@
+/**
+ * The event map of the contract. Socket.io's generics take these, so every `emit` and `on` in the
+ * server, the SDK and the UI is checked against one definition.
+ */
+import type { Ack } from "./errors.js";
+import type * as P from "./payloads.js";
+import type { Message, Presence, Room, SharedRoom, User } from "./types.js";
+
+/** Every request event: what the client sends and what a successful ack adds to `{ ok: true }`. */
+export interface Requests {
+  "room:list": { input: Record<string, never>; result: { rooms: Room[] } };
+  "room:get": { input: P.RoomRefInput; result: { room: Room } };
+  "user:search": { input: P.UserSearchInput; result: { users: User[] } };
+  "room:direct": { input: P.RoomDirectInput; result: { room: Room } };
+  "room:create": { input: P.RoomCreateInput; result: { room: Room } };
+  "room:update": { input: P.RoomUpdateInput; result: { room: Room } };
+  "room:addMembers": { input: P.RoomAddMembersInput; result: { room: Room } };
+  "room:setRole": { input: P.RoomSetRoleInput; result: { room: Room } };
+  "room:removeMember": { input: P.RoomMemberInput; result: { room: Room } };
+  "room:leave": { input: P.RoomRefInput; result: Record<string, never> };
+  "message:send": { input: P.MessageSendInput; result: { message: Message } };
+  "message:history": { input: P.MessageHistoryInput; result: { messages: Message[]; hasMore: boolean } };
+  "message:changes": {
+    input: P.MessageChangesInput;
+    result: { messages: Message[]; rev: number; hasMore: boolean };
+  };
+  "message:edit": { input: P.MessageEditInput; result: { message: Message } };
+  "message:delete": { input: P.MessageRefInput; result: { message: Message } };
+  "message:react": { input: P.MessageReactInput; result: { message: Message } };
+  "message:search": { input: P.MessageSearchInput; result: { messages: Message[] } };
+  "room:read": { input: P.RoomReadInput; result: { readSeq: number } };
+  "presence:get": { input: P.PresenceGetInput; result: { presence: Record<string, Presence> } };
+  typing: { input: P.TypingInput; result: Record<string, never> };
+}
+
+export type RequestEvent = keyof Requests;
+
+/** The names of every request event, for code that iterates over them (tests, the SDK). */
+export const REQUEST_EVENTS = [
+  "room:list",
+  "room:get",
+  "user:search",
+  "room:direct",
+  "room:create",
+  "room:update",
+  "room:addMembers",
+  "room:setRole",
+  "room:removeMember",
+  "room:leave",
+  "message:send",
+  "message:history",
+  "message:changes",
+  "message:edit",
+  "message:delete",
+  "message:react",
+  "message:search",
+  "room:read",
+  "presence:get",
+  "typing",
+] as const satisfies readonly RequestEvent[];
+
+/** Client→server events. The ack is optional only for `typing`. */
+export type ClientToServerEvents = {
+  [E in Exclude<RequestEvent, "typing">]: (
+    payload: Requests[E]["input"],
+    ack: (response: Ack<Requests[E]["result"]>) => void,
+  ) => void;
+} & {
+  typing: (payload: P.TypingInput, ack?: (response: Ack<Record<string, never>>) => void) => void;
+};
+
+/** Server→client events. */
+export interface ServerToClientEvents {
+  session: (payload: { user: User }) => void;
+  "message:new": (message: Message) => void;
+  "message:updated": (message: Message) => void;
+  "message:deleted": (message: Message) => void;
+  "room:updated": (room: SharedRoom) => void;
+  "room:removed": (payload: { roomId: string }) => void;
+  "room:read": (payload: { roomId: string; userId: string; seq: number }) => void;
+  typing: (payload: { roomId: string; userId: string; typing: boolean }) => void;
+  presence: (payload: { userId: string } & Presence) => void;
+}

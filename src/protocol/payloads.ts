@@ -1,0 +1,120 @@
+/**
+ * Schemas of every client→server payload. The server parses with them; the SDK and UI import only
+ * the derived types (`import type`), so zod never reaches the browser bundle.
+ * Unknown fields are dropped by parsing; fields only the server decides are simply not in a schema.
+ */
+import { z } from "zod";
+
+/** Limits of the contract that do not depend on configuration. */
+export const LIMITS = {
+  clientIdMax: 64,
+  roomNameMax: 100,
+  searchQueryMax: 200,
+  emojiMax: 32,
+  distinctEmojiPerMessage: 20,
+  membersPerRequest: 500,
+  presenceIdsMax: 500,
+  typingTimeoutMs: 6000,
+} as const;
+
+/** Counts Unicode code points, as the contract measures text. */
+export function codePointLength(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+/**
+ * Text a person typed: well-formed UTF-16 (no lone surrogates, which storage would silently
+ * replace) and no NUL. Length limits in code points are applied by the caller.
+ */
+const text = z
+  .string()
+  .refine((s) => s.isWellFormed(), "must be valid Unicode text (no lone surrogates)")
+  .refine((s) => !s.includes("\u0000"), "must not contain NUL characters");
+
+/** Room and message ids: decimal strings, as issued by the server. */
+export const entityId = z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be an id string such as "42"');
+/** User ids: the PHP app's positive integer ids, as strings. */
+export const userId = z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a user id string such as "7"');
+const seqNumber = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const roomName = text
+  .transform((s) => s.trim())
+  .refine((s) => s.length > 0, "must not be empty")
+  .refine(
+    (s) => codePointLength(s) <= LIMITS.roomNameMax,
+    `must be at most ${LIMITS.roomNameMax} characters`,
+  );
+const userIdList = z.array(userId).max(LIMITS.membersPerRequest);
+
+function limit(max: number) {
+  return z.number().int().min(1).max(max).optional();
+}
+
+export const empty = z.object({}).optional();
+export const roomRef = z.object({ roomId: entityId });
+export const userSearch = z.object({
+  query: text.pipe(z.string().max(LIMITS.searchQueryMax)),
+  limit: limit(50),
+});
+export const roomDirect = z.object({ userId });
+export const roomCreate = z.object({ name: roomName, memberIds: userIdList });
+export const roomUpdate = z.object({ roomId: entityId, name: roomName });
+export const roomAddMembers = z.object({ roomId: entityId, userIds: userIdList.min(1) });
+export const roomSetRole = z.object({ roomId: entityId, userId, role: z.enum(["admin", "member"]) });
+export const roomMember = z.object({ roomId: entityId, userId });
+/** The body's length is checked by the service (PAYLOAD_TOO_LARGE), since its limit is configurable. */
+export const messageSend = z.object({
+  roomId: entityId,
+  body: text,
+  clientId: text.pipe(z.string().min(1).max(LIMITS.clientIdMax)),
+  replyToId: entityId.nullish(),
+});
+export const messageHistory = z
+  .object({
+    roomId: entityId,
+    beforeSeq: seqNumber.optional(),
+    afterSeq: seqNumber.optional(),
+    limit: limit(100),
+  })
+  .refine(
+    (p) => p.beforeSeq === undefined || p.afterSeq === undefined,
+    "give beforeSeq or afterSeq, not both",
+  );
+export const messageChanges = z.object({ roomId: entityId, sinceRev: seqNumber, limit: limit(500) });
+export const messageEdit = z.object({ messageId: entityId, body: text });
+export const messageRef = z.object({ messageId: entityId });
+export const messageReact = z.object({
+  messageId: entityId,
+  emoji: text.pipe(z.string().min(1).max(LIMITS.emojiMax)).refine((s) => s.trim() === s && s.length > 0, {
+    message: "must be an emoji without spaces",
+  }),
+  on: z.boolean(),
+});
+export const messageSearch = z.object({
+  query: text.pipe(z.string().min(1).max(LIMITS.searchQueryMax)),
+  roomId: entityId.optional(),
+  limit: limit(50),
+});
+export const roomRead = z.object({ roomId: entityId, seq: seqNumber });
+export const typing = z.object({ roomId: entityId, typing: z.boolean() });
+export const presenceGet = z.object({ userIds: z.array(userId).max(LIMITS.presenceIdsMax) });
+
+export type UserSearchInput = z.input<typeof userSearch>;
+export type RoomRefInput = z.input<typeof roomRef>;
+export type RoomDirectInput = z.input<typeof roomDirect>;
+export type RoomCreateInput = z.input<typeof roomCreate>;
+export type RoomUpdateInput = z.input<typeof roomUpdate>;
+export type RoomAddMembersInput = z.input<typeof roomAddMembers>;
+export type RoomSetRoleInput = z.input<typeof roomSetRole>;
+export type RoomMemberInput = z.input<typeof roomMember>;
+export type MessageSendInput = z.input<typeof messageSend>;
+export type MessageHistoryInput = z.input<typeof messageHistory>;
+export type MessageChangesInput = z.input<typeof messageChanges>;
+export type MessageEditInput = z.input<typeof messageEdit>;
+export type MessageRefInput = z.input<typeof messageRef>;
+export type MessageReactInput = z.input<typeof messageReact>;
+export type MessageSearchInput = z.input<typeof messageSearch>;
+export type RoomReadInput = z.input<typeof roomRead>;
+export type TypingInput = z.input<typeof typing>;
+export type PresenceGetInput = z.input<typeof presenceGet>;

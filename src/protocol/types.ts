@@ -1,0 +1,66 @@
+/**
+ * The objects of the TimeWise Chat client contract (PROTOCOL.md §Objects), as they travel on the wire.
+ * Ids are strings, times are ISO-8601 UTC strings. Shared by the server, the SDK and the web UI.
+ */
+
+/** A person from the user directory (the PHP app's users table or the built-in directory). */
+export interface User {
+  id: string;
+  name: string;
+}
+
+/** What a member may do in a group: the owner and admins manage it, members chat. */
+export type Role = "owner" | "admin" | "member";
+
+/** A one-to-one conversation, or a named group. */
+export type RoomType = "direct" | "group";
+
+/** A user's place in a room. `readSeq` is their read marker. */
+export interface Member {
+  userId: string;
+  name: string;
+  role: Role;
+  joinedAt: string;
+  readSeq: number;
+}
+
+/** A chat message. `seq` orders a room's history; `rev` is the room change that last touched it. */
+export interface Message {
+  id: string;
+  roomId: string;
+  seq: number;
+  rev: number;
+  senderId: string;
+  body: string;
+  clientId: string | null;
+  replyToId: string | null;
+  createdAt: string;
+  editedAt: string | null;
+  deleted: boolean;
+  /** emoji → ids of the users who reacted with it, in the order they reacted */
+  reactions: Record<string, string[]>;
+}
+
+/** A room as everyone in it sees it (what `room:updated` carries). */
+export interface SharedRoom {
+  id: string;
+  type: RoomType;
+  name: string | null;
+  createdAt: string;
+  members: Member[];
+  lastSeq: number;
+  rev: number;
+  lastMessage: Message | null;
+}
+
+/** A room as one user sees it: the shared view plus that user's read marker and unread count. */
+export interface Room extends SharedRoom {
+  readSeq: number;
+  unread: number;
+}
+
+/** Whether a user is connected, and when they were last seen. */
+export interface Presence {
+  online: boolean;
+  lastSeenAt: string | null;
+}

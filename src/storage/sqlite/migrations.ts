@@ -1,0 +1,118 @@
+/**
+ * The chat database's schema, as numbered migrations. A file is upgraded in place at start-up by
+ * running the migrations it has not seen, each in its own transaction; nothing is ever dropped.
+ * Never edit a migration that has shipped: add a new one.
+ */
+import type { Database } from "better-sqlite3";
+
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: "chat schema",
+    sql: `
+      CREATE TABLE rooms (
+        id INTEGER PRIMARY KEY,
+        type TEXT NOT NULL CHECK (type IN ('direct', 'group')),
+        name TEXT,
+        -- "<smaller id>:<larger id>" for direct rooms, so a pair has exactly one room
+        direct_key TEXT UNIQUE,
+        -- set by the PHP app's server API to mirror teams or projects (e.g. "team:42")
+        external_key TEXT UNIQUE,
+        created_at TEXT NOT NULL,
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        rev INTEGER NOT NULL DEFAULT 0,
+        last_activity_at TEXT NOT NULL,
+        closed INTEGER NOT NULL DEFAULT 0
+      );
+
+      CREATE TABLE members (
+        room_id INTEGER NOT NULL REFERENCES rooms (id),
+        user_id TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+        joined_at TEXT NOT NULL,
+        -- order of joining, to pick the longest-standing admin or member
+        join_order INTEGER NOT NULL,
+        read_seq INTEGER NOT NULL DEFAULT 0,
+        -- the member's own messages after read_seq: unread = last_seq - read_seq - own_after_read
+        own_after_read INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (room_id, user_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX members_by_user ON members (user_id);
+
+      CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        room_id INTEGER NOT NULL REFERENCES rooms (id),
+        seq INTEGER NOT NULL,
+        rev INTEGER NOT NULL,
+        sender_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        client_id TEXT,
+        reply_to_id INTEGER REFERENCES messages (id),
+        created_at TEXT NOT NULL,
+        edited_at TEXT,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        -- JSON object emoji -> [user ids], in reaction order; small and always read with the message
+        reactions TEXT NOT NULL DEFAULT '{}'
+      );
+      CREATE UNIQUE INDEX messages_by_seq ON messages (room_id, seq);
+      CREATE UNIQUE INDEX messages_by_rev ON messages (room_id, rev);
+      CREATE UNIQUE INDEX messages_by_client_id ON messages (sender_id, client_id) WHERE client_id IS NOT NULL;
+      CREATE INDEX messages_own ON messages (room_id, sender_id, seq);
+
+      -- full-text index over message bodies; rows are added shortly after commit by the indexer
+      CREATE VIRTUAL TABLE message_search USING fts5 (body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
+      CREATE TABLE search_progress (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_upto INTEGER NOT NULL);
+      INSERT INTO search_progress (id, indexed_upto) VALUES (1, 0);
+
+      -- names and last-seen times of users, so rooms can be shown without asking the directory
+      CREATE TABLE known_users (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        last_seen_at TEXT
+      ) WITHOUT ROWID;
+
+      -- the built-in user directory (used when MYSQL_HOST is unset)
+      CREATE TABLE directory_users (
+        id INTEGER PRIMARY KEY,
+        login TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        password_hash TEXT,
+        active INTEGER NOT NULL DEFAULT 1,
+        scope TEXT,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+/** Brings the file up to the newest schema. Returns the versions it applied. */
+export function migrate(db: Database): number[] {
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+  );
+  const applied = new Set(
+    db
+      .prepare("SELECT version FROM schema_migrations")
+      .pluck()
+      .all()
+      .map((v) => Number(v)),
+  );
+  const newest = Math.max(0, ...applied);
+  const known = MIGRATIONS.at(-1)?.version ?? 0;
+  if (newest > known) {
+    throw new Error(
+      `The chat database ${db.name} was made by a newer TimeWise Chat (schema ${newest}, this one knows ${known}). Update TimeWise Chat.`,
+    );
+  }
+  const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+  const done: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.version, m.name, new Date().toISOString());
+    })();
+    done.push(m.version);
+  }
+  return done;
+}
