@@ -53,7 +53,7 @@ export const envSchema = z.object({
   AUTH_JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** The longest token lifetime accepted. */
   AUTH_JWT_MAX_TTL_S: positiveInt(31_536_000).default(604_800),
-  /** Lifetime of the tokens `POST /api/login` hands out (at most AUTH_JWT_MAX_TTL_S). */
+  /** Lifetime of the tokens `POST /api/login` hands out (capped at AUTH_JWT_MAX_TTL_S). */
   AUTH_LOGIN_TOKEN_TTL_S: positiveInt(31_536_000).default(43_200),
   /** How often live connections are checked again (user disabled or deleted → disconnected). */
   AUTH_RECHECK_S: positiveInt(86_400).default(300),
@@ -65,6 +65,16 @@ export const envSchema = z.object({
   MAX_PAYLOAD_BYTES: positiveInt(16_777_216).default(262_144),
   /** Connections one user may hold at once (tabs, phones); more are refused. */
   MAX_SOCKETS_PER_USER: positiveInt(10_000).default(20),
+  /** Per-user rate limits: message sends, edits, deletions and reactions per 10 seconds. */
+  RATE_LIMIT_MESSAGES: positiveInt(1_000_000).default(120),
+  /** `typing` events per user per 10 seconds. */
+  RATE_LIMIT_TYPING: positiveInt(1_000_000).default(30),
+  /** Room operations (create, direct, rename, members, roles, leave) per user per minute. */
+  RATE_LIMIT_ROOM_OPS: positiveInt(1_000_000).default(60),
+  /** Searches (users and messages) per user per minute. */
+  RATE_LIMIT_SEARCHES: positiveInt(1_000_000).default(60),
+  /** Everything else (lists, history, catch-up, read markers, presence) per user per 10 seconds. */
+  RATE_LIMIT_READS: positiveInt(1_000_000).default(600),
   /** Several nodes behind a load balancer share fan-out through this Redis. */
   REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

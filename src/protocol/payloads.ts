@@ -37,6 +37,17 @@ const text = z
 export const entityId = z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be an id string such as "42"');
 /** User ids: the PHP app's positive integer ids, as strings. */
 export const userId = z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a user id string such as "7"');
+/** Text of `min`–`max` code points (the contract counts characters, not UTF-16 units). */
+function textOf(min: number, max: number) {
+  return text.refine(
+    (s) => {
+      const n = codePointLength(s);
+      return n >= min && n <= max;
+    },
+    `must be ${min === max ? max : `${min} to ${max}`} characters long`,
+  );
+}
+
 const seqNumber = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const roomName = text
   .transform((s) => s.trim())
@@ -54,7 +65,7 @@ function limit(max: number) {
 export const empty = z.object({}).optional();
 export const roomRef = z.object({ roomId: entityId });
 export const userSearch = z.object({
-  query: text.pipe(z.string().max(LIMITS.searchQueryMax)),
+  query: textOf(0, LIMITS.searchQueryMax),
   limit: limit(50),
 });
 export const roomDirect = z.object({ userId });
@@ -67,7 +78,7 @@ export const roomMember = z.object({ roomId: entityId, userId });
 export const messageSend = z.object({
   roomId: entityId,
   body: text,
-  clientId: text.pipe(z.string().min(1).max(LIMITS.clientIdMax)),
+  clientId: textOf(1, LIMITS.clientIdMax),
   replyToId: entityId.nullish(),
 });
 export const messageHistory = z
@@ -86,13 +97,14 @@ export const messageEdit = z.object({ messageId: entityId, body: text });
 export const messageRef = z.object({ messageId: entityId });
 export const messageReact = z.object({
   messageId: entityId,
-  emoji: text.pipe(z.string().min(1).max(LIMITS.emojiMax)).refine((s) => s.trim() === s && s.length > 0, {
-    message: "must be an emoji without spaces",
-  }),
+  emoji: textOf(1, LIMITS.emojiMax).refine(
+    (s) => s.trim() === s,
+    "must be an emoji without spaces around it",
+  ),
   on: z.boolean(),
 });
 export const messageSearch = z.object({
-  query: text.pipe(z.string().min(1).max(LIMITS.searchQueryMax)),
+  query: textOf(1, LIMITS.searchQueryMax),
   roomId: entityId.optional(),
   limit: limit(50),
 });

@@ -1,0 +1,160 @@
+/**
+ * The composition root: builds TimeWise Chat from its parts. `main.ts` gives it the real parts;
+ * tests give it temporary ones. Nothing here reads the environment.
+ */
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Server } from "socket.io";
+import { createAuthenticator } from "./auth/handshake.js";
+import { createLoginService } from "./auth/login.js";
+import { createTokenService, type TokenService } from "./auth/tokens.js";
+import type { ChatDeps } from "./chat/context.js";
+import { MessageService } from "./chat/messages/service.js";
+import { PresenceService } from "./chat/presence/service.js";
+import { MemoryPresence } from "./chat/presence/tracker.js";
+import { ReadService } from "./chat/reads/service.js";
+import { RoomService } from "./chat/rooms/service.js";
+import { TypingService } from "./chat/typing/service.js";
+import { UserService } from "./chat/users/service.js";
+import type { Config } from "./config/index.js";
+import { OriginPolicy } from "./http/origins.js";
+import { createRequestHandler } from "./http/routes.js";
+import type { Logger } from "./logger.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { acceptConnections } from "./realtime/connections.js";
+import { chatHandlers } from "./realtime/events.js";
+import { Fanout } from "./realtime/fanout.js";
+import { EventLimits } from "./realtime/limits.js";
+import { startRecheck } from "./realtime/recheck.js";
+import type { ChatServer } from "./realtime/types.js";
+import type { ChatStore } from "./storage/chat-store.js";
+import type { SqliteDatabase } from "./storage/sqlite/open.js";
+import { SqliteChatStore } from "./storage/sqlite/sqlite-chat-store.js";
+import { CachedDirectory } from "./users/cached-directory.js";
+import type { UserDirectory } from "./users/types.js";
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  db: SqliteDatabase;
+  directory: UserDirectory;
+}
+
+export interface App {
+  httpServer: HttpServer;
+  io: ChatServer;
+  tokens: TokenService;
+  store: ChatStore;
+  metrics: Metrics;
+  listen(): Promise<AddressInfo>;
+  /** Stops accepting, commits in-flight writes, closes the databases. */
+  close(): Promise<void>;
+}
+
+export function createApp({ config, logger, db, directory: rawDirectory }: AppDeps): App {
+  const metrics = createMetrics();
+  const store = new SqliteChatStore(db, {
+    onCommit: (writes, seconds) => {
+      metrics.storeWrite.observe(seconds);
+      metrics.storeBatch.observe(writes);
+    },
+  });
+  const directory = new CachedDirectory(rawDirectory);
+  const tokens = createTokenService(config.auth);
+  const origins = new OriginPolicy(config.corsOrigins);
+  const limits = new EventLimits(config.rateLimits);
+  let accepting = true;
+
+  const httpServer = createServer();
+  // slow or stalled clients must not hold connections open forever
+  httpServer.headersTimeout = 10_000;
+  httpServer.requestTimeout = 30_000;
+  const io: ChatServer = new Server(httpServer, {
+    path: "/socket.io",
+    maxHttpBufferSize: config.maxPayloadBytes,
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      callback(null, origin === undefined || origins.allows(origin, req.headers.host));
+    },
+    cors: {
+      origin: (origin, callback) => callback(null, origin !== undefined && origins.allows(origin, undefined)),
+      credentials: true,
+    },
+  });
+
+  const fanout = new Fanout(io);
+  const deps: ChatDeps = { config, store, directory, fanout, now: () => new Date().toISOString() };
+  const messages = new MessageService(deps);
+  messages.onSent = () => metrics.messagesSent.inc();
+  const rooms = new RoomService(deps);
+  const typing = new TypingService(deps);
+  const presence = new PresenceService(deps, new MemoryPresence());
+  const authenticator = createAuthenticator({ tokens, directory, logger, metrics });
+  const services = {
+    rooms,
+    messages,
+    reads: new ReadService(deps),
+    typing,
+    presence,
+    users: new UserService(deps),
+  };
+
+  acceptConnections({
+    io,
+    authenticator,
+    store,
+    presence,
+    typing,
+    handlers: chatHandlers(services),
+    runtime: { limits, logger, metrics, accepting: () => accepting },
+    logger,
+    metrics,
+    maxSocketsPerUser: config.maxSocketsPerUser,
+  });
+  const stopRecheck = startRecheck({ io, directory, fanout, logger, intervalS: config.auth.recheckS });
+  const login = createLoginService({ directory, tokens, logger });
+  const handle = createRequestHandler({
+    origins,
+    authenticator,
+    login,
+    rooms,
+    messages,
+    limits,
+    store,
+    directory,
+    metrics,
+    logger,
+  });
+  httpServer.on("request", (req, res) => {
+    if (req.url?.startsWith("/socket.io/")) return; // Engine.IO answers these
+    void handle(req, res);
+  });
+
+  let closing: Promise<void> | null = null;
+  return {
+    httpServer,
+    io,
+    tokens,
+    store,
+    metrics,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(config.port, config.host, () => resolve(httpServer.address() as AddressInfo));
+      }),
+    close: () => {
+      closing ??= (async () => {
+        accepting = false;
+        stopRecheck();
+        typing.close();
+        // writes already queued are committed and acknowledged before the sockets close
+        await store.flush();
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        await store.close();
+        await directory.close();
+      })();
+      return closing;
+    },
+  };
+}

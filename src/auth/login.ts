@@ -1,0 +1,149 @@
+/**
+ * Password sign-in (`POST /api/login`): checks a username and password against the user directory
+ * and hands out a chat token. Unknown user, inactive user and wrong password get the same answer
+ * after the same hashing work, so the answer does not reveal which logins exist.
+ */
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { z } from "zod";
+import { AppError, badRequest } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { UserDirectory } from "../users/types.js";
+import { dummyVerify, MAX_PASSWORD_BYTES, prepareDummyHash, verifyPassword } from "./passwords.js";
+import type { TokenService } from "./tokens.js";
+
+/** The one answer for every wrong sign-in; HTTP maps it to 401 AUTH_INVALID. */
+export class LoginFailedError extends Error {
+  readonly code = "AUTH_INVALID";
+  constructor() {
+    super("Wrong username or password.");
+    this.name = "LoginFailedError";
+  }
+}
+
+/** How many sign-ins are allowed before RATE_LIMITED. */
+export interface LoginLimits {
+  /** attempts from one IP address per `ipWindowS` */
+  perIp: number;
+  ipWindowS: number;
+  /** failed attempts for one username per `usernameWindowS`; a success starts again from zero */
+  perUsername: number;
+  usernameWindowS: number;
+}
+
+/** Enough for people who mistype a few times; far too few to guess passwords. */
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
+  perIp: 20,
+  ipWindowS: 60,
+  perUsername: 10,
+  usernameWindowS: 300,
+};
+
+/** What a successful sign-in returns (the body of `POST /api/login`). */
+export interface LoginResult {
+  token: string;
+  user: { id: string; name: string };
+}
+
+/** Password sign-in. */
+export interface LoginService {
+  /**
+   * Throws AppError BAD_REQUEST or RATE_LIMITED, LoginFailedError, or DirectoryUnavailableError
+   * (the directory is down: answer 503, not "wrong password").
+   */
+  login(username: unknown, password: unknown, ip: string): Promise<LoginResult>;
+}
+
+const credentials = z.object({
+  username: z.string().min(1).max(255),
+  password: z
+    .string()
+    .min(1)
+    .max(MAX_PASSWORD_BYTES)
+    .refine((p) => Buffer.byteLength(p) <= MAX_PASSWORD_BYTES, `must be at most ${MAX_PASSWORD_BYTES} bytes`),
+});
+
+/** Builds the sign-in service; limits are per process (each node of a cluster counts on its own). */
+export function createLoginService(deps: {
+  directory: UserDirectory;
+  tokens: TokenService;
+  logger: Logger;
+  limits?: LoginLimits;
+}): LoginService {
+  const { directory, tokens, logger } = deps;
+  const limits = deps.limits ?? DEFAULT_LOGIN_LIMITS;
+  const byIp = new RateLimiterMemory({
+    keyPrefix: "login-ip",
+    points: limits.perIp,
+    duration: limits.ipWindowS,
+  });
+  const byUsername = new RateLimiterMemory({
+    keyPrefix: "login-user",
+    points: limits.perUsername,
+    duration: limits.usernameWindowS,
+  });
+  // The first unknown-user sign-in should not be slower because the dummy hash is still being made.
+  void prepareDummyHash();
+
+  return {
+    async login(username, password, ip) {
+      const parsed = credentials.safeParse({ username, password });
+      if (!parsed.success) {
+        throw badRequest(
+          "Enter a username (up to 255 characters) and a password (up to 4096 characters).",
+          parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+        );
+      }
+      const input = parsed.data;
+      const userKey = input.username.normalize("NFC").toLowerCase();
+
+      await take(byIp, ip || "unknown", logger, "ip");
+      // Counting the attempt up front (and forgiving it on success) keeps parallel guesses counted too.
+      await take(byUsername, userKey, logger, "username");
+
+      let user: Awaited<ReturnType<UserDirectory["findByLogin"]>>;
+      try {
+        user = await directory.findByLogin(input.username);
+      } catch (error) {
+        // Not the user's fault: the attempt does not count against them.
+        await byUsername.reward(userKey, 1);
+        throw error;
+      }
+
+      let matches = false;
+      if (user?.passwordHash) matches = await verifyPassword(user.passwordHash, input.password);
+      else await dummyVerify(input.password);
+
+      if (!user?.active || !matches) {
+        const reason = !user ? "unknown user" : !matches ? "wrong password" : "inactive user";
+        logger.info({ ip, reason }, "sign-in refused");
+        throw new LoginFailedError();
+      }
+
+      await byUsername.delete(userKey);
+      const token = await tokens.sign(user.id);
+      logger.info({ ip, userId: user.id }, "signed in with a password");
+      return { token, user: { id: user.id, name: user.name } };
+    },
+  };
+}
+
+/** Takes one point or throws RATE_LIMITED saying how long to wait. */
+async function take(
+  limiter: RateLimiterMemory,
+  key: string,
+  logger: Logger,
+  limit: "ip" | "username",
+): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (error) {
+    if (!(error instanceof RateLimiterRes)) throw error;
+    logger.warn({ limit }, "sign-in rate limit reached");
+    throw new AppError(
+      "RATE_LIMITED",
+      "Too many sign-in attempts. Please wait and try again.",
+      undefined,
+      Math.max(1, Math.ceil(error.msBeforeNext)),
+    );
+  }
+}

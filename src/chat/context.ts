@@ -1,0 +1,52 @@
+/**
+ * What the chat services share: the store, the user directory, the fan-out, and the clock.
+ * Services are transport-agnostic: socket handlers and HTTP routes both call them.
+ */
+import type { Config } from "../config/index.js";
+import { notFound } from "../errors.js";
+import type { Fanout } from "../realtime/fanout.js";
+import type { Actor } from "../realtime/types.js";
+import type { ChatStore, RoomState } from "../storage/chat-store.js";
+import type { DirectoryUser, UserDirectory } from "../users/types.js";
+
+export interface ChatDeps {
+  config: Config;
+  store: ChatStore;
+  directory: UserDirectory;
+  fanout: Fanout;
+  /** the current time as an ISO-8601 UTC string */
+  now: () => string;
+}
+
+/** The room, when the actor is a member; otherwise NOT_FOUND, exactly as for a room that doesn't exist. */
+export function memberRoom(deps: ChatDeps, actor: Actor, roomId: string): RoomState {
+  const room = deps.store.room(roomId);
+  if (!room?.members.has(actor.id)) throw notFound();
+  return room;
+}
+
+/**
+ * The users behind `ids`, when every one exists, is active and is in the actor's scope; otherwise
+ * NOT_FOUND (the same answer for each reason, so scopes stay private). Their names are remembered.
+ */
+export async function lookUpUsers(
+  deps: ChatDeps,
+  actor: Actor,
+  ids: readonly string[],
+): Promise<DirectoryUser[]> {
+  const unique = [...new Set(ids)];
+  const found = await deps.directory.findByIds(unique);
+  const users: DirectoryUser[] = [];
+  for (const id of unique) {
+    const user = found.get(id);
+    if (!user?.active || !visibleTo(deps, actor, user)) throw notFound("user");
+    users.push(user);
+  }
+  await deps.store.rememberUsers(users);
+  return users;
+}
+
+/** Whether `user` is inside the actor's USERS_SCOPE_COLUMN scope (always, without scopes). */
+export function visibleTo(deps: ChatDeps, actor: Actor, user: DirectoryUser): boolean {
+  return deps.config.users.scopeColumn === null || user.scope === actor.scope;
+}

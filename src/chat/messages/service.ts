@@ -1,0 +1,104 @@
+/**
+ * Messages: sending (idempotent by clientId), history, catch-up by rev, edits, deletions,
+ * reactions and search. Every broadcast happens after the change is durably stored.
+ */
+import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
+import { codePointLength, type Message } from "../../protocol/index.js";
+import type { Actor } from "../../realtime/types.js";
+import type { HistoryQuery } from "../../storage/chat-store.js";
+import { type ChatDeps, memberRoom } from "../context.js";
+
+export interface SendRequest {
+  roomId: string;
+  body: string;
+  clientId: string;
+  replyToId?: string | null | undefined;
+}
+
+export class MessageService {
+  /** Called after every new message is stored (metrics, webhooks). */
+  onSent: (message: Message) => void = () => {};
+
+  constructor(private readonly deps: ChatDeps) {}
+
+  async send(actor: Actor, input: SendRequest): Promise<Message> {
+    memberRoom(this.deps, actor, input.roomId);
+    this.checkBody(input.body);
+    const { message, created } = await this.deps.store.sendMessage({
+      roomId: input.roomId,
+      senderId: actor.id,
+      body: input.body,
+      clientId: input.clientId,
+      replyToId: input.replyToId ?? null,
+      at: this.deps.now(),
+    });
+    if (created) {
+      this.deps.fanout.messageNew(message);
+      this.onSent(message);
+    }
+    return message;
+  }
+
+  history(actor: Actor, roomId: string, query: HistoryQuery): { messages: Message[]; hasMore: boolean } {
+    memberRoom(this.deps, actor, roomId);
+    return this.deps.store.history(roomId, query);
+  }
+
+  changes(actor: Actor, roomId: string, sinceRev: number, limit: number) {
+    memberRoom(this.deps, actor, roomId);
+    return this.deps.store.changes(roomId, sinceRev, limit);
+  }
+
+  async edit(actor: Actor, messageId: string, body: string): Promise<Message> {
+    const message = this.visibleMessage(actor, messageId);
+    if (message.senderId !== actor.id) throw forbidden("You can only edit your own messages.");
+    this.checkBody(body);
+    if (message.body === body && !message.deleted) return message;
+    const updated = await this.deps.store.editMessage(messageId, body, this.deps.now());
+    this.deps.fanout.messageUpdated(updated);
+    return updated;
+  }
+
+  async delete(actor: Actor, messageId: string): Promise<Message> {
+    const message = this.visibleMessage(actor, messageId);
+    if (message.senderId !== actor.id) {
+      const role = this.deps.store.room(message.roomId)?.members.get(actor.id)?.role;
+      if (role !== "owner" && role !== "admin") {
+        throw forbidden("Only the sender, or the room's owner or an admin, can delete this message.");
+      }
+    }
+    const { message: deleted, changed } = await this.deps.store.deleteMessage(messageId, this.deps.now());
+    if (changed) this.deps.fanout.messageDeleted(deleted);
+    return deleted;
+  }
+
+  async react(actor: Actor, messageId: string, emoji: string, on: boolean): Promise<Message> {
+    this.visibleMessage(actor, messageId);
+    const { message, changed } = await this.deps.store.react(messageId, actor.id, emoji, on);
+    if (changed) this.deps.fanout.messageUpdated(message);
+    return message;
+  }
+
+  search(actor: Actor, query: string, roomId: string | undefined, limit: number): Message[] {
+    const roomIds =
+      roomId === undefined
+        ? [...this.deps.store.roomIdsOf(actor.id)]
+        : [memberRoom(this.deps, actor, roomId).id];
+    return this.deps.store.search(roomIds, query, limit);
+  }
+
+  /** The message, when the actor is a member of its room; else NOT_FOUND. */
+  private visibleMessage(actor: Actor, messageId: string): Message {
+    const message = this.deps.store.message(messageId);
+    if (!message || !this.deps.store.room(message.roomId)?.members.has(actor.id)) throw notFound("message");
+    return message;
+  }
+
+  private checkBody(body: string): void {
+    if (body.trim().length === 0) throw badRequest("Write something before sending.");
+    const max = this.deps.config.maxMessageLength;
+    if (codePointLength(body) > max) {
+      throw new AppError("PAYLOAD_TOO_LARGE", `A message can be at most ${max} characters long.`, { max });
+    }
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * Read markers: a member's marker only moves forward and never past the room's last message;
+ * every member's sockets hear about it (read receipts, and the reader's other devices).
+ */
+import type { Actor } from "../../realtime/types.js";
+import { type ChatDeps, memberRoom } from "../context.js";
+
+export class ReadService {
+  constructor(private readonly deps: ChatDeps) {}
+
+  async markRead(actor: Actor, roomId: string, seq: number): Promise<number> {
+    const room = memberRoom(this.deps, actor, roomId);
+    const before = room.members.get(actor.id)?.readSeq ?? 0;
+    const readSeq = await this.deps.store.markRead(roomId, actor.id, seq);
+    if (readSeq > before) this.deps.fanout.roomRead(roomId, actor.id, readSeq);
+    return readSeq;
+  }
+}

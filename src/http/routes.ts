@@ -1,0 +1,185 @@
+/**
+ * The HTTP side of TimeWise Chat: health, readiness, metrics, password sign-in, and the REST
+ * routes, which call the same services as the socket events.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import { type Authenticator, HandshakeError } from "../auth/handshake.js";
+import { LoginFailedError, type LoginService } from "../auth/login.js";
+import type { MessageService } from "../chat/messages/service.js";
+import type { RoomService } from "../chat/rooms/service.js";
+import { badRequest } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
+import { HTTP_STATUS } from "../protocol/index.js";
+import * as P from "../protocol/payloads.js";
+import { toErrorBody } from "../realtime/errors.js";
+import type { EventLimits } from "../realtime/limits.js";
+import type { Actor } from "../realtime/types.js";
+import type { ChatStore } from "../storage/chat-store.js";
+import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js";
+import type { OriginPolicy } from "./origins.js";
+import { readJson, sendError, sendJson } from "./respond.js";
+
+export interface HttpDeps {
+  origins: OriginPolicy;
+  authenticator: Authenticator;
+  login: LoginService;
+  rooms: RoomService;
+  messages: MessageService;
+  limits: EventLimits;
+  store: ChatStore;
+  directory: UserDirectory;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** Query strings carry text, so numbers are converted here (and only here) before validation. */
+const numberParam = z
+  .string()
+  .regex(/^\d{1,16}$/)
+  .transform(Number)
+  .optional();
+const historyQuery = z.object({ beforeSeq: numberParam, afterSeq: numberParam, limit: numberParam });
+const messagesPath = /^\/api\/rooms\/([^/]+)\/messages$/;
+
+export function createRequestHandler(deps: HttpDeps) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      if (!applyCors(req, res, deps.origins)) return;
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const route = `${req.method} ${url.pathname}`;
+      if (route === "GET /health") return sendJson(res, 200, { status: "ok" });
+      if (route === "GET /ready") return await ready(res, deps);
+      if (route === "GET /metrics") {
+        res.writeHead(200, { "content-type": deps.metrics.registry.contentType });
+        res.end(await deps.metrics.registry.metrics());
+        return;
+      }
+      if (route === "POST /api/login") {
+        const body = (await readJson(req)) as { username?: unknown; password?: unknown } | null;
+        const ip = req.socket.remoteAddress ?? "unknown";
+        return sendJson(res, 200, await deps.login.login(body?.username, body?.password, ip));
+      }
+      if (route === "GET /api/rooms") {
+        const actor = await authenticate(req, deps);
+        await deps.limits.take("reads", actor.id);
+        return sendJson(res, 200, { rooms: deps.rooms.list(actor) });
+      }
+      const messages = messagesPath.exec(url.pathname);
+      if (messages && (req.method === "GET" || req.method === "POST")) {
+        const actor = await authenticate(req, deps);
+        const roomId = decodeURIComponent(messages[1]!);
+        if (req.method === "GET") {
+          await deps.limits.take("reads", actor.id);
+          const q = parse(historyQuery, Object.fromEntries(url.searchParams));
+          const p = parse(P.messageHistory, { roomId, ...q });
+          return sendJson(
+            res,
+            200,
+            deps.messages.history(actor, p.roomId, {
+              beforeSeq: p.beforeSeq,
+              afterSeq: p.afterSeq,
+              limit: p.limit ?? 50,
+            }),
+          );
+        }
+        await deps.limits.take("messages", actor.id);
+        const body = await readJson(req);
+        const p = parse(P.messageSend, { ...(isObject(body) ? body : {}), roomId });
+        return sendJson(res, 201, { message: await deps.messages.send(actor, p) });
+      }
+      sendError(res, 404, "NOT_FOUND", "There is nothing at this address.");
+    } catch (error) {
+      if (res.headersSent) return;
+      if (error instanceof HandshakeError) {
+        return sendError(res, HTTP_STATUS[error.data.code], error.data.code, refusalMessage(error));
+      }
+      if (error instanceof LoginFailedError) return sendError(res, 401, "AUTH_INVALID", error.message);
+      const body = toErrorBody(error, deps.logger, { route: req.url });
+      const { code, message, ...extra } = body;
+      sendError(res, HTTP_STATUS[code], code, message, extra);
+    }
+  };
+}
+
+async function ready(res: ServerResponse, deps: HttpDeps): Promise<void> {
+  const checks = { sqlite: "ok", users: "ok" };
+  try {
+    deps.store.ping();
+  } catch {
+    checks.sqlite = "unavailable";
+  }
+  try {
+    await deps.directory.ping();
+  } catch (error) {
+    checks.users = error instanceof DirectoryUnavailableError ? "unavailable" : "error";
+  }
+  const ok = checks.sqlite === "ok" && checks.users === "ok";
+  sendJson(res, ok ? 200 : 503, { status: ok ? "ok" : "unavailable", checks });
+}
+
+function authenticate(req: IncomingMessage, deps: HttpDeps): Promise<Actor> {
+  if (req.headers.authorization === undefined) return Promise.reject(new HandshakeError("AUTH_REQUIRED"));
+  return deps.authenticator.authenticate(undefined, req);
+}
+
+/**
+ * CORS for the PHP app's pages: the exact origin is echoed back (never `*`), with credentials.
+ * A request from an origin outside the list gets 403 before anything else happens.
+ */
+function applyCors(req: IncomingMessage, res: ServerResponse, origins: OriginPolicy): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (!origins.allows(origin, req.headers.host)) {
+    sendError(
+      res,
+      403,
+      "FORBIDDEN",
+      "This page's address is not allowed to use TimeWise Chat. Add it to CORS_ORIGINS.",
+    );
+    return false;
+  }
+  res.setHeader("access-control-allow-origin", origin);
+  res.setHeader("access-control-allow-credentials", "true");
+  res.setHeader("vary", "Origin");
+  if (req.method === "OPTIONS") {
+    res.writeHead(204, {
+      "access-control-allow-methods": "GET, POST, OPTIONS",
+      "access-control-allow-headers": "authorization, content-type",
+      "access-control-max-age": "600",
+    });
+    res.end();
+    return false;
+  }
+  return true;
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const details = parsed.error.issues
+    .slice(0, 10)
+    .map((i) => ({ path: i.path.join("."), message: i.message }));
+  const first = details[0];
+  throw badRequest(first ? `Check "${first.path}": ${first.message}.` : "The request is not valid.", details);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function refusalMessage(error: HandshakeError): string {
+  switch (error.data.code) {
+    case "AUTH_REQUIRED":
+      return "Sign in first: send a token as 'Authorization: Bearer <token>'.";
+    case "AUTH_EXPIRED":
+      return "Your sign-in has expired. Please sign in again.";
+    case "AUTH_UNAVAILABLE":
+      return "Sign-in is not possible right now. Please try again soon.";
+    case "USER_DISABLED":
+      return "This account is disabled.";
+    default:
+      return "Your sign-in is not valid. Please sign in again.";
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The life of a connection: authenticated at the handshake, joined to its user's and rooms'
+ * channels, told its `session`, and on the way out counted off presence and typing.
+ */
+import { type Authenticator, HandshakeError } from "../auth/handshake.js";
+import type { PresenceService } from "../chat/presence/service.js";
+import type { TypingService } from "../chat/typing/service.js";
+import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
+import type { ChatStore } from "../storage/chat-store.js";
+import type { chatHandlers } from "./events.js";
+import { roomChannel, userChannel } from "./fanout.js";
+import { type HandlerRuntime, registerHandlers } from "./handler.js";
+import type { ChatServer } from "./types.js";
+
+export interface ConnectionDeps {
+  io: ChatServer;
+  authenticator: Authenticator;
+  store: ChatStore;
+  presence: PresenceService;
+  typing: TypingService;
+  handlers: ReturnType<typeof chatHandlers>;
+  runtime: HandlerRuntime;
+  logger: Logger;
+  metrics: Metrics;
+  maxSocketsPerUser: number;
+}
+
+export function acceptConnections(deps: ConnectionDeps): void {
+  const { io, store, metrics } = deps;
+  const socketsPerUser = new Map<string, number>();
+
+  io.use((socket, next) => {
+    deps.authenticator.authenticate(socket.handshake.auth, socket.request).then(
+      (user) => {
+        if ((socketsPerUser.get(user.id) ?? 0) >= deps.maxSocketsPerUser) {
+          metrics.authRefusals.inc({ code: "TOO_MANY_CONNECTIONS" });
+          const err = new Error("too_many_connections") as Error & { data: { code: string } };
+          err.data = { code: "TOO_MANY_CONNECTIONS" };
+          return next(err);
+        }
+        socket.data.user = user;
+        socket.data.via = "token";
+        next();
+      },
+      (error: unknown) =>
+        next(error instanceof HandshakeError ? error : new HandshakeError("AUTH_UNAVAILABLE")),
+    );
+  });
+
+  io.on("connection", (socket) => {
+    const user = socket.data.user;
+    socketsPerUser.set(user.id, (socketsPerUser.get(user.id) ?? 0) + 1);
+    metrics.connections.inc();
+    registerHandlers(socket, deps.handlers, deps.runtime);
+    socket.join([userChannel(user.id), ...[...store.roomIdsOf(user.id)].map(roomChannel)]);
+
+    socket.on("disconnect", () => {
+      metrics.connections.dec();
+      const left = (socketsPerUser.get(user.id) ?? 1) - 1;
+      if (left > 0) socketsPerUser.set(user.id, left);
+      else {
+        socketsPerUser.delete(user.id);
+        deps.typing.userGone(user.id);
+      }
+      deps.presence
+        .socketDisconnected(user.id)
+        .catch((err: unknown) => deps.logger.warn({ err }, "presence update failed"));
+    });
+
+    store
+      .rememberUsers([{ id: user.id, name: user.name }])
+      .catch((err: unknown) => deps.logger.warn({ err }, "could not remember a user's name"));
+    deps.presence
+      .socketConnected(user.id)
+      .catch((err: unknown) => deps.logger.warn({ err }, "presence update failed"));
+    socket.emit("session", { user: { id: user.id, name: user.name } });
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * The one wrapper every socket event goes through: rate limit, parse the payload with its schema,
+ * call the service, ack. It catches everything (Socket.io does not catch rejections of async
+ * handlers), so no payload can crash the process or the connection.
+ */
+import type { z } from "zod";
+import { AppError, badRequest } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
+import type { Ack, RequestEvent, Requests } from "../protocol/index.js";
+import { toErrorBody } from "./errors.js";
+import type { EventLimits, LimitKind } from "./limits.js";
+import type { Actor, ChatSocket } from "./types.js";
+
+export interface HandlerDefinition<E extends RequestEvent, S extends z.ZodType> {
+  event: E;
+  schema: S;
+  limit: LimitKind;
+  handle: (
+    actor: Actor,
+    input: z.output<S>,
+    socket: ChatSocket,
+  ) => Requests[E]["result"] | Promise<Requests[E]["result"]>;
+}
+
+/** Declares a handler; the generic ties the result type to the contract's event. */
+export function defineHandler<E extends RequestEvent, S extends z.ZodType>(
+  definition: HandlerDefinition<E, S>,
+): HandlerDefinition<E, S> {
+  return definition;
+}
+
+export interface HandlerRuntime {
+  limits: EventLimits;
+  logger: Logger;
+  metrics: Metrics;
+  /** false once shutdown began: new requests are answered UNAVAILABLE */
+  accepting: () => boolean;
+}
+
+type AnyHandler = HandlerDefinition<RequestEvent, z.ZodType>;
+type Listener = (...args: unknown[]) => void;
+
+export function registerHandlers(
+  socket: ChatSocket,
+  handlers: readonly AnyHandler[],
+  runtime: HandlerRuntime,
+): void {
+  const on = socket.on.bind(socket) as unknown as (event: string, listener: Listener) => void;
+  for (const handler of handlers) {
+    on(handler.event, (...args: unknown[]) => {
+      void run(handler, socket, args, runtime);
+    });
+  }
+}
+
+async function run(
+  handler: AnyHandler,
+  socket: ChatSocket,
+  args: unknown[],
+  runtime: HandlerRuntime,
+): Promise<void> {
+  const started = performance.now();
+  const last = args.at(-1);
+  const ack = typeof last === "function" ? (last as (response: Ack<object>) => void) : null;
+  const payload = typeof args[0] === "function" ? undefined : args[0];
+  const actor = socket.data.user;
+  let outcome = "ok";
+  try {
+    if (!runtime.accepting())
+      throw new AppError("UNAVAILABLE", "The chat server is restarting. Please try again.");
+    await runtime.limits.take(handler.limit, actor.id);
+    const parsed = handler.schema.safeParse(payload);
+    if (!parsed.success) {
+      const details = parsed.error.issues
+        .slice(0, 10)
+        .map((i) => ({ path: i.path.join("."), message: i.message }));
+      throw badRequest(describe(details), details);
+    }
+    const result = await handler.handle(actor, parsed.data, socket);
+    ack?.({ ok: true, ...result });
+  } catch (error) {
+    const body = toErrorBody(error, runtime.logger, { event: handler.event, userId: actor.id });
+    outcome = body.code;
+    ack?.({ ok: false, error: body });
+  }
+  runtime.metrics.ackLatency.observe({ event: handler.event, outcome }, (performance.now() - started) / 1000);
+}
+
+function describe(details: { path: string; message: string }[]): string {
+  const first = details[0];
+  if (!first) return "The request is not valid.";
+  return first.path
+    ? `Check "${first.path}": ${first.message}.`
+    : `The request is not valid: ${first.message}.`;
+}

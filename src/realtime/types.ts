@@ -1,0 +1,24 @@
+/**
+ * The typed Socket.io server of TimeWise Chat, and what each socket carries.
+ */
+import type { Server, Socket } from "socket.io";
+import type { ClientToServerEvents, ServerToClientEvents } from "../protocol/index.js";
+
+/** Who is on the other end of a socket, as established at the handshake. */
+export interface Actor {
+  id: string;
+  name: string;
+  scope: string | null;
+}
+
+export interface SocketData {
+  user: Actor;
+  /** how the socket authenticated: a token, or (later) the PHP session cookie */
+  via: "token";
+}
+
+// biome-ignore lint/complexity/noBannedTypes: Socket.io's slot for server-to-server events, unused
+type NoServerEvents = {};
+
+export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, NoServerEvents, SocketData>;
+export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, NoServerEvents, SocketData>;

@@ -1,0 +1,111 @@
+/**
+ * The chat store: rooms, members, messages, reactions and read markers. Reads of rooms and members
+ * are served from memory (a mirror of committed state); writes are group-committed, and each
+ * returned promise settles only after its transaction is durable.
+ */
+import type { Message, Role, RoomType } from "../protocol/index.js";
+
+/** A member as the store keeps them. */
+export interface MemberState {
+  userId: string;
+  role: Role;
+  joinedAt: string;
+  /** order of joining within the room (smaller joined earlier) */
+  joinOrder: number;
+  readSeq: number;
+  /** own messages after readSeq; unread = lastSeq - readSeq - ownAfterRead */
+  ownAfterRead: number;
+}
+
+/** An open room as the store keeps it. */
+export interface RoomState {
+  id: string;
+  type: RoomType;
+  name: string | null;
+  createdAt: string;
+  externalKey: string | null;
+  lastSeq: number;
+  rev: number;
+  lastActivityAt: string;
+  lastMessage: Message | null;
+  members: Map<string, MemberState>;
+}
+
+export interface HistoryQuery {
+  beforeSeq?: number;
+  afterSeq?: number;
+  limit: number;
+}
+
+export interface SendInput {
+  roomId: string;
+  senderId: string;
+  body: string;
+  clientId: string | null;
+  replyToId: string | null;
+  at: string;
+}
+
+export interface RemovalResult {
+  room: RoomState | null;
+  /** the room has no members left and is closed */
+  closed: boolean;
+}
+
+export interface ChatStore {
+  /** An open room, or undefined. */
+  room(roomId: string): RoomState | undefined;
+  /** The open rooms a user is a member of. */
+  roomsOf(userId: string): RoomState[];
+  /** The room ids a user is a member of. */
+  roomIdsOf(userId: string): ReadonlySet<string>;
+  /** The name last seen for a user. */
+  userName(userId: string): string;
+  lastSeenAt(userId: string): string | null;
+
+  message(messageId: string): Message | undefined;
+  history(roomId: string, query: HistoryQuery): { messages: Message[]; hasMore: boolean };
+  changes(
+    roomId: string,
+    sinceRev: number,
+    limit: number,
+  ): { messages: Message[]; rev: number; hasMore: boolean };
+  search(roomIds: readonly string[], query: string, limit: number): Message[];
+
+  sendMessage(input: SendInput): Promise<{ message: Message; created: boolean }>;
+  editMessage(messageId: string, body: string, at: string): Promise<Message>;
+  deleteMessage(messageId: string, at: string): Promise<{ message: Message; changed: boolean }>;
+  react(
+    messageId: string,
+    userId: string,
+    emoji: string,
+    on: boolean,
+  ): Promise<{ message: Message; changed: boolean }>;
+  openDirect(a: string, b: string, at: string): Promise<{ room: RoomState; created: boolean }>;
+  createGroup(input: {
+    name: string;
+    ownerId: string;
+    memberIds: readonly string[];
+    at: string;
+    externalKey?: string;
+  }): Promise<RoomState>;
+  rename(roomId: string, name: string): Promise<RoomState>;
+  addMembers(
+    roomId: string,
+    userIds: readonly string[],
+    at: string,
+  ): Promise<{ room: RoomState; added: string[] }>;
+  setRole(roomId: string, userId: string, role: Role): Promise<RoomState>;
+  /** Removes a member; an owner leaving hands ownership on; the last one out closes the room. */
+  removeMember(roomId: string, userId: string): Promise<RemovalResult>;
+  markRead(roomId: string, userId: string, seq: number): Promise<number>;
+  rememberUsers(users: readonly { id: string; name: string }[]): Promise<void>;
+  setLastSeen(userId: string, at: string): Promise<void>;
+
+  /** Throws when the database cannot answer. */
+  ping(): void;
+  /** Commits what is queued now. */
+  flush(): Promise<void>;
+  /** Commits what is queued, then closes. */
+  close(): Promise<void>;
+}
