@@ -26,7 +26,11 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
-for (const warning of config.warnings) logger.warn(warning);
+for (const warning of config.warnings) {
+  logger.warn(warning);
+  // also on stderr, outside the JSON log, so nobody misses it in a terminal
+  process.stderr.write(`\n  WARNING: ${warning}\n\n`);
+}
 
 let db: ReturnType<typeof openDatabase>;
 try {
@@ -38,20 +42,6 @@ try {
 
 const directory = createDirectory(config, db);
 const app = createApp({ config, logger, db, directory });
-
-try {
-  const address = await app.listen();
-  logger.info(
-    { port: address.port, host: config.host, users: directory.kind, sqlite: config.sqlitePath },
-    "TimeWise Chat is listening",
-  );
-} catch (error) {
-  fail([`CHAT_PORT: cannot listen on ${config.host}:${config.port} (${(error as Error).message})`]);
-}
-
-directory
-  .ping()
-  .catch(() => logger.warn("The user directory can't be reached yet; /ready reports it until it can."));
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -72,3 +62,17 @@ async function shutdown(signal: string): Promise<void> {
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
+
+try {
+  const address = await app.listen();
+  logger.info(
+    { port: address.port, host: config.host, users: directory.kind, sqlite: config.sqlitePath },
+    "TimeWise Chat is listening",
+  );
+} catch (error) {
+  fail([`CHAT_PORT: cannot listen on ${config.host}:${config.port} (${(error as Error).message})`]);
+}
+
+directory
+  .ping()
+  .catch(() => logger.warn("The user directory can't be reached yet; /ready reports it until it can."));

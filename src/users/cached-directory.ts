@@ -10,9 +10,12 @@ import type { DirectoryUser, DirectoryUserWithHash, UserDirectory, UserSearchOpt
 
 /** How long answers are kept and how many. */
 export interface CacheOptions {
-  /** a user that exists (active or not); default 30 s */
+  /** an active user; default 30 s */
   foundTtlMs?: number;
-  /** an id that matched nobody; short, so a user just created in PHP can connect soon; default 5 s */
+  /**
+   * an id that matched nobody, or an inactive user; short, so a user just created or re-enabled
+   * in PHP can connect soon; default 5 s
+   */
   missingTtlMs?: number;
   /** default 50,000 ids */
   max?: number;
@@ -146,7 +149,7 @@ export class CachedDirectory implements UserDirectory {
   }
 
   private remember(id: string, user: DirectoryUser | null): void {
-    this.cache.set(id, { user }, { ttl: user ? this.foundTtlMs : this.missingTtlMs });
+    this.cache.set(id, { user }, { ttl: user?.active ? this.foundTtlMs : this.missingTtlMs });
   }
 }
 

@@ -1,0 +1,262 @@
+/**
+ * The malformed-payload table shared by malformed-fields.test.ts and malformed-payloads.test.ts:
+ * for every client→server event a valid payload and, per field, the wrong values with the answers
+ * the contract allows (BAD_REQUEST; PAYLOAD_TOO_LARGE for an oversized body).
+ */
+import assert from "node:assert/strict";
+import type { ErrorCode, Message, RequestEvent, Room } from "../../src/protocol/index.js";
+import { clientId, group, type Person, person, send } from "../support/rooms.js";
+import { ok, request, startServer, type TestServer, type TestUser } from "../support/server.js";
+
+/** Starts a server with the two bystanders. */
+export async function startKit(): Promise<Kit> {
+  const server = await startServer();
+  return { server, bob: await server.addUser("Bob Bystander"), carl: await server.addUser("Carl Candidate") };
+}
+
+/** A server with two bystanders every fixture can name in payloads. */
+export interface Kit {
+  server: TestServer;
+  bob: TestUser;
+  carl: TestUser;
+}
+
+/** A caller's room, message and spare room, plus the kit's bystanders. */
+export interface Fixture extends Kit {
+  owner: Person;
+  room: Room;
+  spare: Room;
+  message: Message;
+}
+/** The answers a case accepts: error codes, or "ok" where the payload is in fact valid. */
+export type Codes = readonly (ErrorCode | "ok")[];
+export type Case = [label: string, value: unknown, expect: Codes];
+export type Field = (f: Fixture) => Case[];
+
+export const BAD: Codes = ["BAD_REQUEST"];
+export const LONG: Codes = ["BAD_REQUEST", "PAYLOAD_TOO_LARGE"];
+const MISSING = Symbol("missing");
+export const long = "x".repeat(100_000);
+export const deep = (depth = 2000): unknown => {
+  let node: unknown = { leaf: "x" };
+  for (let i = 0; i < depth; i++) node = { a: node };
+  return node;
+};
+
+const shapes = (required: boolean): Case[] => [
+  ...(required
+    ? ([
+        ["missing", MISSING, BAD],
+        ["null", null, BAD],
+      ] as Case[])
+    : []),
+  ["an empty array", [], BAD],
+  ["an empty object", {}, BAD],
+  ["true", true, BAD],
+  ["a deeply nested object", deep(), BAD],
+];
+const id =
+  (pick: (f: Fixture) => string, required = true): Field =>
+  (f) => {
+    const valid = pick(f);
+    return [
+      ...shapes(required),
+      ["a number", Number(valid), BAD],
+      ["the id in an array", [valid], BAD],
+      ["an object holding the id", { id: valid }, BAD],
+      ["letters", "abc", BAD],
+      ["an empty string", "", BAD],
+      ["a fraction", `${valid}.5`, BAD],
+      ["a negative number", `-${valid}`, BAD],
+      ["a padded id", ` ${valid} `, BAD],
+      ["hexadecimal", "0x10", BAD],
+      ["an exponent", "1e3", BAD],
+      ["30 digits", "9".repeat(30), ["BAD_REQUEST", "NOT_FOUND"]],
+      ["100k characters", long, LONG],
+    ];
+  };
+const text =
+  (...extra: Case[]): Field =>
+  () => [
+    ...shapes(true),
+    ["a number", 42, BAD],
+    ["an array of text", ["hi"], BAD],
+    ["a NUL character", "a\u0000b", BAD],
+    ["a lone high surrogate", "a\ud800b", BAD],
+    ["a lone low surrogate", "\udc00", BAD],
+    ...extra,
+  ];
+const int =
+  (required: boolean): Field =>
+  () => [
+    ...shapes(required),
+    ["a numeric string", "1", BAD],
+    ["a fraction", 1.5, BAD],
+    ["a negative number", -1, BAD],
+    ["a number in an array", [1], BAD],
+  ];
+const limit =
+  (max: number): Field =>
+  () => [
+    ...shapes(false),
+    ...[0, max + 1, 2.5, "10", -1, [5]].map((v): Case => [`limit ${JSON.stringify(v)}`, v, BAD]),
+  ];
+const bool: Field = () => [
+  ...shapes(true).filter(([label]) => label !== "true"),
+  ...["true", "false", 1, 0].map((v): Case => [JSON.stringify(v), v, BAD]),
+];
+const role: Field = () => [
+  ...shapes(true),
+  ...["owner", "ADMIN", "", 1, ["admin"]].map((v): Case => [`role ${JSON.stringify(v)}`, v, BAD]),
+];
+const idList =
+  (pick: (f: Fixture) => string): Field =>
+  (f) => [
+    // an empty list is valid for room:create and presence:get
+    ...shapes(true).filter(([label]) => label !== "an empty array"),
+    ["a single id string", pick(f), BAD],
+    ["numbers", [Number(pick(f))], BAD],
+    ["letters", ["abc"], BAD],
+    ["null inside", [null], BAD],
+    ["nested arrays", [[pick(f)]], BAD],
+    ["a valid and an invalid id", [pick(f), "x"], BAD],
+  ];
+
+/** Each event: a valid payload for the fixture, and the wrong values of each of its fields. */
+export const SPECS: Record<
+  Exclude<RequestEvent, "room:list">,
+  { valid: (f: Fixture) => object; fields: Record<string, Field> }
+> = {
+  "room:get": { valid: (f) => ({ roomId: f.room.id }), fields: { roomId: id((f) => f.room.id) } },
+  "user:search": {
+    valid: () => ({ query: "bob" }),
+    fields: { query: text(["100k characters", long, LONG]), limit: limit(50) },
+  },
+  "room:direct": { valid: (f) => ({ userId: f.bob.id }), fields: { userId: id((f) => f.bob.id) } },
+  "room:create": {
+    valid: (f) => ({ name: "Fresh", memberIds: [f.bob.id] }),
+    fields: {
+      name: text(
+        ["empty", "", BAD],
+        ["blank", "   ", BAD],
+        ["101 characters", "n".repeat(101), BAD],
+        ["100k", long, LONG],
+      ),
+      memberIds: idList((f) => f.bob.id),
+    },
+  },
+  "room:update": {
+    valid: (f) => ({ roomId: f.room.id, name: "Renamed" }),
+    fields: {
+      roomId: id((f) => f.room.id),
+      name: text(["empty", "", BAD], ["blank", " \t", BAD], ["100k", long, LONG]),
+    },
+  },
+  "room:addMembers": {
+    valid: (f) => ({ roomId: f.room.id, userIds: [f.carl.id] }),
+    fields: { roomId: id((f) => f.room.id), userIds: idList((f) => f.carl.id) },
+  },
+  "room:setRole": {
+    valid: (f) => ({ roomId: f.room.id, userId: f.bob.id, role: "admin" }),
+    fields: { roomId: id((f) => f.room.id), userId: id((f) => f.bob.id), role },
+  },
+  "room:removeMember": {
+    valid: (f) => ({ roomId: f.room.id, userId: f.bob.id }),
+    fields: { roomId: id((f) => f.room.id), userId: id((f) => f.bob.id) },
+  },
+  "room:leave": { valid: (f) => ({ roomId: f.room.id }), fields: { roomId: id((f) => f.room.id) } },
+  "message:send": {
+    valid: (f) => ({ roomId: f.room.id, body: "valid body", clientId: clientId() }),
+    fields: {
+      roomId: id((f) => f.room.id),
+      body: text(
+        ["empty", "", BAD],
+        ["blank", " \n\t ", BAD],
+        ["100k characters", long, ["PAYLOAD_TOO_LARGE"]],
+      ),
+      clientId: text(["empty", "", BAD], ["65 characters", "c".repeat(65), BAD], ["100k", long, LONG]),
+      replyToId: id((f) => f.message.id, false),
+    },
+  },
+  "message:history": {
+    valid: (f) => ({ roomId: f.room.id }),
+    fields: { roomId: id((f) => f.room.id), beforeSeq: int(false), afterSeq: int(false), limit: limit(100) },
+  },
+  "message:changes": {
+    valid: (f) => ({ roomId: f.room.id, sinceRev: 0 }),
+    fields: { roomId: id((f) => f.room.id), sinceRev: int(true), limit: limit(500) },
+  },
+  "message:edit": {
+    valid: (f) => ({ messageId: f.message.id, body: "edited" }),
+    fields: {
+      messageId: id((f) => f.message.id),
+      body: text(["empty", "", BAD], ["100k", long, ["PAYLOAD_TOO_LARGE"]]),
+    },
+  },
+  "message:delete": {
+    valid: (f) => ({ messageId: f.message.id }),
+    fields: { messageId: id((f) => f.message.id) },
+  },
+  "message:react": {
+    valid: (f) => ({ messageId: f.message.id, emoji: "👍", on: true }),
+    fields: {
+      messageId: id((f) => f.message.id),
+      emoji: text(["empty", "", BAD], ["33 characters", "e".repeat(33), BAD], ["100k", long, LONG]),
+      on: bool,
+    },
+  },
+  "message:search": {
+    valid: (f) => ({ query: "valid", roomId: f.room.id }),
+    fields: {
+      query: text(["100k characters", long, LONG]),
+      roomId: id((f) => f.room.id, false),
+      limit: limit(50),
+    },
+  },
+  "room:read": {
+    valid: (f) => ({ roomId: f.room.id, seq: 1 }),
+    fields: { roomId: id((f) => f.room.id), seq: int(true) },
+  },
+  typing: {
+    valid: (f) => ({ roomId: f.room.id, typing: true }),
+    fields: { roomId: id((f) => f.room.id), typing: bool },
+  },
+  "presence:get": { valid: (f) => ({ userIds: [f.bob.id] }), fields: { userIds: idList((f) => f.bob.id) } },
+};
+
+/** A fresh caller (so rate limits never interfere) who owns a room with a message, and a spare room. */
+export async function fixture(kit: Kit): Promise<Fixture> {
+  const owner = await person(kit.server);
+  const room = await group(owner, [kit.bob], "Target");
+  const spare = await group(owner, [], "Spare");
+  const message = await send(owner.socket, room.id, "valid message");
+  return { ...kit, owner, room, spare, message };
+}
+
+/** Sends every case; returns a line for each answer that was not the expected error. */
+export async function run(
+  f: Fixture,
+  event: RequestEvent,
+  cases: [label: string, payload: unknown, expect: Codes][],
+) {
+  const wrong: string[] = [];
+  for (const [label, payload, expect] of cases) {
+    const res = await request(f.owner.socket, event, payload).catch((e: Error) => ({ timeout: e.message }));
+    const code = "timeout" in res ? "no ack" : res.ok ? "ok" : res.error.code;
+    if (!(expect as readonly string[]).includes(code)) wrong.push(`${label}: ${code}`);
+  }
+  return wrong;
+}
+
+/** The socket still works: it can list rooms and send a message. */
+export async function stillWorks(f: Fixture) {
+  await ok(f.owner.socket, "room:list", {});
+  assert.equal((await send(f.owner.socket, f.spare.id, "still here")).roomId, f.spare.id);
+}
+
+export const withValid = (valid: object, field: string, value: unknown) => {
+  const payload: Record<string, unknown> = { ...valid };
+  if (value === MISSING) delete payload[field];
+  else payload[field] = value;
+  return payload;
+};

@@ -1,0 +1,44 @@
+/**
+ * Malformed fields, table-tested: for every client→server event, each field of an otherwise valid
+ * payload set to a wrong value gets an ack with BAD_REQUEST (PAYLOAD_TOO_LARGE for an oversized
+ * body) — never a crash, a timeout or INTERNAL — and the socket keeps working afterwards.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import {
+  type Codes,
+  fixture,
+  type Kit,
+  run,
+  SPECS,
+  startKit,
+  stillWorks,
+  withValid,
+} from "./malformed-cases.js";
+
+let kit: Kit;
+before(async () => {
+  kit = await startKit();
+});
+after(async () => {
+  await kit?.server.close();
+});
+
+for (const [event, spec] of Object.entries(SPECS) as [
+  keyof typeof SPECS,
+  (typeof SPECS)[keyof typeof SPECS],
+][]) {
+  for (const [field, cases] of Object.entries(spec.fields)) {
+    test(`${event} answers BAD_REQUEST to every malformed ${field} and the socket keeps working`, async () => {
+      const f = await fixture(kit);
+      const valid = spec.valid(f);
+      const table = cases(f).map(([label, value, expect]): [string, unknown, Codes] => [
+        `${field} ${label}`,
+        withValid(valid, field, value),
+        expect,
+      ]);
+      assert.deepEqual(await run(f, event, table), [], `${event}: unexpected answers`);
+      await stillWorks(f);
+    });
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Malformed payloads as a whole, table-tested: for every client→server event, payloads of the wrong
+ * shape (null, numbers, strings, arrays, binary, deep objects, "__proto__" tricks) get an ack with
+ * BAD_REQUEST, unknown fields are ignored, an event without payload or without ack crashes nothing,
+ * and the socket and the server keep working afterwards.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { REQUEST_EVENTS } from "../../src/protocol/index.js";
+import { group, person, send, settle } from "../support/rooms.js";
+import { request } from "../support/server.js";
+import {
+  BAD,
+  type Codes,
+  deep,
+  fixture,
+  type Kit,
+  LONG,
+  long,
+  run,
+  SPECS,
+  startKit,
+  stillWorks,
+} from "./malformed-cases.js";
+
+let kit: Kit;
+before(async () => {
+  kit = await startKit();
+});
+after(async () => {
+  await kit?.server.close();
+});
+
+for (const [event, spec] of Object.entries(SPECS) as [
+  keyof typeof SPECS,
+  (typeof SPECS)[keyof typeof SPECS],
+][]) {
+  test(`${event} answers BAD_REQUEST to payloads of the wrong shape and ignores unknown fields`, async () => {
+    const f = await fixture(kit);
+    const valid = spec.valid(f);
+    const polluting = { ...valid, polluted: true };
+    const table: [string, unknown, Codes][] = [
+      ["undefined", undefined, BAD],
+      ["null", null, BAD],
+      ["a number", 42, BAD],
+      ["a string", "str", BAD],
+      ["true", true, BAD],
+      ["an empty array", [], BAD],
+      ["[{}]", [{}], BAD],
+      ["the valid payload in an array", [valid], BAD],
+      ["a 100k-character string", long, LONG],
+      ["binary data", new Uint8Array([1, 2, 3]), BAD],
+      ["a deeply nested object", deep(), BAD],
+      ["an empty object", {}, BAD],
+      ["{ roomId: 1 }", { roomId: 1 }, BAD],
+      ['{ roomId: "abc" }', { roomId: "abc" }, BAD],
+      [
+        'JSON with the fields under "__proto__"',
+        JSON.parse(`{"__proto__": ${JSON.stringify(polluting)}}`),
+        BAD,
+      ],
+      ["the fields under constructor.prototype", { constructor: { prototype: polluting } }, BAD],
+    ];
+    assert.deepEqual(await run(f, event, table), [], `${event}: unexpected answers`);
+    assert.equal(Object.hasOwn(Object.prototype, "polluted"), false, "Object.prototype was polluted");
+    const extra = {
+      ...spec.valid(f),
+      unknownField: "ignored",
+      nested: deep(50),
+      senderId: kit.bob.id,
+      seq: 99,
+    };
+    const res = await request(f.owner.socket, event, extra);
+    assert.ok(res.ok, `${event} with unknown fields should succeed: ${JSON.stringify(res).slice(0, 300)}`);
+    await stillWorks(f);
+  });
+}
+
+test("room:list answers BAD_REQUEST to non-object payloads and ignores unknown fields", async () => {
+  const f = await fixture(kit);
+  const wrong = await run(f, "room:list", [
+    ["a number", 42, BAD],
+    ["a string", "str", BAD],
+    ["true", true, BAD],
+    ["an empty array", [], BAD],
+    ["[{}]", [{}], BAD],
+    ["a 100k-character string", long, LONG],
+    ["binary data", new Uint8Array([1]), BAD],
+    ["null", null, ["BAD_REQUEST", "ok"]],
+    [
+      "an object with unknown fields",
+      { roomId: 1, nested: deep(), constructor: { prototype: { x: 1 } } },
+      ["ok"],
+    ],
+  ]);
+  assert.deepEqual(wrong, []);
+  await stillWorks(f);
+});
+
+test("an event sent with its ack but no payload is answered BAD_REQUEST", async () => {
+  const f = await fixture(kit);
+  const wrong: string[] = [];
+  for (const event of REQUEST_EVENTS) {
+    const answer = await new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve("no ack"), 3000);
+      (f.owner.socket.emit as (...args: unknown[]) => void)(
+        event,
+        (res: { ok: boolean; error?: { code: string } }) => {
+          clearTimeout(timer);
+          resolve(res.ok ? "ok" : (res.error?.code ?? "?"));
+        },
+      );
+    });
+    const fine = answer === "BAD_REQUEST" || (event === "room:list" && answer === "ok");
+    if (!fine) wrong.push(`${event}: ${answer}`);
+  }
+  assert.deepEqual(wrong, []);
+  await stillWorks(f);
+});
+
+test("events without an ack callback, valid or not, crash nothing", async () => {
+  const f = await fixture(kit);
+  const emit = f.owner.socket.emit as (...args: unknown[]) => void;
+  for (const event of REQUEST_EVENTS) {
+    for (const payload of [undefined, null, 42, "str", [], { roomId: "abc" }, deep()])
+      emit.call(f.owner.socket, event, payload);
+    emit.call(f.owner.socket, event);
+  }
+  for (const [event, spec] of Object.entries(SPECS)) emit.call(f.owner.socket, event, spec.valid(f));
+  await settle();
+  assert.equal(f.owner.socket.connected, true);
+  await stillWorks(f);
+});
+
+test("after all the malformed payloads the server still accepts connections and messages", async () => {
+  const a = await person(kit.server);
+  const b = await person(kit.server);
+  const room = await group(a, [b]);
+  const m = await send(a.socket, room.id, "the server is fine");
+  assert.equal(m.seq, 1);
+  assert.equal(Object.hasOwn(Object.prototype, "polluted"), false);
+});

@@ -1,0 +1,116 @@
+/**
+ * Presence: a user is online while any of their sockets is connected; `presence` goes to users
+ * who share a room with them; presence:get answers only about users sharing a room with the caller.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { group, ISO, MISSING_ID, person, settle } from "../support/rooms.js";
+import { collect, ok, startServer, type TestServer, waitFor } from "../support/server.js";
+
+let server: TestServer;
+before(async () => {
+  server = await startServer();
+});
+after(async () => {
+  await server?.close();
+});
+
+test("a user goes online with the first socket and offline only when the last one disconnects", async () => {
+  const a = await person(server);
+  const bUser = await server.addUser("Bea Presence");
+  await group(a, [{ id: bUser.id }]);
+  const online = waitFor(a.socket, "presence", (p) => p.userId === bUser.id);
+  const b1 = await server.connect(bUser);
+  const first = await online;
+  assert.equal(first.online, true);
+  assert.ok(first.lastSeenAt === null || ISO.test(first.lastSeenAt), "lastSeenAt is null or a time");
+
+  const b2 = await server.connect(bUser);
+  const updates = collect(a.socket, "presence");
+  b1.disconnect();
+  await settle();
+  assert.ok(
+    updates.every((p) => p.online),
+    `no offline while another socket is connected: ${JSON.stringify(updates)}`,
+  );
+  const still = await ok(a.socket, "presence:get", { userIds: [bUser.id] });
+  assert.equal(still.presence[bUser.id]?.online, true);
+
+  const offline = waitFor(a.socket, "presence", (p) => p.userId === bUser.id && !p.online);
+  const before = Date.now();
+  b2.disconnect();
+  const last = await offline;
+  assert.match(last.lastSeenAt ?? "", ISO);
+  assert.ok(Date.parse(last.lastSeenAt ?? "") >= before - 60_000, "lastSeenAt is about now");
+  const got = await ok(a.socket, "presence:get", { userIds: [bUser.id] });
+  assert.deepEqual(got.presence[bUser.id], { online: false, lastSeenAt: last.lastSeenAt });
+});
+
+test("presence goes only to users who share a room", async () => {
+  const a = await person(server);
+  const stranger = await person(server);
+  const bUser = await server.addUser();
+  await group(a, [{ id: bUser.id }]);
+  const strangerHeard = collect(stranger.socket, "presence");
+  const aHeard = waitFor(a.socket, "presence", (p) => p.userId === bUser.id && p.online);
+  const b = await server.connect(bUser);
+  await aHeard;
+  b.disconnect();
+  await waitFor(a.socket, "presence", (p) => p.userId === bUser.id && !p.online);
+  await settle();
+  assert.deepEqual(
+    strangerHeard.filter((p) => p.userId === bUser.id),
+    [],
+  );
+});
+
+test("presence:get answers for users sharing a room and leaves everyone else out", async () => {
+  const a = await person(server);
+  const b = await person(server);
+  const offlineMember = await server.addUser();
+  const stranger = await person(server);
+  await group(a, [b, { id: offlineMember.id }]);
+  const res = await ok(a.socket, "presence:get", {
+    userIds: [b.id, offlineMember.id, stranger.id, MISSING_ID],
+  });
+  assert.deepEqual(Object.keys(res.presence).sort(), [b.id, offlineMember.id].sort());
+  assert.equal(res.presence[b.id]?.online, true);
+  assert.deepEqual(res.presence[offlineMember.id], { online: false, lastSeenAt: null });
+  assert.deepEqual((await ok(a.socket, "presence:get", { userIds: [] })).presence, {});
+  assert.deepEqual((await ok(stranger.socket, "presence:get", { userIds: [a.id, b.id] })).presence, {});
+});
+
+test("presence:get covers direct rooms and stops after the shared room is left", async () => {
+  const a = await person(server);
+  const b = await person(server);
+  await ok(a.socket, "room:direct", { userId: b.id });
+  assert.equal((await ok(a.socket, "presence:get", { userIds: [b.id] })).presence[b.id]?.online, true);
+
+  const c = await person(server);
+  const room = await group(a, [c]);
+  assert.equal((await ok(a.socket, "presence:get", { userIds: [c.id] })).presence[c.id]?.online, true);
+  await ok(c.socket, "room:leave", { roomId: room.id });
+  assert.deepEqual((await ok(a.socket, "presence:get", { userIds: [c.id] })).presence, {});
+});
+
+test("presence follows current membership: added users are announced, users who left are not", async () => {
+  const a = await person(server);
+  const cUser = await server.addUser();
+  const c = await server.connect(cUser);
+  const room = await group(a, []);
+  await ok(a.socket, "room:addMembers", { roomId: room.id, userIds: [cUser.id] });
+  const offline = waitFor(a.socket, "presence", (p) => p.userId === cUser.id && !p.online);
+  c.disconnect();
+  await offline;
+
+  const c2 = await server.connect(cUser);
+  await ok(c2, "room:leave", { roomId: room.id });
+  const heard = collect(a.socket, "presence");
+  c2.disconnect();
+  await settle();
+  assert.deepEqual(
+    heard.filter((p) => p.userId === cUser.id),
+    [],
+    "no presence about someone who no longer shares a room",
+  );
+});

@@ -1,0 +1,116 @@
+/**
+ * user:search: a case-insensitive "contains" match on login or name, never the caller, best match
+ * first, limit 1–50 (default 20); an empty query lists users by name.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, test } from "node:test";
+import { expectError, type Person, person } from "../support/rooms.js";
+import { ok, request, startServer, type TestServer } from "../support/server.js";
+
+let server: TestServer;
+before(async () => {
+  server = await startServer();
+});
+after(async () => {
+  await server?.close();
+});
+
+/** A token no other user's login or name contains. */
+const token = () =>
+  `q${randomBytes(4)
+    .toString("hex")
+    .replace(/[0-9]/g, (d) => "ghijklmnop"[Number(d)]!)}`;
+
+const search = async (p: Person, query: string, limit?: number) =>
+  (await ok(p.socket, "user:search", limit === undefined ? { query } : { query, limit })).users;
+
+test("user:search matches login or name, case-insensitively, and never returns the caller", async () => {
+  const tok = token();
+  const caller = await person(server, `Caller ${tok}`);
+  const byName = await server.addUser(`Name ${tok.toUpperCase()} Match`, {
+    login: `nm${randomBytes(3).toString("hex")}`,
+  });
+  const byLogin = await server.addUser("Login Match", { login: `xx${tok}yy` });
+  await server.addUser("Nobody Relevant", { login: `zz${randomBytes(3).toString("hex")}` });
+  const found = await search(caller, tok.toUpperCase());
+  assert.deepEqual(found.map((u) => u.id).sort(), [byName.id, byLogin.id].sort());
+  const named = found.find((u) => u.id === byName.id);
+  assert.deepEqual({ id: named?.id, name: named?.name }, { id: byName.id, name: byName.name });
+  assert.deepEqual(
+    (await search(caller, tok.slice(2, 7))).map((u) => u.id).sort(),
+    [byName.id, byLogin.id].sort(),
+    "a match in the middle of a word counts",
+  );
+  assert.deepEqual(await search(caller, `${tok}-nothing-like-it`), []);
+});
+
+test("user:search puts an exact login match before mere contains matches", async () => {
+  const tok = token();
+  const caller = await person(server);
+  const contains = await server.addUser("Aaron Contains", { login: `aa${tok}bb` });
+  const exact = await server.addUser("Zed Exact", { login: tok });
+  const found = await search(caller, tok);
+  assert.deepEqual(
+    found.map((u) => u.id),
+    [exact.id, contains.id],
+  );
+});
+
+test("user:search leaves out inactive users", async () => {
+  const tok = token();
+  const caller = await person(server);
+  const active = await server.addUser(`Active ${tok}`);
+  const inactive = await server.addUser(`Inactive ${tok}`);
+  server.builtin?.setActive(inactive.id, false);
+  assert.deepEqual(
+    (await search(caller, tok)).map((u) => u.id),
+    [active.id],
+  );
+});
+
+test("user:search returns at most `limit` users, 20 by default", async () => {
+  const tok = token();
+  const caller = await person(server);
+  for (let i = 0; i < 25; i++) await server.addUser(`Many ${tok} ${String(i).padStart(2, "0")}`);
+  assert.equal((await search(caller, tok)).length, 20);
+  assert.equal((await search(caller, tok, 2)).length, 2);
+  assert.equal((await search(caller, tok, 1)).length, 1);
+  assert.equal((await search(caller, tok, 50)).length, 25);
+});
+
+test("user:search limits outside 1–50 or of the wrong type are BAD_REQUEST", async () => {
+  const caller = await person(server);
+  for (const limit of [0, 51, 2.5, "10", -1, true]) {
+    expectError(
+      await request(caller.socket, "user:search", { query: "a", limit }),
+      "BAD_REQUEST",
+      `limit ${limit}`,
+    );
+  }
+  for (const query of [null, 42, undefined, ["a"], "a\u0000", "\ud800"]) {
+    const res = await request(caller.socket, "user:search", { query });
+    expectError(res, "BAD_REQUEST", `query ${JSON.stringify(query)}`);
+  }
+});
+
+test("an empty query lists other users ordered by name", async () => {
+  const caller = await person(server, "Aaaa First Caller");
+  const found = await search(caller, "", 50);
+  assert.ok(found.length >= 5, `lists users (${found.length})`);
+  assert.ok(!found.some((u) => u.id === caller.id), "not the caller");
+  const names = found.map((u) => u.name.toLowerCase());
+  assert.deepEqual(names, [...names].sort(), "ordered by name");
+  assert.ok(found.length <= 50);
+  assert.equal((await search(caller, "")).length, Math.min(20, found.length), "20 by default");
+});
+
+test("search text is data, not syntax: wildcards and quotes match literally", async () => {
+  const caller = await person(server);
+  const plain = await server.addUser("Percent Plain", { login: `pp${randomBytes(3).toString("hex")}` });
+  for (const query of ["%", "_", "'", '"', "\\", "*", "%'; --"]) {
+    const res = await request(caller.socket, "user:search", { query, limit: 50 });
+    assert.ok(res.ok, `query ${JSON.stringify(query)}: ${JSON.stringify(res).slice(0, 200)}`);
+    assert.ok(!res.users.some((u) => u.id === plain.id), `${JSON.stringify(query)} is not a wildcard`);
+  }
+});

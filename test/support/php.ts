@@ -1,0 +1,60 @@
+/**
+ * Runs the real `php` command line, for things only PHP should make in a test: `password_hash`
+ * results, serialized sessions, tokens minted the PHP way. Nothing here imitates PHP.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const PHP = process.env.TEST_PHP ?? "php";
+
+/**
+ * Runs `php -r code` with `args` as `$argv[1]`, `$argv[2]`… and resolves with what it printed.
+ * Arguments never pass through a shell.
+ */
+export async function php(code: string, args: readonly string[] = []): Promise<string> {
+  const { stdout } = await run(PHP, ["-r", code, "--", ...args], { timeout: 30_000 });
+  return stdout;
+}
+
+/** Why PHP cannot be used for the tests (not installed, or built without argon2), or null. */
+export async function phpProblem(): Promise<string | null> {
+  try {
+    const out = await php('echo defined("PASSWORD_ARGON2ID") ? "ok" : "no-argon2";');
+    if (out === "ok") return null;
+    return "php is installed without argon2 support (PASSWORD_ARGON2ID is not defined)";
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    return `php is not available (${reason}); install it with: apt-get install -y php-cli`;
+  }
+}
+
+/** Whether the tests can use PHP. */
+export async function phpAvailable(): Promise<boolean> {
+  return (await phpProblem()) === null;
+}
+
+/**
+ * For `{ skip }` of a test or suite: false when PHP works, else the reason to skip. With CI=true a
+ * missing PHP is a failure, never a silent skip, so CI cannot pass without really testing.
+ */
+export async function requirePhp(): Promise<string | false> {
+  const problem = await phpProblem();
+  if (problem === null) return false;
+  if (process.env.CI === "true") throw new Error(`CI=true needs PHP for these tests: ${problem}`);
+  process.stderr.write(`skipping tests that need PHP: ${problem}\n`);
+  return problem;
+}
+
+/** `password_hash($password, $algo)` by real PHP; `algo` is a PHP constant name. */
+export async function phpPasswordHash(
+  password: string,
+  algo: "PASSWORD_BCRYPT" | "PASSWORD_ARGON2ID" | "PASSWORD_ARGON2I" = "PASSWORD_BCRYPT",
+): Promise<string> {
+  return php(`echo password_hash($argv[1], ${algo});`, [password]);
+}
+
+/** `password_verify` by real PHP. */
+export async function phpPasswordVerify(password: string, hash: string): Promise<boolean> {
+  return (await php('echo password_verify($argv[1], $argv[2]) ? "yes" : "no";', [password, hash])) === "yes";
+}

@@ -1,0 +1,318 @@
+/**
+ * Runs the real TimeWise Chat entry point (`node --import tsx src/main.ts`) as a child process, the
+ * way a process manager does, for tests of start-up, signals, logs and crash durability.
+ * The child gets a clean environment (PATH and HOME only, plus what the test passes) and runs in
+ * its own temporary working directory, so a developer's `.env` never leaks into a test.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import Database from "better-sqlite3";
+import { io, type Socket } from "socket.io-client";
+import type { ClientToServerEvents, ServerToClientEvents, User } from "../../src/protocol/index.js";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const MAIN = join(ROOT, "src/main.ts");
+export const CLI = join(ROOT, "src/users/cli.ts");
+/** `--import tsx` resolved from the project, so the child can run in any directory. */
+const TSX = import.meta.resolve("tsx");
+/** The secret child-process servers use unless a test says otherwise (at least 32 bytes). */
+export const PROCESS_SECRET = "timewise-chat-process-test-secret-0123456789";
+
+export type ProcessClient = Socket<ServerToClientEvents, ClientToServerEvents>;
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ServerProcess {
+  port: number;
+  url: string;
+  child: ChildProcess;
+  /** every line the child wrote so far */
+  stdout: string[];
+  stderr: string[];
+  /** stdout lines that are JSON (pino), parsed */
+  logs(): Record<string, unknown>[];
+  exited: Promise<Exit>;
+  /** Sends `signal` (SIGTERM by default) and resolves with the exit, or rejects after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<Exit>;
+}
+
+/** A temporary directory, removed by the returned function. */
+export function tempDir(prefix = "twc-proc-"): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The environment a child starts from: nothing of the test runner's but PATH and HOME. */
+function baseEnv(): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? tmpdir() };
+}
+
+/** Defaults for a test server: port 0 on loopback, the test secret, info logs. */
+export function serverEnv(sqlitePath: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    CHAT_PORT: "0",
+    CHAT_HOST: "127.0.0.1",
+    SQLITE_PATH: sqlitePath,
+    AUTH_JWT_SECRET: PROCESS_SECRET,
+    LOG_LEVEL: "info",
+    ...extra,
+  };
+}
+
+interface Started {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  exited: Promise<Exit>;
+  onLine(listener: (line: string) => void): void;
+}
+
+/** Children still running; a test that failed half-way must not leave a server behind. */
+const live = new Set<ChildProcess>();
+after(() => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
+function start(args: string[], env: Record<string, string>, cwd: string): Started {
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...baseEnv(), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  live.add(child);
+  child.once("exit", () => live.delete(child));
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const listeners: ((line: string) => void)[] = [];
+  const split = (into: string[], notify: boolean) => {
+    let rest = "";
+    return (chunk: Buffer) => {
+      const parts = (rest + chunk.toString("utf8")).split("\n");
+      rest = parts.pop() ?? "";
+      for (const line of parts) {
+        into.push(line);
+        if (notify) for (const l of listeners) l(line);
+      }
+    };
+  };
+  child.stdout?.on("data", split(stdout, true));
+  child.stderr?.on("data", split(stderr, false));
+  const exited = new Promise<Exit>((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+  return { child, stdout, stderr, exited, onLine: (l) => listeners.push(l) };
+}
+
+function parseJson(line: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(line);
+    return value !== null && typeof value === "object" ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Timers in helpers must not keep the test process alive. */
+function timeout(ms: number, what: string): { promise: Promise<never>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what)), ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+/**
+ * Starts `src/main.ts` with `env` and resolves once it logged "TimeWise Chat is listening".
+ * Rejects (after killing the child) if it exits or stays silent for `timeoutMs`.
+ */
+export async function spawnServer(
+  env: Record<string, string>,
+  options: {
+    cwd?: string;
+    timeoutMs?: number;
+    /** what node runs instead of `--import tsx src/main.ts` (e.g. a compiled build) */
+    nodeArgs?: string[];
+  } = {},
+): Promise<ServerProcess> {
+  const scratch = options.cwd ? null : tempDir("twc-cwd-");
+  const cwd = options.cwd ?? scratch!.dir;
+  const s = start(options.nodeArgs ?? ["--import", TSX, MAIN], env, cwd);
+  void s.exited.then(() => scratch?.remove());
+  const listening = new Promise<number>((resolve) => {
+    s.onLine((line) => {
+      const log = parseJson(line);
+      if (log?.msg === "TimeWise Chat is listening" && typeof log.port === "number") resolve(log.port);
+    });
+  });
+  const limit = timeout(options.timeoutMs ?? 30_000, "the server did not log that it is listening");
+  let port: number;
+  try {
+    port = await Promise.race([
+      listening,
+      s.exited.then((exit) => {
+        throw new Error(
+          `the server exited (${JSON.stringify(exit)}) before listening:\n${s.stderr.join("\n")}`,
+        );
+      }),
+      limit.promise,
+    ]);
+    // One answered request: the server got past start-up, not only past the log call.
+    await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.body?.cancel());
+  } catch (error) {
+    s.child.kill("SIGKILL");
+    throw error;
+  } finally {
+    limit.cancel();
+  }
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    child: s.child,
+    stdout: s.stdout,
+    stderr: s.stderr,
+    logs: () => s.stdout.map(parseJson).filter((l): l is Record<string, unknown> => l !== null),
+    exited: s.exited,
+    async stop(signal = "SIGTERM", timeoutMs = 10_000) {
+      if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill(signal);
+      const limit = timeout(timeoutMs, `the server did not exit within ${timeoutMs} ms of ${signal}`);
+      try {
+        return await Promise.race([s.exited, limit.promise]);
+      } catch (error) {
+        s.child.kill("SIGKILL");
+        throw error;
+      } finally {
+        limit.cancel();
+      }
+    },
+  };
+}
+
+/** Runs the server expecting it to exit by itself (bad settings); kills it if it starts listening. */
+export async function runUntilExit(
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<Exit & { stdout: string; stderr: string; listened: boolean }> {
+  const scratch = tempDir("twc-cwd-");
+  const s = start(["--import", TSX, MAIN], env, scratch.dir);
+  let listened = false;
+  s.onLine((line) => {
+    if (parseJson(line)?.msg === "TimeWise Chat is listening") {
+      listened = true;
+      s.child.kill("SIGKILL");
+    }
+  });
+  const limit = timeout(timeoutMs, "the server neither exited nor listened");
+  try {
+    const exit = await Promise.race([s.exited, limit.promise]);
+    return { ...exit, stdout: s.stdout.join("\n"), stderr: s.stderr.join("\n"), listened };
+  } catch (error) {
+    s.child.kill("SIGKILL");
+    throw error;
+  } finally {
+    limit.cancel();
+    scratch.remove();
+  }
+}
+
+/**
+ * `users add` through the CLI, against the built-in directory in `sqlitePath` (the server must not
+ * be running on that file). Resolves with the new user's id, read back from the file.
+ */
+export async function cliAddUser(
+  sqlitePath: string,
+  login: string,
+  options: { name: string; password?: string },
+): Promise<string> {
+  const args = ["--import", TSX, CLI, "add", login, "--name", options.name];
+  if (options.password !== undefined) args.push("--password", options.password);
+  const cwd = tempDir("twc-cli-");
+  const { stdout } = await promisify(execFile)(process.execPath, args, {
+    cwd: cwd.dir,
+    env: { ...baseEnv(), SQLITE_PATH: sqlitePath, LOG_LEVEL: "silent" },
+    timeout: 30_000,
+  }).finally(cwd.remove);
+  const db = new Database(sqlitePath, { readonly: true });
+  try {
+    const id = db.prepare("SELECT id FROM directory_users WHERE login = ?").pluck().get(login);
+    if (id === undefined) throw new Error(`the CLI did not add ${login}: ${stdout}`);
+    return String(id);
+  } finally {
+    db.close();
+  }
+}
+
+const b64url = (value: string | Buffer) => Buffer.from(value).toString("base64url");
+
+/**
+ * Builds a JWT by hand, so tests control every header field and claim (alg none, HS512, claims
+ * of any type). `alg` defaults to HS256; with "none" the signature is empty.
+ */
+export function craftToken(
+  claims: Record<string, unknown>,
+  options: { secret?: string; alg?: "HS256" | "HS512" | "none"; header?: Record<string, unknown> } = {},
+): string {
+  const alg = options.alg ?? "HS256";
+  const head = `${b64url(JSON.stringify({ alg, typ: "JWT", ...options.header }))}.${b64url(JSON.stringify(claims))}`;
+  if (alg === "none") return `${head}.`;
+  const hmac = createHmac(alg === "HS256" ? "sha256" : "sha512", options.secret ?? PROCESS_SECRET);
+  return `${head}.${hmac.update(head).digest("base64url")}`;
+}
+
+/** A valid HS256 token for `sub`, issued now, valid for `ttlS` seconds. */
+export function signToken(sub: string | number, secret = PROCESS_SECRET, ttlS = 3600): string {
+  const now = Math.floor(Date.now() / 1000);
+  return craftToken({ sub, iat: now, exp: now + ttlS }, { secret });
+}
+
+/** Connects a real client to a child-process server; resolves with the socket and its `session`. */
+export function connectTo(
+  url: string,
+  token: string,
+  transports: ("websocket" | "polling")[] = ["websocket"],
+): Promise<{ socket: ProcessClient; user: User }> {
+  const socket: ProcessClient = io(url, { auth: { token }, transports, reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    socket.once("session", ({ user }) => resolve({ socket, user }));
+    socket.once("connect_error", (err) => {
+      socket.close();
+      reject(err);
+    });
+  });
+}
+
+/** Emits a request event with a payload and resolves with the raw ack. */
+export function ask(
+  socket: ProcessClient,
+  event: keyof ClientToServerEvents,
+  payload: unknown,
+  timeoutMs = 10_000,
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ack for ${event}`)), timeoutMs);
+    (socket.emit as (...args: unknown[]) => void)(event, payload, (ack: Record<string, unknown>) => {
+      clearTimeout(timer);
+      resolve(ack);
+    });
+  });
+}
+
+/** Polls `check` every 25 ms until it holds (tests poll instead of sleeping). */
+export async function pollUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = "condition",
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
