@@ -4,13 +4,16 @@
  * reach the sockets on every node.
  */
 import type { Message, SharedRoom } from "../protocol/index.js";
+import { coalesceAllWrites } from "./coalesce.js";
 import type { ChatServer } from "./types.js";
 
 export const userChannel = (userId: string) => `u:${userId}`;
 export const roomChannel = (roomId: string) => `r:${roomId}`;
 
 export class Fanout {
-  constructor(private readonly io: ChatServer) {}
+  constructor(private readonly io: ChatServer) {
+    coalesceAllWrites(io);
+  }
 
   messageNew(message: Message): void {
     this.io.to(roomChannel(message.roomId)).emit("message:new", message);

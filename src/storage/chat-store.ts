@@ -4,6 +4,9 @@
  * returned promise settles only after its transaction is durable.
  */
 import type { Message, Role, RoomType } from "../protocol/index.js";
+import type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
+
+export type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
 
 /** A member as the store keeps them. */
 export interface MemberState {
@@ -100,7 +103,18 @@ export interface ChatStore {
   removeMember(roomId: string, userId: string): Promise<RemovalResult>;
   markRead(roomId: string, userId: string, seq: number): Promise<number>;
   rememberUsers(users: readonly { id: string; name: string }[]): Promise<void>;
+  /** The open room mirrored under an external key (`team:42`), or undefined. */
+  roomByExternalKey(externalKey: string): RoomState | undefined;
+  /** Creates, reopens or updates the group mirrored under `input.externalKey` (idempotent). */
+  syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: RoomState }>;
+  /** Refuses the user's tokens issued at or before `beforeS` (Unix seconds) from now on; durable. */
+  revokeTokens(userId: string, beforeS: number): Promise<number>;
+  /** The second up to which the user's tokens are refused, or null. */
+  tokensRevokedBefore(userId: string): number | null;
   setLastSeen(userId: string, at: string): Promise<void>;
+
+  /** Re-reads rooms that another node changed (several nodes share one database). */
+  reloadRooms(roomIds: readonly string[]): Promise<void>;
 
   /** Throws when the database cannot answer. */
   ping(): void;

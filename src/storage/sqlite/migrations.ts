@@ -83,6 +83,18 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 2,
+    name: "token revocations",
+    sql: `
+      -- the server API's "disconnect": a user's tokens issued at or before revoked_before
+      -- (Unix seconds) are refused, so a logged-out or banned user cannot reconnect with them
+      CREATE TABLE token_revocations (
+        user_id TEXT PRIMARY KEY,
+        revoked_before INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Brings the file up to the newest schema. Returns the versions it applied. */

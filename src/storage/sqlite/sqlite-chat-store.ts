@@ -5,30 +5,50 @@
 import { AppError, badRequest, notFound } from "../../errors.js";
 import { LIMITS, type Message, type Role } from "../../protocol/index.js";
 import type { ChatStore, HistoryQuery, RemovalResult, RoomState, SendInput } from "../chat-store.js";
+import { Background } from "./background.js";
+import { DurableReads } from "./durable-reads.js";
+import { DurableSync } from "./durable-sync.js";
+import type { GroupSync, GroupSyncResult } from "./external-rooms.js";
+import { type ExternalRooms, prepareExternalRooms } from "./external-rooms.js";
 import type { SqliteDatabase } from "./open.js";
+import { Revocations } from "./revocations.js";
 import { RoomMirror } from "./room-mirror.js";
 import { type MessageRow, toMessage } from "./rows.js";
-import { SearchIndex } from "./search.js";
+import { SearchQueries } from "./search.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import { WriteQueue, type WriteQueueHooks } from "./write-queue.js";
 
 export class SqliteChatStore implements ChatStore {
   private readonly s: Statements;
   private readonly queue: WriteQueue;
+  /** message reads, which never see a commit before it is durable */
+  private readonly durable: DurableReads;
   private readonly mirror: RoomMirror;
-  private readonly index: SearchIndex;
+  private readonly searches: SearchQueries;
+  /** indexes for search, checkpoints the WAL and checks integrity, on a worker thread */
+  private readonly background: Background;
+  private readonly external: ExternalRooms;
+  private readonly revocations: Revocations;
   private readonly names = new Map<string, string>();
   private readonly lastSeen = new Map<string, string>();
   private closed = false;
 
   constructor(
     private readonly db: SqliteDatabase,
-    hooks: WriteQueueHooks = {},
+    hooks: WriteQueueHooks & {
+      /** a problem of the background worker: search indexing, checkpoints, the integrity check */
+      onBackgroundProblem?: (message: string) => void;
+    } = {},
   ) {
     this.s = prepareStatements(db);
-    this.queue = new WriteQueue(db, hooks);
+    this.durable = new DurableReads(db);
+    this.queue = new WriteQueue(db, new DurableSync(db), this.durable, hooks);
     this.mirror = new RoomMirror(db);
-    this.index = new SearchIndex(db);
+    this.searches = new SearchQueries(db);
+    this.background = new Background(db, hooks.onBackgroundProblem);
+    this.background.onCheckpointed = () => this.queue.requestTailCheckpoint();
+    this.external = prepareExternalRooms(db);
+    this.revocations = new Revocations(db);
     for (const row of this.s.knownUsers.all() as {
       id: string;
       name: string;
@@ -37,7 +57,6 @@ export class SqliteChatStore implements ChatStore {
       if (row.name) this.names.set(row.id, row.name);
       if (row.last_seen_at) this.lastSeen.set(row.id, row.last_seen_at);
     }
-    this.index.schedule(); // catch up on messages committed before a crash
   }
 
   room(roomId: string): RoomState | undefined {
@@ -66,18 +85,19 @@ export class SqliteChatStore implements ChatStore {
   }
 
   message(messageId: string): Message | undefined {
-    const row = this.s.messageById.get(Number(messageId)) as MessageRow | undefined;
+    const row = this.durable.reads.messageById.get(Number(messageId)) as MessageRow | undefined;
     return row ? toMessage(row) : undefined;
   }
 
   history(roomId: string, q: HistoryQuery): { messages: Message[]; hasMore: boolean } {
     const id = Number(roomId);
+    const reads = this.durable.reads;
     const rows = (
       q.afterSeq !== undefined
-        ? this.s.after.all(id, q.afterSeq, q.limit + 1)
+        ? reads.after.all(id, q.afterSeq, q.limit + 1)
         : q.beforeSeq !== undefined
-          ? this.s.before.all(id, q.beforeSeq, q.limit + 1)
-          : this.s.latest.all(id, q.limit + 1)
+          ? reads.before.all(id, q.beforeSeq, q.limit + 1)
+          : reads.latest.all(id, q.limit + 1)
     ) as MessageRow[];
     const hasMore = rows.length > q.limit;
     if (hasMore) rows.pop();
@@ -90,7 +110,7 @@ export class SqliteChatStore implements ChatStore {
     sinceRev: number,
     limit: number,
   ): { messages: Message[]; rev: number; hasMore: boolean } {
-    const rows = this.s.changes.all(Number(roomId), sinceRev, limit + 1) as MessageRow[];
+    const rows = this.durable.reads.changes.all(Number(roomId), sinceRev, limit + 1) as MessageRow[];
     const hasMore = rows.length > limit;
     if (hasMore) rows.pop();
     const messages = rows.map(toMessage);
@@ -100,7 +120,11 @@ export class SqliteChatStore implements ChatStore {
   }
 
   search(roomIds: readonly string[], query: string, limit: number): Message[] {
-    return this.index.search(roomIds, query, limit);
+    // the index is read on its own connection, which may already see a batch whose sync is in
+    // flight: such messages (newer than the room's durable rev) are left out until it completes
+    return this.searches
+      .search(roomIds, query, limit)
+      .filter((m) => m.rev <= (this.mirror.rooms.get(m.roomId)?.rev ?? -1));
   }
 
   sendMessage(input: SendInput): Promise<{ message: Message; created: boolean }> {
@@ -162,7 +186,7 @@ export class SqliteChatStore implements ChatStore {
             const member = room.members.get(input.senderId);
             if (member) member.ownAfterRead += 1;
           }
-          this.index.schedule();
+          this.background.roomChanged(input.roomId);
         },
       };
     });
@@ -172,7 +196,6 @@ export class SqliteChatStore implements ChatStore {
     return this.changeMessage(messageId, (row, rev) => {
       if (row.deleted) throw badRequest("A deleted message can't be edited.");
       this.s.editMessage.run(body, at, rev, row.id);
-      this.index.replace(row.id, body);
       return { ...row, body, edited_at: at, rev };
     }).then((r) => r.message);
   }
@@ -181,7 +204,6 @@ export class SqliteChatStore implements ChatStore {
     return this.changeMessage(messageId, (row, rev) => {
       if (row.deleted) return null;
       this.s.deleteMessage.run(rev, row.id);
-      this.index.replace(row.id, null);
       return { ...row, body: "", deleted: 1, reactions: "{}", rev };
     });
   }
@@ -194,22 +216,23 @@ export class SqliteChatStore implements ChatStore {
   ): Promise<{ message: Message; changed: boolean }> {
     return this.changeMessage(messageId, (row, rev) => {
       if (row.deleted) throw badRequest("You can't react to a deleted message.");
-      const reactions = JSON.parse(row.reactions) as Record<string, string[]>;
-      const users = Object.hasOwn(reactions, emoji) ? reactions[emoji]! : [];
+      // a Map, so emoji such as "__proto__" are plain keys and never touch a prototype
+      const reactions = new Map(Object.entries(JSON.parse(row.reactions) as Record<string, string[]>));
+      const users = reactions.get(emoji) ?? [];
       if (on === users.includes(userId)) return null;
       if (on) {
-        if (users.length === 0 && Object.keys(reactions).length >= LIMITS.distinctEmojiPerMessage) {
+        if (users.length === 0 && reactions.size >= LIMITS.distinctEmojiPerMessage) {
           throw badRequest(
             `A message can have at most ${LIMITS.distinctEmojiPerMessage} different reactions.`,
           );
         }
-        reactions[emoji] = [...users, userId];
+        reactions.set(emoji, [...users, userId]);
       } else {
         const rest = users.filter((u) => u !== userId);
-        if (rest.length > 0) reactions[emoji] = rest;
-        else delete reactions[emoji];
+        if (rest.length > 0) reactions.set(emoji, rest);
+        else reactions.delete(emoji);
       }
-      const json = JSON.stringify(reactions);
+      const json = JSON.stringify(Object.fromEntries(reactions));
       this.s.setReactions.run(json, rev, row.id);
       return { ...row, reactions: json, rev };
     });
@@ -235,6 +258,7 @@ export class SqliteChatStore implements ChatStore {
       return {
         result: { message, changed: true },
         apply: () => {
+          this.background.roomChanged(message.roomId); // edits and deletions change what search finds
           const room = this.mirror.rooms.get(message.roomId);
           if (!room) return;
           room.rev = message.rev;
@@ -362,39 +386,92 @@ export class SqliteChatStore implements ChatStore {
   async rememberUsers(users: readonly { id: string; name: string }[]): Promise<void> {
     const changed = users.filter((u) => this.names.get(u.id) !== u.name);
     if (changed.length === 0) return;
-    await this.queue.run(() => {
-      for (const u of changed) this.s.upsertName.run(u.id, u.name);
-      return {
-        result: undefined,
-        apply: () => {
-          for (const u of changed) this.names.set(u.id, u.name);
-        },
-      };
-    });
+    // names are shown at once (callers such as the handshake don't wait for this write); a
+    // failed write puts the old ones back, so the next call writes again
+    const previous = changed.map((u) => this.names.get(u.id));
+    for (const u of changed) this.names.set(u.id, u.name);
+    try {
+      await this.queue.run(() => {
+        for (const u of changed) this.s.upsertName.run(u.id, u.name);
+        return { result: undefined };
+      });
+    } catch (error) {
+      changed.forEach((u, i) => {
+        const old = previous[i];
+        if (this.names.get(u.id) !== u.name) return;
+        if (old === undefined) this.names.delete(u.id);
+        else this.names.set(u.id, old);
+      });
+      throw error;
+    }
   }
 
   async setLastSeen(userId: string, at: string): Promise<void> {
+    // known at once, not only once durable: the "offline" presence event carrying this time is
+    // already on its way, and a `presence:get` right after it must give the same time
+    this.lastSeen.set(userId, at);
     await this.queue.run(() => {
       this.s.upsertLastSeen.run(userId, at);
-      return { result: undefined, apply: () => this.lastSeen.set(userId, at) };
+      return { result: undefined };
     });
+  }
+
+  reloadRooms(roomIds: readonly string[]): Promise<void> {
+    // through the queue, so the re-read happens between our own commits, never beside one
+    return this.queue.run(() => ({
+      result: undefined,
+      apply: () => {
+        for (const roomId of roomIds) {
+          const room = this.mirror.reload(roomId);
+          for (const userId of room?.members.keys() ?? []) {
+            if (this.names.has(userId)) continue;
+            const name = this.s.knownName.get(userId) as string | undefined;
+            if (name) this.names.set(userId, name);
+          }
+        }
+      },
+    }));
+  }
+
+  roomByExternalKey(externalKey: string): RoomState | undefined {
+    const id = this.external.openRoomId(externalKey);
+    return id === null ? undefined : this.room(id);
+  }
+
+  async syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: RoomState }> {
+    const result = await this.queue.run(() => {
+      const synced = this.external.sync(input);
+      return { result: synced, apply: synced.changed ? () => this.mirror.reload(synced.roomId) : undefined };
+    });
+    return { ...result, room: this.mustRoom(result.roomId) };
+  }
+
+  revokeTokens(userId: string, beforeS: number): Promise<number> {
+    return this.queue.run(() => this.revocations.write(userId, beforeS));
+  }
+
+  tokensRevokedBefore(userId: string): number | null {
+    return this.revocations.get(userId);
   }
 
   ping(): void {
     if (this.closed) throw new Error("the chat database is closed");
+    const problem = this.background.integrityProblem;
+    if (problem !== null) throw new Error(`the chat database failed its integrity check: ${problem}`);
     this.s.ping.get();
   }
 
   async flush(): Promise<void> {
-    this.queue.flush();
+    await this.queue.drain();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.queue.close();
-    this.index.close();
-    this.index.indexPending();
     this.closed = true;
+    await this.queue.close();
+    await this.background.close();
+    this.searches.close();
+    this.durable.close();
     this.db.close();
   }
 

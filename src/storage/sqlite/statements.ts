@@ -12,17 +12,6 @@ export function prepareStatements(db: SqliteDatabase) {
       `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.sender_id = ? AND m.client_id = ?`,
     ),
     roomOfMessage: p("SELECT room_id FROM messages WHERE id = ?"),
-    latest: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.room_id = ? ORDER BY m.seq DESC LIMIT ?`),
-    before: p(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`,
-    ),
-    after: p(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`,
-    ),
-    changes: p(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.room_id = ? AND m.rev > ? ORDER BY m.rev ASC LIMIT ?`,
-    ),
-
     /** takes the room's next seq and rev in one step, inside the send's transaction */
     nextSeq: p(
       "UPDATE rooms SET last_seq = last_seq + 1, rev = rev + 1, last_activity_at = ? WHERE id = ? AND closed = 0 RETURNING last_seq, rev",
@@ -65,6 +54,7 @@ export function prepareStatements(db: SqliteDatabase) {
     setRead: p("UPDATE members SET read_seq = ?, own_after_read = ? WHERE room_id = ? AND user_id = ?"),
 
     knownUsers: p("SELECT id, name, last_seen_at FROM known_users"),
+    knownName: p("SELECT name FROM known_users WHERE id = ?").pluck(),
     upsertName: p(
       "INSERT INTO known_users (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
     ),

@@ -1,0 +1,292 @@
+/**
+ * The traffic scenarios (S1, S2, S3 and capacity) and how one run of one of them goes, against
+ * either target: prepare users and rooms, connect every client through the workers, send, then
+ * check that every acknowledged message reached every member exactly once.
+ */
+import { join } from "node:path";
+import type { ClientSpec, SentReport, VerifiedReport } from "./ipc.js";
+import type { WorkerPool } from "./pool.js";
+import { createRooms, prepareDatabase, signToken } from "./setup.js";
+import { clockMs, latencySummary } from "./stats.js";
+import { machineBusyS, startRelay, startServer, type Target, tempDir } from "./targets.js";
+
+export interface TrafficScenario {
+  name: "S1" | "S2" | "S3" | "capacity";
+  title: string;
+  clients: number;
+  roomSize: number;
+  /** senders per room (0: nobody sends) */
+  sendersPerRoom: number;
+  mode: "closed" | "open";
+  inflight: number;
+  ratePerSender: number;
+  warmupMs: number;
+  durationMs: number;
+  recordLatency: boolean;
+}
+
+export function trafficScenarios(quick: boolean): TrafficScenario[] {
+  const d = (full: number) => (quick ? Math.min(full, 5000) : full);
+  const base = {
+    mode: "closed" as const,
+    inflight: 8,
+    ratePerSender: 0,
+    warmupMs: 2000,
+    recordLatency: false,
+  };
+  return [
+    {
+      ...base,
+      name: "S1",
+      title: "200 clients, 20 rooms of 10, all sending, 8 in flight",
+      clients: 200,
+      roomSize: 10,
+      sendersPerRoom: 10,
+      durationMs: d(20_000),
+    },
+    {
+      ...base,
+      name: "S2",
+      title: "1,000 clients, 10 rooms of 100, 10 senders, 8 in flight",
+      clients: 1000,
+      roomSize: 100,
+      sendersPerRoom: 1,
+      durationMs: d(20_000),
+    },
+    {
+      ...base,
+      name: "S3",
+      title: "500 clients, 50 rooms of 10, 1,000 messages/s offered",
+      clients: 500,
+      roomSize: 10,
+      sendersPerRoom: 10,
+      mode: "open",
+      ratePerSender: 2,
+      recordLatency: true,
+      durationMs: d(20_000),
+    },
+    {
+      ...base,
+      name: "capacity",
+      title: "idle authenticated connections, rooms of 10",
+      clients: quick ? 2000 : 10_000,
+      roomSize: 10,
+      sendersPerRoom: 0,
+      warmupMs: 0,
+      durationMs: 0,
+    },
+  ];
+}
+
+export interface TrafficResult {
+  scenario: string;
+  target: Target["kind"];
+  run: number;
+  acksPerS: number;
+  deliveriesPerS: number;
+  ackLatency: ReturnType<typeof latencySummary>;
+  deliveryLatency: ReturnType<typeof latencySummary>;
+  acked: number;
+  deliveries: number;
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  unexpected: number;
+  failedAcks: number;
+  firstFailure: string | null;
+  connectFailed: number;
+  connections: number;
+  connectPerS: number;
+  rssBeforeKb: number;
+  rssAfterKb: number;
+  rssPerConnectionKb: number;
+  /** CPU cores used during the measured window */
+  targetCores: number;
+  generatorCores: number;
+  /** every process of the machine, the benchmark's and anyone else's */
+  machineCores: number;
+  saturated: "target" | "generator" | "both" | "machine" | "neither";
+}
+
+/** Everything one run needs to know about its clients and the target it talks to. */
+interface Prepared {
+  target: Target;
+  clients: ClientSpec[];
+  cleanup: () => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Loopback source addresses, so 10,000 connections don't use up one address's ephemeral ports. */
+const localAddress = (i: number) => `127.0.0.${2 + (i % 16)}`;
+
+async function prepare(s: TrafficScenario, kind: Target["kind"]): Promise<Prepared> {
+  const rooms = Math.ceil(s.clients / s.roomSize);
+  const roomOf = (i: number) => Math.floor(i / s.roomSize);
+  const isSender = (i: number) => i % s.roomSize < s.sendersPerRoom;
+  if (kind === "relay") {
+    const target = await startRelay();
+    const clients = Array.from({ length: s.clients }, (_, i) => {
+      const room = `room-${roomOf(i)}`;
+      return {
+        id: i,
+        auth: { rooms: [room] },
+        rooms: [room],
+        sendsTo: isSender(i) ? room : undefined,
+        localAddress: localAddress(i),
+      };
+    });
+    return { target, clients, cleanup: () => {} };
+  }
+  const tmp = tempDir("twc-bench-db-");
+  const userIds = prepareDatabase(join(tmp.dir, "chat.db"), s.clients);
+  const tokens = new Map(await Promise.all(userIds.map(async (id) => [id, await signToken(id)] as const)));
+  const target = await startServer(join(tmp.dir, "chat.db"));
+  const groups = Array.from({ length: rooms }, (_, r) => userIds.slice(r * s.roomSize, (r + 1) * s.roomSize));
+  const roomIds = await createRooms(target.url, tokens, groups);
+  const clients = userIds.map((userId, i) => {
+    const room = roomIds[roomOf(i)]!;
+    return {
+      id: i,
+      auth: { token: tokens.get(userId)! },
+      rooms: [room],
+      sendsTo: isSender(i) ? room : undefined,
+      localAddress: localAddress(i),
+    };
+  });
+  return { target, clients, cleanup: tmp.remove };
+}
+
+function saturation(
+  targetCores: number,
+  generatorCores: number,
+  machineCores: number,
+  cpus: number,
+): TrafficResult["saturated"] {
+  // the target is one Node.js event loop: near one core means it is the bottleneck
+  const targetBusy = targetCores >= 0.85;
+  const generatorBusy = generatorCores >= 0.85 * Math.max(0.5, cpus - targetCores);
+  if (targetBusy && generatorBusy) return "both";
+  if (targetBusy || generatorBusy) return targetBusy ? "target" : "generator";
+  // neither alone, but the machine is full: other processes took the rest
+  return machineCores >= 0.9 * cpus ? "machine" : "neither";
+}
+
+export async function runTraffic(
+  s: TrafficScenario,
+  kind: Target["kind"],
+  run: number,
+  pool: WorkerPool,
+  cpus: number,
+): Promise<TrafficResult> {
+  const { target, clients, cleanup } = await prepare(s, kind);
+  const n = pool.workers.length;
+  try {
+    await sleep(300);
+    const rssBeforeKb = target.rssKb();
+    const connectStarted = clockMs();
+    const connected = await pool.all(
+      (w) => ({
+        type: "connect",
+        url: target.url,
+        clients: clients.filter((c) => c.id % n === w),
+        concurrency: 64,
+        readyEvent: kind === "server" ? "session" : "connect",
+      }),
+      "connected",
+      180_000,
+    );
+    const connectMs = clockMs() - connectStarted;
+    const connectFailed = connected.reduce((a, r) => a + r.failed, 0);
+    if (connectFailed > 0)
+      process.stderr.write(
+        `  ${connectFailed} connections failed: ${connected.find((r) => r.firstError)?.firstError}\n`,
+      );
+    await sleep(s.sendersPerRoom === 0 ? 3000 : 500); // let connection-time writes and GC settle
+    const rssAfterKb = target.rssKb();
+
+    let sent: SentReport[] = [];
+    let verified: VerifiedReport[] = [];
+    let targetCores = 0;
+    let machineStart = 0;
+    let machineCores = 0;
+    if (s.sendersPerRoom > 0) {
+      const startAt = clockMs() + 300;
+      let cpuStart = 0;
+      let cpuEnd = 0;
+      const t1 = setTimeout(
+        () => {
+          cpuStart = target.cpuS();
+          machineStart = machineBusyS();
+        },
+        startAt + s.warmupMs - clockMs(),
+      );
+      const t2 = setTimeout(
+        () => {
+          cpuEnd = target.cpuS();
+          machineCores = (machineBusyS() - machineStart) / (s.durationMs / 1000);
+        },
+        startAt + s.warmupMs + s.durationMs - clockMs(),
+      );
+      sent = await pool.all(
+        () => ({
+          type: "run",
+          startAt,
+          warmupMs: s.warmupMs,
+          durationMs: s.durationMs,
+          mode: s.mode,
+          inflight: s.inflight,
+          ratePerSender: s.ratePerSender,
+          recordLatency: s.recordLatency,
+          bodyWords: 8,
+        }),
+        "sent",
+        s.warmupMs + s.durationMs + 60_000,
+      );
+      clearTimeout(t1);
+      clearTimeout(t2);
+      targetCores = (cpuEnd - cpuStart) / (s.durationMs / 1000);
+      const roomOfSender = new Map(clients.filter((c) => c.sendsTo).map((c) => [c.id, c.sendsTo!]));
+      const senders = sent.flatMap((r) =>
+        r.acked.map((a) => ({ id: a.id, room: roomOfSender.get(a.id)!, acked: a.count })),
+      );
+      verified = await pool.all(() => ({ type: "expect", senders, timeoutMs: 20_000 }), "verified", 60_000);
+    }
+    await pool.all(() => ({ type: "disconnect" }), "disconnected", 60_000);
+
+    const seconds = s.durationMs / 1000;
+    const sum = <T>(list: T[], f: (x: T) => number) => list.reduce((a, x) => a + f(x), 0);
+    const generatorCores = seconds > 0 ? sum(sent, (r) => r.windowCpuS) / seconds : 0;
+    return {
+      scenario: s.name,
+      target: kind,
+      run,
+      acksPerS: seconds > 0 ? sum(sent, (r) => r.windowAcks) / seconds : 0,
+      deliveriesPerS: seconds > 0 ? sum(verified, (r) => r.windowDeliveries) / seconds : 0,
+      ackLatency: latencySummary(sent.flatMap((r) => r.ackLatency)),
+      deliveryLatency: latencySummary(verified.flatMap((r) => r.deliveryLatency)),
+      acked: sum(sent, (r) => sum(r.acked, (a) => a.count)),
+      deliveries: sum(verified, (r) => r.deliveries),
+      lost: sum(verified, (r) => r.lost) + sum(sent, (r) => r.unacked),
+      duplicated: sum(verified, (r) => r.duplicated),
+      reordered: sum(verified, (r) => r.reordered),
+      unexpected: sum(verified, (r) => r.unexpected),
+      failedAcks: sum(sent, (r) => r.failedAcks),
+      firstFailure: sent.find((r) => r.firstFailure)?.firstFailure ?? null,
+      connectFailed,
+      connections: clients.length - connectFailed,
+      connectPerS: (clients.length - connectFailed) / (connectMs / 1000),
+      rssBeforeKb,
+      rssAfterKb,
+      rssPerConnectionKb: (rssAfterKb - rssBeforeKb) / Math.max(1, clients.length - connectFailed),
+      targetCores,
+      generatorCores,
+      machineCores,
+      saturated:
+        s.sendersPerRoom > 0 ? saturation(targetCores, generatorCores, machineCores, cpus) : "neither",
+    };
+  } finally {
+    await target.stop();
+    cleanup();
+  }
+}
