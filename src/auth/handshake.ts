@@ -1,8 +1,9 @@
 /**
  * Authenticates every Socket.io connection before it is accepted: a token from `auth.token` or an
- * `Authorization: Bearer` header, then the user in the directory. Refusals carry the contract's
- * codes in `err.data.code`; a directory that can't be reached is "unavailable" (retry), never
- * "unknown user".
+ * `Authorization: Bearer` header, else (when PHP_SESSION_STORE is set) the PHP session cookie,
+ * then the user in the directory. A present token always wins: an invalid one is refused even
+ * beside a valid cookie. Refusals carry the contract's codes in `err.data.code`; a directory or
+ * session store that can't be reached is "unavailable" (retry), never "unknown user".
  */
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "../logger.js";
@@ -10,6 +11,7 @@ import type { Metrics } from "../metrics.js";
 import type { AuthErrorCode } from "../protocol/index.js";
 import type { Actor } from "../realtime/types.js";
 import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js";
+import type { PhpSessions } from "./php-session/index.js";
 import { TokenError, type TokenService } from "./tokens.js";
 
 export class HandshakeError extends Error {
@@ -20,36 +22,85 @@ export class HandshakeError extends Error {
   }
 }
 
+/** Who a socket is, and how it proved it (the re-check reloads a cookie socket's PHP session). */
+export type SocketIdentity =
+  | { user: Actor; via: "token" }
+  | { user: Actor; via: "cookie"; sessionId: string };
+
 export interface Authenticator {
-  /** The user behind a handshake or an HTTP request; throws HandshakeError. */
+  /** The user behind an HTTP request (tokens only); throws HandshakeError. */
   authenticate(auth: unknown, req: IncomingMessage): Promise<Actor>;
+  /** The user behind a Socket.io handshake: a token, else the PHP session cookie; throws HandshakeError. */
+  authenticateSocket(auth: unknown, req: IncomingMessage): Promise<SocketIdentity>;
 }
 
-export function createAuthenticator(deps: {
+export interface AuthenticatorDeps {
   tokens: TokenService;
   directory: UserDirectory;
   logger: Logger;
   metrics: Metrics;
-}): Authenticator {
-  return {
-    async authenticate(auth, req) {
-      try {
-        const token = presentedToken(auth, req);
-        if (token === null) throw new HandshakeError("AUTH_REQUIRED");
-        const { userId } = await deps.tokens.verify(token);
-        const user = await deps.directory.findById(userId);
-        if (!user) throw new HandshakeError("USER_UNKNOWN");
-        if (!user.active) throw new HandshakeError("USER_DISABLED");
-        return { id: user.id, name: user.name, scope: user.scope };
-      } catch (error) {
-        const refusal = toRefusal(error);
-        deps.metrics.authRefusals.inc({ code: refusal.data.code });
-        if (refusal.data.code === "AUTH_UNAVAILABLE")
-          deps.logger.warn({ err: error }, "user directory unavailable");
-        throw refusal;
-      }
-    },
+  /** set when PHP_SESSION_STORE is: the cookie is accepted */
+  sessions?: PhpSessions | null;
+  /** cookie sign-in needs an Origin header these allow (cross-site WebSocket hijacking) */
+  origins?: { allows(origin: string, host: string | undefined): boolean };
+  /** tokens of a user issued at or before this second (server API "disconnect") are refused */
+  revocations?: { tokensRevokedBefore(userId: string): number | null };
+}
+
+export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
+  const identify = async (auth: unknown, req: IncomingMessage, cookies: boolean) => {
+    try {
+      const found = await credentials(deps, auth, req, cookies);
+      const user = await deps.directory.findById(found.userId);
+      if (!user) throw new HandshakeError("USER_UNKNOWN");
+      if (!user.active) throw new HandshakeError("USER_DISABLED");
+      const actor: Actor = { id: user.id, name: user.name, scope: user.scope };
+      return found.sessionId === null
+        ? { user: actor, via: "token" as const }
+        : { user: actor, via: "cookie" as const, sessionId: found.sessionId };
+    } catch (error) {
+      const refusal = toRefusal(error);
+      deps.metrics.authRefusals.inc({ code: refusal.data.code });
+      if (refusal.data.code === "AUTH_UNAVAILABLE")
+        deps.logger.warn({ err: error }, "user directory or PHP sessions unavailable");
+      throw refusal;
+    }
   };
+  return {
+    authenticate: async (auth, req) => (await identify(auth, req, false)).user,
+    authenticateSocket: (auth, req) => identify(auth, req, true),
+  };
+}
+
+/** The user id a request presents: its token, else (sockets only) its PHP session cookie. */
+async function credentials(
+  deps: AuthenticatorDeps,
+  auth: unknown,
+  req: IncomingMessage,
+  cookies: boolean,
+): Promise<{ userId: string; sessionId: string | null }> {
+  const token = presentedToken(auth, req);
+  if (token !== null) {
+    const verified = await deps.tokens.verify(token);
+    const revokedBefore = deps.revocations?.tokensRevokedBefore(verified.userId) ?? null;
+    if (revokedBefore !== null && (verified.issuedAt === null || verified.issuedAt <= revokedBefore)) {
+      throw new HandshakeError("AUTH_INVALID");
+    }
+    return { userId: verified.userId, sessionId: null };
+  }
+  const sessions = deps.sessions;
+  if (!cookies || !sessions) throw new HandshakeError("AUTH_REQUIRED");
+  const cookie = sessions.cookie(req.headers.cookie);
+  if (cookie.kind === "absent") throw new HandshakeError("AUTH_REQUIRED");
+  // Without an allowed Origin the cookie is not a credential at all: any site's page could send it.
+  const origin = req.headers.origin;
+  if (origin === undefined || !deps.origins?.allows(origin, req.headers.host)) {
+    throw new HandshakeError("AUTH_REQUIRED");
+  }
+  if (cookie.kind === "invalid") throw new HandshakeError("AUTH_INVALID");
+  const session = await sessions.userOf(cookie.id);
+  if (!session.ok) throw new HandshakeError(session.code);
+  return { userId: session.userId, sessionId: cookie.id };
 }
 
 /** `auth.token` wins over the header; a present but non-string token is invalid, not missing. */

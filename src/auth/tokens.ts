@@ -26,18 +26,21 @@ export interface VerifiedToken {
   userId: string;
   /** seconds since the epoch */
   expiresAt: number;
+  /** `iat` in seconds since the epoch, or null when the token has none (for revocations) */
+  issuedAt: number | null;
 }
 
 export interface TokenService {
-  sign(userId: string, ttlS?: number): Promise<string>;
+  /** `issuedAtS` overrides `iat` (the server API mints tokens that postdate a revocation). */
+  sign(userId: string, ttlS?: number, issuedAtS?: number): Promise<string>;
   /** Throws TokenError with the refusal code. */
   verify(token: string): Promise<VerifiedToken>;
 }
 
 export function createTokenService(config: AuthConfig, now: () => number = Date.now): TokenService {
   return {
-    async sign(userId, ttlS = config.loginTokenTtlS) {
-      const iat = Math.floor(now() / 1000);
+    async sign(userId, ttlS = config.loginTokenTtlS, issuedAtS) {
+      const iat = issuedAtS ?? Math.floor(now() / 1000);
       let jwt = new SignJWT({})
         .setProtectedHeader({ alg: "HS256", typ: "JWT" })
         .setSubject(userId)
@@ -77,7 +80,11 @@ export function createTokenService(config: AuthConfig, now: () => number = Date.
       const id = typeof sub === "number" && Number.isSafeInteger(sub) ? String(sub) : sub;
       const parsed = userIdSchema.safeParse(id);
       if (!parsed.success) throw new TokenError("AUTH_INVALID", "sub is not a user id");
-      return { userId: parsed.data, expiresAt: exp };
+      return {
+        userId: parsed.data,
+        expiresAt: exp,
+        issuedAt: typeof payload.iat === "number" ? payload.iat : null,
+      };
     },
   };
 }

@@ -21,6 +21,14 @@ export interface Config {
   maxPayloadBytes: number;
   maxSocketsPerUser: number;
   redisUrl: string | null;
+  /** prefix of keys and channels in REDIS_URL */
+  redisPrefix: string;
+  /** null: the PHP session cookie is not accepted (tokens only) */
+  phpSession: PhpSessionConfig | null;
+  /** null: the server API for the PHP back end is off (404) */
+  serviceApiKey: string | null;
+  /** null: no webhooks are sent */
+  webhooks: WebhookConfig | null;
   rateLimits: RateLimits;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Things worth a loud line at start-up (e.g. the development JWT secret). */
@@ -62,6 +70,34 @@ export interface AuthConfig {
   recheckS: number;
 }
 
+/** How the PHP app's sessions are found and read (PHP_SESSION_*). */
+export interface PhpSessionConfig {
+  store: "files" | "mysql" | "redis";
+  /** files: the folder with the `sess_<id>` files */
+  path: string;
+  cookie: string;
+  /** the key, or dotted path, of the user id in the session */
+  userKey: string;
+  lifetimeS: number;
+  /** mysql: the sessions table */
+  table: {
+    name: string;
+    idColumn: string;
+    dataColumn: string;
+    timeColumn: string;
+    timeIs: "last_activity" | "expires_at";
+  };
+  /** redis: the server (PHP_SESSION_REDIS_URL, else REDIS_URL) and key prefix */
+  redisUrl: string | null;
+  redisPrefix: string;
+}
+
+/** Where webhooks go and the secret that signs them. */
+export interface WebhookConfig {
+  url: string;
+  secret: string;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(problems.join("\n"));
@@ -92,6 +128,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       );
       secret = DEV_JWT_SECRET;
     }
+  }
+  const store = e.PHP_SESSION_STORE;
+  if (store === "mysql" && !e.MYSQL_HOST) {
+    problems.push("PHP_SESSION_STORE: mysql needs MYSQL_HOST (the PHP app's database) to be set");
+  }
+  const sessionRedisUrl = e.PHP_SESSION_REDIS_URL ?? e.REDIS_URL ?? null;
+  if (store === "redis" && !sessionRedisUrl) {
+    problems.push("PHP_SESSION_STORE: redis needs PHP_SESSION_REDIS_URL (or REDIS_URL) to be set");
+  }
+  if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) {
+    problems.push("WEBHOOK_SECRET: required when WEBHOOK_URL is set (at least 32 bytes)");
   }
   const corsOrigins = parseOrigins(e.CORS_ORIGINS ?? (production ? "" : DEV_CORS_ORIGINS), problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -134,6 +181,27 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
     redisUrl: e.REDIS_URL ?? null,
+    redisPrefix: e.REDIS_PREFIX,
+    phpSession: store
+      ? {
+          store,
+          path: e.PHP_SESSION_PATH,
+          cookie: e.PHP_SESSION_COOKIE,
+          userKey: e.PHP_SESSION_USER_KEY,
+          lifetimeS: e.PHP_SESSION_LIFETIME_S,
+          table: {
+            name: e.PHP_SESSION_TABLE,
+            idColumn: e.PHP_SESSION_ID_COLUMN,
+            dataColumn: e.PHP_SESSION_DATA_COLUMN,
+            timeColumn: e.PHP_SESSION_TIME_COLUMN,
+            timeIs: e.PHP_SESSION_TIME_IS,
+          },
+          redisUrl: sessionRedisUrl,
+          redisPrefix: e.PHP_SESSION_REDIS_PREFIX,
+        }
+      : null,
+    serviceApiKey: e.SERVICE_API_KEY ?? null,
+    webhooks: e.WEBHOOK_URL && e.WEBHOOK_SECRET ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET } : null,
     rateLimits: {
       messages: { points: e.RATE_LIMIT_MESSAGES, seconds: 10 },
       typing: { points: e.RATE_LIMIT_TYPING, seconds: 10 },

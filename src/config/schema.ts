@@ -75,8 +75,51 @@ export const envSchema = z.object({
   RATE_LIMIT_SEARCHES: positiveInt(1_000_000).default(60),
   /** Everything else (lists, history, catch-up, read markers, presence) per user per 10 seconds. */
   RATE_LIMIT_READS: positiveInt(1_000_000).default(600),
+  /** Accept the PHP app's session cookie at the handshake, read from this store. Unset: tokens only. */
+  PHP_SESSION_STORE: z.preprocess(emptyAsUndefined, z.enum(["files", "mysql", "redis"]).optional()),
+  /** files store: PHP's `session.save_path` (the folder with the `sess_<id>` files). */
+  PHP_SESSION_PATH: z.string().min(1).default("/var/lib/php/sessions"),
+  /** PHP's `session.name`: the cookie that carries the session id. */
+  PHP_SESSION_COOKIE: z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, "must be a cookie name such as PHPSESSID")
+    .default("PHPSESSID"),
+  /** Where the session keeps the signed-in user's id; a dotted path reads nested arrays (`auth.id`). */
+  PHP_SESSION_USER_KEY: z.string().min(1).max(200).default("user_id"),
+  /** PHP's `session.gc_maxlifetime`: a session idle for longer has expired. */
+  PHP_SESSION_LIFETIME_S: positiveInt(31_536_000).default(1440),
+  /** mysql store: the sessions table and its columns (Laravel's `sessions` table by default). */
+  PHP_SESSION_TABLE: identifier.default("sessions"),
+  PHP_SESSION_ID_COLUMN: identifier.default("id"),
+  PHP_SESSION_DATA_COLUMN: identifier.default("payload"),
+  PHP_SESSION_TIME_COLUMN: identifier.default("last_activity"),
+  /** Whether the time column holds the last activity (expiry = + lifetime) or the expiry itself. */
+  PHP_SESSION_TIME_IS: z.enum(["last_activity", "expires_at"]).default("last_activity"),
+  /** redis store: phpredis's server (default REDIS_URL) and key prefix. */
+  PHP_SESSION_REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+  PHP_SESSION_REDIS_PREFIX: z.string().max(200).default("PHPREDIS_SESSION:"),
+  /** The PHP back end's key for `/api/server/...`. Unset: that API does not exist (404). */
+  SERVICE_API_KEY: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(32, "must be at least 32 characters long").max(512).optional(),
+  ),
+  /** Where events are POSTed for the PHP app (message.created, presence.changed, room.updated). */
+  WEBHOOK_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  /** Signs every webhook (HMAC-SHA256); required with WEBHOOK_URL. */
+  WEBHOOK_SECRET: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((s) => Buffer.byteLength(s) >= 32, "must be at least 32 bytes long")
+      .optional(),
+  ),
   /** Several nodes behind a load balancer share fan-out through this Redis. */
   REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+  /** Prefix of TimeWise Chat's keys and channels in that Redis (several installations can share one). */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/, "use letters, digits, :, _ or -")
+    .default("timewise-chat"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -31,16 +31,33 @@ export function acceptConnections(deps: ConnectionDeps): void {
   const socketsPerUser = new Map<string, number>();
 
   io.use((socket, next) => {
-    deps.authenticator.authenticate(socket.handshake.auth, socket.request).then(
-      (user) => {
+    deps.authenticator.authenticateSocket(socket.handshake.auth, socket.request).then(
+      (identity) => {
+        const user = identity.user;
         if ((socketsPerUser.get(user.id) ?? 0) >= deps.maxSocketsPerUser) {
           metrics.authRefusals.inc({ code: "TOO_MANY_CONNECTIONS" });
           const err = new Error("too_many_connections") as Error & { data: { code: string } };
           err.data = { code: "TOO_MANY_CONNECTIONS" };
           return next(err);
         }
+        // the slot is taken here, not at "connection", so simultaneous handshakes can't all pass
+        socketsPerUser.set(user.id, (socketsPerUser.get(user.id) ?? 0) + 1);
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          const left = (socketsPerUser.get(user.id) ?? 1) - 1;
+          if (left > 0) socketsPerUser.set(user.id, left);
+          else {
+            socketsPerUser.delete(user.id);
+            deps.typing.userGone(user.id);
+          }
+        };
+        socket.once("disconnect", release);
+        socket.conn.once("close", release);
         socket.data.user = user;
-        socket.data.via = "token";
+        socket.data.via = identity.via;
+        if (identity.via === "cookie") socket.data.sessionId = identity.sessionId;
         next();
       },
       (error: unknown) =>
@@ -50,19 +67,12 @@ export function acceptConnections(deps: ConnectionDeps): void {
 
   io.on("connection", (socket) => {
     const user = socket.data.user;
-    socketsPerUser.set(user.id, (socketsPerUser.get(user.id) ?? 0) + 1);
     metrics.connections.inc();
     registerHandlers(socket, deps.handlers, deps.runtime);
     socket.join([userChannel(user.id), ...[...store.roomIdsOf(user.id)].map(roomChannel)]);
 
     socket.on("disconnect", () => {
       metrics.connections.dec();
-      const left = (socketsPerUser.get(user.id) ?? 1) - 1;
-      if (left > 0) socketsPerUser.set(user.id, left);
-      else {
-        socketsPerUser.delete(user.id);
-        deps.typing.userGone(user.id);
-      }
       deps.presence
         .socketDisconnected(user.id)
         .catch((err: unknown) => deps.logger.warn({ err }, "presence update failed"));

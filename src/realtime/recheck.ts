@@ -1,11 +1,14 @@
 /**
  * Connected users are checked against the directory again every AUTH_RECHECK_S: whoever was
- * disabled or deleted meanwhile is disconnected everywhere. If the directory can't be reached,
- * nobody is disconnected for it; the next round tries again.
+ * disabled or deleted meanwhile is disconnected everywhere. Sockets that signed in with the PHP
+ * session cookie also have their session read again (see session-recheck.ts). If the directory
+ * or the session store can't be reached, nobody is disconnected for it; the next round tries again.
  */
+import type { PhpSessions } from "../auth/php-session/index.js";
 import type { Logger } from "../logger.js";
 import type { UserDirectory } from "../users/types.js";
 import type { Fanout } from "./fanout.js";
+import { recheckSessions } from "./session-recheck.js";
 import type { ChatServer } from "./types.js";
 
 const CHUNK = 500;
@@ -18,6 +21,8 @@ export function startRecheck(deps: {
   fanout: Fanout;
   logger: Logger;
   intervalS: number;
+  /** set when the PHP session cookie is accepted */
+  sessions?: PhpSessions | null;
 }): () => void {
   let running = false;
   const round = async () => {
@@ -44,6 +49,11 @@ export function startRecheck(deps: {
       }
     } catch (err) {
       deps.logger.warn({ err }, "could not re-check connected users; will try again");
+    }
+    try {
+      if (deps.sessions) await recheckSessions(deps.io, deps.sessions, deps.logger);
+    } catch (err) {
+      deps.logger.warn({ err }, "could not re-check PHP sessions; will try again");
     } finally {
       running = false;
     }

@@ -13,8 +13,10 @@ export interface Actor {
 
 export interface SocketData {
   user: Actor;
-  /** how the socket authenticated: a token, or (later) the PHP session cookie */
-  via: "token";
+  /** how the socket authenticated: a token, or the PHP session cookie */
+  via: "token" | "cookie";
+  /** the PHP session id of a cookie socket, reloaded by the re-check; a secret, never logged */
+  sessionId?: string;
 }
 
 // biome-ignore lint/complexity/noBannedTypes: Socket.io's slot for server-to-server events, unused

@@ -7,6 +7,7 @@ import { codePointLength, type Message } from "../../protocol/index.js";
 import type { Actor } from "../../realtime/types.js";
 import type { HistoryQuery } from "../../storage/chat-store.js";
 import { type ChatDeps, memberRoom } from "../context.js";
+import { SYSTEM_SENDER } from "./system.js";
 
 export interface SendRequest {
   roomId: string;
@@ -23,10 +24,20 @@ export class MessageService {
 
   async send(actor: Actor, input: SendRequest): Promise<Message> {
     memberRoom(this.deps, actor, input.roomId);
+    return this.deliver(actor.id, input);
+  }
+
+  /** Posts as the TimeWise app itself (SYSTEM_SENDER), into any open room: the server API only. */
+  async sendAsSystem(input: SendRequest): Promise<Message> {
+    if (!this.deps.store.room(input.roomId)) throw notFound();
+    return this.deliver(SYSTEM_SENDER.id, input);
+  }
+
+  private async deliver(senderId: string, input: SendRequest): Promise<Message> {
     this.checkBody(input.body);
     const { message, created } = await this.deps.store.sendMessage({
       roomId: input.roomId,
-      senderId: actor.id,
+      senderId,
       body: input.body,
       clientId: input.clientId,
       replyToId: input.replyToId ?? null,

@@ -8,6 +8,9 @@ import type { ChatDeps } from "../context.js";
 import type { PresenceTracker } from "./tracker.js";
 
 export class PresenceService {
+  /** Called when a user comes online or goes offline (webhooks). */
+  onChanged: (userId: string, online: boolean, lastSeenAt: string) => void = () => {};
+
   constructor(
     private readonly deps: ChatDeps,
     private readonly tracker: PresenceTracker,
@@ -15,7 +18,9 @@ export class PresenceService {
 
   async socketConnected(userId: string): Promise<void> {
     if (await this.tracker.connected(userId)) {
-      this.deps.fanout.presence(this.roommates(userId), userId, true, this.deps.now());
+      const at = this.deps.now();
+      this.deps.fanout.presence(this.roommates(userId), userId, true, at);
+      this.onChanged(userId, true, at);
     }
   }
 
@@ -23,6 +28,7 @@ export class PresenceService {
     if (!(await this.tracker.disconnected(userId))) return;
     const at = this.deps.now();
     this.deps.fanout.presence(this.roommates(userId), userId, false, at);
+    this.onChanged(userId, false, at);
     await this.deps.store.setLastSeen(userId, at);
   }
 

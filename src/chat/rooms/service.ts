@@ -3,13 +3,16 @@
  * members' sockets at once, and sockets of added or removed users start or stop receiving the room.
  */
 import { badRequest, forbidden, notFound } from "../../errors.js";
-import type { Role, Room } from "../../protocol/index.js";
+import type { Role, Room, SharedRoom } from "../../protocol/index.js";
 import type { Actor } from "../../realtime/types.js";
 import type { RoomState } from "../../storage/chat-store.js";
 import { type ChatDeps, lookUpUsers, memberRoom } from "../context.js";
 import { roomFor, sharedRoom } from "./view.js";
 
 export class RoomService {
+  /** Called after every change of a room's name or members, with its key if mirrored (webhooks). */
+  onUpdated: (room: SharedRoom, externalKey: string | null) => void = () => {};
+
   constructor(private readonly deps: ChatDeps) {}
 
   /** The actor's rooms, most recent activity first. */
@@ -50,7 +53,7 @@ export class RoomService {
   async rename(actor: Actor, roomId: string, name: string): Promise<Room> {
     this.managedGroup(actor, roomId);
     const room = await this.deps.store.rename(roomId, name);
-    this.deps.fanout.roomUpdated(sharedRoom(room, this.deps.store));
+    this.announce(room);
     return this.view(actor, room);
   }
 
@@ -72,7 +75,7 @@ export class RoomService {
     if (target.role === "owner") throw forbidden("The owner's role can't be changed.");
     if (target.role === role) return this.view(actor, room);
     const updated = await this.deps.store.setRole(roomId, userId, role);
-    this.deps.fanout.roomUpdated(sharedRoom(updated, this.deps.store));
+    this.announce(updated);
     return this.view(actor, updated);
   }
 
@@ -98,14 +101,21 @@ export class RoomService {
   private async removeAndAnnounce(roomId: string, userId: string): Promise<RoomState | null> {
     const { room } = await this.deps.store.removeMember(roomId, userId);
     this.deps.fanout.remove(userId, roomId);
-    if (room) this.deps.fanout.roomUpdated(sharedRoom(room, this.deps.store));
+    if (room) this.announce(room);
     return room;
   }
 
   /** New members' sockets join the room, then every member hears about it. */
   private announceJoin(room: RoomState, userIds: Iterable<string>): void {
     this.deps.fanout.join(userIds, room.id);
-    this.deps.fanout.roomUpdated(sharedRoom(room, this.deps.store));
+    this.announce(room);
+  }
+
+  /** Every member's sockets get `room:updated`; the hook (webhooks) hears of it too. */
+  announce(room: RoomState): void {
+    const shared = sharedRoom(room, this.deps.store);
+    this.deps.fanout.roomUpdated(shared);
+    this.onUpdated(shared, room.externalKey);
   }
 
   private group(actor: Actor, roomId: string): RoomState {

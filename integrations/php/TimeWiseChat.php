@@ -1,0 +1,303 @@
+<?php
+/**
+ * TimeWise Chat kit for PHP: one file, no dependencies (PHP 7.4 or newer, with the json and hash
+ * extensions every PHP has). Copy it into the PHP app and require it.
+ *
+ *   $chat = new TimeWiseChat('https://chat.timewise.example.com', getenv('AUTH_JWT_SECRET'), getenv('SERVICE_API_KEY'));
+ *   echo $chat->embed(['token' => $chat->token($userId)]);   // chat on this page
+ *   $chat->postMessage('team:42', 'Invoice #1001 was paid.');   // server API: post as TimeWise
+ *   $chat->syncRoom('team:42', 'Team Blue', [7, 12, 31]);      // server API: mirror a team
+ *   $badge = $chat->unread($userId)['total'];                 // server API: navbar badge
+ *   $event = TimeWiseChat::verifyWebhook($secret, file_get_contents('php://input'), TimeWiseChat::requestHeaders());
+ *
+ * See docs/php-integration.md in the TimeWise Chat repository.
+ */
+
+declare(strict_types=1);
+
+/** A refused or failed call: `errorCode` is the chat server's code (BAD_REQUEST, NOT_FOUND, AUTH_INVALID…). */
+final class TimeWiseChatError extends RuntimeException
+{
+    /** @var string */
+    public $errorCode;
+    /** @var int the HTTP status (0 when the server could not be reached) */
+    public $status;
+
+    public function __construct(string $message, string $errorCode, int $status)
+    {
+        parent::__construct($message);
+        $this->errorCode = $errorCode;
+        $this->status = $status;
+    }
+}
+
+final class TimeWiseChat
+{
+    /** @var string */
+    private $url;
+    /** @var string */
+    private $jwtSecret;
+    /** @var string|null */
+    private $serviceKey;
+    /** @var int */
+    private $timeout;
+
+    /**
+     * @param string      $url        the chat server's address, such as https://chat.timewise.example.com
+     * @param string      $jwtSecret  AUTH_JWT_SECRET of the chat server (needed for token())
+     * @param string|null $serviceKey SERVICE_API_KEY of the chat server (needed for the server API)
+     * @param array       $options    ['timeout' => seconds for server API calls, default 5]
+     */
+    public function __construct(string $url, string $jwtSecret = '', ?string $serviceKey = null, array $options = [])
+    {
+        $this->url = rtrim($url, '/');
+        $this->jwtSecret = $jwtSecret;
+        $this->serviceKey = $serviceKey;
+        $this->timeout = (int) ($options['timeout'] ?? 5);
+    }
+
+    // --- Tokens --------------------------------------------------------------------------------
+
+    /**
+     * A chat token for a signed-in user, made here without calling the chat server: an HS256 JWT
+     * with `sub`, `iat` and `exp`. Keep $ttl short (an hour); the page asks for a new one on reload.
+     *
+     * @param int|string $userId
+     * @param array      $claims extra claims, such as ['iss' => …, 'aud' => …] when the server requires them
+     */
+    public function token($userId, int $ttl = 3600, array $claims = []): string
+    {
+        if (strlen($this->jwtSecret) < 32) {
+            throw new TimeWiseChatError('The JWT secret must be the chat server\'s AUTH_JWT_SECRET (32 bytes or more).', 'BAD_REQUEST', 0);
+        }
+        $now = time();
+        $header = self::base64url(json_encode(['alg' => 'HS256', 'typ' => 'JWT']));
+        $payload = self::base64url(json_encode(['sub' => (string) $userId, 'iat' => $now, 'exp' => $now + $ttl] + $claims));
+        $signature = self::base64url(hash_hmac('sha256', "$header.$payload", $this->jwtSecret, true));
+        return "$header.$payload.$signature";
+    }
+
+    /**
+     * A token minted by the chat server (server API). Use it when the PHP app must not hold
+     * AUTH_JWT_SECRET. Returns ['token' => …, 'expiresAt' => …, 'user' => ['id' => …, 'name' => …]].
+     *
+     * @param int|string $userId
+     */
+    public function mintToken($userId, ?int $ttl = null): array
+    {
+        $body = ['userId' => (string) $userId];
+        if ($ttl !== null) {
+            $body['ttlS'] = $ttl;
+        }
+        return $this->call('POST', '/api/server/tokens', $body);
+    }
+
+    // --- Server API ----------------------------------------------------------------------------
+
+    /**
+     * Posts a message into a room: a room id (digits) or a mirrored room's key (`team:42`).
+     * Without $senderId the message comes from TimeWise itself (senderId "0").
+     * Pass a $clientId that is stable for this message (such as "invoice-1001-paid") and a retry
+     * can never post it twice.
+     *
+     * @param int|string      $room
+     * @param int|string|null $senderId
+     */
+    public function postMessage($room, string $body, ?string $clientId = null, $senderId = null): array
+    {
+        $payload = ['body' => $body, 'clientId' => $clientId ?? bin2hex(random_bytes(16))];
+        if (is_int($room) || ctype_digit((string) $room)) {
+            $payload['roomId'] = (string) $room;
+        } else {
+            $payload['roomKey'] = (string) $room;
+        }
+        if ($senderId !== null) {
+            $payload['senderId'] = (string) $senderId;
+        }
+        return $this->call('POST', '/api/server/messages', $payload)['message'];
+    }
+
+    /**
+     * Creates or updates the group room mirrored under $key (such as `team:42`) so that it has
+     * exactly these members. Safe to call on every change, or on every save: an unchanged room
+     * stays as it is. $options: 'ownerId' => id, 'adminIds' => [ids].
+     * Returns ['room' => …, 'created' => bool, 'changed' => bool, 'added' => [], 'removed' => [], 'skipped' => []].
+     */
+    public function syncRoom(string $key, string $name, array $memberIds, array $options = []): array
+    {
+        $payload = ['name' => $name, 'memberIds' => array_values(array_map('strval', $memberIds))];
+        if (isset($options['ownerId'])) {
+            $payload['ownerId'] = (string) $options['ownerId'];
+        }
+        if (isset($options['adminIds'])) {
+            $payload['adminIds'] = array_values(array_map('strval', $options['adminIds']));
+        }
+        return $this->call('PUT', '/api/server/rooms/' . rawurlencode($key), $payload);
+    }
+
+    /** The mirrored room with this key, or null. */
+    public function room(string $key): ?array
+    {
+        try {
+            return $this->call('GET', '/api/server/rooms/' . rawurlencode($key))['room'];
+        } catch (TimeWiseChatError $e) {
+            if ($e->errorCode === 'NOT_FOUND') {
+                return null;
+            }
+            throw $e;
+        }
+    }
+
+    /**
+     * A user's unread messages: ['total' => 3, 'rooms' => [['roomId' => '12', 'unread' => 2], …]].
+     * Cheap (the chat server answers from memory): fine to call on every page for a badge.
+     *
+     * @param int|string $userId
+     */
+    public function unread($userId): array
+    {
+        return $this->call('GET', '/api/server/users/' . rawurlencode((string) $userId) . '/unread');
+    }
+
+    /**
+     * Disconnects the user everywhere now and refuses the chat tokens issued to them so far
+     * (call it on logout and when banning). Tokens minted afterwards work.
+     *
+     * @param int|string $userId
+     */
+    public function disconnect($userId): void
+    {
+        $this->call('POST', '/api/server/users/' . rawurlencode((string) $userId) . '/disconnect', []);
+    }
+
+    // --- The page ------------------------------------------------------------------------------
+
+    /**
+     * The HTML to put on a page: loads the Socket.io client from the chat server and connects.
+     * Options: 'token' => a chat token (else the PHP session cookie is used, when the chat server
+     * accepts it), 'global' => the JavaScript name to expose (default "timewiseChat").
+     * On the page: `timewiseChat.socket` (a Socket.io socket) and `timewiseChat.ask(event, payload)`.
+     */
+    public function embed(array $options = []): string
+    {
+        $config = ['url' => $this->url, 'token' => $options['token'] ?? null];
+        $global = preg_match('/^[A-Za-z_$][A-Za-z0-9_$]*$/', (string) ($options['global'] ?? '')) ? $options['global'] : 'timewiseChat';
+        $json = json_encode($config, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_UNESCAPED_SLASHES);
+        $src = htmlspecialchars($this->url . '/socket.io/socket.io.min.js', ENT_QUOTES);
+        return <<<HTML
+<script src="$src"></script>
+<script>
+window.$global = (function (config) {
+  var socket = io(config.url, config.token
+    ? { auth: { token: config.token } }
+    : { withCredentials: true });
+  function ask(event, payload) {
+    return socket.timeout(10000).emitWithAck(event, payload || {}).then(function (answer) {
+      if (!answer.ok) throw Object.assign(new Error(answer.error.message), answer.error);
+      return answer;
+    });
+  }
+  return { socket: socket, ask: ask };
+})($json);
+</script>
+HTML;
+    }
+
+    // --- Webhooks ------------------------------------------------------------------------------
+
+    /**
+     * Checks a webhook from the chat server and returns the event:
+     * ['id' => …, 'type' => 'message.created'|'presence.changed'|'room.updated', 'createdAt' => …, 'data' => […]].
+     * Throws TimeWiseChatError: AUTH_INVALID for a missing or wrong signature, AUTH_EXPIRED for a
+     * timestamp more than $tolerance seconds away (a replay), BAD_REQUEST for a body that is not an event.
+     * A retry carries the same 'id': remember the ids you processed (see rememberDelivery()).
+     *
+     * @param string $body    the raw request body: file_get_contents('php://input'), before json_decode
+     * @param array  $headers header name => value (any case); requestHeaders() reads them from $_SERVER
+     */
+    public static function verifyWebhook(string $secret, string $body, array $headers, int $tolerance = 300, ?int $now = null): array
+    {
+        $headers = array_change_key_case($headers, CASE_LOWER);
+        $timestamp = (string) ($headers['x-timewise-timestamp'] ?? '');
+        $signature = (string) ($headers['x-timewise-signature'] ?? '');
+        if (!preg_match('/^\d{1,12}$/', $timestamp) || $signature === '') {
+            throw new TimeWiseChatError('The webhook is not signed.', 'AUTH_INVALID', 401);
+        }
+        $expected = 'sha256=' . hash_hmac('sha256', $timestamp . '.' . $body, $secret);
+        if (!hash_equals($expected, $signature)) {
+            throw new TimeWiseChatError('The webhook signature is wrong.', 'AUTH_INVALID', 401);
+        }
+        if (abs(($now ?? time()) - (int) $timestamp) > $tolerance) {
+            throw new TimeWiseChatError('The webhook is too old (replayed?).', 'AUTH_EXPIRED', 401);
+        }
+        $event = json_decode($body, true);
+        if (!is_array($event) || !isset($event['id'], $event['type']) || !array_key_exists('data', $event)) {
+            throw new TimeWiseChatError('The webhook body is not an event.', 'BAD_REQUEST', 400);
+        }
+        return $event;
+    }
+
+    /** The request's headers, lower-cased, from $_SERVER (works under PHP-FPM, Apache and the built-in server). */
+    public static function requestHeaders(): array
+    {
+        $headers = [];
+        foreach ($_SERVER as $name => $value) {
+            if (is_string($value) && strncmp((string) $name, 'HTTP_', 5) === 0) {
+                $headers[strtolower(str_replace('_', '-', substr((string) $name, 5)))] = $value;
+            }
+        }
+        return $headers;
+    }
+
+    /**
+     * Remembers a delivery id in $dir; false when it was seen before (a retry or a replay: answer
+     * 200 and do nothing). Safe across PHP workers: the file is created atomically.
+     */
+    public static function rememberDelivery(string $deliveryId, string $dir): bool
+    {
+        if (!is_dir($dir) && !@mkdir($dir, 0700, true) && !is_dir($dir)) {
+            throw new TimeWiseChatError("Cannot create $dir.", 'UNAVAILABLE', 0);
+        }
+        $file = $dir . '/' . hash('sha256', $deliveryId);
+        $handle = @fopen($file, 'x');
+        if ($handle === false) {
+            return false;
+        }
+        fclose($handle);
+        return true;
+    }
+
+    // --- Internals -----------------------------------------------------------------------------
+
+    private function call(string $method, string $path, ?array $body = null): array
+    {
+        if ($this->serviceKey === null || $this->serviceKey === '') {
+            throw new TimeWiseChatError('The server API needs the chat server\'s SERVICE_API_KEY.', 'AUTH_REQUIRED', 0);
+        }
+        $headers = ['Authorization: Bearer ' . $this->serviceKey, 'Accept: application/json'];
+        $http = ['method' => $method, 'timeout' => $this->timeout, 'ignore_errors' => true];
+        if ($body !== null) {
+            $http['content'] = json_encode($body === [] ? new stdClass() : $body);
+            $headers[] = 'Content-Type: application/json';
+        }
+        $http['header'] = implode("\r\n", $headers);
+        $http_response_header = [];
+        $response = @file_get_contents($this->url . $path, false, stream_context_create(['http' => $http]));
+        $lines = function_exists('http_get_last_response_headers') ? (http_get_last_response_headers() ?? []) : $http_response_header;
+        if ($response === false || !isset($lines[0]) || !preg_match('#^HTTP/\S+\s+(\d{3})#', $lines[0], $m)) {
+            throw new TimeWiseChatError('The chat server cannot be reached.', 'UNAVAILABLE', 0);
+        }
+        $status = (int) $m[1];
+        $decoded = json_decode($response, true);
+        if ($status >= 200 && $status < 300 && is_array($decoded)) {
+            return $decoded;
+        }
+        $error = is_array($decoded) && isset($decoded['error']) ? $decoded['error'] : [];
+        throw new TimeWiseChatError((string) ($error['message'] ?? "HTTP $status"), (string) ($error['code'] ?? 'INTERNAL'), $status);
+    }
+
+    private static function base64url(string $bytes): string
+    {
+        return rtrim(strtr(base64_encode($bytes), '+/', '-_'), '=');
+    }
+}

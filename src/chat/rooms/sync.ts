@@ -1,0 +1,73 @@
+/**
+ * Group rooms mirrored from the PHP app: a team, department or project becomes a chat room under
+ * an external key (`team:42`), and every sync makes the room match the PHP app's member list.
+ * Idempotent: repeating a sync changes nothing and announces nothing. The PHP back end is trusted
+ * here (server API), so no caller scope applies; unknown users are refused, disabled ones skipped.
+ */
+import { AppError, badRequest } from "../../errors.js";
+import type { SharedRoom } from "../../protocol/index.js";
+import type { ChatDeps } from "../context.js";
+import type { RoomService } from "./service.js";
+import { sharedRoom } from "./view.js";
+
+export interface RoomSyncInput {
+  externalKey: string;
+  name: string;
+  memberIds: readonly string[];
+  ownerId?: string | undefined;
+  adminIds?: readonly string[] | undefined;
+}
+
+export interface RoomSyncResult {
+  room: SharedRoom;
+  created: boolean;
+  changed: boolean;
+  added: string[];
+  removed: string[];
+  /** disabled users left out of the room */
+  skipped: string[];
+}
+
+export class RoomSyncService {
+  constructor(
+    private readonly deps: ChatDeps,
+    private readonly rooms: RoomService,
+  ) {}
+
+  async sync(input: RoomSyncInput): Promise<RoomSyncResult> {
+    // the owner is a member even when the list forgot them, and comes first
+    const ids = [...new Set([...(input.ownerId ? [input.ownerId] : []), ...input.memberIds])];
+    const found = await this.deps.directory.findByIds(ids);
+    const unknown = ids.filter((id) => !found.has(id));
+    if (unknown.length > 0) {
+      throw new AppError("NOT_FOUND", "Some of these users do not exist.", { userIds: unknown });
+    }
+    const active = ids.filter((id) => found.get(id)!.active);
+    const skipped = ids.filter((id) => !found.get(id)!.active);
+    if (active.length === 0) throw badRequest("A room needs at least one active member.");
+    await this.deps.store.rememberUsers(active.map((id) => found.get(id)!));
+
+    const ownerId = input.ownerId && active.includes(input.ownerId) ? input.ownerId : null;
+    const result = await this.deps.store.syncGroup({
+      externalKey: input.externalKey,
+      name: input.name,
+      memberIds: active,
+      ownerId,
+      adminIds: input.adminIds ?? null,
+      at: this.deps.now(),
+    });
+    if (result.changed) {
+      for (const userId of result.removed) this.deps.fanout.remove(userId, result.room.id);
+      if (result.added.length > 0) this.deps.fanout.join(result.added, result.room.id);
+      this.rooms.announce(result.room);
+    }
+    return {
+      room: sharedRoom(result.room, this.deps.store),
+      created: result.created,
+      changed: result.changed,
+      added: result.added,
+      removed: result.removed,
+      skipped,
+    };
+  }
+}

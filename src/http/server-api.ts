@@ -1,0 +1,214 @@
+/**
+ * The server-to-server API for the PHP back end, under `/api/server/`. It exists only when
+ * SERVICE_API_KEY is set (otherwise every route answers 404, as for an unknown address), and
+ * every call must carry `Authorization: Bearer <SERVICE_API_KEY>`, compared in constant time.
+ * Browsers are turned away (a request with an Origin header is 403): the key belongs on the server.
+ *
+ *   POST /api/server/messages                  post into a room, as a user or as TimeWise (system)
+ *   PUT  /api/server/rooms/:externalKey        create or update a mirrored group room (idempotent)
+ *   GET  /api/server/rooms/:externalKey        a mirrored room
+ *   GET  /api/server/users/:userId/unread      unread total and per room (the navbar badge)
+ *   POST /api/server/tokens                    mint a chat token for a user
+ *   POST /api/server/users/:userId/disconnect  close the user's sockets now and revoke their tokens
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import type { TokenService } from "../auth/tokens.js";
+import type { MessageService } from "../chat/messages/service.js";
+import type { RoomSyncService } from "../chat/rooms/sync.js";
+import { roomFor, sharedRoom } from "../chat/rooms/view.js";
+import type { Config } from "../config/index.js";
+import { AppError, badRequest, notFound } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { HTTP_STATUS } from "../protocol/index.js";
+import * as P from "../protocol/payloads.js";
+import { toErrorBody } from "../realtime/errors.js";
+import type { Fanout } from "../realtime/fanout.js";
+import type { ChatStore } from "../storage/chat-store.js";
+import type { UserDirectory } from "../users/types.js";
+import { readJson, sendError, sendJson } from "./respond.js";
+
+export interface ServerApiDeps {
+  config: Config;
+  tokens: TokenService;
+  directory: UserDirectory;
+  store: ChatStore;
+  messages: MessageService;
+  roomSync: RoomSyncService;
+  fanout: Fanout;
+  logger: Logger;
+}
+
+export const SERVER_API_PREFIX = "/api/server/";
+
+/** Keys the PHP app chooses for mirrored rooms: `team:42`, `dept:sales`, `project:9`. */
+const externalKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,100}$/, "must be 1-100 letters, digits or _ . : - (such as team:42)");
+const memberList = z.array(P.userId).max(5000);
+
+const postMessage = z
+  .object({
+    roomId: P.entityId.optional(),
+    roomKey: externalKey.optional(),
+    /** a user id, or absent/null for TimeWise itself */
+    senderId: P.userId.nullish(),
+    body: P.messageSend.shape.body,
+    clientId: P.messageSend.shape.clientId,
+    replyToId: P.messageSend.shape.replyToId,
+  })
+  .refine(
+    (p) => (p.roomId === undefined) !== (p.roomKey === undefined),
+    "give exactly one of roomId and roomKey",
+  );
+const upsertRoom = z.object({
+  name: P.roomCreate.shape.name,
+  memberIds: memberList.min(1),
+  ownerId: P.userId.optional(),
+  adminIds: memberList.optional(),
+});
+const mintToken = z.object({ userId: P.userId, ttlS: z.number().int().min(60).max(31_536_000).optional() });
+
+const roomPath = /^\/api\/server\/rooms\/([^/]+)$/;
+const userPath = /^\/api\/server\/users\/([^/]+)\/(unread|disconnect)$/;
+
+export function createServerApi(deps: ServerApiDeps) {
+  const key = deps.config.serviceApiKey;
+  // Comparing fixed-size digests keeps the comparison constant-time whatever the presented length.
+  const expected = key === null ? null : digest(key);
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      if (expected === null) return sendError(res, 404, "NOT_FOUND", "There is nothing at this address.");
+      if (req.headers.origin !== undefined) {
+        return sendError(res, 403, "FORBIDDEN", "The server API is for the PHP back end, not for web pages.");
+      }
+      authorize(req, expected, deps.logger);
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const route = `${req.method} ${url.pathname}`;
+
+      if (route === "POST /api/server/messages") {
+        const p = parse(postMessage, await readJson(req));
+        const roomId = p.roomId ?? deps.store.roomByExternalKey(p.roomKey!)?.id;
+        if (roomId === undefined) throw notFound();
+        const input = { roomId, body: p.body, clientId: p.clientId, replyToId: p.replyToId };
+        const message =
+          p.senderId == null
+            ? await deps.messages.sendAsSystem(input)
+            : await deps.messages.send(await activeUser(deps, p.senderId), input);
+        return sendJson(res, 201, { message });
+      }
+      if (route === "POST /api/server/tokens") {
+        const p = parse(mintToken, await readJson(req));
+        const user = await activeUser(deps, p.userId);
+        // After a disconnect, tokens issued in that same second are refused: mint past it.
+        const revoked = deps.store.tokensRevokedBefore(user.id);
+        const nowS = Math.floor(Date.now() / 1000);
+        const iat = revoked !== null && revoked >= nowS ? revoked + 1 : nowS;
+        const ttlS = Math.min(p.ttlS ?? deps.config.auth.loginTokenTtlS, deps.config.auth.maxTtlS);
+        const token = await deps.tokens.sign(user.id, ttlS, iat);
+        return sendJson(res, 200, {
+          token,
+          expiresAt: new Date((iat + ttlS) * 1000).toISOString(),
+          user: { id: user.id, name: user.name },
+        });
+      }
+      const room = roomPath.exec(url.pathname);
+      if (room && (req.method === "PUT" || req.method === "GET")) {
+        const externalKeyValue = parse(externalKey, safeDecode(room[1]!));
+        if (req.method === "GET") {
+          const found = deps.store.roomByExternalKey(externalKeyValue);
+          if (!found) throw notFound();
+          return sendJson(res, 200, { room: sharedRoom(found, deps.store) });
+        }
+        const p = parse(upsertRoom, await readJson(req));
+        const result = await deps.roomSync.sync({ externalKey: externalKeyValue, ...p });
+        return sendJson(res, result.created ? 201 : 200, result);
+      }
+      const user = userPath.exec(url.pathname);
+      if (user) {
+        const userId = parse(P.userId, safeDecode(user[1]!));
+        if (user[2] === "unread" && req.method === "GET")
+          return sendJson(res, 200, unread(deps.store, userId));
+        if (user[2] === "disconnect" && req.method === "POST") {
+          const revokedBefore = await deps.store.revokeTokens(userId, Math.floor(Date.now() / 1000));
+          deps.fanout.disconnectUser(userId);
+          deps.logger.info({ userId }, "user disconnected by the server API");
+          return sendJson(res, 200, { revokedBefore: new Date(revokedBefore * 1000).toISOString() });
+        }
+      }
+      sendError(res, 404, "NOT_FOUND", "There is nothing at this address.");
+    } catch (error) {
+      if (res.headersSent) return;
+      if (error instanceof KeyError) return sendError(res, 401, error.code, error.message);
+      const { code, message, ...extra } = toErrorBody(error, deps.logger, { route: req.url });
+      sendError(res, HTTP_STATUS[code], code, message, extra);
+    }
+  };
+}
+
+/** The badge: unread messages in total and per room (rooms with none are left out). Memory only. */
+function unread(store: ChatStore, userId: string) {
+  const rooms: { roomId: string; unread: number }[] = [];
+  let total = 0;
+  for (const state of store.roomsOf(userId)) {
+    const n = roomFor(userId, state, store).unread;
+    if (n === 0) continue;
+    rooms.push({ roomId: state.id, unread: n });
+    total += n;
+  }
+  return { userId, total, rooms };
+}
+
+async function activeUser(deps: ServerApiDeps, userId: string) {
+  const user = await deps.directory.findById(userId);
+  if (!user?.active) throw notFound("user");
+  return { id: user.id, name: user.name, scope: user.scope };
+}
+
+class KeyError extends Error {
+  constructor(readonly code: "AUTH_REQUIRED" | "AUTH_INVALID") {
+    super(
+      code === "AUTH_REQUIRED"
+        ? "Send the service key as 'Authorization: Bearer <SERVICE_API_KEY>'."
+        : "The service key is not valid.",
+    );
+  }
+}
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value, "utf8").digest();
+}
+
+function authorize(req: IncomingMessage, expected: Buffer, logger: Logger): void {
+  const header = req.headers.authorization;
+  if (header === undefined) throw new KeyError("AUTH_REQUIRED");
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
+    logger.warn({ ip: req.socket.remoteAddress }, "server API call with a wrong key");
+    throw new KeyError("AUTH_INVALID");
+  }
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest("The address is not valid.");
+  }
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const details = parsed.error.issues
+    .slice(0, 10)
+    .map((i) => ({ path: i.path.join("."), message: i.message }));
+  const first = details[0];
+  throw new AppError(
+    "BAD_REQUEST",
+    first ? `Check "${first.path || "the request"}": ${first.message}.` : "The request is not valid.",
+    details,
+  );
+}

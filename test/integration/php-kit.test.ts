@@ -1,0 +1,254 @@
+/**
+ * The PHP kit (integrations/php/TimeWiseChat.php) run by real PHP: its tokens open sockets and
+ * tampered ones are refused; its server API calls work end to end; its embed snippet is safe to
+ * print. And the example page, served by PHP's own web server, gives a real Chromium a working
+ * chat, signed in once with a kit token and once with the PHP session cookie.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { chromium } from "playwright-core";
+import { php, requirePhp } from "../support/php.js";
+import { craftToken } from "../support/process.js";
+import { person } from "../support/rooms.js";
+import { startServer, TEST_SECRET, type TestServer, waitFor } from "../support/server.js";
+
+const KIT = join(import.meta.dirname, "../../integrations/php/TimeWiseChat.php");
+const EXAMPLE = join(import.meta.dirname, "../../integrations/php/example");
+const KEY = "service-key-for-the-php-kit-tests-0123456789";
+const CHROMIUM = process.env.TEST_CHROMIUM ?? "/usr/bin/chromium";
+
+const skip = await requirePhp();
+
+/** Runs PHP code with the kit loaded and `$chat` built for `server`; resolves with its JSON output. */
+async function kit(server: TestServer, code: string, args: string[] = [], key = KEY): Promise<unknown> {
+  const out = await php(
+    `require $argv[1]; $chat = new TimeWiseChat($argv[2], $argv[3], $argv[4]); $args = array_slice($argv, 5);
+     try { ${code} } catch (TimeWiseChatError $e) { echo json_encode(["error" => $e->errorCode, "status" => $e->status]); }`,
+    [KIT, server.url, TEST_SECRET, key, ...args],
+  );
+  return JSON.parse(out);
+}
+
+describe("the PHP kit under real PHP", { skip }, () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ env: { SERVICE_API_KEY: KEY } });
+  });
+  after(() => server.close());
+
+  test("a token minted by the kit opens a socket; tampered and foreign ones are refused", async () => {
+    const ann = await server.addUser("Ann Kit");
+    const token = (await kit(server, "echo json_encode($chat->token((int) $args[0], 600));", [
+      ann.id,
+    ])) as string;
+    (await server.connect({ token })).close();
+
+    const [h, p, s] = token.split(".") as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, "base64url").toString()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(claims).sort(), ["exp", "iat", "sub"]);
+    const forged = Buffer.from(JSON.stringify({ ...claims, sub: String(Number(ann.id) + 1) })).toString(
+      "base64url",
+    );
+    // the first character: the last one of a base64url HS256 signature carries two unused bits
+    const flip = `${s.startsWith("A") ? "B" : "A"}${s.slice(1)}`;
+    for (const bad of [
+      `${h}.${forged}.${s}`,
+      `${h}.${p}.${flip}`,
+      `${h}.${p}.`,
+      craftToken(claims, { secret: `${TEST_SECRET}-other` }),
+      craftToken(claims, { alg: "none" }),
+    ]) {
+      assert.equal((await server.connectRefused({ token: bad })).code, "AUTH_INVALID");
+    }
+  });
+
+  test("the kit's server API calls work: sync a room, post, badge, mint, disconnect", async () => {
+    const ann = await person(server, "Ann Api");
+    const bob = await person(server, "Bob Api");
+    const synced = (await kit(
+      server,
+      'echo json_encode($chat->syncRoom("team:kit", "Kit team", [$args[0], (int) $args[1]]));',
+      [ann.id, bob.id],
+    )) as { created: boolean; room: { id: string } };
+    assert.equal(synced.created, true);
+    const again = (await kit(
+      server,
+      'echo json_encode($chat->syncRoom("team:kit", "Kit team", [$args[0], $args[1]]));',
+      [ann.id, bob.id],
+    )) as { changed: boolean };
+    assert.equal(again.changed, false);
+
+    const bobSees = waitFor(bob.socket, "message:new", (m) => m.body === "Deploy finished");
+    const posted = (await kit(
+      server,
+      'echo json_encode($chat->postMessage("team:kit", "Deploy finished", "deploy-1"));',
+    )) as {
+      senderId: string;
+    };
+    assert.equal(posted.senderId, "0");
+    await bobSees;
+    const annSees = waitFor(ann.socket, "message:new", (m) => m.body === "From Bob, via PHP");
+    await kit(
+      server,
+      "echo json_encode($chat->postMessage((int) $args[0], 'From Bob, via PHP', null, $args[1]));",
+      [synced.room.id, bob.id],
+    );
+    assert.equal((await annSees).senderId, bob.id);
+
+    const badge = (await kit(server, "echo json_encode($chat->unread($args[0]));", [ann.id])) as {
+      total: number;
+    };
+    assert.equal(badge.total, 2);
+    const found = (await kit(
+      server,
+      'echo json_encode([$chat->room("team:kit")["id"], $chat->room("team:none")]);',
+    )) as unknown[];
+    assert.deepEqual(found, [synced.room.id, null]);
+
+    const minted = (await kit(server, "echo json_encode($chat->mintToken($args[0], 600));", [ann.id])) as {
+      token: string;
+    };
+    const extra = await server.connect({ token: minted.token });
+    const closed = new Promise<void>((resolve) => extra.once("disconnect", () => resolve()));
+    await kit(server, 'echo json_encode($chat->disconnect($args[0]) ?? "done");', [ann.id]);
+    await closed;
+    assert.equal((await server.connectRefused({ token: minted.token })).code, "AUTH_INVALID");
+
+    assert.deepEqual(await kit(server, "echo json_encode($chat->unread(1));", [], `${KEY}-wrong`), {
+      error: "AUTH_INVALID",
+      status: 401,
+    });
+    assert.deepEqual(await kit(server, 'echo json_encode($chat->mintToken("987654321"));'), {
+      error: "NOT_FOUND",
+      status: 404,
+    });
+  });
+
+  test("the embed snippet loads the client the chat server serves, and cannot be broken out of", async () => {
+    const html = (await kit(
+      server,
+      'echo json_encode($chat->embed(["token" => "</script><script>alert(1)</script>"]));',
+    )) as string;
+    assert.ok(!html.includes("</script><script>alert"), "the token is escaped inside the script");
+    const src = /<script src="([^"]+)"/.exec(html)?.[1];
+    assert.equal(src, `${server.url}/socket.io/socket.io.min.js`);
+    const client = await fetch(src!);
+    assert.equal(client.status, 200);
+    assert.match(client.headers.get("content-type") ?? "", /javascript/);
+  });
+});
+
+/** A free local port (PHP's web server needs one given). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** `php -S` serving the example page, as a PHP developer would run it. */
+async function servePhp(
+  env: Record<string, string>,
+  sessionDir: string,
+): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    "php",
+    ["-d", `session.save_path=${sessionDir}`, "-S", `127.0.0.1:${port}`, "-t", EXAMPLE],
+    {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: "ignore",
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await fetch(`${url}/webhook.php`, { method: "HEAD" });
+      return { url, child };
+    } catch {
+      if (Date.now() > deadline) throw new Error("php -S did not start");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+const noBrowser = !existsSync(CHROMIUM) && (process.env.CI === "true" ? false : `no Chromium at ${CHROMIUM}`);
+
+describe("the example page in a real browser", { skip: skip || noBrowser }, () => {
+  let server: TestServer;
+  let sessionDir: string;
+  before(async () => {
+    sessionDir = mkdtempSync(join(tmpdir(), "twc-page-sessions-"));
+    // the default development CORS_ORIGINS allow http://127.0.0.1:* (PHP's web server)
+    server = await startServer({
+      env: { SERVICE_API_KEY: KEY, PHP_SESSION_STORE: "files", PHP_SESSION_PATH: sessionDir },
+    });
+  });
+  after(async () => {
+    await server.close();
+    rmSync(sessionDir, { recursive: true, force: true });
+  });
+
+  test("signed in with a kit token and with the PHP session cookie, the page lists rooms, shows and sends messages", async () => {
+    const pageUser = await server.addUser("Page User");
+    assert.equal(pageUser.id, "1", "the example page signs in user 1");
+    const colleague = await person(server, "Colleague");
+    await kit(server, 'echo json_encode($chat->syncRoom("team:page", "Team Page", [1, $args[0]]));', [
+      colleague.id,
+    ]);
+    await kit(
+      server,
+      'echo json_encode($chat->postMessage("team:page", "Welcome to the team", "welcome-1"));',
+    );
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    const servers: ChildProcess[] = [];
+    try {
+      for (const mode of ["token", "cookie"] as const) {
+        const env = { CHAT_URL: server.url, AUTH_JWT_SECRET: TEST_SECRET, SERVICE_API_KEY: KEY };
+        const site = await servePhp(mode === "cookie" ? { ...env, CHAT_SIGN_IN: "cookie" } : env, sessionDir);
+        servers.push(site.child);
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        const problems: string[] = [];
+        // what a developer would see in the console; the browser's own favicon request aside
+        page.on("console", (m) => {
+          if (
+            (m.type() === "warning" || m.type() === "error") &&
+            !m.text().startsWith("Failed to load resource")
+          ) {
+            problems.push(m.text());
+          }
+        });
+        page.on("response", (r) => {
+          if (r.status() >= 400 && !r.url().endsWith("/favicon.ico"))
+            problems.push(`${r.status()} ${r.url()}`);
+        });
+        await page.goto(site.url);
+        if (mode === "token")
+          assert.equal(await page.textContent("#badge"), "(1)", "the unread badge from the server API");
+        await page.getByRole("button", { name: /Team Page/ }).click({ timeout: 10_000 });
+        await page.getByText("TimeWise: Welcome to the team").waitFor({ timeout: 10_000 });
+        const body = `Hello from the ${mode} page`;
+        const arrives = waitFor(colleague.socket, "message:new", (m) => m.body === body, 10_000);
+        await page.fill("input[name=body]", body);
+        await page.click("text=Send");
+        const message = await arrives;
+        assert.equal(message.senderId, "1", `${mode}: sent as the page's user`);
+        await page.getByText(`#1: ${body}`).waitFor({ timeout: 10_000 });
+        assert.deepEqual(problems, [], `${mode}: no console warnings`);
+        await context.close();
+      }
+    } finally {
+      await browser.close();
+      for (const child of servers) child.kill();
+    }
+  });
+});
