@@ -4,25 +4,10 @@
  * Unknown fields are dropped by parsing; fields only the server decides are simply not in a schema.
  */
 import { z } from "zod";
+import { codePointLength, LIMITS } from "./limits.js";
 
-/** Limits of the contract that do not depend on configuration. */
-export const LIMITS = {
-  clientIdMax: 64,
-  roomNameMax: 100,
-  searchQueryMax: 200,
-  emojiMax: 32,
-  distinctEmojiPerMessage: 20,
-  membersPerRequest: 500,
-  presenceIdsMax: 500,
-  typingTimeoutMs: 6000,
-} as const;
-
-/** Counts Unicode code points, as the contract measures text. */
-export function codePointLength(text: string): number {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
-}
+// re-exported for the server code that imports them from here
+export { codePointLength, LIMITS };
 
 /**
  * Text a person typed: well-formed UTF-16 (no lone surrogates, which storage would silently
@@ -62,7 +47,13 @@ function limit(max: number) {
   return z.number().int().min(1).max(max).optional();
 }
 
-export const empty = z.object({}).optional();
+/** No payload, or a plain object (binary data and arrays are not objects here). */
+export const empty = z
+  .custom<Record<string, never> | undefined>(
+    (v) => v === undefined || Object.prototype.toString.call(v) === "[object Object]",
+    "must be an object such as {}",
+  )
+  .transform(() => ({}));
 export const roomRef = z.object({ roomId: entityId });
 export const userSearch = z.object({
   query: textOf(0, LIMITS.searchQueryMax),

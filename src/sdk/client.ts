@@ -1,0 +1,279 @@
+/**
+ * The TimeWise Chat client: one Socket.io connection, a promise for every request, typed events,
+ * an outbox that sends every message exactly once, automatic catch-up after a reconnect, and the
+ * local state a UI renders from. Works in browsers and in Node.
+ */
+import type { ManagerOptions, SocketOptions } from "socket.io-client";
+import {
+  LIMITS,
+  type Message,
+  type RequestEvent,
+  type Requests,
+  type ServerToClientEvents,
+} from "../protocol/index.js";
+import { type ChatSocket, Connection, type TokenReason } from "./connection.js";
+import { Emitter } from "./emitter.js";
+import { type ChatAuthError, ChatTimeoutError } from "./errors.js";
+import { Outbox } from "./outbox.js";
+import { applyAnswer, emitRequest } from "./requests.js";
+import { Sender } from "./sender.js";
+import { defaultStorage, type KeyValueStorage } from "./storage.js";
+import { ChatState, type ConnectionStatus } from "./store.js";
+import { catchUp, wireEvents } from "./sync.js";
+
+export type { ChatSocket, TokenReason };
+
+export interface ChatClientOptions {
+  /** The chat server's address, e.g. `https://chat.example.com` (HTTP and Socket.io share it). */
+  url: string;
+  /** A token for the handshake. Use `getToken` instead when tokens are short-lived. */
+  token?: string;
+  /**
+   * Called before every connection attempt. After the server refused a token as expired or
+   * invalid it is called once more with `"refresh"`: fetch a new one from the PHP app then.
+   */
+  getToken?: (reason: TokenReason) => string | Promise<string>;
+  /** Where the outbox survives reloads; `localStorage` in a browser, memory elsewhere. */
+  storage?: KeyValueStorage;
+  /** How long a request waits for its answer (and for the connection), in ms. Default 10 000. */
+  requestTimeoutMs?: number;
+  /** Messages per `message:changes` call while catching up (1–500). Default 200. */
+  changesPageSize?: number;
+  /** Messages per history page (1–100). Default 50. */
+  historyPageSize?: number;
+  /** Passed on to socket.io-client (transports, reconnection delays, …). */
+  socketOptions?: Partial<ManagerOptions & SocketOptions>;
+}
+
+/** Events of the client itself, besides every server event (`message:new`, `typing`, …). */
+export interface ClientEvents {
+  /** The local state changed: render again. */
+  change: () => void;
+  status: (status: ConnectionStatus) => void;
+  /** The server refused the token and no new one could be had: sign in again. */
+  "auth-error": (error: ChatAuthError) => void;
+  /** Catch-up after a (re)connect is done: the state matches the server. */
+  synced: () => void;
+}
+
+/** How long to wait before running a failed catch-up again while still connected. */
+const CATCH_UP_RETRY_MS = 1000;
+
+export class ChatClient extends Emitter<ClientEvents & ServerToClientEvents> {
+  readonly state: ChatState;
+  readonly outbox: Outbox;
+  readonly options: Required<
+    Pick<ChatClientOptions, "requestTimeoutMs" | "changesPageSize" | "historyPageSize">
+  >;
+  /** Bumped on every session, so a catch-up overtaken by a newer session stops. */
+  sessionGeneration = 0;
+  private readonly connection: Connection;
+  private readonly sender: Sender;
+  private closed = false;
+  private synced = false;
+
+  constructor(private readonly config: ChatClientOptions) {
+    super();
+    this.options = {
+      requestTimeoutMs: config.requestTimeoutMs ?? 10_000,
+      changesPageSize: config.changesPageSize ?? 200,
+      historyPageSize: config.historyPageSize ?? 50,
+    };
+    this.outbox = new Outbox(config.storage ?? defaultStorage());
+    this.state = new ChatState(this.outbox);
+    this.state.subscribe(() => this.emit("change"));
+    this.sender = new Sender(this);
+    this.connection = new Connection(config, {
+      session: (user) => this.onSession(user),
+      disconnected: () => {
+        this.synced = false;
+        this.state.beginCatchUp();
+      },
+      status: (status) => {
+        this.state.status = status;
+        this.emit("status", status);
+        this.state.changed();
+      },
+      authError: (error) => this.emit("auth-error", error),
+    });
+    wireEvents(this, (event, ...args) => this.emit(event, ...args));
+  }
+
+  /** The Socket.io socket, typed with the contract's events. */
+  get socket(): ChatSocket {
+    return this.connection.socket;
+  }
+
+  get status(): ConnectionStatus {
+    return this.state.status;
+  }
+
+  /**
+   * Sends a request event and resolves with its result; rejects with a `ChatError` carrying the
+   * contract's code, or a `ChatTimeoutError`. Waits for the connection (up to the timeout) first.
+   * Answers that carry a room or a message are applied to the local state before resolving.
+   */
+  async request<E extends RequestEvent>(
+    event: E,
+    input: Requests[E]["input"],
+    options: { timeoutMs?: number } = {},
+  ): Promise<Requests[E]["result"]> {
+    const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs;
+    const started = Date.now();
+    await this.connection.whenOnline(timeoutMs, event);
+    const left = Math.max(1, timeoutMs - (Date.now() - started));
+    const result = await emitRequest(this.socket, event, input, left);
+    const stale = applyAnswer(this.state, event, input, result);
+    if (stale) void this.refreshRoom(stale);
+    this.state.changed();
+    return result;
+  }
+
+  /**
+   * Queues a message and sends it as soon as possible; it shows at once in `state.pending`.
+   * Resolves with the stored message; rejects only when the server refuses it for good (it then
+   * stays in the outbox as `failed`, for `retry` or `discard`).
+   */
+  send(roomId: string, body: string, options: { replyToId?: string | null } = {}): Promise<Message> {
+    return this.sender.send(roomId, body, options.replyToId ?? null);
+  }
+
+  /** Tries a failed message again, with its original `clientId`. */
+  retry(clientId: string): void {
+    this.sender.retry(clientId);
+  }
+
+  /** Drops a message from the outbox without sending it. */
+  discard(clientId: string): void {
+    this.sender.discard(clientId);
+  }
+
+  /** Loads a room's newest page of messages, once; live events keep it current from then on. */
+  async openRoom(roomId: string): Promise<void> {
+    const room = this.state.roomState(roomId);
+    if (!room || room.loaded) return;
+    room.startLoading();
+    try {
+      const page = await this.request("message:history", { roomId, limit: this.options.historyPageSize });
+      room.addPage(page.messages, page.hasMore);
+    } catch (error) {
+      room.loaded = false;
+      throw error;
+    } finally {
+      this.state.changed();
+    }
+  }
+
+  /** Loads the page before the oldest loaded message. Resolves false when there is nothing older. */
+  async loadOlder(roomId: string): Promise<boolean> {
+    const room = this.state.roomState(roomId);
+    const beforeSeq = room?.oldestSeq();
+    if (!room || beforeSeq === undefined || !room.hasOlder) return false;
+    const page = await this.request("message:history", {
+      roomId,
+      beforeSeq,
+      limit: this.options.historyPageSize,
+    });
+    room.addPage(page.messages, page.hasMore);
+    this.state.changed();
+    return page.messages.length > 0;
+  }
+
+  /** Moves my read marker to the room's newest message (when it is not there yet). */
+  async markRead(roomId: string): Promise<void> {
+    const room = this.state.room(roomId);
+    if (!room || (room.readSeq >= room.lastSeq && room.unread === 0)) return;
+    await this.request("room:read", { roomId, seq: room.lastSeq });
+  }
+
+  /** Fetches a room again (its unread count can only be known from the server); failures are ignored. */
+  async refreshRoom(roomId: string): Promise<void> {
+    await this.request("room:get", { roomId }).catch(() => undefined);
+  }
+
+  /** Asks for the presence of these users (missing dots are filled in by later events). */
+  async loadPresence(userIds: readonly string[]): Promise<void> {
+    const me = this.state.me?.id;
+    const ids = [...new Set(userIds)].filter((id) => id !== me).slice(0, LIMITS.presenceIdsMax);
+    if (ids.length === 0) return;
+    try {
+      const { presence } = await this.request("presence:get", { userIds: ids });
+      for (const [userId, p] of Object.entries(presence)) this.state.applyPresence(userId, p);
+      this.state.changed();
+    } catch {
+      // presence dots are a nicety: a failure here must not stop the catch-up
+    }
+  }
+
+  /** Tells the room I am typing (throttled); `false` when I stopped or sent. */
+  typing(roomId: string, typing: boolean): void {
+    this.sender.typing(roomId, typing);
+  }
+
+  /** Replaces the token used for the next connection attempt (the host page got a fresh one). */
+  setToken(token: string): void {
+    this.connection.setToken(token);
+  }
+
+  /**
+   * Drops the connection now, e.g. when the browser reports it went offline: the client shows
+   * offline at once instead of after the heartbeat times out, and keeps trying to reconnect.
+   */
+  dropConnection(): void {
+    this.connection.drop();
+  }
+
+  /** Tries to connect right away instead of waiting for the next reconnect attempt. */
+  reconnectNow(): void {
+    this.connection.reconnectNow();
+  }
+
+  /** Resolves once the client is connected and caught up. */
+  ready(timeoutMs = this.options.requestTimeoutMs): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new ChatTimeoutError("ready", timeoutMs));
+      }, timeoutMs);
+      const off = this.on("synced", () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+  }
+
+  /** Closes the connection for good. */
+  close(): void {
+    this.closed = true;
+    this.sender.close();
+    this.connection.close();
+    this.state.dispose();
+  }
+
+  private onSession(user: { id: string; name: string }): void {
+    this.sessionGeneration += 1;
+    this.state.me = user;
+    this.outbox.open(`twc:outbox:v1:${new URL(this.config.url).host}:${user.id}`);
+    this.sender.flush();
+    void this.runCatchUp(this.sessionGeneration);
+  }
+
+  private async runCatchUp(generation: number): Promise<void> {
+    try {
+      if (await catchUp(this, generation)) {
+        this.synced = true;
+        this.emit("synced");
+      }
+    } catch {
+      // A request failed while still connected (busy server): try again. After a disconnect the
+      // next session runs its own catch-up instead.
+      setTimeout(() => {
+        if (!this.closed && generation === this.sessionGeneration && this.status === "online") {
+          void this.runCatchUp(generation);
+        }
+      }, CATCH_UP_RETRY_MS);
+    }
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The connection's life: a fresh token for every attempt, what to do when the server refuses one
+ * (refresh it once, retry later, or give up as signed out), and the status a UI shows.
+ */
+import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
+import type { AuthErrorCode, ClientToServerEvents, ServerToClientEvents, User } from "../protocol/index.js";
+import { ChatAuthError, ChatTimeoutError } from "./errors.js";
+import type { ConnectionStatus } from "./store.js";
+
+export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Why a token is asked for: every connection attempt, or again after the server refused one. */
+export type TokenReason = "connect" | "refresh";
+
+export interface ConnectionOptions {
+  url: string;
+  token?: string | undefined;
+  getToken?: ((reason: TokenReason) => string | Promise<string>) | undefined;
+  socketOptions?: Partial<ManagerOptions & SocketOptions> | undefined;
+}
+
+export interface ConnectionHooks {
+  session(user: User): void;
+  disconnected(): void;
+  status(status: ConnectionStatus): void;
+  authError(error: ChatAuthError): void;
+}
+
+/** Refused for a reason that may pass (directory down, too many tabs): wait this long, doubling. */
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
+
+export class Connection {
+  readonly socket: ChatSocket;
+  status: ConnectionStatus = "connecting";
+  private token: string | undefined;
+  private tokenReason: TokenReason = "connect";
+  private refreshTried = false;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryDelayMs = FIRST_RETRY_MS;
+  private lastAuthError: ChatAuthError | null = null;
+  private readonly waiters = new Set<() => void>();
+  private closed = false;
+
+  constructor(
+    private readonly options: ConnectionOptions,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.token = options.token;
+    this.socket = io(options.url, {
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+      ...options.socketOptions,
+      // a function, so every reconnect presents a token that is still valid
+      auth: (cb) => {
+        this.currentToken().then(
+          (token) => cb({ token }),
+          () => cb({}),
+        );
+      },
+    });
+    this.socket.on("session", ({ user }) => {
+      this.refreshTried = false;
+      this.retryDelayMs = FIRST_RETRY_MS;
+      this.lastAuthError = null;
+      this.setStatus("online");
+      hooks.session(user);
+    });
+    this.socket.on("disconnect", (reason) => {
+      hooks.disconnected();
+      if (this.closed) return;
+      this.setStatus("offline");
+      // the server ended this connection (the user may have been disabled): find out by trying again
+      if (reason === "io server disconnect") this.scheduleRetry();
+    });
+    this.socket.on("connect_error", (err) => this.refused(err));
+  }
+
+  /** Replaces the token for the next connection attempt. */
+  setToken(token: string): void {
+    this.token = token;
+  }
+
+  /** Drops the transport now; socket.io-client then reconnects by itself with back-off. */
+  drop(): void {
+    this.socket.io.engine?.close();
+  }
+
+  /** Tries to connect right away instead of waiting for the next reconnect attempt. */
+  reconnectNow(): void {
+    if (this.closed || this.socket.connected) return;
+    this.clearRetry();
+    this.socket.disconnect().connect();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.clearRetry();
+    this.socket.disconnect();
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /** Waits until online; rejects at once when signed out or closed, or after `timeoutMs`. */
+  whenOnline(timeoutMs: number, what: string): Promise<void> {
+    if (this.status === "online") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.status === "online") done(null);
+        else if (this.status === "signed-out" || this.closed) {
+          done(this.lastAuthError ?? new ChatAuthError("AUTH_REQUIRED", "The client is signed out."));
+        }
+      };
+      const done = (error: Error | null) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        if (error) reject(error);
+        else resolve();
+      };
+      const timer = setTimeout(() => done(new ChatTimeoutError(what, timeoutMs)), timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  private async currentToken(): Promise<string> {
+    const reason = this.tokenReason;
+    this.tokenReason = "connect";
+    if (this.options.getToken) this.token = await this.options.getToken(reason);
+    if (this.token === undefined) throw new Error("no token");
+    return this.token;
+  }
+
+  private refused(err: Error & { data?: { code?: string } }): void {
+    if (this.closed) return;
+    if (this.socket.active) {
+      // a network-level failure: socket.io-client retries by itself
+      if (this.status === "online") this.setStatus("offline");
+      return;
+    }
+    const code = err.data?.code;
+    const badToken = code === "AUTH_EXPIRED" || code === "AUTH_INVALID";
+    if (err.message === "unauthorized" && badToken && this.options.getToken && !this.refreshTried) {
+      this.refreshTried = true;
+      this.tokenReason = "refresh";
+      this.socket.connect();
+      return;
+    }
+    const error = new ChatAuthError((code ?? "AUTH_UNAVAILABLE") as AuthErrorCode, err.message);
+    if (err.message !== "unauthorized" || error.temporary) {
+      this.scheduleRetry();
+      return;
+    }
+    this.lastAuthError = error;
+    this.setStatus("signed-out");
+    this.hooks.authError(error);
+  }
+
+  private scheduleRetry(): void {
+    this.clearRetry();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.closed && !this.socket.connected) this.socket.connect();
+    }, this.retryDelayMs);
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_MS);
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    for (const wake of [...this.waiters]) wake();
+    this.hooks.status(status);
+  }
+}

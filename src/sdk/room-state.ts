@@ -1,0 +1,162 @@
+/**
+ * One room as the client knows it: the room object, the messages loaded so far, and the catch-up
+ * cursor. Pure bookkeeping with no I/O, so the rules for merging live events, history pages and
+ * catch-up answers sit in one place.
+ */
+import type { Message, Room, SharedRoom } from "../protocol/index.js";
+
+export class RoomState {
+  room: Room;
+  /** The loaded window of messages, by id. */
+  private readonly byId = new Map<string, Message>();
+  private sorted: Message[] | null = [];
+  /** Whether the newest page was asked for: from then on, live messages are kept too. */
+  loaded = false;
+  /** Whether older messages than the loaded ones exist. */
+  hasOlder = false;
+  /** The room `rev` up to which this client has every change of its loaded messages. */
+  cursor: number;
+  /**
+   * Between a disconnect and the end of catch-up the cursor must not move (events arriving after
+   * the reconnect could skip the gap); the highest live `rev` is kept here instead.
+   */
+  catchingUp = false;
+  private liveRev = 0;
+  /** Users typing in this room, with when their indicator runs out. */
+  readonly typing = new Map<string, number>();
+
+  constructor(room: Room) {
+    this.room = room;
+    this.cursor = room.rev;
+  }
+
+  /** The loaded messages, ascending `seq`. */
+  messages(): Message[] {
+    this.sorted ??= [...this.byId.values()].sort((a, b) => a.seq - b.seq);
+    return this.sorted;
+  }
+
+  /** Whether a message with this `clientId` is stored (so its outbox entry is not shown twice). */
+  hasClientId(clientId: string): boolean {
+    for (const m of this.byId.values()) if (m.clientId === clientId) return true;
+    return false;
+  }
+
+  /**
+   * Applies a message from any source (live event, ack, history, catch-up): added if new, replaced
+   * if this copy is at least as recent (`rev`). Returns whether it was a message the room had not
+   * counted yet, for unread counts.
+   */
+  applyMessage(message: Message, me: string | null, fromLiveEvent: boolean): boolean {
+    const isNew = message.seq > this.room.lastSeq;
+    const room = this.room;
+    if (isNew) room.lastSeq = message.seq;
+    room.rev = Math.max(room.rev, message.rev);
+    if (!room.lastMessage || message.seq > room.lastMessage.seq) room.lastMessage = message;
+    else if (room.lastMessage.id === message.id && message.rev >= room.lastMessage.rev) {
+      room.lastMessage = message;
+    }
+    if (isNew && message.senderId !== me && message.seq > room.readSeq) room.unread += 1;
+    if (message.senderId !== me) this.typing.delete(message.senderId);
+    if (fromLiveEvent) this.advance(message.rev);
+    if (this.loaded) this.keep(message);
+    return isNew;
+  }
+
+  /** Keeps a message in the loaded window unless a newer copy is already there. */
+  keep(message: Message): void {
+    const known = this.byId.get(message.id);
+    if (known && known.rev > message.rev) return;
+    this.byId.set(message.id, message);
+    this.sorted = null;
+  }
+
+  /** Moves the cursor for an event received while connected (or notes it while catching up). */
+  advance(rev: number): void {
+    if (this.catchingUp) this.liveRev = Math.max(this.liveRev, rev);
+    else this.cursor = Math.max(this.cursor, rev);
+  }
+
+  beginCatchUp(): void {
+    if (this.catchingUp) return;
+    this.catchingUp = true;
+    this.liveRev = this.cursor;
+  }
+
+  /** Catch-up reached `rev`: everything up to it, and every live event since, is applied. */
+  finishCatchUp(rev: number): void {
+    this.catchingUp = false;
+    this.cursor = Math.max(this.cursor, rev, this.liveRev);
+  }
+
+  /**
+   * Takes the server's view of the room. An answer can be older than events that already arrived
+   * (the server may compute it before a message is stored and send it after that message's
+   * broadcast), so anything newer here is kept and counted on top.
+   */
+  update(fresh: Room, me: string | null): void {
+    const old = this.room;
+    const newerHere = old.lastSeq > fresh.lastSeq;
+    const readSeq = Math.max(old.readSeq, fresh.readSeq);
+    const lastSeq = Math.max(old.lastSeq, fresh.lastSeq);
+    let unread = newerHere ? fresh.unread + this.othersAfter(fresh.lastSeq, me) : fresh.unread;
+    if (readSeq >= lastSeq) unread = 0;
+    this.room = {
+      ...fresh,
+      lastSeq,
+      readSeq,
+      unread,
+      rev: Math.max(old.rev, fresh.rev),
+      lastMessage: newerHere ? old.lastMessage : fresh.lastMessage,
+    };
+  }
+
+  /** Messages after `seq` not sent by me: counted from the loaded ones, else assumed all others'. */
+  private othersAfter(seq: number, me: string | null): number {
+    if (!this.loaded) return this.room.lastSeq - seq;
+    return this.messages().filter((m) => m.seq > seq && m.senderId !== me).length;
+  }
+
+  /** `room:updated` has no per-user fields: keep ours, take the rest. */
+  updateShared(shared: SharedRoom): void {
+    // Only the name and the members: message fields move with the message events themselves
+    // (taking `lastSeq` from here would stop the next message from counting as unread).
+    const readSeqs = new Map(this.room.members.map((m) => [m.userId, m.readSeq]));
+    const members = shared.members.map((m) => ({
+      ...m,
+      readSeq: Math.max(m.readSeq, readSeqs.get(m.userId) ?? 0),
+    }));
+    this.room = { ...this.room, name: shared.name, members };
+  }
+
+  /** A read marker moved. Returns false when the unread count can't be known locally. */
+  applyRead(userId: string, seq: number, me: string | null): boolean {
+    const room = this.room;
+    room.members = room.members.map((m) =>
+      m.userId === userId ? { ...m, readSeq: Math.max(m.readSeq, seq) } : m,
+    );
+    if (userId !== me || seq <= room.readSeq) return true;
+    room.readSeq = seq;
+    if (seq >= room.lastSeq) {
+      room.unread = 0;
+      return true;
+    }
+    return false;
+  }
+
+  /** From now on live messages are kept: none can slip between them and the newest page. */
+  startLoading(): void {
+    this.loaded = true;
+  }
+
+  /** Adds a page of history: the newest page, or an older one when paging back. */
+  addPage(messages: Message[], hasMore: boolean): void {
+    this.hasOlder = hasMore;
+    for (const m of messages) this.keep(m);
+  }
+
+  /** The oldest loaded `seq`, the cursor for paging back. */
+  oldestSeq(): number | undefined {
+    return this.messages()[0]?.seq;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Keeping the local state in step with the server: live events applied as they arrive, and after
+ * every (re)connect a catch-up through `room:list` and `message:changes` from each loaded room's
+ * cursor, so nothing is missed and nothing is applied twice.
+ */
+import type { ServerToClientEvents } from "../protocol/index.js";
+import type { ChatClient } from "./client.js";
+
+type Forward = <E extends keyof ServerToClientEvents>(
+  event: E,
+  ...args: Parameters<ServerToClientEvents[E]>
+) => void;
+
+/** Applies every server event to the state, then passes it on to the client's listeners. */
+export function wireEvents(client: ChatClient, forward: Forward): void {
+  const { socket, state } = client;
+  socket.on("session", (payload) => forward("session", payload));
+  for (const event of ["message:new", "message:updated", "message:deleted"] as const) {
+    socket.on(event, (message) => {
+      state.applyMessage(message, true);
+      state.changed();
+      forward(event, message);
+    });
+  }
+  socket.on("room:updated", (room) => {
+    // a room I was just added to: its per-user fields (unread, readSeq) only come with room:get
+    if (state.applySharedRoom(room)) state.changed();
+    else void client.refreshRoom(room.id).then(() => client.loadPresence(room.members.map((m) => m.userId)));
+    forward("room:updated", room);
+  });
+  socket.on("room:removed", (payload) => {
+    state.removeRoom(payload.roomId);
+    state.changed();
+    forward("room:removed", payload);
+  });
+  socket.on("room:read", (payload) => {
+    if (!state.applyRead(payload.roomId, payload.userId, payload.seq))
+      void client.refreshRoom(payload.roomId);
+    state.changed();
+    forward("room:read", payload);
+  });
+  socket.on("typing", (payload) => {
+    state.applyTyping(payload.roomId, payload.userId, payload.typing);
+    state.changed();
+    forward("typing", payload);
+  });
+  socket.on("presence", (payload) => {
+    const { userId, ...presence } = payload;
+    state.applyPresence(userId, presence);
+    state.changed();
+    forward("presence", payload);
+  });
+}
+
+/**
+ * Runs after every `session`. Resolves true when the state matches the server, false when a newer
+ * session or a disconnect overtook it (that session runs its own catch-up).
+ */
+export async function catchUp(client: ChatClient, generation: number): Promise<boolean> {
+  const { state } = client;
+  const stale = () => generation !== client.sessionGeneration || client.status !== "online";
+  const { rooms } = await client.request("room:list", {});
+  if (stale()) return false;
+  // Loaded rooms need what they missed, from the cursor they stopped at; the others only need
+  // the fresh room object (their messages load when opened).
+  const gaps: { roomId: string; sinceRev: number }[] = [];
+  for (const room of rooms) {
+    const known = state.roomState(room.id);
+    if (known?.loaded && known.catchingUp && room.rev > known.cursor) {
+      gaps.push({ roomId: room.id, sinceRev: known.cursor });
+    }
+  }
+  state.setRooms(rooms);
+  const gapIds = new Set(gaps.map((g) => g.roomId));
+  for (const room of rooms) if (!gapIds.has(room.id)) state.roomState(room.id)?.finishCatchUp(room.rev);
+  state.changed();
+
+  for (const gap of gaps) {
+    let sinceRev = gap.sinceRev;
+    for (;;) {
+      const page = await client.request("message:changes", {
+        roomId: gap.roomId,
+        sinceRev,
+        limit: client.options.changesPageSize,
+      });
+      if (stale()) return false;
+      const room = state.roomState(gap.roomId);
+      if (!room) break; // I left it meanwhile
+      for (const message of page.messages) state.applyMessage(message, false);
+      sinceRev = page.rev;
+      if (!page.hasMore) {
+        room.finishCatchUp(page.rev);
+        break;
+      }
+    }
+    state.changed();
+  }
+  await client.loadPresence(state.contacts());
+  return !stale();
+}

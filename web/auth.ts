@@ -1,0 +1,121 @@
+/**
+ * How the page gets its chat token: a password sign-in (`POST /api/login`), a token the host page
+ * hands over (the embed script, by postMessage), or a `#token=` link. Password tokens are kept in
+ * localStorage so a reload stays signed in; handed-over tokens are never stored.
+ */
+import type { TokenReason, User } from "../src/sdk/index.js";
+
+const TOKEN_KEY = "twc:session";
+
+export interface Session {
+  token: string;
+  /** known after a password sign-in; a handed-over token learns it from the server */
+  user: User | null;
+  /** where the token came from: only password sign-ins are remembered and can be signed out */
+  source: "password" | "link" | "embed";
+}
+
+/** Whether the page runs inside the PHP app's page (the embed script adds `?embed=1`). */
+export const embedded = new URLSearchParams(location.search).get("embed") === "1";
+
+/** Seconds since 1970 when a JWT expires, or null if it can't be read. */
+function expiresAt(token: string): number | null {
+  try {
+    const payload = JSON.parse(atob(token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as {
+      exp?: unknown;
+    };
+    return typeof payload.exp === "number" ? payload.exp : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A token that has not expired yet (with a minute to spare). */
+function fresh(token: string): boolean {
+  const exp = expiresAt(token);
+  return exp !== null && exp * 1000 > Date.now() + 60_000;
+}
+
+/** The remembered password sign-in, if it is still valid. */
+export function savedSession(): Session | null {
+  try {
+    const saved = JSON.parse(localStorage.getItem(TOKEN_KEY) ?? "null") as Session | null;
+    if (saved && typeof saved.token === "string" && fresh(saved.token))
+      return { ...saved, source: "password" };
+  } catch {
+    // storage unavailable or unreadable: sign in again
+  }
+  return null;
+}
+
+export function forgetSession(): void {
+  try {
+    localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // nothing to forget
+  }
+}
+
+/** A token passed as `#token=…`: taken once and removed from the address bar and history. */
+export function tokenFromLink(): Session | null {
+  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (!match?.[1]) return null;
+  history.replaceState(null, "", location.pathname + location.search);
+  return { token: decodeURIComponent(match[1]), user: null, source: "link" };
+}
+
+/** Why a password sign-in failed, in words for the person signing in. */
+export class SignInError extends Error {}
+
+export async function signInWithPassword(username: string, password: string): Promise<Session> {
+  let response: Response;
+  try {
+    response = await fetch("/api/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username, password }),
+    });
+  } catch {
+    throw new SignInError("Can't reach TimeWise Chat. Check your connection and try again.");
+  }
+  if (response.status === 401)
+    throw new SignInError("That username and password don't match. Please try again.");
+  if (response.status === 429) throw new SignInError("Too many tries. Please wait a minute, then try again.");
+  if (!response.ok) throw new SignInError("Signing in isn't possible right now. Please try again soon.");
+  const { token, user } = (await response.json()) as { token: string; user: User };
+  const session: Session = { token, user, source: "password" };
+  try {
+    localStorage.setItem(TOKEN_KEY, JSON.stringify(session));
+  } catch {
+    // not remembered: the person signs in again after a reload
+  }
+  return session;
+}
+
+/**
+ * Asks the host page (embed.js) for a token. The request carries no secret, so it may go to any
+ * parent; the answer is only taken from the parent window itself.
+ */
+export function tokenFromHost(reason: TokenReason, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      removeEventListener("message", onMessage);
+      reject(new Error("The page did not hand over a token."));
+    }, timeoutMs);
+    const onMessage = (event: MessageEvent<unknown>) => {
+      if (event.source !== window.parent) return;
+      const data = event.data as { type?: unknown; token?: unknown } | null;
+      if (data?.type !== "twc:token" || typeof data.token !== "string") return;
+      clearTimeout(timer);
+      removeEventListener("message", onMessage);
+      resolve(data.token);
+    };
+    addEventListener("message", onMessage);
+    window.parent.postMessage({ type: "twc:token-request", reason }, "*");
+  });
+}
+
+/** Tells the host page how many unread messages there are (it may show a badge). */
+export function tellHostUnread(count: number): void {
+  if (embedded) window.parent.postMessage({ type: "twc:unread", count }, "*");
+}

@@ -1,0 +1,106 @@
+/** An open room: its header, the conversation, who is typing, and the composer. */
+import { useEffect, useState } from "preact/hooks";
+import type { Message } from "../../src/sdk/index.js";
+import { directPeer, nameList, presenceText, roomTitle } from "../format.js";
+import { describeError, useClient } from "../hooks.js";
+import { Composer } from "./Composer.js";
+import { MessageList } from "./MessageList.js";
+
+/** Whether the page is in front of the person (a hidden tab must not mark messages read). */
+function usePageVisible(): boolean {
+  const [visible, setVisible] = useState(document.visibilityState === "visible");
+  useEffect(() => {
+    const update = () => setVisible(document.visibilityState === "visible");
+    document.addEventListener("visibilitychange", update);
+    return () => document.removeEventListener("visibilitychange", update);
+  }, []);
+  return visible;
+}
+
+export function RoomView({
+  roomId,
+  highlightId,
+  onBack,
+  onSettings,
+}: {
+  roomId: string;
+  highlightId: string | null;
+  onBack: () => void;
+  onSettings: () => void;
+}) {
+  const client = useClient();
+  const state = client.state;
+  const room = state.room(roomId);
+  const visible = usePageVisible();
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [editing, setEditing] = useState<Message | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    client.openRoom(roomId).catch((e: unknown) => setError(describeError(e)));
+  }, [client, roomId]);
+
+  const unread = room ? room.unread > 0 || room.readSeq < room.lastSeq : false;
+  useEffect(() => {
+    if (visible && unread && client.status === "online") client.markRead(roomId).catch(() => undefined);
+  }, [client, roomId, visible, unread, room?.lastSeq, client.status]);
+
+  if (!room) return null;
+  const me = state.me?.id;
+  const title = roomTitle(room, me);
+  const peer = directPeer(room, me);
+  const typing = state.typing(roomId).map((id) => state.userName(id) ?? "Someone");
+  const subtitle = peer
+    ? presenceText(state, peer)
+    : `${room.members.length} ${room.members.length === 1 ? "person" : "people"}: ${nameList(
+        room.members.map((m) => (m.userId === me ? "you" : m.name)),
+      )}`;
+
+  return (
+    <section class="room-view" aria-labelledby="room-title">
+      <header class="room-header">
+        <button type="button" class="back" onClick={onBack} aria-label="Back to chats">
+          ←
+        </button>
+        <div class="grow">
+          <h2 id="room-title">{title}</h2>
+          <p class="room-subtitle">{subtitle}</p>
+        </div>
+        {room.type === "group" && (
+          <button type="button" onClick={onSettings}>
+            Group settings
+          </button>
+        )}
+      </header>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <MessageList
+        roomId={roomId}
+        highlightId={highlightId}
+        onReply={(m) => {
+          setEditing(null);
+          setReplyTo(m);
+        }}
+        onEdit={(m) => {
+          setReplyTo(null);
+          setEditing(m);
+        }}
+      />
+      <p class="typing" aria-live="polite">
+        {typing.length > 0 && `${nameList(typing)} ${typing.length === 1 ? "is" : "are"} typing…`}
+      </p>
+      <Composer
+        roomId={roomId}
+        replyTo={replyTo}
+        editing={editing}
+        onDone={() => {
+          setReplyTo(null);
+          setEditing(null);
+        }}
+      />
+    </section>
+  );
+}
