@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
 import { createAuthenticator } from "./auth/handshake.js";
 import { createLoginService } from "./auth/login.js";
+import { createPhpSessions } from "./auth/php-session/index.js";
 import { createTokenService, type TokenService } from "./auth/tokens.js";
 import type { ChatDeps } from "./chat/context.js";
 import { MessageService } from "./chat/messages/service.js";
@@ -14,11 +15,16 @@ import { PresenceService } from "./chat/presence/service.js";
 import { MemoryPresence } from "./chat/presence/tracker.js";
 import { ReadService } from "./chat/reads/service.js";
 import { RoomService } from "./chat/rooms/service.js";
+import { RoomSyncService } from "./chat/rooms/sync.js";
 import { TypingService } from "./chat/typing/service.js";
 import { UserService } from "./chat/users/service.js";
+import { AnnouncingFanout } from "./cluster/announcing-fanout.js";
+import { joinCluster } from "./cluster/index.js";
 import type { Config } from "./config/index.js";
 import { OriginPolicy } from "./http/origins.js";
 import { createRequestHandler } from "./http/routes.js";
+import { createServerApi, SERVER_API_PREFIX } from "./http/server-api.js";
+import { createWebAssets } from "./http/static.js";
 import type { Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { acceptConnections } from "./realtime/connections.js";
@@ -32,6 +38,7 @@ import type { SqliteDatabase } from "./storage/sqlite/open.js";
 import { SqliteChatStore } from "./storage/sqlite/sqlite-chat-store.js";
 import { CachedDirectory } from "./users/cached-directory.js";
 import type { UserDirectory } from "./users/types.js";
+import { connectWebhooks, WebhookSender } from "./webhooks/index.js";
 
 export interface AppDeps {
   config: Config;
@@ -58,6 +65,7 @@ export function createApp({ config, logger, db, directory: rawDirectory }: AppDe
       metrics.storeWrite.observe(seconds);
       metrics.storeBatch.observe(writes);
     },
+    onBackgroundProblem: (problem) => logger.error({ problem }, "chat database background work failed"),
   });
   const directory = new CachedDirectory(rawDirectory);
   const tokens = createTokenService(config.auth);
@@ -82,14 +90,43 @@ export function createApp({ config, logger, db, directory: rawDirectory }: AppDe
     },
   });
 
-  const fanout = new Fanout(io);
+  // several nodes (REDIS_URL): broadcasts, presence and room changes go through Redis
+  const cluster = config.redisUrl ? joinCluster(io, config.redisUrl, config.redisPrefix, logger) : null;
+  const fanout = cluster ? new AnnouncingFanout(io, cluster) : new Fanout(io);
+  cluster?.onRoomsChanged((roomIds) => {
+    store
+      .reloadRooms(roomIds)
+      .catch((err: unknown) => logger.warn({ err }, "could not re-read changed rooms"));
+  });
   const deps: ChatDeps = { config, store, directory, fanout, now: () => new Date().toISOString() };
   const messages = new MessageService(deps);
   messages.onSent = () => metrics.messagesSent.inc();
   const rooms = new RoomService(deps);
   const typing = new TypingService(deps);
-  const presence = new PresenceService(deps, new MemoryPresence());
-  const authenticator = createAuthenticator({ tokens, directory, logger, metrics });
+  const presence = new PresenceService(deps, cluster?.presence ?? new MemoryPresence());
+  // PHP integration: the session cookie, the server API and webhooks (each off unless configured)
+  const sessions = config.phpSession ? createPhpSessions(config.phpSession, config.mysql, logger) : null;
+  const authenticator = createAuthenticator({
+    tokens,
+    directory,
+    logger,
+    metrics,
+    sessions,
+    origins,
+    revocations: store,
+  });
+  const webhooks = config.webhooks ? new WebhookSender(config.webhooks, logger, {}, metrics.registry) : null;
+  if (webhooks) connectWebhooks(webhooks, { messages, rooms, presence });
+  const serverApi = createServerApi({
+    config,
+    tokens,
+    directory,
+    store,
+    messages,
+    roomSync: new RoomSyncService(deps, rooms),
+    fanout,
+    logger,
+  });
   const services = {
     rooms,
     messages,
@@ -111,7 +148,14 @@ export function createApp({ config, logger, db, directory: rawDirectory }: AppDe
     metrics,
     maxSocketsPerUser: config.maxSocketsPerUser,
   });
-  const stopRecheck = startRecheck({ io, directory, fanout, logger, intervalS: config.auth.recheckS });
+  const stopRecheck = startRecheck({
+    io,
+    directory,
+    fanout,
+    logger,
+    intervalS: config.auth.recheckS,
+    sessions,
+  });
   const login = createLoginService({ directory, tokens, logger });
   const handle = createRequestHandler({
     origins,
@@ -125,8 +169,11 @@ export function createApp({ config, logger, db, directory: rawDirectory }: AppDe
     metrics,
     logger,
   });
+  const web = createWebAssets({ frameAncestors: config.corsOrigins });
   httpServer.on("request", (req, res) => {
     if (req.url?.startsWith("/socket.io/")) return; // Engine.IO answers these
+    if (req.url?.startsWith(SERVER_API_PREFIX)) return void serverApi(req, res);
+    if (web.serve(req, res)) return; // the web app: /, /embed.js, /assets/*
     void handle(req, res);
   });
 
@@ -151,8 +198,11 @@ export function createApp({ config, logger, db, directory: rawDirectory }: AppDe
         await store.flush();
         await new Promise((resolve) => setImmediate(resolve));
         await new Promise<void>((resolve) => io.close(() => resolve()));
+        await cluster?.close();
+        await webhooks?.close();
         await store.close();
         await directory.close();
+        await sessions?.close();
       })();
       return closing;
     },

@@ -1,0 +1,128 @@
+/**
+ * Several nodes (REDIS_URL): two servers share one chat database file and one Redis. A user on
+ * one node chats with a user on the other as if they were on the same server.
+ */
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { Redis } from "ioredis";
+import {
+  type ChatClient,
+  collect,
+  ok,
+  request,
+  startServer,
+  type TestServer,
+  until,
+  waitFor,
+} from "../support/server.js";
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+async function redisProblem(): Promise<string | null> {
+  const probe = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  try {
+    await probe.connect();
+    await probe.ping();
+    return null;
+  } catch (error) {
+    return `Redis at ${REDIS_URL} is not available (${(error as Error).message})`;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+const problem = await redisProblem();
+if (problem && process.env.CI === "true") throw new Error(`CI=true needs Redis for these tests: ${problem}`);
+if (problem) process.stderr.write(`skipping the cluster tests: ${problem}\n`);
+
+describe("two nodes sharing Redis and the chat database", { skip: problem ?? false }, () => {
+  let a: TestServer;
+  let b: TestServer;
+
+  before(async () => {
+    const env = { REDIS_URL, REDIS_PREFIX: `twc-test-${randomUUID().slice(0, 8)}` };
+    a = await startServer({ env });
+    b = await startServer({ env, sqlitePath: a.sqlitePath });
+  });
+  after(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  async function onNode(node: TestServer, name: string): Promise<{ id: string; socket: ChatClient }> {
+    const user = await a.addUser(name);
+    return { id: user.id, socket: await node.connect(user) };
+  }
+
+  test("a room made on one node is usable at once by its member on the other node", async () => {
+    const ann = await onNode(a, "Ann");
+    const bob = await onNode(b, "Bob");
+    const told = waitFor(bob.socket, "room:updated");
+    const { room } = await ok(ann.socket, "room:direct", { userId: bob.id });
+    assert.equal((await told).id, room.id);
+    await until(
+      async () => (await request(bob.socket, "room:get", { roomId: room.id })).ok,
+      5000,
+      "room on node b",
+    );
+    const got = await ok(bob.socket, "room:get", { roomId: room.id });
+    assert.deepEqual(got.room.members.map((m) => m.name).sort(), ["Ann", "Bob"]);
+  });
+
+  test("messages sent alternately on both nodes get seq 1..N and reach everyone once", async () => {
+    const ann = await onNode(a, "Ann");
+    const bob = await onNode(b, "Bob");
+    const { room } = await ok(ann.socket, "room:create", { name: "Across", memberIds: [bob.id] });
+    await until(
+      async () => (await request(bob.socket, "room:get", { roomId: room.id })).ok,
+      5000,
+      "room on node b",
+    );
+    const seenByAnn = collect(ann.socket, "message:new");
+    const seenByBob = collect(bob.socket, "message:new");
+    const sends = [];
+    for (let i = 0; i < 20; i++) {
+      const from = i % 2 === 0 ? ann : bob;
+      sends.push(ok(from.socket, "message:send", { roomId: room.id, body: `m${i}`, clientId: randomUUID() }));
+    }
+    const acked = await Promise.all(sends);
+    assert.deepEqual(
+      acked.map((r) => r.message.seq).sort((x, y) => x - y),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    await until(() => seenByAnn.length === 20 && seenByBob.length === 20, 5000, "all deliveries");
+    assert.deepEqual(new Set(seenByBob.map((m) => m.id)).size, 20);
+    const list = await ok(bob.socket, "room:list", {});
+    await until(
+      async () => (await ok(bob.socket, "room:list", {})).rooms.find((r) => r.id === room.id)?.lastSeq === 20,
+      5000,
+      "node b's room list to catch up",
+    );
+    assert.ok(list.rooms.some((r) => r.id === room.id));
+  });
+
+  test("a user is online while a socket on any node is connected", async () => {
+    const ann = await onNode(a, "Ann");
+    const bob = await onNode(b, "Bob");
+    await ok(ann.socket, "room:direct", { userId: bob.id });
+    const annAgain = await b.connect({ token: await a.token(ann.id) });
+    ann.socket.close();
+    // Ann still has a socket on node b
+    await until(
+      async () =>
+        (await ok(bob.socket, "presence:get", { userIds: [ann.id] })).presence[ann.id]?.online === true,
+      5000,
+      "ann online",
+    );
+    const offline = waitFor(bob.socket, "presence", (p) => p.userId === ann.id && !p.online);
+    annAgain.close();
+    await offline;
+    const { presence } = await ok(bob.socket, "presence:get", { userIds: [ann.id] });
+    assert.equal(presence[ann.id]?.online, false);
+  });
+});
