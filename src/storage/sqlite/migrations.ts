@@ -95,6 +95,16 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: "search index moved to its own file",
+    sql: `
+      -- the full-text index now lives in <SQLITE_PATH>-search, kept by a worker thread; these held
+      -- only derived data, rebuilt there from the messages
+      DROP TABLE IF EXISTS message_search;
+      DROP TABLE IF EXISTS search_progress;
+    `,
+  },
 ];
 
 /** Brings the file up to the newest schema. Returns the versions it applied. */
