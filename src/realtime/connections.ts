@@ -11,6 +11,7 @@ import type { ChatStore } from "../storage/chat-store.js";
 import type { chatHandlers } from "./events.js";
 import { roomChannel, userChannel } from "./fanout.js";
 import { type HandlerRuntime, registerHandlers } from "./handler.js";
+import { limitQueuedBytes } from "./outbound-limit.js";
 import type { ChatServer } from "./types.js";
 
 export interface ConnectionDeps {
@@ -29,6 +30,8 @@ export interface ConnectionDeps {
 export function acceptConnections(deps: ConnectionDeps): void {
   const { io, store, metrics } = deps;
   const socketsPerUser = new Map<string, number>();
+  // a client that stops reading is dropped before its queue grows without bound
+  limitQueuedBytes(io, deps.logger);
 
   io.use((socket, next) => {
     deps.authenticator.authenticateSocket(socket.handshake.auth, socket.request).then(

@@ -29,9 +29,36 @@ export function openDatabase(path: string): SqliteDatabase {
     db.pragma("cache_size = -65536");
     db.pragma("wal_autocheckpoint = 10000");
     migrate(db);
+    assertWritable(db);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new DatabaseOpenError(`Cannot open the chat database at ${path}: ${reason}`);
   }
   return db;
+}
+
+/**
+ * SQLite quietly opens a file it may not write (an immutable file, a read-only mount, another
+ * owner's file) read-only, and the server would then start and fail every write. Changing a page
+ * inside a transaction that is rolled back raises SQLITE_READONLY without writing anything. A lock
+ * held by another process (SQLITE_BUSY) is not a reason to refuse to start: sends report it.
+ */
+function assertWritable(db: SqliteDatabase): void {
+  const version = db.pragma("user_version", { simple: true });
+  try {
+    db.exec("BEGIN IMMEDIATE");
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "SQLITE_BUSY") return;
+    throw error;
+  }
+  try {
+    db.pragma(`user_version = ${Number(version)}`);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "SQLITE_READONLY") {
+      throw new Error("the file is read-only (SQLITE_READONLY): the server needs to write to it");
+    }
+    throw error;
+  } finally {
+    if (db.inTransaction) db.exec("ROLLBACK");
+  }
 }

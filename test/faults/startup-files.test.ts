@@ -1,0 +1,171 @@
+/**
+ * A chat database the server cannot use at start-up: random bytes, a valid file with a page
+ * clobbered in the middle, and a file the server may read but not write. The server either refuses
+ * to start with one line naming SQLITE_PATH (never a stack trace), or, for damage only the
+ * background integrity check can find (docs/performance.md), starts and answers `/ready` 503.
+ * Runs the real entry point as a child process. Root ignores file modes, so the read-only cases use
+ * an immutable file (`chattr +i`) and a child running as `nobody` (`setpriv`).
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, closeSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { openDatabase } from "../../src/storage/sqlite/open.js";
+import { MAIN, pollUntil, runUntilExit, serverEnv, spawnServer, tempDir } from "../support/process.js";
+
+const scratch = tempDir("twc-startup-");
+after(() => scratch.remove());
+let n = 0;
+const dbPath = (name: string) => join(scratch.dir, `${name}-${++n}.db`);
+
+/** A valid chat database holding 3,000 messages (about 250 pages), closed cleanly. */
+function validDatabase(path: string): void {
+  const db = openDatabase(path);
+  const now = new Date().toISOString();
+  db.prepare(
+    "INSERT INTO rooms (id, type, name, created_at, last_seq, rev, last_activity_at) VALUES (1, 'group', 'Team', ?, 3000, 3000, ?)",
+  ).run(now, now);
+  const insert = db.prepare(
+    "INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, created_at) VALUES (1, ?, ?, '1', ?, ?, ?)",
+  );
+  db.transaction(() => {
+    for (let i = 1; i <= 3000; i++) insert.run(i, i, `message number ${i} `.repeat(10), `c${i}`, now);
+  })();
+  db.close();
+}
+
+/** The start-up refusal contract: exit 1, a single "cannot start" line naming SQLITE_PATH and the file. */
+function assertRefused(
+  run: { code: number | null; stderr: string; stdout: string; listened: boolean },
+  path: string,
+) {
+  assert.equal(run.listened, false, "the server must not listen");
+  assert.equal(run.code, 1, `exit code; stderr: ${run.stderr}`);
+  const lines = run.stderr.split("\n").filter((l) => l.trim() !== "");
+  assert.equal(lines.length, 1, `one stderr line, got:\n${run.stderr}`);
+  assert.match(lines[0]!, /^TimeWise Chat cannot start: SQLITE_PATH: /);
+  assert.ok(lines[0]!.includes(path), `the line names the file: ${lines[0]}`);
+  assert.doesNotMatch(`${run.stdout}\n${run.stderr}`, /\n\s+at /, "no stack trace");
+}
+
+function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+describe("a chat database the server cannot use at start-up", () => {
+  test("a file of random bytes stops start-up with one line naming SQLITE_PATH", async () => {
+    const path = dbPath("random");
+    writeFileSync(path, randomBytes(64 * 1024));
+    assertRefused(await runUntilExit(serverEnv(path)), path);
+  });
+
+  test("a valid file with a page clobbered in the middle starts, logs the damage and answers /ready 503", async () => {
+    const path = dbPath("clobbered");
+    validDatabase(path);
+    const pageSize = 4096;
+    const middle = Math.floor(statSync(path).size / pageSize / 2);
+    const fd = openSync(path, "r+");
+    try {
+      writeSync(fd, randomBytes(pageSize), 0, pageSize, middle * pageSize);
+    } finally {
+      closeSync(fd);
+    }
+    // documented behaviour: the integrity check runs in the background right after start-up
+    const server = await spawnServer(serverEnv(path));
+    try {
+      let body: { status?: string; checks?: { sqlite?: string } } = {};
+      await pollUntil(
+        async () => {
+          const response = await fetch(`${server.url}/ready`);
+          body = (await response.json()) as typeof body;
+          return response.status === 503;
+        },
+        15_000,
+        "/ready answers 503",
+      );
+      assert.equal(body.status, "unavailable");
+      assert.equal(body.checks?.sqlite, "unavailable");
+      const health = await fetch(`${server.url}/health`);
+      assert.equal(health.status, 200);
+      await health.body?.cancel();
+      assert.ok(
+        server.logs().some((l) => l.level === 50 && String(l.problem).includes("integrity check")),
+        "the failed integrity check is logged",
+      );
+    } finally {
+      await server.stop("SIGKILL");
+    }
+  });
+
+  test("an immutable file (chattr +i) stops start-up with one line naming SQLITE_PATH", async (t) => {
+    const path = dbPath("immutable");
+    validDatabase(path);
+    const set = isRoot() ? spawnSync("chattr", ["+i", path], { encoding: "utf8" }) : null;
+    if (set === null || set.status !== 0) {
+      const why = set === null ? "not running as root" : `chattr failed: ${set.error?.message ?? set.stderr}`;
+      process.stderr.write(`skipping the immutable-file case: ${why}\n`);
+      return t.skip(why);
+    }
+    try {
+      assertRefused(await runUntilExit(serverEnv(path)), path);
+    } finally {
+      spawnSync("chattr", ["-i", path]);
+    }
+  });
+
+  test("a file the server's user may only read (0444, run as nobody) stops start-up with one line naming SQLITE_PATH", async (t) => {
+    if (!isRoot()) {
+      process.stderr.write(
+        "skipping the read-only-file case: not running as root (needed to switch to nobody)\n",
+      );
+      return t.skip("not running as root");
+    }
+    const dir = tempDir("twc-readonly-");
+    try {
+      chmodSync(dir.dir, 0o777);
+      const path = join(dir.dir, "chat.db");
+      validDatabase(path);
+      chmodSync(path, 0o444);
+      const run = await runAs(["--reuid=65534", "--regid=65534", "--clear-groups"], serverEnv(path), dir.dir);
+      assertRefused(run, path);
+    } finally {
+      dir.remove();
+    }
+  });
+});
+
+/** Runs the entry point through `setpriv` and waits for it to exit (killing it if it listens). */
+function runAs(
+  setprivArgs: string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ code: number | null; stdout: string; stderr: string; listened: boolean }> {
+  const tsx = import.meta.resolve("tsx");
+  const child = spawn("setpriv", [...setprivArgs, process.execPath, "--import", tsx, MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cwd, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  let listened = false;
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (stdout.includes("TimeWise Chat is listening")) {
+      listened = true;
+      child.kill("SIGKILL");
+    }
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  return new Promise((resolve) => {
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, listened });
+    });
+  });
+}
