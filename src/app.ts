@@ -73,7 +73,9 @@ export function createApp({ config, logger, db, directory: rawDirectory }: AppDe
   const limits = new EventLimits(config.rateLimits);
   let accepting = true;
 
-  const httpServer = createServer();
+  // Node enforces the two timeouts below only when it sweeps connections (every 30 s by default), so
+  // a slow-headers client could hold a connection for up to 40 s; a 1 s sweep keeps them near 10 s
+  const httpServer = createServer({ connectionsCheckingInterval: 1_000 });
   // slow or stalled clients must not hold connections open forever
   httpServer.headersTimeout = 10_000;
   httpServer.requestTimeout = 30_000;

@@ -165,7 +165,7 @@ export class SearchIndexer {
       // ids grow within a room: an id up to max_id was indexed before (unless it was deleted
       // before the indexer saw it, and deleting an absent row does no harm)
       if (row.id <= progress.maxId) this.remove.run(row.id);
-      if (!row.deleted) this.insert.run(row.id, row.body, room);
+      if (!row.deleted) this.insert.run(row.id, searchableText(row.body), room);
       if (row.id > maxId) maxId = row.id;
     }
     return { rev: rows.at(-1)!.rev, maxId };
@@ -182,4 +182,12 @@ export class SearchIndexer {
     this.index.exec("DELETE FROM message_index; DELETE FROM room_progress;");
     this.progress.clear();
   }
+}
+
+/**
+ * The tokenizer does not split words at the bidi isolates (U+2066–U+2069), so a word wrapped in
+ * them could never be found; they become spaces in the index (and in queries, see search.ts).
+ */
+export function searchableText(text: string): string {
+  return text.replace(/[\u2066-\u2069]/g, " ");
 }

@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import type { Message } from "../../protocol/index.js";
 import type { SqliteDatabase } from "./open.js";
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./rows.js";
-import { openSearchDatabase, SearchIndexer, searchPathOf } from "./search-indexer.js";
+import { openSearchDatabase, SearchIndexer, searchableText, searchPathOf } from "./search-indexer.js";
 
 export class SearchQueries {
   private readonly reader: SqliteDatabase;
@@ -50,7 +50,7 @@ export class SearchQueries {
  * phrase (all must match), and the last one also matches as a prefix, for search-as-you-type.
  */
 export function toMatchExpression(text: string): string | null {
-  const words = text
+  const words = searchableText(text)
     .split(/\s+/u)
     .map((w) => w.replace(/"/g, '""'))
     .filter((w) => /[\p{L}\p{N}]/u.test(w));
