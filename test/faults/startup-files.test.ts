@@ -4,16 +4,16 @@
  * to start with one line naming SQLITE_PATH (never a stack trace), or, for damage only the
  * background integrity check can find (docs/performance.md), starts and answers `/ready` 503.
  * Runs the real entry point as a child process. Root ignores file modes, so the read-only cases use
- * an immutable file (`chattr +i`) and a child running as `nobody` (`setpriv`).
+ * an immutable file (`chattr +i`) and a folder mounted read-only.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, closeSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { openDatabase } from "../../src/storage/sqlite/open.js";
-import { MAIN, pollUntil, runUntilExit, serverEnv, spawnServer, tempDir } from "../support/process.js";
+import { pollUntil, runUntilExit, serverEnv, spawnServer, tempDir } from "../support/process.js";
 
 const scratch = tempDir("twc-startup-");
 after(() => scratch.remove());
@@ -115,57 +115,30 @@ describe("a chat database the server cannot use at start-up", () => {
     }
   });
 
-  test("a file the server's user may only read (0444, run as nobody) stops start-up with one line naming SQLITE_PATH", async (t) => {
-    if (!isRoot()) {
-      process.stderr.write(
-        "skipping the read-only-file case: not running as root (needed to switch to nobody)\n",
-      );
-      return t.skip("not running as root");
-    }
+  test("a file on a read-only mount stops start-up with one line naming SQLITE_PATH", async (t) => {
+    // root ignores file modes, so the file is made read-only the way an operator's disk would be:
+    // the folder holding it is bind-mounted read-only onto itself
     const dir = tempDir("twc-readonly-");
+    const path = join(dir.dir, "chat.db");
+    validDatabase(path);
+    const bind = isRoot() ? spawnSync("mount", ["--bind", dir.dir, dir.dir], { encoding: "utf8" }) : null;
+    const ro =
+      bind?.status === 0
+        ? spawnSync("mount", ["-o", "remount,bind,ro", dir.dir], { encoding: "utf8" })
+        : null;
+    if (ro === null || ro.status !== 0) {
+      if (bind?.status === 0) spawnSync("umount", [dir.dir]);
+      dir.remove();
+      const why = isRoot() ? `mount failed: ${(ro ?? bind)?.stderr ?? "unknown"}` : "not running as root";
+      if (process.env.CI === "true") assert.fail(`CI=true needs a read-only mount for this case: ${why}`);
+      process.stderr.write(`skipping the read-only-file case: ${why}\n`);
+      return t.skip(why);
+    }
     try {
-      chmodSync(dir.dir, 0o777);
-      const path = join(dir.dir, "chat.db");
-      validDatabase(path);
-      chmodSync(path, 0o444);
-      const run = await runAs(["--reuid=65534", "--regid=65534", "--clear-groups"], serverEnv(path), dir.dir);
-      assertRefused(run, path);
+      assertRefused(await runUntilExit(serverEnv(path)), path);
     } finally {
+      spawnSync("umount", [dir.dir]);
       dir.remove();
     }
   });
 });
-
-/** Runs the entry point through `setpriv` and waits for it to exit (killing it if it listens). */
-function runAs(
-  setprivArgs: string[],
-  env: Record<string, string>,
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string; listened: boolean }> {
-  const tsx = import.meta.resolve("tsx");
-  const child = spawn("setpriv", [...setprivArgs, process.execPath, "--import", tsx, MAIN], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cwd, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  let listened = false;
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (stdout.includes("TimeWise Chat is listening")) {
-      listened = true;
-      child.kill("SIGKILL");
-    }
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  return new Promise((resolve) => {
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, listened });
-    });
-  });
-}
