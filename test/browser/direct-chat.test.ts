@@ -8,10 +8,12 @@ import type { Browser } from "playwright-core";
 import {
   type BrowserPerson,
   browserSkipReason,
+  composer,
   launchBrowser,
   newPerson,
   openEmbedded,
   roomButton,
+  say,
   screenshot,
   shownMessages,
   signInWithPassword,
@@ -29,13 +31,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-const composer = (ui: Ui) => ui.getByRole("textbox", { name: "Message" });
-
-async function say(ui: Ui, text: string): Promise<void> {
-  await composer(ui).fill(text);
-  await composer(ui).press("Enter");
-}
 
 /** Two people, each in their own browser context, with a fresh server. */
 async function twoPeople(

@@ -11,9 +11,9 @@ import {
   newPerson,
   PHONE,
   roomButton,
+  say,
   screenshot,
   signInWithPassword,
-  type Ui,
 } from "../support/browser.js";
 import { startServer } from "../support/server.js";
 
@@ -27,12 +27,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-async function say(ui: Ui, text: string): Promise<void> {
-  const box = ui.getByRole("textbox", { name: "Message" });
-  await box.fill(text);
-  await box.press("Enter");
-}
 
 test("a group's rename and membership changes reach every member live, on desktop and phone", {
   skip,

@@ -10,6 +10,7 @@ import {
   launchBrowser,
   newPerson,
   roomButton,
+  say,
   screenshot,
   signInWithPassword,
   type Ui,
@@ -26,12 +27,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-async function say(ui: Ui, text: string): Promise<void> {
-  const box = ui.getByRole("textbox", { name: "Message" });
-  await box.fill(text);
-  await box.press("Enter");
-}
 
 /** The message with this text, and a click on one of its actions. */
 function message(ui: Ui, text: string | RegExp) {

@@ -107,6 +107,15 @@ function watch(page: Page, person: BrowserPerson): void {
 }
 
 /** Opens the server's page and signs in with the password form. */
+/** The box where a message is written in the open room. */
+export const composer = (ui: Ui) => ui.getByRole("textbox", { name: "Message" });
+
+/** Writes a message in the open room and sends it with Enter, as a person would. */
+export async function say(ui: Ui, text: string): Promise<void> {
+  await composer(ui).fill(text);
+  await composer(ui).press("Enter");
+}
+
 export async function signInWithPassword(person: BrowserPerson, server: TestServer): Promise<void> {
   await person.page.goto(server.url);
   await person.page.getByLabel("Username").fill(person.user.login);
