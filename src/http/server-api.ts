@@ -11,7 +11,6 @@
  *   POST /api/server/tokens                    mint a chat token for a user
  *   POST /api/server/users/:userId/disconnect  close the user's sockets now and revoke their tokens
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { TokenService } from "../auth/tokens.js";
@@ -28,6 +27,7 @@ import type { Fanout } from "../realtime/fanout.js";
 import type { ChatStore } from "../storage/chat-store.js";
 import type { UserDirectory } from "../users/types.js";
 import { readJson, sendError, sendJson } from "./respond.js";
+import { type KeyCheck, serviceKeyCheck } from "./service-key.js";
 
 export interface ServerApiDeps {
   config: Config;
@@ -75,16 +75,15 @@ const userPath = /^\/api\/server\/users\/([^/]+)\/(unread|disconnect)$/;
 
 export function createServerApi(deps: ServerApiDeps) {
   const key = deps.config.serviceApiKey;
-  // Comparing fixed-size digests keeps the comparison constant-time whatever the presented length.
-  const expected = key === null ? null : digest(key);
+  const keyMatches = key === null ? null : serviceKeyCheck(key);
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      if (expected === null) return sendError(res, 404, "NOT_FOUND", "There is nothing at this address.");
+      if (keyMatches === null) return sendError(res, 404, "NOT_FOUND", "There is nothing at this address.");
       if (req.headers.origin !== undefined) {
         return sendError(res, 403, "FORBIDDEN", "The server API is for the PHP back end, not for web pages.");
       }
-      authorize(req, expected, deps.logger);
+      authorize(req, keyMatches, deps.logger);
       const url = new URL(req.url ?? "/", "http://localhost");
       const route = `${req.method} ${url.pathname}`;
 
@@ -177,15 +176,11 @@ class KeyError extends Error {
   }
 }
 
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value, "utf8").digest();
-}
-
-function authorize(req: IncomingMessage, expected: Buffer, logger: Logger): void {
+function authorize(req: IncomingMessage, keyMatches: KeyCheck, logger: Logger): void {
   const header = req.headers.authorization;
   if (header === undefined) throw new KeyError("AUTH_REQUIRED");
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
+  if (!match || !keyMatches(match[1]!)) {
     logger.warn({ ip: req.socket.remoteAddress }, "server API call with a wrong key");
     throw new KeyError("AUTH_INVALID");
   }

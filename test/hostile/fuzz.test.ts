@@ -6,10 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import { ERROR_CODES, REQUEST_EVENTS, type RequestEvent } from "../../src/protocol/index.js";
+import { heapAfterGc } from "../support/heap.js";
 import { group, type Person, people, send } from "../support/rooms.js";
 import { type ChatClient, request, startServer, type TestServer } from "../support/server.js";
 
@@ -65,15 +64,6 @@ const RESULT: Record<RequestEvent, readonly string[]> = {
 const RUNS_PER_BATCH = 50;
 const MEASURED_BATCHES = 4;
 const HEAP_GROWTH_LIMIT = 20 * 1024 * 1024;
-
-// the test runner cannot pass --expose-gc, so the flag is set now and gc fetched from a fresh context
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-
-function heapAfterGc(): number {
-  for (let i = 0; i < 3; i++) gc();
-  return process.memoryUsage().heapUsed;
-}
 
 /** `depth` arrays or objects inside each other. */
 function nested(depth: number, asObject: boolean): unknown {

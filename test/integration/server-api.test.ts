@@ -90,13 +90,18 @@ describe("the server API", () => {
     const path = "/api/server/users/1/unread";
     const missing = await api(server, "GET", path, undefined, { key: null });
     assert.deepEqual([missing.status, errorCode(missing)], [401, "AUTH_REQUIRED"]);
-    for (const wrong of [`${KEY.slice(0, -1)}x`, "short", `${KEY}${KEY}`, ""]) {
+    // other lengths and multi-byte characters too: a plain timingSafeEqual would throw on them
+    const wrongKeys = [
+      `${KEY.slice(0, -1)}x`,
+      "short",
+      `${KEY}${KEY}`,
+      "",
+      "é".repeat(KEY.length),
+      "x".repeat(8000),
+    ];
+    for (const wrong of wrongKeys) {
       const r = await api(server, "GET", path, undefined, { key: wrong });
-      assert.deepEqual(
-        [r.status, errorCode(r)],
-        [401, wrong === "" ? "AUTH_INVALID" : "AUTH_INVALID"],
-        wrong,
-      );
+      assert.deepEqual([r.status, errorCode(r)], [401, "AUTH_INVALID"], wrong.slice(0, 80));
     }
     const basic = await api(server, "GET", path, undefined, {
       key: null,
