@@ -13,11 +13,13 @@
  * At the end every client catches up, the history of every room is read in full and checked:
  * every acknowledged message is there exactly once, `seq` runs 1…n with no gap, no `clientId`
  * appears twice, and every member has every message (live or through catch-up). The server's RSS
- * (/proc), heap (/metrics) and database size are sampled every 10 s: RSS also holds SQLite's page
- * cache (up to 64 MB a connection), which fills as the database grows, so the heap is the leak signal.
+ * (/proc), heap (/metrics) and database size are sampled every 10 s. RSS also holds SQLite's page
+ * caches (SQLITE_CACHE_MB, and as much again for the other connections), which fill as the
+ * database grows, so the heap is the leak signal: its slope after warm-up is one of the checks.
  *
  * Options: --minutes=N (default 10), --clients=N (default 300), --rate=N (messages/s offered in
- * all, default 100). Prints a short table and writes bench/results/soak-<date>.json. Exits 1 when
+ * all, default 100), --sqlite-cache-mb=N (the server's SQLITE_CACHE_MB, default 64: a small cache
+ * shows how much of the RSS growth is SQLite's page cache filling). Prints a short table and writes bench/results/soak-<date>.json. Exits 1 when
  * a check fails. All traffic goes to 127.0.0.1; every loop is bounded in count and time.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -34,17 +36,26 @@ const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.s
 const minutes = Number(option("minutes") ?? 10);
 const clientCount = Math.floor(Number(option("clients") ?? 300));
 const offeredRate = Number(option("rate") ?? 100);
+const cacheMb = Math.floor(Number(option("sqlite-cache-mb") ?? 64));
 if (
   !(minutes > 0 && minutes <= 24 * 60) ||
   !(clientCount >= 10 && clientCount <= 5000) ||
-  !(offeredRate > 0)
+  !(offeredRate > 0) ||
+  !(cacheMb >= 1 && cacheMb <= 16_384)
 ) {
-  process.stderr.write("usage: npm run soak -- [--minutes=10] [--clients=300] [--rate=100]\n");
+  process.stderr.write(
+    "usage: npm run soak -- [--minutes=10] [--clients=300] [--rate=100] [--sqlite-cache-mb=64]\n",
+  );
   process.exit(2);
 }
 const durationMs = minutes * 60_000;
 const warmupMs = Math.min(60_000, durationMs / 5);
 const SAMPLE_MS = 10_000;
+/**
+ * The heap (live JavaScript objects) may not grow faster than this after warm-up: a leak of one
+ * small object per message would be several MB a minute at the default rate.
+ */
+const HEAP_SLOPE_LIMIT_MB_PER_MIN = 0.5;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const rand = (n: number) => Math.floor(Math.random() * n);
@@ -83,6 +94,7 @@ async function startServer(sqlitePath: string, cwd: string): Promise<Server> {
       CHAT_HOST: "127.0.0.1",
       CHAT_PORT: String(port),
       SQLITE_PATH: sqlitePath,
+      SQLITE_CACHE_MB: String(cacheMb),
       AUTH_JWT_SECRET: BENCH_SECRET,
       LOG_LEVEL: "warn",
       RATE_LIMIT_MESSAGES: "1000000",
@@ -133,7 +145,11 @@ interface Sample {
   atS: number;
   rssMb: number;
   heapUsedMb: number;
-  /** the chat database with its WAL: SQLite's page cache (up to 64 MB) grows with it, outside the heap */
+  /** V8's whole heap (used and free) */
+  heapTotalMb: number;
+  /** memory V8 tracks outside its heap: Buffers, ArrayBuffers */
+  externalMb: number;
+  /** the chat database with its WAL: SQLite's page caches grow with it (up to their size), outside the heap */
   dbMb: number;
   connections: number;
 }
@@ -141,24 +157,28 @@ interface Sample {
 async function sample(server: Server, startedAt: number, dbPath: string): Promise<Sample> {
   const status = readFileSync(`/proc/${server.pid}/status`, "utf8");
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-  let heap = Number.NaN;
-  let connections = Number.NaN;
+  let text = "";
   try {
-    const text = await (await fetch(`${server.url}/metrics`)).text();
-    heap = Number(/^timewise_chat_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
-    connections = Number(/^timewise_chat_connections (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+    text = await (await fetch(`${server.url}/metrics`)).text();
   } catch {
-    // reported as NaN
+    // every figure from /metrics is reported as NaN
   }
+  const metric = (name: string) =>
+    Number(new RegExp(`^timewise_chat_${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
   const fileMb = (path: string) => (statSync(path, { throwIfNoEntry: false })?.size ?? 0) / 1024 / 1024;
   return {
     atS: Math.round((Date.now() - startedAt) / 1000),
     rssMb: rssKb / 1024,
-    heapUsedMb: heap / 1024 / 1024,
+    heapUsedMb: metric("nodejs_heap_size_used_bytes") / 1024 / 1024,
+    heapTotalMb: metric("nodejs_heap_size_total_bytes") / 1024 / 1024,
+    externalMb: metric("nodejs_external_memory_bytes") / 1024 / 1024,
     dbMb: fileMb(dbPath) + fileMb(`${dbPath}-wal`),
-    connections,
+    connections: metric("connections"),
   };
 }
+
+/** What RSS holds beyond V8's heap and Buffers: SQLite's page caches, sockets' kernel-side copies, code. */
+const nativeMb = (s: Sample) => s.rssMb - s.heapTotalMb - s.externalMb;
 
 /** Least-squares slope of y over x (per x unit). */
 function slope(points: { x: number; y: number }[]): number {
@@ -566,7 +586,7 @@ async function main(): Promise<number> {
       void sample(server, startedAt, dbPath).then((s) => {
         samples.push(s);
         process.stdout.write(
-          `t=${s.atS}s rss=${fmt(s.rssMb)}MB heap=${fmt(s.heapUsedMb)}MB db=${fmt(s.dbMb)}MB conns=${s.connections} sent=${stats.sent} acked=${stats.acked} reconnects=${stats.reconnects}\n`,
+          `t=${s.atS}s rss=${fmt(s.rssMb)}MB heap=${fmt(s.heapUsedMb)}/${fmt(s.heapTotalMb)}MB native=${fmt(nativeMb(s))}MB db=${fmt(s.dbMb)}MB conns=${s.connections} sent=${stats.sent} acked=${stats.acked} reconnects=${stats.reconnects}\n`,
         );
       });
     }, SAMPLE_MS);
@@ -718,6 +738,10 @@ async function main(): Promise<number> {
     const heapSlope = slope(
       steady.filter((s) => Number.isFinite(s.heapUsedMb)).map((s) => ({ x: s.atS / 60, y: s.heapUsedMb })),
     );
+    const nativeSlope = slope(
+      steady.filter((s) => Number.isFinite(nativeMb(s))).map((s) => ({ x: s.atS / 60, y: nativeMb(s) })),
+    );
+    const heapFlat = heapSlope < HEAP_SLOPE_LIMIT_MB_PER_MIN;
     const first = valid[0]!;
     const last = valid[valid.length - 1]!;
 
@@ -734,11 +758,12 @@ async function main(): Promise<number> {
       stats.ackFailures === 0 &&
       unacked === 0 &&
       catchUpIncomplete === 0 &&
+      heapFlat &&
       exitCode === 0;
     const report = {
       startedAt: startedWall.toISOString(),
       node: process.version,
-      options: { minutes, clients: clientCount, offeredRatePerS: offeredRate },
+      options: { minutes, clients: clientCount, offeredRatePerS: offeredRate, sqliteCacheMb: cacheMb },
       rooms: roomIds.length,
       roomSizes: groups.map((g) => g.length),
       loadSeconds: loadEndedS,
@@ -758,6 +783,8 @@ async function main(): Promise<number> {
         end: last,
         rssSlopeMbPerMin: rssSlope,
         heapSlopeMbPerMin: heapSlope,
+        heapFlat,
+        nativeSlopeMbPerMin: nativeSlope,
       },
       samples,
       firstProblems,
@@ -799,7 +826,16 @@ async function main(): Promise<number> {
         "heap used start / after warm-up / end (MB)",
         `${fmt(first.heapUsedMb)} / ${fmt(afterWarmup.heapUsedMb)} / ${fmt(last.heapUsedMb)}`,
       ],
-      ["heap slope after warm-up", `${fmt(heapSlope, 2)} MB/min`],
+      [
+        "heap slope after warm-up",
+        `${fmt(heapSlope, 2)} MB/min (${heapFlat ? "flat" : "GROWING"}: limit ${HEAP_SLOPE_LIMIT_MB_PER_MIN})`,
+      ],
+      [
+        "outside V8 (RSS − heap − Buffers) start / after warm-up / end (MB)",
+        `${fmt(nativeMb(first))} / ${fmt(nativeMb(afterWarmup))} / ${fmt(nativeMb(last))}`,
+      ],
+      ["outside V8 slope after warm-up", `${fmt(nativeSlope, 2)} MB/min`],
+      ["SQLITE_CACHE_MB (other connections share as much again)", String(cacheMb)],
       ["database + WAL start / end (MB)", `${fmt(first.dbMb)} / ${fmt(last.dbMb)}`],
       ["server exit code (SIGTERM)", String(exitCode)],
       ["checks", checksPassed ? "passed" : "FAILED"],
@@ -810,7 +846,8 @@ async function main(): Promise<number> {
     if (stats.firstAckFailure) process.stdout.write(`first ack failure: ${stats.firstAckFailure}\n`);
     if (stats.firstOpFailure) process.stdout.write(`first other failure: ${stats.firstOpFailure}\n`);
     process.stdout.write(
-      "\nRSS includes SQLite's page cache, which fills as the database grows; the heap is the leak signal." +
+      "\nRSS includes SQLite's page caches, which fill as the database grows (up to twice SQLITE_CACHE_MB);" +
+        " the heap is the leak signal." +
         `\n(shared machine: figures are noisy)\nwritten ${file}\n`,
     );
     return checksPassed ? 0 : 1;

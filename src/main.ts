@@ -34,7 +34,7 @@ for (const warning of config.warnings) {
 
 let db: ReturnType<typeof openDatabase>;
 try {
-  db = openDatabase(config.sqlitePath);
+  db = openDatabase(config.sqlitePath, { cacheMb: config.sqliteCacheMb });
 } catch (error) {
   if (error instanceof DatabaseOpenError) fail([`SQLITE_PATH: ${error.message}`]);
   throw error;

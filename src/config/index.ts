@@ -12,6 +12,8 @@ export interface Config {
   port: number;
   host: string;
   sqlitePath: string;
+  /** the chat database's page cache; the other connections share as much again */
+  sqliteCacheMb: number;
   /** null: the built-in user directory */
   mysql: MysqlConfig | null;
   users: UsersTableConfig;
@@ -148,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.CHAT_PORT,
     host: e.CHAT_HOST,
     sqlitePath: e.SQLITE_PATH,
+    sqliteCacheMb: e.SQLITE_CACHE_MB,
     mysql: e.MYSQL_HOST
       ? {
           host: e.MYSQL_HOST,

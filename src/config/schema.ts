@@ -19,6 +19,12 @@ export const envSchema = z.object({
   CHAT_HOST: z.string().min(1).default("0.0.0.0"),
   /** The SQLite file with rooms, members, messages and read state (and the built-in user directory). */
   SQLITE_PATH: z.string().min(1).default("./database.db"),
+  /**
+   * SQLite's page cache for the chat database, in MB. It fills as the database grows and then
+   * stays at this size; the other connections (snapshot reads, search, the background worker)
+   * share as much again.
+   */
+  SQLITE_CACHE_MB: positiveInt(16_384).default(64),
   /** The PHP app's MySQL/MariaDB. Unset: the built-in user directory in the SQLite file is used. */
   MYSQL_HOST: z.preprocess(emptyAsUndefined, z.string().optional()),
   MYSQL_PORT: port.default(3306),

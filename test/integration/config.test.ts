@@ -28,6 +28,7 @@ const BAD_SETTINGS: { name: string; env: Record<string, string>; variable: strin
   { name: "a MySQL port that is not a number", env: { MYSQL_PORT: "three" }, variable: "MYSQL_PORT" },
   { name: "an unknown log level", env: { LOG_LEVEL: "loud" }, variable: "LOG_LEVEL" },
   { name: "a negative recheck interval", env: { AUTH_RECHECK_S: "-1" }, variable: "AUTH_RECHECK_S" },
+  { name: "a page cache of 0 MB", env: { SQLITE_CACHE_MB: "0" }, variable: "SQLITE_CACHE_MB" },
   { name: "a maximum token lifetime of 0", env: { AUTH_JWT_MAX_TTL_S: "0" }, variable: "AUTH_JWT_MAX_TTL_S" },
 ];
 

@@ -8,7 +8,11 @@ import Database from "better-sqlite3";
 import type { FromBackground, ToBackground } from "./background.js";
 import { openSearchDatabase, SearchIndexer } from "./search-indexer.js";
 
-const { chatPath, searchPath } = workerData as { chatPath: string; searchPath: string };
+const { chatPath, searchPath, cacheKib } = workerData as {
+  chatPath: string;
+  searchPath: string;
+  cacheKib: number;
+};
 const port = parentPort!;
 const send = (message: FromBackground) => port.postMessage(message);
 
@@ -18,8 +22,8 @@ const RESCAN_MS = 10_000;
 
 // read-write only for checkpoints: this thread never writes chat data
 const chat = new Database(chatPath, { fileMustExist: true, timeout: 5000 });
-chat.pragma("cache_size = -16384");
-const index = openSearchDatabase(searchPath);
+chat.pragma(`cache_size = ${-cacheKib}`);
+const index = openSearchDatabase(searchPath, cacheKib);
 
 const problem = chat.pragma("quick_check", { simple: true });
 send({ type: "integrity", problem: problem === "ok" ? null : String(problem) });

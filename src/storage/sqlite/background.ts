@@ -6,7 +6,7 @@
  * (so `/ready` says so) instead of stopping a server that is already serving.
  */
 import { Worker } from "node:worker_threads";
-import type { SqliteDatabase } from "./open.js";
+import { cacheKib, type SqliteDatabase } from "./open.js";
 import { searchPathOf } from "./search-indexer.js";
 
 export type ToBackground = { type: "rooms"; ids: number[] } | { type: "close"; catchUpMs: number };
@@ -48,7 +48,11 @@ export class Background {
     db: SqliteDatabase,
     private readonly onError: (message: string) => void = () => {},
   ) {
-    this.worker = startWorker({ chatPath: db.name, searchPath: searchPathOf(db) });
+    this.worker = startWorker({
+      chatPath: db.name,
+      searchPath: searchPathOf(db),
+      cacheKib: Math.ceil(cacheKib(db) / 8),
+    });
     this.worker.unref(); // never keeps the process alive
     this.worker.on("message", (message: FromBackground) => {
       if (message.type === "integrity" && message.problem !== null) {

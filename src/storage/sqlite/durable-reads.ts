@@ -6,7 +6,7 @@
  * database as it was, all of it durable. The rest of the time they use the main connection.
  */
 import Database from "better-sqlite3";
-import type { SqliteDatabase } from "./open.js";
+import { cacheKib, type SqliteDatabase } from "./open.js";
 import { MESSAGE_COLUMNS } from "./rows.js";
 import type { CommitListener } from "./write-queue.js";
 
@@ -41,6 +41,7 @@ export class DurableReads implements CommitListener {
   constructor(db: SqliteDatabase) {
     this.main = prepareReads(db);
     this.reader = db.memory ? null : new Database(db.name, { readonly: true, fileMustExist: true });
+    this.reader?.pragma(`cache_size = ${-Math.ceil(cacheKib(db) / 4)}`);
     this.snapshot = this.reader ? prepareReads(this.reader) : null;
     this.begin = this.reader?.prepare("BEGIN");
     // the first read of a transaction fixes its snapshot

@@ -8,6 +8,19 @@ export type SqliteDatabase = Database.Database;
 
 export class DatabaseOpenError extends Error {}
 
+/** SQLITE_CACHE_MB's default: the page cache of the chat database's main connection. */
+const DEFAULT_CACHE_MB = 64;
+
+/**
+ * The page cache a connection may fill, in KiB (SQLite takes a negative `cache_size` as KiB and a
+ * positive one as pages). The other connections (snapshot reads, search, the background worker)
+ * size theirs from the main connection's, a share each, so that together they use as much again.
+ */
+export function cacheKib(db: SqliteDatabase): number {
+  const size = Number(db.pragma("cache_size", { simple: true }));
+  return size < 0 ? -size : (size * Number(db.pragma("page_size", { simple: true }))) / 1024;
+}
+
 /**
  * WAL lets readers run beside the writer; synchronous=FULL makes every commit durable before the
  * ack (group commit keeps that affordable); foreign keys guard the schema's references.
@@ -18,7 +31,7 @@ export class DatabaseOpenError extends Error {}
  * runs them every second; the automatic checkpoint on commit stays only as a backstop, should the
  * worker fall behind). A file that is not a SQLite database still fails here, at the first pragma.
  */
-export function openDatabase(path: string): SqliteDatabase {
+export function openDatabase(path: string, options: { cacheMb?: number } = {}): SqliteDatabase {
   let db: SqliteDatabase;
   try {
     db = new Database(path, { timeout: 1000 });
@@ -26,7 +39,7 @@ export function openDatabase(path: string): SqliteDatabase {
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
     db.pragma("busy_timeout = 1000");
-    db.pragma("cache_size = -65536");
+    db.pragma(`cache_size = ${-Math.round((options.cacheMb ?? DEFAULT_CACHE_MB) * 1024)}`);
     db.pragma("wal_autocheckpoint = 10000");
     migrate(db);
     assertWritable(db);

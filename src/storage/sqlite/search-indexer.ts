@@ -38,8 +38,9 @@ export function searchPathOf(db: SqliteDatabase): string {
 }
 
 /** Opens (creating it when needed) the index file, set up for a derived, rebuildable index. */
-export function openSearchDatabase(path: string): SqliteDatabase {
+export function openSearchDatabase(path: string, cacheKib?: number): SqliteDatabase {
   const db = new Database(path, { timeout: 5000 });
+  if (cacheKib !== undefined) db.pragma(`cache_size = ${-cacheKib}`);
   db.pragma("journal_mode = WAL");
   // NORMAL: a crash may lose the last index transactions, never corrupt them; progress rolls back
   // with them, so the lost rows are simply indexed again

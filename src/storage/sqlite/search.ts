@@ -7,7 +7,7 @@
  */
 import Database from "better-sqlite3";
 import type { Message } from "../../protocol/index.js";
-import type { SqliteDatabase } from "./open.js";
+import { cacheKib, type SqliteDatabase } from "./open.js";
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./rows.js";
 import { openSearchDatabase, SearchIndexer, searchableText, searchPathOf } from "./search-indexer.js";
 
@@ -20,8 +20,11 @@ export class SearchQueries {
     const searchPath = searchPathOf(db);
     openSearchDatabase(searchPath).close(); // the worker may not have created it yet
     this.reader = new Database(db.name, { readonly: true, fileMustExist: true });
-    this.reader.pragma("cache_size = -32768");
+    // the chat database's messages and the index each get a quarter of its cache
+    const quarter = Math.ceil(cacheKib(db) / 4);
+    this.reader.pragma(`cache_size = ${-quarter}`);
     this.reader.prepare("ATTACH DATABASE ? AS search").run(searchPath);
+    this.reader.pragma(`search.cache_size = ${-quarter}`);
     // rank by the body only (the room column's weight is 0); the best `limit` are joined to their rows
     this.query = this.reader.prepare(
       `SELECT ${MESSAGE_COLUMNS} FROM (
