@@ -19,7 +19,6 @@ import { RoomSyncService } from "./chat/rooms/sync.js";
 import { TypingService } from "./chat/typing/service.js";
 import { UserService } from "./chat/users/service.js";
 import { AnnouncingFanout } from "./cluster/announcing-fanout.js";
-import { joinCluster } from "./cluster/index.js";
 import type { Config } from "./config/index.js";
 import { OriginPolicy } from "./http/origins.js";
 import { createRequestHandler } from "./http/routes.js";
@@ -58,7 +57,8 @@ export interface App {
   close(): Promise<void>;
 }
 
-export function createApp({ config, logger, db, directory: rawDirectory }: AppDeps): App {
+/** Async only to load the drivers of what is configured (Redis, MySQL sessions), never the others. */
+export async function createApp({ config, logger, db, directory: rawDirectory }: AppDeps): Promise<App> {
   const metrics = createMetrics();
   const store = new SqliteChatStore(db, {
     onCommit: (writes, seconds) => {
@@ -93,7 +93,9 @@ export function createApp({ config, logger, db, directory: rawDirectory }: AppDe
   });
 
   // several nodes (REDIS_URL): broadcasts, presence and room changes go through Redis
-  const cluster = config.redisUrl ? joinCluster(io, config.redisUrl, config.redisPrefix, logger) : null;
+  const cluster = config.redisUrl
+    ? (await import("./cluster/index.js")).joinCluster(io, config.redisUrl, config.redisPrefix, logger)
+    : null;
   const fanout = cluster ? new AnnouncingFanout(io, cluster) : new Fanout(io);
   cluster?.onRoomsChanged((roomIds) => {
     store
@@ -107,7 +109,9 @@ export function createApp({ config, logger, db, directory: rawDirectory }: AppDe
   const typing = new TypingService(deps);
   const presence = new PresenceService(deps, cluster?.presence ?? new MemoryPresence());
   // PHP integration: the session cookie, the server API and webhooks (each off unless configured)
-  const sessions = config.phpSession ? createPhpSessions(config.phpSession, config.mysql, logger) : null;
+  const sessions = config.phpSession
+    ? await createPhpSessions(config.phpSession, config.mysql, logger)
+    : null;
   const authenticator = createAuthenticator({
     tokens,
     directory,

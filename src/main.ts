@@ -40,8 +40,8 @@ try {
   throw error;
 }
 
-const directory = createDirectory(config, db);
-const app = createApp({ config, logger, db, directory });
+const directory = await createDirectory(config, db);
+const app = await createApp({ config, logger, db, directory });
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

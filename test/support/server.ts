@@ -83,9 +83,9 @@ export async function startServer(
   });
   const db = openDatabase(sqlitePath);
   const builtin = config.mysql ? null : new BuiltinDirectory(db);
-  const directory = builtin ?? createDirectory(config, db);
+  const directory = builtin ?? (await createDirectory(config, db));
   const logger = createLogger(config.logLevel);
-  const app = createApp({ config, logger, db, directory });
+  const app = await createApp({ config, logger, db, directory });
   const address = await app.listen();
   const url = `http://127.0.0.1:${address.port}`;
   const sockets: ChatClient[] = [];

@@ -46,9 +46,9 @@ describe("BuiltinDirectory", () => {
     if (db.open) db.close();
   });
 
-  test("createDirectory picks the built-in directory when MYSQL_HOST is unset", () => {
+  test("createDirectory picks the built-in directory when MYSQL_HOST is unset", async () => {
     const config = loadConfig({ SQLITE_PATH: db.name });
-    assert.equal(createDirectory(config, db).kind, "builtin");
+    assert.equal((await createDirectory(config, db)).kind, "builtin");
   });
 
   test("add stores a user that findById, findByLogin and list return", async () => {
@@ -268,7 +268,7 @@ describe("npm run users (the CLI, as a child process)", () => {
       });
       const tokens = createTokenService(config.auth);
       const service = createLoginService({
-        directory: createDirectory(config, db),
+        directory: await createDirectory(config, db),
         tokens,
         logger: createLogger("silent"),
       });

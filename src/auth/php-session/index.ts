@@ -8,8 +8,6 @@ import type { MysqlConfig, PhpSessionConfig } from "../../config/index.js";
 import type { Logger } from "../../logger.js";
 import { asUserId, DEFAULT_DECODE_LIMITS, decodeSession, lookup, SessionDecodeError } from "./decoder.js";
 import { FileSessionStore } from "./files.js";
-import { MysqlSessionStore } from "./mysql.js";
-import { RedisSessionStore } from "./redis.js";
 import type { SessionStore, StoredSession } from "./types.js";
 
 export { SessionStoreUnavailableError } from "./types.js";
@@ -90,20 +88,25 @@ export class PhpSessions {
   }
 }
 
-/** Builds the reader for the configured store. Nothing connects until the first cookie arrives. */
-export function createPhpSessions(
+/**
+ * Builds the reader for the configured store. Nothing connects until the first cookie arrives,
+ * and the MySQL or Redis driver is only loaded for the store that uses it.
+ */
+export async function createPhpSessions(
   config: PhpSessionConfig,
   mysql: MysqlConfig | null,
   logger: Logger,
-): PhpSessions {
+): Promise<PhpSessions> {
   let store: SessionStore;
   if (config.store === "files") {
     store = new FileSessionStore(config.path, config.lifetimeS, DEFAULT_DECODE_LIMITS.maxBytes);
   } else if (config.store === "mysql") {
     if (!mysql) throw new Error("PHP_SESSION_STORE=mysql needs MYSQL_HOST");
+    const { MysqlSessionStore } = await import("./mysql.js");
     store = new MysqlSessionStore(mysql, config);
   } else {
     if (!config.redisUrl) throw new Error("PHP_SESSION_STORE=redis needs PHP_SESSION_REDIS_URL or REDIS_URL");
+    const { RedisSessionStore } = await import("./redis.js");
     store = new RedisSessionStore(config.redisUrl, config.redisPrefix);
   }
   return new PhpSessions(store, config.cookie, config.userKey, logger);
