@@ -11,9 +11,8 @@ import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { REQUEST_EVENTS } from "../../src/protocol/index.js";
 import { heapAfterGc } from "../support/heap.js";
-import { RawPolling, RawSocket } from "../support/raw-engine.js";
-import { group, clientId as newClientId, type Person, people } from "../support/rooms.js";
-import { request, startServer, type TestServer, until, waitFor } from "../support/server.js";
+import { Bystanders, RawPolling, RawSocket } from "../support/raw-engine.js";
+import { startServer, type TestServer, until } from "../support/server.js";
 
 const MAX_PAYLOAD_BYTES = 65_536;
 /** The ack id of the request sent after the noise; generated ack ids stay below it. */
@@ -119,31 +118,18 @@ function assertNoInternal(frames: readonly string[]): void {
 
 describe("random frames below socket.io-client", () => {
   let server: TestServer;
-  let ann: Person;
-  let bob: Person;
+  let bystanders: Bystanders;
   let roomId: string;
   let token: string;
   let outcomes: { closed: number; working: number };
 
   before(async () => {
     server = await startServer({ env: { MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD_BYTES) } });
-    [ann, bob] = (await people(server, 2, "Bystander")) as [Person, Person];
-    roomId = (await group(ann, [bob], "Bystanders")).id;
+    bystanders = await Bystanders.join(server);
+    roomId = bystanders.roomId;
     token = await server.token((await server.addUser("Frame Fuzzer")).id);
   });
   after(() => server.close());
-
-  async function othersUnaffected(): Promise<void> {
-    const health = await fetch(`${server.url}/health`);
-    assert.equal(health.status, 200);
-    await health.body?.cancel();
-    assert.equal(ann.socket.connected, true, "the bystander's socket is still connected");
-    const clientId = newClientId();
-    const heard = waitFor(bob.socket, "message:new", (m) => m.clientId === clientId);
-    const ack = await request(ann.socket, "message:send", { roomId, body: "still here", clientId });
-    assert.equal(ack.ok, true, `the bystander's send is acknowledged: ${JSON.stringify(ack)}`);
-    assert.equal((await heard).body, "still here");
-  }
 
   /**
    * One run over a WebSocket: the frames, then a request. A connection that joined the namespace
@@ -227,7 +213,7 @@ describe("random frames below socket.io-client", () => {
     // both outcomes must occur, or the generators are not reaching the parser's edges
     t.diagnostic(`outcomes: ${JSON.stringify(outcomes)}`);
     assert.ok(outcomes.closed >= 3 && outcomes.working >= 3, `outcomes: ${JSON.stringify(outcomes)}`);
-    await othersUnaffected();
+    await bystanders.unaffected();
   });
 
   test("random packets over long-polling end that session or leave it working", {
@@ -245,6 +231,6 @@ describe("random frames below socket.io-client", () => {
     await fc.assert(property, { numRuns: POLLING_RUNS, endOnFailure: true });
     t.diagnostic(`outcomes: ${JSON.stringify(outcomes)}`);
     assert.ok(outcomes.closed >= 3 && outcomes.working >= 3, `outcomes: ${JSON.stringify(outcomes)}`);
-    await othersUnaffected();
+    await bystanders.unaffected();
   });
 });

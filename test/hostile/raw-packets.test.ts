@@ -6,40 +6,25 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { RawPolling, RawSocket } from "../support/raw-engine.js";
-import { group, clientId as newClientId, type Person, people } from "../support/rooms.js";
-import { request, startServer, type TestServer, waitFor } from "../support/server.js";
+import { Bystanders, RawPolling, RawSocket } from "../support/raw-engine.js";
+import { startServer, type TestServer } from "../support/server.js";
 
 /** The packet size limit this server runs with; the oversized cases send well above it. */
 const MAX_PAYLOAD_BYTES = 65_536;
 
 describe("malformed packets below socket.io-client", () => {
   let server: TestServer;
-  let ann: Person;
-  let bob: Person;
+  let bystanders: Bystanders;
   let roomId: string;
   let token: string;
 
   before(async () => {
     server = await startServer({ env: { MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD_BYTES) } });
-    [ann, bob] = (await people(server, 2, "Bystander")) as [Person, Person];
-    roomId = (await group(ann, [bob], "Bystanders")).id;
+    bystanders = await Bystanders.join(server);
+    roomId = bystanders.roomId;
     token = await server.token((await server.addUser("Raw Attacker")).id);
   });
   after(() => server.close());
-
-  /** The process still answers /health, and the bystanders still get acks and broadcasts. */
-  async function othersUnaffected(): Promise<void> {
-    const health = await fetch(`${server.url}/health`);
-    assert.equal(health.status, 200);
-    assert.deepEqual(await health.json(), { status: "ok" });
-    assert.equal(ann.socket.connected, true, "the bystander's socket is still connected");
-    const clientId = newClientId();
-    const heard = waitFor(bob.socket, "message:new", (m) => m.clientId === clientId);
-    const ack = await request(ann.socket, "message:send", { roomId, body: "still here", clientId });
-    assert.equal(ack.ok, true, `the bystander's send is acknowledged: ${JSON.stringify(ack)}`);
-    assert.equal((await heard).body, "still here");
-  }
 
   describe("over a raw WebSocket", () => {
     const closing: [string, string[]][] = [
@@ -59,7 +44,7 @@ describe("malformed packets below socket.io-client", () => {
         const raw = await RawSocket.connected(server.port, token);
         for (const packet of packets) raw.ws.send(packet);
         await raw.closedByServer();
-        await othersUnaffected();
+        await bystanders.unaffected();
       });
     }
 
@@ -68,7 +53,7 @@ describe("malformed packets below socket.io-client", () => {
       raw.ws.send('451-["message:send",{"_placeholder":true,"num":7}]');
       raw.ws.send(Buffer.from([1, 2, 3]));
       await raw.closedByServer();
-      await othersUnaffected();
+      await bystanders.unaffected();
     });
 
     test("an ack id far beyond any safe integer is closed or answered, never crashes", async () => {
@@ -81,7 +66,7 @@ describe("malformed packets below socket.io-client", () => {
         await new Promise((r) => setTimeout(r, 10));
       }
       raw.close();
-      await othersUnaffected();
+      await bystanders.unaffected();
     });
 
     test("an event whose name is a number is ignored and the socket keeps working", async () => {
@@ -95,7 +80,7 @@ describe("malformed packets below socket.io-client", () => {
         `the numeric event was answered: ${raw.frames}`,
       );
       raw.close();
-      await othersUnaffected();
+      await bystanders.unaffected();
     });
 
     for (const packet of ['42["room:list"]', '420["room:list",{}]']) {
@@ -108,7 +93,7 @@ describe("malformed packets below socket.io-client", () => {
           !raw.frames.some((f) => f.startsWith("43")),
           `an event before CONNECT was answered: ${raw.frames}`,
         );
-        await othersUnaffected();
+        await bystanders.unaffected();
       });
     }
 
@@ -118,7 +103,7 @@ describe("malformed packets below socket.io-client", () => {
       const answer = await raw.next((f) => f.startsWith("44/admin,"), "a CONNECT_ERROR for /admin");
       assert.match(answer, /Invalid namespace/);
       raw.close();
-      await othersUnaffected();
+      await bystanders.unaffected();
     });
 
     test("a CONNECT without a token is answered with a CONNECT_ERROR saying AUTH_REQUIRED", async () => {
@@ -127,7 +112,7 @@ describe("malformed packets below socket.io-client", () => {
       const answer = await raw.next((f) => f.startsWith("44"), "a CONNECT_ERROR");
       assert.match(answer, /AUTH_REQUIRED/);
       raw.close();
-      await othersUnaffected();
+      await bystanders.unaffected();
     });
 
     test("a frame above MAX_PAYLOAD_BYTES closes that connection", async () => {
@@ -135,7 +120,7 @@ describe("malformed packets below socket.io-client", () => {
       const body = "x".repeat(100_000);
       raw.ws.send(`42${JSON.stringify(["message:send", { roomId, body, clientId: "big" }])}`);
       await raw.closedByServer();
-      await othersUnaffected();
+      await bystanders.unaffected();
     });
   });
 
@@ -150,14 +135,14 @@ describe("malformed packets below socket.io-client", () => {
         const polling = await RawPolling.open(server.url);
         await polling.connect(token);
         await polling.postAndExpectClose(packet, server);
-        await othersUnaffected();
+        await bystanders.unaffected();
       });
     }
 
     test("an event posted before the namespace CONNECT ends the polling session unanswered", async () => {
       const polling = await RawPolling.open(server.url);
       await polling.postAndExpectClose('420["room:list",{}]', server);
-      await othersUnaffected();
+      await bystanders.unaffected();
     });
 
     test("a binary placeholder with no attachment, followed by a text packet, ends the polling session", async () => {
@@ -165,14 +150,14 @@ describe("malformed packets below socket.io-client", () => {
       await polling.connect(token);
       assert.equal(await polling.post('451-["message:send",{"_placeholder":true,"num":0}]'), 200);
       await polling.postAndExpectClose('42["room:list",{}]', server);
-      await othersUnaffected();
+      await bystanders.unaffected();
     });
 
     test("a CONNECT to an unknown namespace over polling is answered with a CONNECT_ERROR", async () => {
       const polling = await RawPolling.open(server.url);
       assert.equal(await polling.post(`40/admin,${JSON.stringify({ token })}`), 200);
       assert.match((await polling.get()).text, /^44\/admin,.*Invalid namespace/);
-      await othersUnaffected();
+      await bystanders.unaffected();
     });
 
     test("a POST to an unknown sid is refused with 400", async () => {
@@ -182,7 +167,7 @@ describe("malformed packets below socket.io-client", () => {
       });
       assert.equal(res.status, 400);
       await res.body?.cancel();
-      await othersUnaffected();
+      await bystanders.unaffected();
     });
 
     test("a POST body above MAX_PAYLOAD_BYTES is refused with 413 and its packets are dropped", async () => {
@@ -195,7 +180,7 @@ describe("malformed packets below socket.io-client", () => {
       const answer = await polling.get();
       assert.match(answer.text, /^432\[\{"ok":true/, `answer: ${answer.text.slice(0, 200)}`);
       assert.ok(!answer.text.includes("431"), "the oversized event was not handled");
-      await othersUnaffected();
+      await bystanders.unaffected();
     });
   });
 });

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { WebSocket } from "ws";
-import { type TestServer, until } from "./server.js";
+import { group, clientId as newClientId, type Person, people } from "./rooms.js";
+import { request, type TestServer, until, waitFor } from "./server.js";
 
 /** A WebSocket speaking Engine.IO by hand: records every text frame and answers pings. */
 export class RawSocket {
@@ -167,5 +168,37 @@ export class RawPolling {
     assert.ok(answer.text.split("\u001e").includes("1"), `no close packet: ${answer.status} ${answer.text}`);
     const after = await this.get();
     assert.equal(after.status, 400, `the session is still open: ${after.text}`);
+  }
+}
+
+/** Two users chatting in a room of their own while someone else sends raw packets. */
+export class Bystanders {
+  private constructor(
+    private readonly server: TestServer,
+    private readonly ann: Person,
+    private readonly bob: Person,
+    readonly roomId: string,
+  ) {}
+
+  static async join(server: TestServer): Promise<Bystanders> {
+    const [ann, bob] = (await people(server, 2, "Bystander")) as [Person, Person];
+    return new Bystanders(server, ann, bob, (await group(ann, [bob], "Bystanders")).id);
+  }
+
+  /** The process still answers /health, and the bystanders still get acks and broadcasts. */
+  async unaffected(): Promise<void> {
+    const health = await fetch(`${this.server.url}/health`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: "ok" });
+    assert.equal(this.ann.socket.connected, true, "the bystander's socket is still connected");
+    const clientId = newClientId();
+    const heard = waitFor(this.bob.socket, "message:new", (m) => m.clientId === clientId);
+    const ack = await request(this.ann.socket, "message:send", {
+      roomId: this.roomId,
+      body: "still here",
+      clientId,
+    });
+    assert.equal(ack.ok, true, `the bystander's send is acknowledged: ${JSON.stringify(ack)}`);
+    assert.equal((await heard).body, "still here");
   }
 }
