@@ -16,7 +16,21 @@ import { runStorage, type StorageResult } from "./lib/storage.js";
 import { BUILD_DIR, build, REPO_DIR, writeJson } from "./lib/targets.js";
 import { runTraffic, type TrafficResult, trafficScenarios } from "./lib/traffic.js";
 
+const USAGE =
+  "usage: npm run bench -- [--quick] [--runs=3] [--only=S1,S2,S3,capacity,storage] [--targets=relay,server]" +
+  " [--workers=3] [--no-docs]\n";
 const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const unknown = args.find(
+  (a) => !["--quick", "--no-docs"].includes(a) && !/^--(runs|only|targets|workers)=./.test(a),
+);
+if (unknown !== undefined) {
+  process.stderr.write(`unknown option ${unknown}\n${USAGE}`);
+  process.exit(2);
+}
 const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 
