@@ -20,6 +20,7 @@ import { TypingService } from "./chat/typing/service.js";
 import { UserService } from "./chat/users/service.js";
 import { AnnouncingFanout } from "./cluster/announcing-fanout.js";
 import type { Config } from "./config/index.js";
+import { guardHandshakes } from "./http/handshake-origins.js";
 import { OriginPolicy } from "./http/origins.js";
 import { createRequestHandler } from "./http/routes.js";
 import { createServerApi, SERVER_API_PREFIX } from "./http/server-api.js";
@@ -82,10 +83,7 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
   const io: ChatServer = new Server(httpServer, {
     path: "/socket.io",
     maxHttpBufferSize: config.maxPayloadBytes,
-    allowRequest: (req, callback) => {
-      const origin = req.headers.origin;
-      callback(null, origin === undefined || origins.allows(origin, req.headers.host));
-    },
+    allowRequest: guardHandshakes(httpServer, origins, logger, "/socket.io"),
     cors: {
       origin: (origin, callback) => callback(null, origin !== undefined && origins.allows(origin, undefined)),
       credentials: true,

@@ -5,16 +5,46 @@
  */
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { io } from "socket.io-client";
+import { pollUntil, serverEnv, spawnServer, tempDir } from "../support/process.js";
 import { startServer, type TestServer, type TestUser } from "../support/server.js";
 
 const ALLOWED = "http://allowed.example";
 const handshakePath = "/socket.io/?EIO=4&transport=polling";
 
 /** The Engine.IO handshake as a browser sends it, with `origin` (or none). */
-function rawHandshake(server: TestServer, origin: string | null): Promise<Response> {
+function rawHandshake(server: { url: string }, origin: string | null): Promise<Response> {
   return fetch(`${server.url}${handshakePath}`, { headers: origin === null ? {} : { origin } });
+}
+
+/** A WebSocket upgrade request by hand; resolves with the status (101 if it was upgraded) and body. */
+function rawUpgrade(server: { url: string }, origin: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${server.url}/socket.io/?EIO=4&transport=websocket`, {
+      headers: {
+        origin,
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      },
+    });
+    req.on("response", (res) => {
+      let body = "";
+      res.on("data", (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("upgrade", (_res, socket) => {
+      socket.destroy();
+      resolve({ status: 101, body: "" });
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 describe("Socket.io handshake origins", () => {
@@ -58,30 +88,16 @@ describe("Socket.io handshake origins", () => {
     });
   }
 
-  // Engine.IO answers every refused upgrade with 400 (abortUpgrade), so only polling can show 403.
-  test("a raw WebSocket upgrade from a foreign Origin is refused with a 4xx, never upgraded", async () => {
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${server.url}/socket.io/?EIO=4&transport=websocket`, {
-        headers: {
-          origin: "http://evil.example",
-          connection: "Upgrade",
-          upgrade: "websocket",
-          "sec-websocket-version": "13",
-          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-        },
-      });
-      req.on("response", (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on("upgrade", (_res, socket) => {
-        socket.destroy();
-        resolve(101);
-      });
-      req.on("error", reject);
-      req.end();
-    });
-    assert.ok(status === 403 || status === 400, `status ${status}`);
+  test("a raw WebSocket upgrade from a foreign Origin is refused with 403 and told what to do, never upgraded", async () => {
+    const answer = await rawUpgrade(server, "http://evil.example");
+    assert.equal(answer.status, 403);
+    assert.match(answer.body, /add its address to CORS_ORIGINS/);
+  });
+
+  test("a refused polling handshake is told what to do", async () => {
+    const response = await rawHandshake(server, "http://evil.example");
+    assert.equal(response.status, 403);
+    assert.match(await response.text(), /add its address to CORS_ORIGINS/);
   });
 
   test("a handshake from the server's own origin is allowed although it is not listed", async () => {
@@ -217,5 +233,32 @@ describe("the development default for CORS_ORIGINS", () => {
     const response = await rawHandshake(server, "https://evil.example");
     await response.body?.cancel();
     assert.equal(response.status, 403);
+  });
+});
+
+describe("refused origins in the log", () => {
+  test("the operator sees a refused page's address once, with what to do, however often it tries", async () => {
+    const dir = tempDir();
+    const server = await spawnServer(
+      serverEnv(join(dir.dir, "chat.db"), { CORS_ORIGINS: ALLOWED, LOG_LEVEL: "info" }),
+    );
+    try {
+      for (let i = 0; i < 3; i++) {
+        (await rawHandshake(server, "http://forgotten.example")).body?.cancel();
+        await rawUpgrade(server, "http://forgotten.example");
+      }
+      (await rawHandshake(server, ALLOWED)).body?.cancel();
+      const refusals = () => server.logs().filter((l) => l.origin !== undefined);
+      await pollUntil(() => refusals().length > 0, 5000, "the refusal in the log");
+      await new Promise((r) => setTimeout(r, 200)); // any repeated line would be written by now
+      assert.equal(refusals().length, 1, JSON.stringify(refusals()));
+      const [line] = refusals() as [Record<string, unknown>];
+      assert.equal(line.origin, "http://forgotten.example");
+      assert.equal(line.level, 40, "a warning");
+      assert.match(String(line.msg), /CORS_ORIGINS/);
+    } finally {
+      await server.stop();
+      dir.remove();
+    }
   });
 });
