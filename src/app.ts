@@ -71,7 +71,6 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
   const directory = new CachedDirectory(rawDirectory);
   const tokens = createTokenService(config.auth);
   const origins = new OriginPolicy(config.corsOrigins);
-  const limits = new EventLimits(config.rateLimits);
   let accepting = true;
 
   // Node enforces the two timeouts below only when it sweeps connections (every 30 s by default), so
@@ -95,6 +94,9 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
     ? (await import("./cluster/index.js")).joinCluster(io, config.redisUrl, config.redisPrefix, logger)
     : null;
   const fanout = cluster ? new AnnouncingFanout(io, cluster) : new Fanout(io);
+  // rate limits are counted across nodes too, so more nodes never mean a bigger allowance
+  const sharedCounts = cluster ? { redis: cluster.redis, prefix: config.redisPrefix } : undefined;
+  const limits = new EventLimits(config.rateLimits, sharedCounts);
   cluster?.onRoomsChanged((roomIds) => {
     store
       .reloadRooms(roomIds)
@@ -160,7 +162,7 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
     intervalS: config.auth.recheckS,
     sessions,
   });
-  const login = createLoginService({ directory, tokens, logger });
+  const login = createLoginService({ directory, tokens, logger, shared: sharedCounts });
   const handle = createRequestHandler({
     origins,
     authenticator,

@@ -3,9 +3,10 @@
  * and hands out a chat token. Unknown user, inactive user and wrong password get the same answer
  * after the same hashing work, so the answer does not reveal which logins exist.
  */
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
 import { z } from "zod";
 import { AppError, badRequest } from "../errors.js";
+import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 import type { Logger } from "../logger.js";
 import type { UserDirectory } from "../users/types.js";
 import { dummyVerify, MAX_PASSWORD_BYTES, prepareDummyHash, verifyPassword } from "./passwords.js";
@@ -62,25 +63,24 @@ const credentials = z.object({
     .refine((p) => Buffer.byteLength(p) <= MAX_PASSWORD_BYTES, `must be at most ${MAX_PASSWORD_BYTES} bytes`),
 });
 
-/** Builds the sign-in service; limits are per process (each node of a cluster counts on its own). */
+/** Builds the sign-in service; with `shared` (several nodes) attempts are counted across all nodes. */
 export function createLoginService(deps: {
   directory: UserDirectory;
   tokens: TokenService;
   logger: Logger;
   limits?: LoginLimits;
+  shared?: SharedCounts;
 }): LoginService {
   const { directory, tokens, logger } = deps;
   const limits = deps.limits ?? DEFAULT_LOGIN_LIMITS;
-  const byIp = new RateLimiterMemory({
-    keyPrefix: "login-ip",
-    points: limits.perIp,
-    duration: limits.ipWindowS,
-  });
-  const byUsername = new RateLimiterMemory({
-    keyPrefix: "login-user",
-    points: limits.perUsername,
-    duration: limits.usernameWindowS,
-  });
+  const byIp = createLimiter(
+    { name: "login-ip", points: limits.perIp, seconds: limits.ipWindowS },
+    deps.shared,
+  );
+  const byUsername = createLimiter(
+    { name: "login-user", points: limits.perUsername, seconds: limits.usernameWindowS },
+    deps.shared,
+  );
   // The first unknown-user sign-in should not be slower because the dummy hash is still being made.
   void prepareDummyHash();
 
@@ -129,7 +129,7 @@ export function createLoginService(deps: {
 
 /** Takes one point or throws RATE_LIMITED saying how long to wait. */
 async function take(
-  limiter: RateLimiterMemory,
+  limiter: RateLimiterAbstract,
   key: string,
   logger: Logger,
   limit: "ip" | "username",

@@ -14,6 +14,8 @@ import type { ChatServer } from "../realtime/types.js";
 
 export interface Cluster {
   nodeId: string;
+  /** for other shared counts (rate limits); closed with the cluster */
+  redis: Redis;
   presence: RedisPresence;
   /** Tells the other nodes that these rooms changed. */
   announceRooms(roomIds: Iterable<string>): void;
@@ -44,6 +46,7 @@ export function joinCluster(io: ChatServer, redisUrl: string, prefix: string, lo
 
   return {
     nodeId,
+    redis: pub,
     presence,
     announceRooms(roomIds) {
       const rooms = [...roomIds];

@@ -1,19 +1,22 @@
 /**
- * Per-user rate limits for socket events, answered RATE_LIMITED with how long to wait.
- * In memory per node; rate-limiter-flexible has a Redis store for when several nodes share users.
+ * Per-user rate limits for socket events, answered RATE_LIMITED with how long to wait. Where they
+ * are counted (memory, or Redis for several nodes) is decided in limits/limiter.ts.
  */
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
+import { RateLimiterRes } from "rate-limiter-flexible";
 import type { RateLimits } from "../config/index.js";
 import { AppError } from "../errors.js";
+import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 
 export type LimitKind = keyof RateLimits;
 
 export class EventLimits {
-  private readonly limiters: Record<LimitKind, RateLimiterMemory>;
+  private readonly limiters: Record<LimitKind, RateLimiterAbstract>;
 
-  constructor(limits: RateLimits) {
+  /** `shared`: count in Redis, for several nodes */
+  constructor(limits: RateLimits, shared?: SharedCounts) {
     const make = (kind: LimitKind) =>
-      new RateLimiterMemory({ points: limits[kind].points, duration: limits[kind].seconds, keyPrefix: kind });
+      createLimiter({ name: kind, points: limits[kind].points, seconds: limits[kind].seconds }, shared);
     this.limiters = {
       messages: make("messages"),
       typing: make("typing"),

@@ -126,3 +126,59 @@ describe("two nodes sharing Redis and the chat database", { skip: problem ?? fal
     assert.equal(presence[ann.id]?.online, false);
   });
 });
+
+describe("rate limits across two nodes", { skip: problem ?? false }, () => {
+  let a: TestServer;
+  let b: TestServer;
+
+  before(async () => {
+    const env = {
+      REDIS_URL,
+      REDIS_PREFIX: `twc-test-${randomUUID().slice(0, 8)}`,
+      RATE_LIMIT_MESSAGES: "10",
+    };
+    a = await startServer({ env });
+    b = await startServer({ env, sqlitePath: a.sqlitePath });
+  });
+  after(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  test("a user's message allowance is shared by the nodes, not given again by each", async () => {
+    const ann = await a.addUser("Ann Limited");
+    const bob = await a.addUser("Bob Limited");
+    const onA = await a.connect(ann);
+    const onB = await b.connect(ann);
+    const { room } = await ok(onA, "room:create", { name: "Limits", memberIds: [bob.id] });
+    await until(async () => (await request(onB, "room:get", { roomId: room.id })).ok, 5000, "room on node b");
+    const send = (socket: ChatClient) =>
+      request(socket, "message:send", { roomId: room.id, body: "hi", clientId: randomUUID() });
+    for (let i = 0; i < 6; i++) assert.equal((await send(onA)).ok, true, `send ${i + 1} on node a`);
+    const onNodeB = [];
+    for (let i = 0; i < 6; i++) onNodeB.push(await send(onB));
+    // each node alone has seen at most 6 of the 10 allowed: only a shared count refuses the last two
+    assert.deepEqual(
+      onNodeB.map((r) => (r.ok ? "ok" : r.error.code)),
+      ["ok", "ok", "ok", "ok", "RATE_LIMITED", "RATE_LIMITED"],
+    );
+  });
+
+  test("wrong passwords for one username are counted on both nodes together", async () => {
+    const carol = await a.addUser("Carol Guessed", { password: "the-right-password" });
+    const attempt = async (node: TestServer) => {
+      const response = await fetch(`${node.url}/api/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: carol.login, password: "a-wrong-guess" }),
+      });
+      await response.body?.cancel();
+      return response.status;
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push(await attempt(a));
+    for (let i = 0; i < 6; i++) statuses.push(await attempt(b));
+    // ten attempts per username are allowed in five minutes, wherever they arrive
+    assert.deepEqual(statuses, [...Array(10).fill(401), 429, 429]);
+  });
+});
