@@ -208,6 +208,7 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
         await webhooks?.close();
         await store.close();
         await directory.close();
+        metrics.close();
         await sessions?.close();
       })();
       return closing;

@@ -2,13 +2,28 @@
  * Prometheus metrics. Each app has its own registry, so several apps (tests, benchmarks) can run
  * in one process without clashing.
  */
+import { constants, type PerformanceEntry, PerformanceObserver } from "node:perf_hooks";
+import { getHeapStatistics } from "node:v8";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "timewise_chat_" });
+  // The heap in use swings with garbage collection; right after a full collection it holds only
+  // what is still reachable, so a leak shows there as a steady climb.
+  const heapAfterGc = new Gauge({
+    name: "timewise_chat_heap_after_full_gc_bytes",
+    help: "V8 heap in use right after the last full garbage collection: the figure to watch for leaks",
+    registers: [registry],
+  });
+  const gcWatch = new PerformanceObserver((list) => {
+    if (list.getEntries().some(isFullGc)) heapAfterGc.set(getHeapStatistics().used_heap_size);
+  });
+  gcWatch.observe({ entryTypes: ["gc"] });
   return {
     registry,
+    /** Stops watching garbage collections. */
+    close: () => gcWatch.disconnect(),
     connections: new Gauge({
       name: "timewise_chat_connections",
       help: "Socket.io connections open now",
@@ -45,6 +60,12 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
+}
+
+/** Node's `gc` entries carry the collection's kind in `detail`, which its types leave out. */
+function isFullGc(entry: PerformanceEntry): boolean {
+  const detail = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail;
+  return detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

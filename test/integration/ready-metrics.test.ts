@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { heapAfterGc } from "../support/heap.js";
 import { ok, startServer, type TestServer, until } from "../support/server.js";
 
 async function getJson(
@@ -38,6 +39,7 @@ async function metrics(
 const sum = (samples: Map<string, number>, key: RegExp) =>
   [...samples].filter(([k]) => key.test(k)).reduce((total, [, v]) => total + v, 0);
 
+const HEAP_AFTER_GC = "timewise_chat_heap_after_full_gc_bytes";
 const CONNECTIONS = /^timewise_chat_(socket_|open_)?connections(\{.*\})?$/;
 const REFUSED_INVALID = /^timewise_chat_[a-z_]*(refus|reject|fail)[a-z_]*\{[^}]*AUTH_INVALID[^}]*\}$/;
 const MESSAGES_SENT = /^timewise_chat_messages?_sent(_total)?(\{.*\})?$/;
@@ -93,6 +95,22 @@ describe("GET /metrics", () => {
       [...parseMetrics(text).keys()].some((k) => CONNECTIONS.test(k)),
       "a connections gauge",
     );
+  });
+
+  test("the heap right after a full garbage collection is reported, for spotting leaks", async () => {
+    // the server runs in this process, so a full collection here is the server's too
+    const live = heapAfterGc();
+    let reported = 0;
+    await until(
+      async () => {
+        reported = (await metrics(server)).samples.get(HEAP_AFTER_GC) ?? 0;
+        return reported > 0;
+      },
+      5000,
+      "the heap-after-full-gc gauge",
+    );
+    // taken right after the same collection: the same order of size as what this process holds
+    assert.ok(reported > live / 2 && reported < live * 2, `reported ${reported}, heap after gc ${live}`);
   });
 
   test("the connections gauge goes up by two for two sockets and back down when they close", async () => {
