@@ -3,13 +3,10 @@
  * form, the other inside a "PHP page" that embeds the chat with one script tag and a token.
  */
 import assert from "node:assert/strict";
-import { after, before, type TestContext, test } from "node:test";
-import type { Browser } from "playwright-core";
+import { type TestContext, test } from "node:test";
 import {
   type BrowserPerson,
-  browserSkipReason,
   composer,
-  launchBrowser,
   newPerson,
   openEmbedded,
   roomButton,
@@ -18,19 +15,11 @@ import {
   shownMessages,
   signInWithPassword,
   type Ui,
+  useBrowser,
 } from "../support/browser.js";
 import { ok, startServer, type TestServer, until } from "../support/server.js";
 
-const skip = browserSkipReason() ?? false;
-if (skip) process.stdout.write(`# browser tests skipped: ${skip}\n`);
-
-let browser: Browser;
-before(async () => {
-  if (!skip) browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const { skip, browser } = useBrowser();
 
 /** Two people, each in their own browser context, with a fresh server. */
 async function twoPeople(
@@ -38,8 +27,8 @@ async function twoPeople(
 ): Promise<{ server: TestServer; alice: BrowserPerson; bob: BrowserPerson }> {
   const server = await startServer();
   t.after(() => server.close());
-  const alice = await newPerson(t, browser, server, "Alice Smith");
-  const bob = await newPerson(t, browser, server, "Bob Jones");
+  const alice = await newPerson(t, browser(), server, "Alice Smith");
+  const bob = await newPerson(t, browser(), server, "Bob Jones");
   return { server, alice, bob };
 }
 

@@ -3,39 +3,28 @@
  * the other members live — one of them on a phone-sized screen, signed in through a token link.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { Browser } from "playwright-core";
+import { test } from "node:test";
 import {
-  browserSkipReason,
-  launchBrowser,
   newPerson,
   PHONE,
   roomButton,
   say,
   screenshot,
   signInWithPassword,
+  useBrowser,
 } from "../support/browser.js";
 import { startServer } from "../support/server.js";
 
-const skip = browserSkipReason() ?? false;
-if (skip) process.stdout.write(`# browser tests skipped: ${skip}\n`);
-
-let browser: Browser;
-before(async () => {
-  if (!skip) browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const { skip, browser } = useBrowser();
 
 test("a group's rename and membership changes reach every member live, on desktop and phone", {
   skip,
 }, async (t) => {
   const server = await startServer();
   t.after(() => server.close());
-  const alice = await newPerson(t, browser, server, "Alice Smith");
-  const bob = await newPerson(t, browser, server, "Bob Jones");
-  const carol = await newPerson(t, browser, server, "Carol White", PHONE);
+  const alice = await newPerson(t, browser(), server, "Alice Smith");
+  const bob = await newPerson(t, browser(), server, "Bob Jones");
+  const carol = await newPerson(t, browser(), server, "Carol White", PHONE);
   await signInWithPassword(alice, server);
   await signInWithPassword(bob, server);
   // Carol follows a link that hands her a token (the no-script way to embed)

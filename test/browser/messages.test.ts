@@ -3,30 +3,19 @@
  * replying, deleting, and finding a message with search.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { Browser } from "playwright-core";
+import { test } from "node:test";
 import {
-  browserSkipReason,
-  launchBrowser,
   newPerson,
   roomButton,
   say,
   screenshot,
   signInWithPassword,
   type Ui,
+  useBrowser,
 } from "../support/browser.js";
 import { ok, startServer, until } from "../support/server.js";
 
-const skip = browserSkipReason() ?? false;
-if (skip) process.stdout.write(`# browser tests skipped: ${skip}\n`);
-
-let browser: Browser;
-before(async () => {
-  if (!skip) browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const { skip, browser } = useBrowser();
 
 /** The message with this text, and a click on one of its actions. */
 function message(ui: Ui, text: string | RegExp) {
@@ -41,8 +30,8 @@ async function act(ui: Ui, text: string, action: string): Promise<void> {
 test("scroll back through history, edit, react, reply, delete and search", { skip }, async (t) => {
   const server = await startServer();
   t.after(() => server.close());
-  const alice = await newPerson(t, browser, server, "Alice Smith");
-  const bob = await newPerson(t, browser, server, "Bob Jones");
+  const alice = await newPerson(t, browser(), server, "Alice Smith");
+  const bob = await newPerson(t, browser(), server, "Bob Jones");
   // Bob has written 60 messages before Alice opens the page: more than one page
   const bobSocket = await server.connect(bob.user);
   const { room } = await ok(bobSocket, "room:direct", { userId: alice.user.id });

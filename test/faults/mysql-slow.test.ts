@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
+import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { ResultSetHeader } from "mysql2/promise";
 import {
@@ -18,61 +18,9 @@ import {
   type TestDatabase,
 } from "../support/mariadb.js";
 import { ok, request, startServer, type TestServer, until, waitFor } from "../support/server.js";
+import { TcpProxy } from "../support/tcp-proxy.js";
 
 const skip = await requireMariaDb();
-
-/** Forwards a local port to MariaDB, holding back every answer (server → client) by `delayMs`. */
-class SlowProxy {
-  delayMs = 0;
-  port = 0;
-  private server: Server | null = null;
-  private readonly open = new Set<Socket>();
-
-  async listen(port = 0): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = tcpConnect(TEST_MARIADB.port, TEST_MARIADB.host);
-      for (const s of [client, upstream]) {
-        this.open.add(s);
-        s.on("close", () => this.open.delete(s));
-        s.on("error", () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      // answers keep their order: each chunk waits for the one before it, then for the delay
-      let chain = Promise.resolve();
-      upstream.on("data", (chunk: Buffer) => {
-        const delay = this.delayMs;
-        chain = chain.then(
-          () =>
-            new Promise<void>((resolve) => {
-              const write = () => {
-                if (!client.destroyed) client.write(chunk);
-                resolve();
-              };
-              if (delay > 0) setTimeout(write, delay).unref();
-              else write();
-            }),
-        );
-      });
-      upstream.on("end", () => void chain.then(() => client.end()));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, "127.0.0.1", resolve);
-    });
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  async close(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const s of this.open) s.destroy();
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 /** A port nothing listens on (taken from the OS, then released). */
 async function closedPort(): Promise<number> {
@@ -119,7 +67,7 @@ describe("a slow or absent MariaDB", { skip }, () => {
   });
 
   test("answers slower than the timeouts refuse new handshakes as retryable, connected users keep chatting, and it recovers", async () => {
-    const proxy = new SlowProxy();
+    const proxy = new TcpProxy(TEST_MARIADB);
     await proxy.listen();
     const server = await startServer({
       env: { ...db.env, MYSQL_PORT: String(proxy.port), MYSQL_CONNECT_TIMEOUT_MS: "1000" },
@@ -165,7 +113,7 @@ describe("a slow or absent MariaDB", { skip }, () => {
     const server = await startServer({
       env: { ...db.env, MYSQL_PORT: String(port), MYSQL_CONNECT_TIMEOUT_MS: "1000" },
     });
-    const proxy = new SlowProxy();
+    const proxy = new TcpProxy(TEST_MARIADB);
     try {
       await until(async () => (await readyStatus(server)) === 503, 10_000, "/ready answers 503");
       const danToken = await server.token(id.dan!);

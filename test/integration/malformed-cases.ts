@@ -4,14 +4,33 @@
  * the contract allows (BAD_REQUEST; PAYLOAD_TOO_LARGE for an oversized body).
  */
 import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import type { ErrorCode, Message, RequestEvent, Room } from "../../src/protocol/index.js";
 import { clientId, group, type Person, person, send } from "../support/rooms.js";
 import { ok, request, startServer, type TestServer, type TestUser } from "../support/server.js";
 
-/** Starts a server with the two bystanders. */
-export async function startKit(): Promise<Kit> {
-  const server = await startServer();
-  return { server, bob: await server.addUser("Bob Bystander"), carl: await server.addUser("Carl Candidate") };
+/**
+ * One kit for the whole test file: a server with the two bystanders, started before its tests and
+ * closed after them (each test still makes a fresh caller with `fixture`). Call once, at the top
+ * level of a test file; the kit is there inside its tests.
+ */
+export function useKit(): () => Kit {
+  let kit: Kit | undefined;
+  before(async () => {
+    const server = await startServer();
+    kit = {
+      server,
+      bob: await server.addUser("Bob Bystander"),
+      carl: await server.addUser("Carl Candidate"),
+    };
+  });
+  after(async () => {
+    await kit?.server.close();
+  });
+  return () => {
+    if (!kit) throw new Error("the kit is started in the test file's before hook");
+    return kit;
+  };
 }
 
 /** A server with two bystanders every fixture can name in payloads. */
@@ -223,6 +242,12 @@ export const SPECS: Record<
   },
   "presence:get": { valid: (f) => ({ userIds: [f.bob.id] }), fields: { userIds: idList((f) => f.bob.id) } },
 };
+
+/** SPECS as [event, spec] pairs, typed, for a file that makes tests of each event. */
+export const SPEC_ENTRIES = Object.entries(SPECS) as [
+  keyof typeof SPECS,
+  (typeof SPECS)[keyof typeof SPECS],
+][];
 
 /** A fresh caller (so rate limits never interfere) who owns a room with a message, and a spare room. */
 export async function fixture(kit: Kit): Promise<Fixture> {

@@ -4,33 +4,15 @@
  * body) — never a crash, a timeout or INTERNAL — and the socket keeps working afterwards.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import {
-  type Codes,
-  fixture,
-  type Kit,
-  run,
-  SPECS,
-  startKit,
-  stillWorks,
-  withValid,
-} from "./malformed-cases.js";
+import { test } from "node:test";
+import { type Codes, fixture, run, SPEC_ENTRIES, stillWorks, useKit, withValid } from "./malformed-cases.js";
 
-let kit: Kit;
-before(async () => {
-  kit = await startKit();
-});
-after(async () => {
-  await kit?.server.close();
-});
+const kit = useKit();
 
-for (const [event, spec] of Object.entries(SPECS) as [
-  keyof typeof SPECS,
-  (typeof SPECS)[keyof typeof SPECS],
-][]) {
+for (const [event, spec] of SPEC_ENTRIES) {
   for (const [field, cases] of Object.entries(spec.fields)) {
     test(`${event} answers BAD_REQUEST to every malformed ${field} and the socket keeps working`, async () => {
-      const f = await fixture(kit);
+      const f = await fixture(kit());
       const valid = spec.valid(f);
       const table = cases(f).map(([label, value, expect]): [string, unknown, Codes] => [
         `${field} ${label}`,

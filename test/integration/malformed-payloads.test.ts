@@ -5,7 +5,7 @@
  * and the socket and the server keep working afterwards.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { REQUEST_EVENTS } from "../../src/protocol/index.js";
 import { group, person, send, settle } from "../support/rooms.js";
 import { request } from "../support/server.js";
@@ -14,29 +14,19 @@ import {
   type Codes,
   deep,
   fixture,
-  type Kit,
   LONG,
   long,
   run,
-  SPECS,
-  startKit,
+  SPEC_ENTRIES,
   stillWorks,
+  useKit,
 } from "./malformed-cases.js";
 
-let kit: Kit;
-before(async () => {
-  kit = await startKit();
-});
-after(async () => {
-  await kit?.server.close();
-});
+const kit = useKit();
 
-for (const [event, spec] of Object.entries(SPECS) as [
-  keyof typeof SPECS,
-  (typeof SPECS)[keyof typeof SPECS],
-][]) {
+for (const [event, spec] of SPEC_ENTRIES) {
   test(`${event} answers BAD_REQUEST to payloads of the wrong shape and ignores unknown fields`, async () => {
-    const f = await fixture(kit);
+    const f = await fixture(kit());
     const valid = spec.valid(f);
     const polluting = { ...valid, polluted: true };
     const table: [string, unknown, Codes][] = [
@@ -67,7 +57,7 @@ for (const [event, spec] of Object.entries(SPECS) as [
       ...spec.valid(f),
       unknownField: "ignored",
       nested: deep(50),
-      senderId: kit.bob.id,
+      senderId: kit().bob.id,
       seq: 99,
     };
     const res = await request(f.owner.socket, event, extra);
@@ -77,7 +67,7 @@ for (const [event, spec] of Object.entries(SPECS) as [
 }
 
 test("room:list answers BAD_REQUEST to non-object payloads and ignores unknown fields", async () => {
-  const f = await fixture(kit);
+  const f = await fixture(kit());
   const wrong = await run(f, "room:list", [
     ["a number", 42, BAD],
     ["a string", "str", BAD],
@@ -98,7 +88,7 @@ test("room:list answers BAD_REQUEST to non-object payloads and ignores unknown f
 });
 
 test("an event sent with its ack but no payload is answered BAD_REQUEST", async () => {
-  const f = await fixture(kit);
+  const f = await fixture(kit());
   const wrong: string[] = [];
   for (const event of REQUEST_EVENTS) {
     const answer = await new Promise<string>((resolve) => {
@@ -119,22 +109,22 @@ test("an event sent with its ack but no payload is answered BAD_REQUEST", async 
 });
 
 test("events without an ack callback, valid or not, crash nothing", async () => {
-  const f = await fixture(kit);
+  const f = await fixture(kit());
   const emit = f.owner.socket.emit as (...args: unknown[]) => void;
   for (const event of REQUEST_EVENTS) {
     for (const payload of [undefined, null, 42, "str", [], { roomId: "abc" }, deep()])
       emit.call(f.owner.socket, event, payload);
     emit.call(f.owner.socket, event);
   }
-  for (const [event, spec] of Object.entries(SPECS)) emit.call(f.owner.socket, event, spec.valid(f));
+  for (const [event, spec] of SPEC_ENTRIES) emit.call(f.owner.socket, event, spec.valid(f));
   await settle();
   assert.equal(f.owner.socket.connected, true);
   await stillWorks(f);
 });
 
 test("after all the malformed payloads the server still accepts connections and messages", async () => {
-  const a = await person(kit.server);
-  const b = await person(kit.server);
+  const a = await person(kit().server);
+  const b = await person(kit().server);
   const room = await group(a, [b]);
   const m = await send(a.socket, room.id, "the server is fine");
   assert.equal(m.seq, 1);

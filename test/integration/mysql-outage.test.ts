@@ -5,7 +5,6 @@
  * A TCP proxy in front of the real MariaDB plays the outage.
  */
 import assert from "node:assert/strict";
-import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { ResultSetHeader } from "mysql2/promise";
 import {
@@ -16,40 +15,9 @@ import {
   type TestDatabase,
 } from "../support/mariadb.js";
 import { request, startServer, type TestServer, until } from "../support/server.js";
+import { TcpProxy } from "../support/tcp-proxy.js";
 
 const skip = await requireMariaDb();
-
-/** Forwards a local port to MariaDB; `stop` cuts every connection, `start` listens again on the same port. */
-class Outage {
-  private server: Server | null = null;
-  private readonly open = new Set<Socket>();
-  port = 0;
-
-  async start(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = tcpConnect(TEST_MARIADB.port, TEST_MARIADB.host);
-      for (const s of [client, upstream]) {
-        this.open.add(s);
-        s.on("close", () => this.open.delete(s));
-        s.on("error", () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const s of this.open) s.destroy();
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 async function readyStatus(server: TestServer): Promise<number> {
   const response = await fetch(`${server.url}/ready`);
@@ -60,7 +28,8 @@ async function readyStatus(server: TestServer): Promise<number> {
 describe("a MariaDB outage while the server runs", { skip }, () => {
   let db: TestDatabase;
   let server: TestServer;
-  const outage = new Outage();
+  /** `close` plays the outage, `listen` (on the same port) its end */
+  const proxy = new TcpProxy(TEST_MARIADB);
   const id: Record<string, string> = {};
   before(async () => {
     db = await createTestDatabase();
@@ -72,11 +41,11 @@ describe("a MariaDB outage while the server runs", { skip }, () => {
       );
       id[name] = String(result.insertId);
     }
-    await outage.start();
+    await proxy.listen();
     server = await startServer({
       env: {
         ...db.env,
-        MYSQL_PORT: String(outage.port),
+        MYSQL_PORT: String(proxy.port),
         MYSQL_CONNECT_TIMEOUT_MS: "2000",
         USERS_NAME_COLUMN: "first_name,last_name",
         AUTH_RECHECK_S: "1",
@@ -85,7 +54,7 @@ describe("a MariaDB outage while the server runs", { skip }, () => {
   });
   after(async () => {
     await server?.close();
-    await outage.stop();
+    await proxy.close();
     await db?.drop();
   });
 
@@ -97,7 +66,7 @@ describe("a MariaDB outage while the server runs", { skip }, () => {
     });
     assert.equal(await readyStatus(server), 200);
 
-    await outage.stop();
+    await proxy.close();
     await until(async () => (await readyStatus(server)) === 503, 10_000, "/ready turns 503");
     const benToken = await server.token(id.ben!);
     assert.deepEqual(await server.connectRefused({ token: benToken }), {
@@ -123,7 +92,7 @@ describe("a MariaDB outage while the server runs", { skip }, () => {
     assert.equal(annDropped, false, "a connected user was disconnected because MariaDB was down");
     assert.equal((await request(ann, "room:list", {})).ok, true);
 
-    await outage.start();
+    await proxy.listen();
     await until(async () => (await readyStatus(server)) === 200, 10_000, "/ready back to 200");
     await until(
       () =>

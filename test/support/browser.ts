@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import type { TestContext } from "node:test";
+import { after, before, type TestContext } from "node:test";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { buildWeb } from "../../scripts/build-web.js";
 import type { TestServer, TestUser } from "./server.js";
@@ -54,6 +54,38 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/** The browser a test file shares, and whether its tests run here. */
+export interface FileBrowser {
+  /** for `{ skip }` of each browser test: false, or why Chromium can't run here */
+  skip: string | false;
+  /** the launched Chromium; only inside a test, once the file's `before` hook has run */
+  browser(): Browser;
+}
+
+/**
+ * One Chromium for the whole test file: launched before its tests (unless they are skipped) and
+ * closed after them, since a launch takes seconds and every test gets fresh contexts anyway.
+ * Call once, at the top level of a browser test file.
+ */
+export function useBrowser(): FileBrowser {
+  const skip = browserSkipReason() ?? false;
+  if (skip) process.stdout.write(`# browser tests skipped: ${skip}\n`);
+  let browser: Browser | undefined;
+  before(async () => {
+    if (!skip) browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return {
+    skip,
+    browser() {
+      if (!browser) throw new Error("the browser is launched in the test file's before hook");
+      return browser;
+    },
+  };
 }
 
 /** Where the chat UI lives: the page itself, or the iframe the embed script made. */
