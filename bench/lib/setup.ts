@@ -35,7 +35,8 @@ export function signToken(userId: string): Promise<string> {
     .sign(secret);
 }
 
-function connect(url: string, token: string): Promise<Socket> {
+/** One benchmark client over WebSocket, resolved once the server sent its `session` event. */
+export function connect(url: string, token: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = io(url, {
       auth: { token },

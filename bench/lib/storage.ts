@@ -6,11 +6,11 @@
 import { copyFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { io, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { openDatabase } from "../../src/storage/sqlite/open.js";
 import { SqliteChatStore } from "../../src/storage/sqlite/sqlite-chat-store.js";
 import { bigDatabase, USERS } from "./bigdb.js";
-import { signToken } from "./setup.js";
+import { connect, signToken } from "./setup.js";
 import { clockMs, latencySummary } from "./stats.js";
 import { startRelay, startServer, tempDir } from "./targets.js";
 import { rng, WordSampler } from "./words.js";
@@ -113,19 +113,6 @@ function workload(path: string, quick: boolean): Workload {
  * a second on the integrity check of the whole file (start-up itself does not wait for it).
  */
 const settle = () => new Promise((r) => setTimeout(r, 2500));
-
-function connect(url: string, token: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = io(url, {
-      auth: { token },
-      transports: ["websocket"],
-      reconnection: false,
-      forceNew: true,
-    });
-    socket.once("session", () => resolve(socket));
-    socket.once("connect_error", reject);
-  });
-}
 
 /** Times each request to its ack, one at a time; the first tenth warms up and is not counted. */
 async function overSockets(
