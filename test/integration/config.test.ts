@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { after, describe, test } from "node:test";
-import { runUntilExit, serverEnv, spawnServer, tempDir } from "../support/process.js";
+import { runUntilExit, serverEnv, spawnServer, tempDir } from "../support/harness.js";
 
 const scratch = tempDir();
 after(() => scratch.remove());

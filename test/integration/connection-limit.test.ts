@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { ResultSetHeader } from "mysql2/promise";
-import { createTestDatabase, phpUsersTable, requireMariaDb, type TestDatabase } from "../support/mariadb.js";
-import { request, startServer, type TestServer, until } from "../support/server.js";
+import { request, requireService, startServer, type TestServer, until } from "../support/harness.js";
+import { createTestDatabase, phpUsersTable, type TestDatabase } from "../support/mariadb.js";
 
-const skipMysql = await requireMariaDb();
+const skipMysql = await requireService("mariadb");
 
 /** Opens `count` connections of one token at the same moment; resolves with how many were accepted. */
 async function simultaneous(server: TestServer, token: string, count: number): Promise<number> {

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import type { ErrorCode, Message, RequestEvent, Room } from "../../src/protocol/index.js";
+import { ok, request, startServer, type TestServer, type TestUser } from "../support/harness.js";
 import { clientId, group, type Person, person, send } from "../support/rooms.js";
-import { ok, request, startServer, type TestServer, type TestUser } from "../support/server.js";
 
 /**
  * One kit for the whole test file: a server with the two bystanders, started before its tests and

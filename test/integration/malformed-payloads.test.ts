@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { REQUEST_EVENTS } from "../../src/protocol/index.js";
+import { request } from "../support/harness.js";
 import { group, person, send, settle } from "../support/rooms.js";
-import { request } from "../support/server.js";
 import {
   BAD,
   type Codes,

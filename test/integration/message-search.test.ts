@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import type { Message, MessageSearchInput } from "../../src/protocol/index.js";
+import { ok, request, sleep, startServer, type TestServer } from "../support/harness.js";
 import { expectError, group, MISSING_ID, type Person, person, send } from "../support/rooms.js";
-import { ok, request, sleep, startServer, type TestServer } from "../support/server.js";
 
 let server: TestServer;
 before(async () => {

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { ok, startServer, type TestServer, until } from "../support/harness.js";
 import { heapAfterGc } from "../support/heap.js";
-import { ok, startServer, type TestServer, until } from "../support/server.js";
 
 async function getJson(
   server: TestServer,

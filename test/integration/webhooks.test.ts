@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createLogger } from "../../src/logger.js";
 import { WebhookSender } from "../../src/webhooks/index.js";
-import { php, requirePhp } from "../support/php.js";
+import { ok, requireService, startServer, type TestServer, until } from "../support/harness.js";
+import { php } from "../support/php.js";
 import { clientId, group, person } from "../support/rooms.js";
-import { ok, startServer, type TestServer, until } from "../support/server.js";
 import { type ReceivedWebhook, type Receiver, startReceiver } from "../support/webhook-receiver.js";
 
 const KIT = join(import.meta.dirname, "../../integrations/php/TimeWiseChat.php");
@@ -51,7 +51,7 @@ async function phpVerify(
   return JSON.parse(out);
 }
 
-const skip = await requirePhp();
+const skip = await requireService("php");
 
 describe("webhooks to the PHP app", { skip }, () => {
   let receiver: Receiver;

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Message } from "../../src/protocol/index.js";
 import { ChatClient, ChatError, MemoryStorage } from "../../src/sdk/index.js";
+import { collect, ok, startServer, type TestServer, until } from "../support/harness.js";
 import { sdkClient } from "../support/sdk.js";
-import { collect, ok, startServer, type TestServer, until } from "../support/server.js";
 
 let server: TestServer;
 before(async () => {

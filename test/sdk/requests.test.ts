@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { ChatAuthError, ChatClient, ChatError, MemoryStorage } from "../../src/sdk/index.js";
+import { startServer, type TestServer, until } from "../support/harness.js";
 import { sdkClient } from "../support/sdk.js";
-import { startServer, type TestServer, until } from "../support/server.js";
 
 let server: TestServer;
 before(async () => {

@@ -3,7 +3,7 @@
  * and the page's Origin header (Node's client sends neither unless told).
  */
 import { io as connectClient, type ManagerOptions, type SocketOptions } from "socket.io-client";
-import type { ChatClient } from "./server.js";
+import type { ChatClient } from "./harness.js";
 
 /** The page origin the cookie tests allow in CORS_ORIGINS. */
 export const PAGE_ORIGIN = "http://timewise.test";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { Ack, ErrorCode, Member, Message, Room, SharedRoom } from "../../src/protocol/index.js";
-import { type ChatClient, ok, sleep, type TestServer, type TestUser } from "./server.js";
+import { type ChatClient, ok, sleep, type TestServer, type TestUser } from "./harness.js";
 
 /** Ids on the wire are decimal strings. */
 export const ID = /^[1-9][0-9]*$/;
