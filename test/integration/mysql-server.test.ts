@@ -291,7 +291,8 @@ describe("the real entry point on MariaDB", { skip }, () => {
       const louLogin = await login(server.url, "lou", "lou-pw");
       const k = await connectWithToken(server.url, kimLogin.body.token as string);
       const l = await connectWithToken(server.url, louLogin.body.token as string);
-      assert.equal(k.user.name, "Kim Roe");
+      assert.deepEqual(k.user, { id: kim, name: "Kim Roe" });
+      assert.deepEqual(l.user, { id: lou, name: "Lou Poe" });
       let kimGone = false;
       let louGone = false;
       k.socket.on("disconnect", () => (kimGone = true));

@@ -41,6 +41,23 @@ export function sessionOf(socket: ChatClient): Promise<{ socket: ChatClient; use
   });
 }
 
+/**
+ * Resolves with the refusal of a socket opened with `openSocket` (its message and contract code);
+ * rejects, closing the socket, if the connection was accepted.
+ */
+export function refusalOf(socket: ChatClient): Promise<{ message: string; code: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => {
+      socket.close();
+      reject(new Error("the connection was accepted"));
+    });
+    socket.once("connect_error", (err: Error & { data?: { code?: string } }) => {
+      socket.close();
+      resolve({ message: err.message, code: err.data?.code });
+    });
+  });
+}
+
 /** Connects with a token and resolves with the socket and the user of its `session` event. */
 export function connectWithToken(
   url: string,

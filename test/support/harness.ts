@@ -11,6 +11,7 @@ export {
   connectWithToken,
   ok,
   openSocket,
+  refusalOf,
   request,
   sessionOf,
   waitFor,

@@ -13,7 +13,7 @@ import { openDatabase, type SqliteDatabase } from "../../src/storage/sqlite/open
 import { BuiltinDirectory } from "../../src/users/builtin-directory.js";
 import { createDirectory } from "../../src/users/create-directory.js";
 import type { UserDirectory } from "../../src/users/types.js";
-import { type ChatClient, type ClientOptions, openSocket, sessionOf } from "./client.js";
+import { type ChatClient, type ClientOptions, openSocket, refusalOf, sessionOf } from "./client.js";
 import { TEST_SECRET } from "./tokens.js";
 
 export interface TestUser {
@@ -105,16 +105,7 @@ export async function startServer(
       const token = "token" in user ? user.token : await server.token(user.id);
       return (await sessionOf(open({ token }, opts))).socket;
     },
-    async connectRefused(auth, opts) {
-      const socket = open(auth, opts);
-      return new Promise((resolve, reject) => {
-        socket.once("connect", () => reject(new Error("connection was accepted")));
-        socket.once("connect_error", (err: Error & { data?: { code?: string } }) => {
-          socket.close();
-          resolve({ message: err.message, code: err.data?.code });
-        });
-      });
-    },
+    connectRefused: (auth, opts) => refusalOf(open(auth, opts)),
     async close() {
       for (const s of sockets) s.close();
       await app.close();
