@@ -17,9 +17,9 @@ import {
   type Ui,
   useBrowser,
 } from "../support/browser.js";
-import { ok, startServer, type TestServer, until } from "../support/server.js";
+import { ok, startServer, type TestServer, until } from "../support/harness.js";
 
-const { skip, browser } = useBrowser();
+const { skip, browser } = await useBrowser();
 
 /** Two people, each in their own browser context, with a fresh server. */
 async function twoPeople(

@@ -13,9 +13,9 @@ import {
   signInWithPassword,
   useBrowser,
 } from "../support/browser.js";
-import { startServer } from "../support/server.js";
+import { startServer } from "../support/harness.js";
 
-const { skip, browser } = useBrowser();
+const { skip, browser } = await useBrowser();
 
 test("a group's rename and membership changes reach every member live, on desktop and phone", {
   skip,

@@ -13,9 +13,9 @@ import {
   type Ui,
   useBrowser,
 } from "../support/browser.js";
-import { ok, startServer, until } from "../support/server.js";
+import { ok, startServer, until } from "../support/harness.js";
 
-const { skip, browser } = useBrowser();
+const { skip, browser } = await useBrowser();
 
 /** The message with this text, and a click on one of its actions. */
 function message(ui: Ui, text: string | RegExp) {

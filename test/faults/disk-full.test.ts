@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Message } from "../../src/protocol/index.js";
+import { ok, request, startServer, type TestServer, until } from "../support/harness.js";
 import { group, type Person, people } from "../support/rooms.js";
-import { ok, request, startServer, type TestServer, until } from "../support/server.js";
 
 const mountPoint = mkdtempSync(join(tmpdir(), "twc-diskfull-"));
 

@@ -11,16 +11,18 @@ import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { ResultSetHeader } from "mysql2/promise";
 import {
-  createTestDatabase,
-  phpUsersTable,
-  requireMariaDb,
-  TEST_MARIADB,
-  type TestDatabase,
-} from "../support/mariadb.js";
-import { ok, request, startServer, type TestServer, until, waitFor } from "../support/server.js";
+  ok,
+  request,
+  requireService,
+  startServer,
+  type TestServer,
+  until,
+  waitFor,
+} from "../support/harness.js";
+import { createTestDatabase, phpUsersTable, TEST_MARIADB, type TestDatabase } from "../support/mariadb.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 
-const skip = await requireMariaDb();
+const skip = await requireService("mariadb");
 
 /** A port nothing listens on (taken from the OS, then released). */
 async function closedPort(): Promise<number> {

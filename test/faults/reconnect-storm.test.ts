@@ -15,16 +15,10 @@ import { after, before, describe, test } from "node:test";
 import type { RowDataPacket } from "mysql2/promise";
 import { Manager, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../src/protocol/index.js";
-import {
-  createTestDatabase,
-  phpUsersTable,
-  requireMariaDb,
-  TEST_MARIADB,
-  type TestDatabase,
-} from "../support/mariadb.js";
-import { startServer, type TestServer, until } from "../support/server.js";
+import { requireService, startServer, type TestServer, until } from "../support/harness.js";
+import { createTestDatabase, phpUsersTable, TEST_MARIADB, type TestDatabase } from "../support/mariadb.js";
 
-const skip = await requireMariaDb();
+const skip = await requireService("mariadb");
 
 const CLIENTS = 2000;
 const USERS = 300;

@@ -10,8 +10,8 @@ import type { Socket as NetSocket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import { MAX_QUEUED_BYTES } from "../../src/realtime/outbound-limit.js";
+import { collect, ok, startServer, type TestServer, until } from "../support/harness.js";
 import { group, type Person, people } from "../support/rooms.js";
-import { collect, ok, startServer, type TestServer, until } from "../support/server.js";
 
 const BODY_LENGTH = 60_000;
 const MESSAGES = 500; // 30 MB: more than the kernel's buffers and the cap together

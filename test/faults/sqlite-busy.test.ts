@@ -9,9 +9,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
-import { ROOT } from "../support/process.js";
+import { ok, ROOT, request, startServer, type TestServer, until } from "../support/harness.js";
 import { expectError, group, type Person, people, send } from "../support/rooms.js";
-import { ok, request, startServer, type TestServer, until } from "../support/server.js";
 
 /** A child process that takes the write lock on `path` and holds it until told (a line on stdin). */
 function lockHolder(path: string): { child: ChildProcess; locked: Promise<void>; release(): Promise<void> } {

@@ -13,7 +13,7 @@ import { closeSync, openSync, statSync, writeFileSync, writeSync } from "node:fs
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { openDatabase } from "../../src/storage/sqlite/open.js";
-import { pollUntil, runUntilExit, serverEnv, spawnServer, tempDir } from "../support/process.js";
+import { runUntilExit, serverEnv, spawnServer, tempDir, until } from "../support/harness.js";
 
 const scratch = tempDir("twc-startup-");
 after(() => scratch.remove());
@@ -76,7 +76,7 @@ describe("a chat database the server cannot use at start-up", () => {
     const server = await spawnServer(serverEnv(path));
     try {
       let body: { status?: string; checks?: { sqlite?: string } } = {};
-      await pollUntil(
+      await until(
         async () => {
           const response = await fetch(`${server.url}/ready`);
           body = (await response.json()) as typeof body;

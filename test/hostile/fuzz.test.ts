@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
 import { ERROR_CODES, REQUEST_EVENTS, type RequestEvent } from "../../src/protocol/index.js";
+import { type ChatClient, request, startServer, type TestServer } from "../support/harness.js";
 import { heapAfterGc } from "../support/heap.js";
 import { group, type Person, people, send } from "../support/rooms.js";
-import { type ChatClient, request, startServer, type TestServer } from "../support/server.js";
 
 /** The payload fields of each event (src/protocol/payloads.ts); the record type makes it exhaustive. */
 const FIELDS: Record<RequestEvent, readonly string[]> = {

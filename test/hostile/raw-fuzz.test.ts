@@ -10,9 +10,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { REQUEST_EVENTS } from "../../src/protocol/index.js";
+import { startServer, type TestServer, until } from "../support/harness.js";
 import { heapAfterGc } from "../support/heap.js";
 import { Bystanders, RawPolling, RawSocket } from "../support/raw-engine.js";
-import { startServer, type TestServer, until } from "../support/server.js";
 
 const MAX_PAYLOAD_BYTES = 65_536;
 /** The ack id of the request sent after the noise; generated ack ids stay below it. */

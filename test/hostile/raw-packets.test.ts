@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { startServer, type TestServer } from "../support/harness.js";
 import { Bystanders, RawPolling, RawSocket } from "../support/raw-engine.js";
-import { startServer, type TestServer } from "../support/server.js";
 
 /** The packet size limit this server runs with; the oversized cases send well above it. */
 const MAX_PAYLOAD_BYTES = 65_536;

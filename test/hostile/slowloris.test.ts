@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, test } from "node:test";
+import { request, startServer, type TestServer } from "../support/harness.js";
 import { person } from "../support/rooms.js";
-import { request, startServer, type TestServer } from "../support/server.js";
 
 /** src/app.ts: httpServer.headersTimeout. */
 const HEADERS_TIMEOUT_MS = 10_000;

@@ -15,8 +15,14 @@ import { loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/logger.js";
 import { openDatabase } from "../../src/storage/sqlite/open.js";
 import { BuiltinDirectory } from "../../src/users/builtin-directory.js";
-import { craftToken } from "../support/process.js";
-import { request, startServer, TEST_SECRET, type TestServer, type TestUser } from "../support/server.js";
+import {
+  craftToken,
+  request,
+  startServer,
+  TEST_SECRET,
+  type TestServer,
+  type TestUser,
+} from "../support/harness.js";
 
 const now = () => Math.floor(Date.now() / 1000);
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");

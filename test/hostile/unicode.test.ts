@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { Message } from "../../src/protocol/index.js";
+import { ok, request, startServer, type TestServer, until, waitFor } from "../support/harness.js";
 import { clientId, expectError, group, type Person, people } from "../support/rooms.js";
-import { ok, request, startServer, type TestServer, until, waitFor } from "../support/server.js";
 
 const MAX_MESSAGE_LENGTH = 4000;
 

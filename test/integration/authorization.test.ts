@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { ErrorBody, Message, Room } from "../../src/protocol/index.js";
+import { type ChatClient, collect, ok, request, startServer, type TestServer } from "../support/harness.js";
 import {
   allMessages,
   clientId,
@@ -19,7 +20,6 @@ import {
   send,
   settle,
 } from "../support/rooms.js";
-import { type ChatClient, collect, ok, request, startServer, type TestServer } from "../support/server.js";
 
 let server: TestServer;
 let owner: Person;

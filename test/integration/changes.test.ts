@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Message } from "../../src/protocol/index.js";
+import { ok, request, startServer, type TestServer } from "../support/harness.js";
 import { allMessages, expectError, getRoom, group, type Person, person, sendMany } from "../support/rooms.js";
-import { ok, request, startServer, type TestServer } from "../support/server.js";
 
 let server: TestServer;
 before(async () => {

@@ -5,42 +5,23 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { Redis } from "ioredis";
 import {
   type ChatClient,
   collect,
   ok,
   request,
+  requireService,
   startServer,
+  TEST_REDIS_URL,
   type TestServer,
   until,
   waitFor,
-} from "../support/server.js";
+} from "../support/harness.js";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = TEST_REDIS_URL;
+const skip = await requireService("redis");
 
-async function redisProblem(): Promise<string | null> {
-  const probe = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  try {
-    await probe.connect();
-    await probe.ping();
-    return null;
-  } catch (error) {
-    return `Redis at ${REDIS_URL} is not available (${(error as Error).message})`;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const problem = await redisProblem();
-if (problem && process.env.CI === "true") throw new Error(`CI=true needs Redis for these tests: ${problem}`);
-if (problem) process.stderr.write(`skipping the cluster tests: ${problem}\n`);
-
-describe("two nodes sharing Redis and the chat database", { skip: problem ?? false }, () => {
+describe("two nodes sharing Redis and the chat database", { skip }, () => {
   let a: TestServer;
   let b: TestServer;
 
@@ -127,7 +108,7 @@ describe("two nodes sharing Redis and the chat database", { skip: problem ?? fal
   });
 });
 
-describe("rate limits across two nodes", { skip: problem ?? false }, () => {
+describe("rate limits across two nodes", { skip }, () => {
   let a: TestServer;
   let b: TestServer;
 

@@ -9,19 +9,21 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import type { Message } from "../../src/protocol/index.js";
+import { MIGRATIONS } from "../../src/storage/sqlite/migrations.js";
 import {
-  ask,
+  type ChatClient,
   cliAddUser,
-  connectTo,
-  type ProcessClient,
-  pollUntil,
+  connectWithToken,
+  ok,
+  request,
   runUntilExit,
   type ServerProcess,
   serverEnv,
   signToken,
   spawnServer,
   tempDir,
-} from "../support/process.js";
+  until,
+} from "../support/harness.js";
 
 const scratch = tempDir();
 after(() => scratch.remove());
@@ -30,8 +32,8 @@ let n = 0;
 interface Setup {
   sqlite: string;
   server: ServerProcess;
-  a: ProcessClient;
-  b: ProcessClient;
+  a: ChatClient;
+  b: ChatClient;
   ids: { a: string; b: string };
   roomId: string;
 }
@@ -44,9 +46,9 @@ async function setup(): Promise<Setup> {
     b: await cliAddUser(sqlite, "bob", { name: "Bob" }),
   };
   const server = await spawnServer(serverEnv(sqlite));
-  const a = (await connectTo(server.url, signToken(ids.a))).socket;
-  const b = (await connectTo(server.url, signToken(ids.b))).socket;
-  const direct = await ask(a, "room:direct", { userId: ids.b });
+  const a = (await connectWithToken(server.url, signToken(ids.a))).socket;
+  const b = (await connectWithToken(server.url, signToken(ids.b))).socket;
+  const direct = await request(a, "room:direct", { userId: ids.b });
   assert.equal(direct.ok, true, JSON.stringify(direct));
   return { sqlite, server, a, b, ids, roomId: (direct.room as { id: string }).id };
 }
@@ -55,10 +57,10 @@ async function setup(): Promise<Setup> {
 const bodyOf = (clientId: string) => `body of ${clientId} kw${clientId.replace(/[^a-z0-9]/gi, "")}`;
 
 /** Sends one message, retrying after RATE_LIMITED as a client would; null when the connection dropped. */
-async function send(socket: ProcessClient, roomId: string, clientId: string): Promise<Message | null> {
+async function send(socket: ChatClient, roomId: string, clientId: string): Promise<Message | null> {
   for (let attempt = 0; attempt < 50; attempt++) {
     if (!socket.connected) return null;
-    const ack = await ask(socket, "message:send", { roomId, body: bodyOf(clientId), clientId }).catch(
+    const ack = await request(socket, "message:send", { roomId, body: bodyOf(clientId), clientId }).catch(
       () => null,
     );
     if (ack === null) return null;
@@ -89,11 +91,11 @@ async function burst(s: Setup, count: number, onAck: (acked: number) => void): P
 }
 
 /** The room's whole history, paging backwards with beforeSeq. */
-async function history(socket: ProcessClient, roomId: string): Promise<Message[]> {
+async function history(socket: ChatClient, roomId: string): Promise<Message[]> {
   const all: Message[] = [];
   let beforeSeq: number | undefined;
   for (;;) {
-    const page = await ask(socket, "message:history", {
+    const page = await request(socket, "message:history", {
       roomId,
       limit: 100,
       ...(beforeSeq ? { beforeSeq } : {}),
@@ -112,7 +114,7 @@ async function verifyAfterRestart(
   acked: Map<string, Message>,
 ): Promise<{ server: ServerProcess; stored: Message[] }> {
   const server = await spawnServer(serverEnv(s.sqlite));
-  const { socket } = await connectTo(server.url, signToken(s.ids.a));
+  const { socket } = await connectWithToken(server.url, signToken(s.ids.a));
   const stored = await history(socket, s.roomId);
   socket.close();
   assert.deepEqual(
@@ -135,8 +137,8 @@ async function verifyAfterRestart(
  * After a crash, catch-up from rev 0 returns every message once in ascending rev up to the room's
  * rev, and the full-text index still finds the newest message.
  */
-async function checkCatchUpAndSearch(socket: ProcessClient, roomId: string, stored: Message[]) {
-  const changes = await ask(socket, "message:changes", { roomId, sinceRev: 0, limit: 500 });
+async function checkCatchUpAndSearch(socket: ChatClient, roomId: string, stored: Message[]) {
+  const changes = await request(socket, "message:changes", { roomId, sinceRev: 0, limit: 500 });
   assert.equal(changes.ok, true, JSON.stringify(changes));
   const revs = (changes.messages as Message[]).map((m) => m.rev);
   assert.equal(revs.length, stored.length);
@@ -145,16 +147,16 @@ async function checkCatchUpAndSearch(socket: ProcessClient, roomId: string, stor
     "ascending rev",
   );
   assert.equal(changes.hasMore, false);
-  const list = await ask(socket, "room:list", {});
-  const room = (list.rooms as { id: string; rev: number; lastSeq: number }[]).find((r) => r.id === roomId);
+  const list = await ok(socket, "room:list", {});
+  const room = list.rooms.find((r) => r.id === roomId);
   assert.deepEqual([room?.rev, room?.lastSeq], [changes.rev, stored.length]);
   const newest = stored.at(-1)!;
   const word = newest.body.split(" ").at(-1)!;
   let found: Message[] = [];
-  await pollUntil(
+  await until(
     async () => {
-      const search = await ask(socket, "message:search", { query: word, roomId });
-      found = (search.messages as Message[] | undefined) ?? [];
+      const search = await request(socket, "message:search", { query: word, roomId });
+      found = search.ok ? search.messages : [];
       return found.length > 0;
     },
     5000,
@@ -185,8 +187,8 @@ describe("crash durability", () => {
     try {
       assert.equal(stored.length, 200);
       // The same clientIds again, from the same senders: the stored messages come back, nothing new.
-      const { socket: a } = await connectTo(server.url, signToken(s.ids.a));
-      const { socket: b } = await connectTo(server.url, signToken(s.ids.b));
+      const { socket: a } = await connectWithToken(server.url, signToken(s.ids.a));
+      const { socket: b } = await connectWithToken(server.url, signToken(s.ids.b));
       for (let i = 0; i < 200; i++) {
         const again = await send(i % 2 === 0 ? a : b, s.roomId, `burst-${i}`);
         assert.equal(
@@ -238,7 +240,7 @@ describe("graceful shutdown durability", () => {
 });
 
 describe("the database file across restarts", () => {
-  test("a file created by the server keeps rooms and messages after a restart and lists schema version 1", async () => {
+  test("a file created by the server keeps rooms and messages after a restart and lists every schema version once", async () => {
     const s = await setup();
     const sent = await send(s.a, s.roomId, "keep-1");
     assert.ok(sent);
@@ -257,13 +259,16 @@ describe("the database file across restarts", () => {
       }
     };
     const versions = read();
-    assert.ok(versions.includes(1), `schema_migrations: ${versions}`);
+    assert.deepEqual(
+      versions,
+      MIGRATIONS.map((m) => m.version),
+      "every migration recorded once",
+    );
 
     const server = await spawnServer(serverEnv(s.sqlite));
     try {
-      const { socket } = await connectTo(server.url, signToken(s.ids.b));
-      const list = await ask(socket, "room:list", {});
-      const rooms = list.rooms as { id: string; lastSeq: number; unread: number }[];
+      const { socket } = await connectWithToken(server.url, signToken(s.ids.b));
+      const { rooms } = await ok(socket, "room:list", {});
       assert.deepEqual(
         rooms.map((r) => [r.id, r.lastSeq, r.unread]),
         [[s.roomId, 1, 1]],

@@ -7,15 +7,15 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { io } from "socket.io-client";
-import { craftToken } from "../support/process.js";
 import {
   type ChatClient,
+  craftToken,
   request,
   startServer,
   TEST_SECRET,
   type TestServer,
   type TestUser,
-} from "../support/server.js";
+} from "../support/harness.js";
 
 const now = () => Math.floor(Date.now() / 1000);
 const HOUR = 3600;

@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Message, Room } from "../../src/protocol/index.js";
-import { craftToken } from "../support/process.js";
 import {
   type ChatClient,
   collect,
+  craftToken,
   ok,
   startServer,
   TEST_SECRET,
@@ -16,7 +16,7 @@ import {
   type TestUser,
   until,
   waitFor,
-} from "../support/server.js";
+} from "../support/harness.js";
 
 interface Reply {
   status: number;

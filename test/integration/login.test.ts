@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { request, startServer, TEST_SECRET, type TestServer, type TestUser } from "../support/server.js";
+import { request, startServer, TEST_SECRET, type TestServer, type TestUser } from "../support/harness.js";
 
 interface Reply {
   status: number;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type Codes, fixture, run, SPEC_ENTRIES, stillWorks, useKit, withValid } from "./malformed-cases.js";
+import { type Answer, fixture, run, SPEC_ENTRIES, stillWorks, useKit, withValid } from "./malformed-cases.js";
 
 const kit = useKit();
 
@@ -14,7 +14,7 @@ for (const [event, spec] of SPEC_ENTRIES) {
     test(`${event} answers BAD_REQUEST to every malformed ${field} and the socket keeps working`, async () => {
       const f = await fixture(kit());
       const valid = spec.valid(f);
-      const table = cases(f).map(([label, value, expect]): [string, unknown, Codes] => [
+      const table = cases(f).map(([label, value, expect]): [string, unknown, Answer] => [
         `${field} ${label}`,
         withValid(valid, field, value),
         expect,

@@ -7,17 +7,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { ResultSetHeader } from "mysql2/promise";
-import {
-  createTestDatabase,
-  phpUsersTable,
-  requireMariaDb,
-  TEST_MARIADB,
-  type TestDatabase,
-} from "../support/mariadb.js";
-import { request, startServer, type TestServer, until } from "../support/server.js";
+import { request, requireService, startServer, type TestServer, until } from "../support/harness.js";
+import { createTestDatabase, phpUsersTable, TEST_MARIADB, type TestDatabase } from "../support/mariadb.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 
-const skip = await requireMariaDb();
+const skip = await requireService("mariadb");
 
 async function readyStatus(server: TestServer): Promise<number> {
   const response = await fetch(`${server.url}/ready`);

@@ -6,12 +6,24 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { ResultSetHeader } from "mysql2/promise";
-import { createTestDatabase, phpUsersTable, requireMariaDb, type TestDatabase } from "../support/mariadb.js";
-import { php, phpPasswordHash, requirePhp } from "../support/php.js";
-import { connectTo, pollUntil, serverEnv, spawnServer, tempDir } from "../support/process.js";
-import { collect, ok, request, startServer, TEST_SECRET, type TestServer } from "../support/server.js";
+import {
+  collect,
+  connectWithToken,
+  ok,
+  request,
+  requireService,
+  serverEnv,
+  spawnServer,
+  startServer,
+  TEST_SECRET,
+  type TestServer,
+  tempDir,
+  until,
+} from "../support/harness.js";
+import { createTestDatabase, phpUsersTable, type TestDatabase } from "../support/mariadb.js";
+import { php, phpPasswordHash } from "../support/php.js";
 
-const skip = (await requireMariaDb()) || (await requirePhp());
+const skip = await requireService("mariadb", "php");
 
 const USERS_ENV = {
   USERS_NAME_COLUMN: "first_name,last_name",
@@ -236,7 +248,7 @@ describe("a server on a PHP app's MariaDB users table", { skip }, () => {
         [id.ben, "Ben Okafor"],
       ].sort(),
     );
-    await pollUntil(() => benUpdates.some((r) => r.id === same.room.id), 5000, "Ben told of the new room");
+    await until(() => benUpdates.some((r) => r.id === same.room.id), 5000, "Ben told of the new room");
     assert.ok(!benUpdates.some((r) => r.name === "Mixed"));
     ann.close();
     ben.close();
@@ -277,18 +289,19 @@ describe("the real entry point on MariaDB", { skip }, () => {
       const kimLogin = await login(server.url, "kim", "kim-pw");
       assert.equal(kimLogin.status, 200, JSON.stringify(kimLogin.body));
       const louLogin = await login(server.url, "lou", "lou-pw");
-      const k = await connectTo(server.url, kimLogin.body.token as string);
-      const l = await connectTo(server.url, louLogin.body.token as string);
-      assert.equal(k.user.name, "Kim Roe");
+      const k = await connectWithToken(server.url, kimLogin.body.token as string);
+      const l = await connectWithToken(server.url, louLogin.body.token as string);
+      assert.deepEqual(k.user, { id: kim, name: "Kim Roe" });
+      assert.deepEqual(l.user, { id: lou, name: "Lou Poe" });
       let kimGone = false;
       let louGone = false;
       k.socket.on("disconnect", () => (kimGone = true));
       l.socket.on("disconnect", () => (louGone = true));
       await db.conn.execute("UPDATE users SET active = 0 WHERE id = ?", [kim]);
-      await pollUntil(() => kimGone, 8000, "Kim disconnected after deactivation");
+      await until(() => kimGone, 8000, "Kim disconnected after deactivation");
       assert.equal(louGone, false);
       await db.conn.execute("DELETE FROM users WHERE id = ?", [lou]);
-      await pollUntil(() => louGone, 8000, "Lou disconnected after deletion");
+      await until(() => louGone, 8000, "Lou disconnected after deletion");
       assert.equal((await login(server.url, "kim", "kim-pw")).status, 401);
     } finally {
       assert.equal((await server.stop()).code, 0);

@@ -8,8 +8,15 @@ import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { io } from "socket.io-client";
-import { pollUntil, serverEnv, spawnServer, tempDir } from "../support/process.js";
-import { startServer, type TestServer, type TestUser } from "../support/server.js";
+import {
+  serverEnv,
+  spawnServer,
+  startServer,
+  type TestServer,
+  type TestUser,
+  tempDir,
+  until,
+} from "../support/harness.js";
 
 const ALLOWED = "http://allowed.example";
 const handshakePath = "/socket.io/?EIO=4&transport=polling";
@@ -249,7 +256,7 @@ describe("refused origins in the log", () => {
       }
       (await rawHandshake(server, ALLOWED)).body?.cancel();
       const refusals = () => server.logs().filter((l) => l.origin !== undefined);
-      await pollUntil(() => refusals().length > 0, 5000, "the refusal in the log");
+      await until(() => refusals().length > 0, 5000, "the refusal in the log");
       await new Promise((r) => setTimeout(r, 200)); // any repeated line would be written by now
       assert.equal(refusals().length, 1, JSON.stringify(refusals()));
       const [line] = refusals() as [Record<string, unknown>];

@@ -6,23 +6,29 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
-import { php, requirePhp } from "../support/php.js";
-import { craftToken } from "../support/process.js";
+import {
+  CHROMIUM,
+  craftToken,
+  requireService,
+  startServer,
+  TEST_SECRET,
+  type TestServer,
+  waitFor,
+} from "../support/harness.js";
+import { php } from "../support/php.js";
 import { person } from "../support/rooms.js";
-import { startServer, TEST_SECRET, type TestServer, waitFor } from "../support/server.js";
 
 const KIT = join(import.meta.dirname, "../../integrations/php/TimeWiseChat.php");
 const EXAMPLE = join(import.meta.dirname, "../../integrations/php/example");
 const KEY = "service-key-for-the-php-kit-tests-0123456789";
-const CHROMIUM = process.env.TEST_CHROMIUM ?? "/usr/bin/chromium";
 
-const skip = await requirePhp();
+const skip = await requireService("php");
 
 /** Runs PHP code with the kit loaded and `$chat` built for `server`; resolves with its JSON output. */
 async function kit(server: TestServer, code: string, args: string[] = [], key = KEY): Promise<unknown> {
@@ -179,7 +185,7 @@ async function servePhp(
   }
 }
 
-const noBrowser = !existsSync(CHROMIUM) && (process.env.CI === "true" ? false : `no Chromium at ${CHROMIUM}`);
+const noBrowser = await requireService("chromium");
 
 describe("the example page in a real browser", { skip: skip || noBrowser }, () => {
   let server: TestServer;

@@ -21,11 +21,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { connectWithCookie, PAGE_ORIGIN, refusedWithCookie, watchDisconnect } from "../support/cookies.js";
-import { requirePhp } from "../support/php.js";
+import {
+  request,
+  requireService,
+  startServer,
+  type TestServer,
+  type TestUser,
+  until,
+} from "../support/harness.js";
 import { filesSetup, phpDestroySession, phpStartSession, phpUnsetKey } from "../support/php-session.js";
-import { request, startServer, type TestServer, type TestUser, until } from "../support/server.js";
 
-const skip = await requirePhp();
+const skip = await requireService("php");
 const RECHECK_WITHIN_MS = 8000;
 
 describe("PHP session cookie, files store", { skip }, () => {

@@ -10,26 +10,17 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { ResultSetHeader } from "mysql2/promise";
 import { connectWithCookie, PAGE_ORIGIN, refusedWithCookie, watchDisconnect } from "../support/cookies.js";
-import {
-  createTestDatabase,
-  phpUsersTable,
-  requireMariaDb,
-  TEST_MARIADB,
-  type TestDatabase,
-} from "../support/mariadb.js";
-import { requirePhp } from "../support/php.js";
+import { requireService, startServer, type TestServer, until } from "../support/harness.js";
+import { createTestDatabase, phpUsersTable, TEST_MARIADB, type TestDatabase } from "../support/mariadb.js";
 import {
   LARAVEL_USER_KEY,
   type PhpSessionSetup,
   pdoSetup,
   phpDestroySession,
   phpStartSession,
-  requirePhpExtension,
 } from "../support/php-session.js";
-import { startServer, type TestServer, until } from "../support/server.js";
 
-const skip =
-  (await requireMariaDb()) || (await requirePhp()) || (await requirePhpExtension("pdo_mysql", "php-mysql"));
+const skip = await requireService("mariadb", "php-mysql");
 const RECHECK_WITHIN_MS = 8000;
 
 /** Laravel's session ids: 40 random letters and digits. */

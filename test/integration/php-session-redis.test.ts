@@ -9,19 +9,10 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { connectWithCookie, PAGE_ORIGIN, refusedWithCookie, watchDisconnect } from "../support/cookies.js";
-import { requirePhp } from "../support/php.js";
-import {
-  phpDestroySession,
-  phpStartSession,
-  phpUnsetKey,
-  redisSetup,
-  requirePhpExtension,
-  requireRedis,
-} from "../support/php-session.js";
-import { startServer, type TestServer, type TestUser, until } from "../support/server.js";
+import { requireService, startServer, type TestServer, type TestUser, until } from "../support/harness.js";
+import { phpDestroySession, phpStartSession, phpUnsetKey, redisSetup } from "../support/php-session.js";
 
-const skip =
-  (await requireRedis()) || (await requirePhp()) || (await requirePhpExtension("redis", "php-redis"));
+const skip = await requireService("redis", "php-redis");
 const RECHECK_WITHIN_MS = 8000;
 
 describe("PHP session cookie, redis store", { skip }, () => {

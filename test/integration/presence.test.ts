@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { collect, ok, startServer, type TestServer, waitFor } from "../support/harness.js";
 import { group, ISO, MISSING_ID, person, settle } from "../support/rooms.js";
-import { collect, ok, startServer, type TestServer, waitFor } from "../support/server.js";
 
 let server: TestServer;
 before(async () => {

@@ -9,17 +9,18 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { promisify } from "node:util";
 import {
-  ask,
   cliAddUser,
-  connectTo,
-  PROCESS_SECRET,
-  pollUntil,
+  connectWithToken,
+  ok,
   ROOT,
+  request,
   serverEnv,
   signToken,
   spawnServer,
+  TEST_SECRET,
   tempDir,
-} from "../support/process.js";
+  until,
+} from "../support/harness.js";
 
 const scratch = tempDir();
 after(() => scratch.remove());
@@ -67,10 +68,10 @@ describe("start-up", () => {
       const server = await spawnServer(env, { cwd: cwd.dir });
       try {
         assert.ok(!server.stdout.some((l) => l.includes("AUTH_JWT_SECRET")), "the .env secret is used");
-        const { socket, user } = await connectTo(server.url, signToken(id, secret));
+        const { socket, user } = await connectWithToken(server.url, signToken(id, secret));
         assert.equal(user.id, id);
         socket.close();
-        await assert.rejects(connectTo(server.url, signToken(id, PROCESS_SECRET)), /unauthorized/);
+        await assert.rejects(connectWithToken(server.url, signToken(id, TEST_SECRET)), /unauthorized/);
       } finally {
         await server.stop();
       }
@@ -127,15 +128,15 @@ describe("graceful shutdown", () => {
     const ann = await cliAddUser(sqlite, "ann", { name: "Ann" });
     const bob = await cliAddUser(sqlite, "bob", { name: "Bob" });
     const server = await spawnServer(serverEnv(sqlite));
-    const a = await connectTo(server.url, signToken(ann));
-    const b = await connectTo(server.url, signToken(bob), ["polling"]);
+    const a = await connectWithToken(server.url, signToken(ann));
+    const b = await connectWithToken(server.url, signToken(bob), { transports: ["polling"] });
     let disconnected = 0;
     a.socket.on("disconnect", () => disconnected++);
     b.socket.on("disconnect", () => disconnected++);
     try {
       const exit = await server.stop("SIGTERM", 5000);
       assert.deepEqual(exit, { code: 0, signal: null });
-      await pollUntil(() => disconnected === 2, 5000, "both clients disconnected");
+      await until(() => disconnected === 2, 5000, "both clients disconnected");
     } finally {
       a.socket.close();
       b.socket.close();
@@ -173,7 +174,7 @@ describe("logs", () => {
       });
       assert.equal(wrong.status, 401);
 
-      const { socket } = await connectTo(server.url, token);
+      const { socket } = await connectWithToken(server.url, token);
       const bearer = signToken(user.id);
       leaked.push(bearer);
       const rooms = await fetch(`${server.url}/api/rooms`, {
@@ -182,21 +183,20 @@ describe("logs", () => {
       assert.equal(rooms.status, 200);
       const badToken = `${signToken(other).slice(0, -6)}AAAAAA`;
       leaked.push(badToken);
-      await assert.rejects(connectTo(server.url, badToken), /unauthorized/);
-      await assert.rejects(connectTo(server.url, signToken("999", PROCESS_SECRET, -120)), /unauthorized/);
+      await assert.rejects(connectWithToken(server.url, badToken), /unauthorized/);
+      await assert.rejects(connectWithToken(server.url, signToken("999", TEST_SECRET, -120)), /unauthorized/);
 
-      const direct = await ask(socket, "room:direct", { userId: other });
-      const room = direct.room as { id: string };
+      const { room } = await ok(socket, "room:direct", { userId: other });
       const body = "a private message QUUX-4242";
-      const sent = await ask(socket, "message:send", { roomId: room.id, body, clientId: "log-1" });
+      const sent = await request(socket, "message:send", { roomId: room.id, body, clientId: "log-1" });
       assert.equal(sent.ok, true);
       socket.close();
 
       const output = () => server.stdout.concat(server.stderr).join("\n");
-      await pollUntil(() => server.stdout.length > 0);
+      await until(() => server.stdout.length > 0);
       const exit = await server.stop();
       assert.equal(exit.code, 0);
-      for (const secret of [...leaked, password, `${password}-wrong`, PROCESS_SECRET]) {
+      for (const secret of [...leaked, password, `${password}-wrong`, TEST_SECRET]) {
         assert.ok(!output().includes(secret), `the logs contain ${secret.slice(0, 12)}…`);
       }
       assert.ok(!output().includes(body), "the logs contain a message body");

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Ack } from "../../src/protocol/index.js";
+import { ok, request, sleep, startServer, type TestServer } from "../support/harness.js";
 import {
   allMessages,
   clientId,
@@ -17,7 +18,6 @@ import {
   person,
   send,
 } from "../support/rooms.js";
-import { ok, request, sleep, startServer, type TestServer } from "../support/server.js";
 
 let server: TestServer;
 before(async () => {

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { ok, request, startServer, type TestServer, waitFor } from "../support/harness.js";
 import { allMessages, expectError, getRoom, group, person, send } from "../support/rooms.js";
-import { ok, request, startServer, type TestServer, waitFor } from "../support/server.js";
 
 let server: TestServer;
 before(async () => {

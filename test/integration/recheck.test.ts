@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type ChatClient, request, startServer, type TestServer, until } from "../support/server.js";
+import { type ChatClient, request, startServer, type TestServer, until } from "../support/harness.js";
 
 const RECHECK_WITHIN_MS = 8000;
 

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { collect, ok, request, startServer, type TestServer, waitFor } from "../support/harness.js";
 import {
   assertRoomShape,
   expectError,
@@ -17,7 +18,6 @@ import {
   send,
   settle,
 } from "../support/rooms.js";
-import { collect, ok, request, startServer, type TestServer, waitFor } from "../support/server.js";
 
 let server: TestServer;
 before(async () => {

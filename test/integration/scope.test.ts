@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import type { ErrorBody } from "../../src/protocol/index.js";
+import { ok, request, startServer, type TestServer, type TestUser } from "../support/harness.js";
 import { expectError, getRoom, group, MISSING_ID, memberIds, type Person } from "../support/rooms.js";
-import { ok, request, startServer, type TestServer, type TestUser } from "../support/server.js";
 
 let server: TestServer;
 let colleague: Person;

@@ -13,6 +13,16 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { watchDisconnect } from "../support/cookies.js";
 import {
+  collect,
+  ok,
+  request,
+  startServer,
+  type TestServer,
+  type TestUser,
+  until,
+  waitFor,
+} from "../support/harness.js";
+import {
   clientId,
   expectError,
   group,
@@ -22,16 +32,6 @@ import {
   send,
   settle,
 } from "../support/rooms.js";
-import {
-  collect,
-  ok,
-  request,
-  startServer,
-  type TestServer,
-  type TestUser,
-  until,
-  waitFor,
-} from "../support/server.js";
 
 const KEY = randomBytes(24).toString("hex");
 

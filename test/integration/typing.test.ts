@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { LIMITS } from "../../src/protocol/index.js";
+import { collect, request, sleep, startServer, type TestServer, waitFor } from "../support/harness.js";
 import { expectError, group, MISSING_ID, person, settle } from "../support/rooms.js";
-import { collect, request, sleep, startServer, type TestServer, waitFor } from "../support/server.js";
 
 let server: TestServer;
 before(async () => {

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
+import { ok, request, startServer, type TestServer } from "../support/harness.js";
 import { expectError, type Person, person } from "../support/rooms.js";
-import { ok, request, startServer, type TestServer } from "../support/server.js";
 
 let server: TestServer;
 before(async () => {

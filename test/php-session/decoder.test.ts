@@ -18,9 +18,10 @@ import {
   SessionDecodeError,
   unserialize,
 } from "../../src/auth/php-session/decoder.js";
-import { php, requirePhp } from "../support/php.js";
+import { requireService } from "../support/harness.js";
+import { php } from "../support/php.js";
 
-const skip = await requirePhp();
+const skip = await requireService("php");
 
 /** PHP's values written as tagged JSON, so types survive the trip (ints as strings, bytes as base64). */
 const TAG_PHP = `

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Message } from "../../src/protocol/index.js";
+import { ok, startServer, type TestServer, until } from "../support/harness.js";
 import { sdkClient } from "../support/sdk.js";
-import { ok, startServer, type TestServer, until } from "../support/server.js";
 
 let server: TestServer;
 before(async () => {

@@ -10,23 +10,11 @@ import { join } from "node:path";
 import { after, before, type TestContext } from "node:test";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { buildWeb } from "../../scripts/build-web.js";
-import type { TestServer, TestUser } from "./server.js";
+import { ROOT, type TestServer, type TestUser } from "./harness.js";
+import { CHROMIUM, requireService } from "./services.js";
 
-export const CHROMIUM = "/usr/bin/chromium";
-const ROOT = join(import.meta.dirname, "../..");
 const ARTIFACTS = join(ROOT, "test-artifacts/screenshots");
 const DOCS = join(ROOT, "docs/screenshots");
-
-/**
- * Why the browser tests can't run here, or null when they can. Under CI a missing browser is a
- * failure, not a skip: `.ci/run` installs Chromium, so its absence means CI is broken.
- */
-export function browserSkipReason(): string | null {
-  if (existsSync(CHROMIUM)) return null;
-  const reason = `${CHROMIUM} is missing (install Debian's chromium package)`;
-  if (process.env.CI === "true") throw new Error(`CI needs the browser tests, but ${reason}`);
-  return reason;
-}
 
 /**
  * Builds the web app if dist/web is missing, so a single test file runs from a fresh clone too
@@ -67,11 +55,10 @@ export interface FileBrowser {
 /**
  * One Chromium for the whole test file: launched before its tests (unless they are skipped) and
  * closed after them, since a launch takes seconds and every test gets fresh contexts anyway.
- * Call once, at the top level of a browser test file.
+ * Call once, at the top level of a browser test file (`await useBrowser()`).
  */
-export function useBrowser(): FileBrowser {
-  const skip = browserSkipReason() ?? false;
-  if (skip) process.stdout.write(`# browser tests skipped: ${skip}\n`);
+export async function useBrowser(): Promise<FileBrowser> {
+  const skip = await requireService("chromium");
   let browser: Browser | undefined;
   before(async () => {
     if (!skip) browser = await launchBrowser();

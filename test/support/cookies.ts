@@ -2,8 +2,7 @@
  * Connecting socket.io clients the way a browser on a PHP page does: with the PHP session cookie
  * and the page's Origin header (Node's client sends neither unless told).
  */
-import { io as connectClient, type ManagerOptions, type SocketOptions } from "socket.io-client";
-import type { ChatClient } from "./server.js";
+import { type ChatClient, openSocket, refusalOf, sessionOf } from "./client.js";
 
 /** The page origin the cookie tests allow in CORS_ORIGINS. */
 export const PAGE_ORIGIN = "http://timewise.test";
@@ -20,29 +19,16 @@ function open(url: string, c: CookieConnection): ChatClient {
   if (c.cookie !== undefined) headers.cookie = c.cookie;
   const origin = c.origin === undefined ? PAGE_ORIGIN : c.origin;
   if (origin !== null) headers.origin = origin;
-  const options: Partial<ManagerOptions & SocketOptions> = {
-    auth: c.auth ?? {},
-    extraHeaders: headers,
-    transports: c.transports ?? ["websocket"],
-    reconnection: false,
-    forceNew: true,
-  };
-  return connectClient(url, options);
+  return openSocket(url, c.auth ?? {}, { extraHeaders: headers, transports: c.transports ?? ["websocket"] });
 }
 
 /** Connects and resolves with the socket and its session user once `session` arrived. */
-export function connectWithCookie(
+export async function connectWithCookie(
   url: string,
   c: CookieConnection,
 ): Promise<{ socket: ChatClient; userId: string }> {
-  const socket = open(url, c);
-  return new Promise((resolve, reject) => {
-    socket.once("session", ({ user }) => resolve({ socket, userId: user.id }));
-    socket.once("connect_error", (err) => {
-      socket.close();
-      reject(err);
-    });
-  });
+  const { socket, user } = await sessionOf(open(url, c));
+  return { socket, userId: user.id };
 }
 
 /** Connects expecting a refusal; resolves with its message and code. */
@@ -50,17 +36,7 @@ export function refusedWithCookie(
   url: string,
   c: CookieConnection,
 ): Promise<{ message: string; code: string | undefined }> {
-  const socket = open(url, c);
-  return new Promise((resolve, reject) => {
-    socket.once("session", () => {
-      socket.close();
-      reject(new Error("the connection was accepted"));
-    });
-    socket.once("connect_error", (err: Error & { data?: { code?: string } }) => {
-      socket.close();
-      resolve({ message: err.message, code: err.data?.code });
-    });
-  });
+  return refusalOf(open(url, c));
 }
 
 /** Resolves true once the socket is disconnected by the server (polled by tests). */

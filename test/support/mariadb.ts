@@ -29,18 +29,6 @@ export async function mariaDbProblem(): Promise<string | null> {
   }
 }
 
-/**
- * For `{ skip }` of a test or suite: false when MariaDB answers, else the reason to skip. With
- * CI=true a missing MariaDB is a failure, never a silent skip.
- */
-export async function requireMariaDb(): Promise<string | false> {
-  const problem = await mariaDbProblem();
-  if (problem === null) return false;
-  if (process.env.CI === "true") throw new Error(`CI=true needs MariaDB for these tests: ${problem}`);
-  process.stderr.write(`skipping tests that need MariaDB: ${problem}\n`);
-  return problem;
-}
-
 /** A database of its own for one test file; `drop` removes it and closes the connection. */
 export interface TestDatabase {
   name: string;

@@ -3,7 +3,6 @@
  * files handler, phpredis, or a PDO database handler (plain table, or Laravel's `sessions` shape),
  * then `$_SESSION[...] = ...`. Also logs out and destroys them the PHP way. Nothing here imitates PHP.
  */
-import { Redis } from "ioredis";
 import { php } from "./php.js";
 
 /** The sha1 of Laravel's SessionGuard class: Laravel keeps the user id under login_web_<this>. */
@@ -124,45 +123,4 @@ export function pdoSetup(options: {
       }
       session_set_save_handler(new PdoSessions(), true);`,
   };
-}
-
-/** Whether php has the extension (redis, pdo_mysql). */
-export async function phpHasExtension(name: string): Promise<boolean> {
-  return (await php("echo extension_loaded($argv[1]) ? 'yes' : 'no';", [name])) === "yes";
-}
-
-/**
- * For `{ skip }`: false when a PHP extension is there, else the reason; under CI=true a failure.
- * .ci/run installs them (php-redis, php-mysql).
- */
-export async function requirePhpExtension(name: string, apt: string): Promise<string | false> {
-  if (await phpHasExtension(name).catch(() => false)) return false;
-  const problem = `php has no ${name} extension (install it with: apt-get install -y ${apt})`;
-  if (process.env.CI === "true") throw new Error(`CI=true needs ${problem}`);
-  process.stderr.write(`skipping tests that need ${problem}\n`);
-  return problem;
-}
-
-/** For `{ skip }`: false when Redis answers at 127.0.0.1:6379, else the reason; under CI=true a failure. */
-export async function requireRedis(): Promise<string | false> {
-  const redis = new Redis({
-    host: "127.0.0.1",
-    port: 6379,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 2000,
-  });
-  redis.on("error", () => {});
-  try {
-    await redis.connect();
-    await redis.ping();
-    return false;
-  } catch (error) {
-    const problem = `Redis at 127.0.0.1:6379 is not available (${error instanceof Error ? error.message : String(error)})`;
-    if (process.env.CI === "true") throw new Error(`CI=true needs ${problem}`);
-    process.stderr.write(`skipping tests that need ${problem}\n`);
-    return problem;
-  } finally {
-    redis.disconnect();
-  }
 }

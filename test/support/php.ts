@@ -29,23 +29,6 @@ export async function phpProblem(): Promise<string | null> {
   }
 }
 
-/** Whether the tests can use PHP. */
-export async function phpAvailable(): Promise<boolean> {
-  return (await phpProblem()) === null;
-}
-
-/**
- * For `{ skip }` of a test or suite: false when PHP works, else the reason to skip. With CI=true a
- * missing PHP is a failure, never a silent skip, so CI cannot pass without really testing.
- */
-export async function requirePhp(): Promise<string | false> {
-  const problem = await phpProblem();
-  if (problem === null) return false;
-  if (process.env.CI === "true") throw new Error(`CI=true needs PHP for these tests: ${problem}`);
-  process.stderr.write(`skipping tests that need PHP: ${problem}\n`);
-  return problem;
-}
-
 /** `password_hash($password, $algo)` by real PHP; `algo` is a PHP constant name. */
 export async function phpPasswordHash(
   password: string,

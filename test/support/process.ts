@@ -3,9 +3,9 @@
  * way a process manager does, for tests of start-up, signals, logs and crash durability.
  * The child gets a clean environment (PATH and HOME only, plus what the test passes) and runs in
  * its own temporary working directory, so a developer's `.env` never leaks into a test.
+ * Its clients, tokens and waiting come from the same parts as the in-process server (harness.ts).
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,18 +13,13 @@ import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
-import { io, type Socket } from "socket.io-client";
-import type { ClientToServerEvents, ServerToClientEvents, User } from "../../src/protocol/index.js";
+import { TEST_SECRET } from "./tokens.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const MAIN = join(ROOT, "src/main.ts");
 export const CLI = join(ROOT, "src/users/cli.ts");
 /** `--import tsx` resolved from the project, so the child can run in any directory. */
 const TSX = import.meta.resolve("tsx");
-/** The secret child-process servers use unless a test says otherwise (at least 32 bytes). */
-export const PROCESS_SECRET = "timewise-chat-process-test-secret-0123456789";
-
-export type ProcessClient = Socket<ServerToClientEvents, ClientToServerEvents>;
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -61,7 +56,7 @@ export function serverEnv(sqlitePath: string, extra: Record<string, string> = {}
     CHAT_PORT: "0",
     CHAT_HOST: "127.0.0.1",
     SQLITE_PATH: sqlitePath,
-    AUTH_JWT_SECRET: PROCESS_SECRET,
+    AUTH_JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: "info",
     ...extra,
   };
@@ -246,73 +241,5 @@ export async function cliAddUser(
     return String(id);
   } finally {
     db.close();
-  }
-}
-
-const b64url = (value: string | Buffer) => Buffer.from(value).toString("base64url");
-
-/**
- * Builds a JWT by hand, so tests control every header field and claim (alg none, HS512, claims
- * of any type). `alg` defaults to HS256; with "none" the signature is empty.
- */
-export function craftToken(
-  claims: Record<string, unknown>,
-  options: { secret?: string; alg?: "HS256" | "HS512" | "none"; header?: Record<string, unknown> } = {},
-): string {
-  const alg = options.alg ?? "HS256";
-  const head = `${b64url(JSON.stringify({ alg, typ: "JWT", ...options.header }))}.${b64url(JSON.stringify(claims))}`;
-  if (alg === "none") return `${head}.`;
-  const hmac = createHmac(alg === "HS256" ? "sha256" : "sha512", options.secret ?? PROCESS_SECRET);
-  return `${head}.${hmac.update(head).digest("base64url")}`;
-}
-
-/** A valid HS256 token for `sub`, issued now, valid for `ttlS` seconds. */
-export function signToken(sub: string | number, secret = PROCESS_SECRET, ttlS = 3600): string {
-  const now = Math.floor(Date.now() / 1000);
-  return craftToken({ sub, iat: now, exp: now + ttlS }, { secret });
-}
-
-/** Connects a real client to a child-process server; resolves with the socket and its `session`. */
-export function connectTo(
-  url: string,
-  token: string,
-  transports: ("websocket" | "polling")[] = ["websocket"],
-): Promise<{ socket: ProcessClient; user: User }> {
-  const socket: ProcessClient = io(url, { auth: { token }, transports, reconnection: false, forceNew: true });
-  return new Promise((resolve, reject) => {
-    socket.once("session", ({ user }) => resolve({ socket, user }));
-    socket.once("connect_error", (err) => {
-      socket.close();
-      reject(err);
-    });
-  });
-}
-
-/** Emits a request event with a payload and resolves with the raw ack. */
-export function ask(
-  socket: ProcessClient,
-  event: keyof ClientToServerEvents,
-  payload: unknown,
-  timeoutMs = 10_000,
-): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ack for ${event}`)), timeoutMs);
-    (socket.emit as (...args: unknown[]) => void)(event, payload, (ack: Record<string, unknown>) => {
-      clearTimeout(timer);
-      resolve(ack);
-    });
-  });
-}
-
-/** Polls `check` every 25 ms until it holds (tests poll instead of sleeping). */
-export async function pollUntil(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-  what = "condition",
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }

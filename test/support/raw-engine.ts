@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { WebSocket } from "ws";
+import { request, type TestServer, until, waitFor } from "./harness.js";
 import { group, clientId as newClientId, type Person, people } from "./rooms.js";
-import { request, type TestServer, until, waitFor } from "./server.js";
 
 /** A WebSocket speaking Engine.IO by hand: records every text frame and answers pings. */
 export class RawSocket {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { Ack, ErrorCode, Member, Message, Room, SharedRoom } from "../../src/protocol/index.js";
-import { type ChatClient, ok, sleep, type TestServer, type TestUser } from "./server.js";
+import { type ChatClient, ok, sleep, type TestServer, type TestUser } from "./harness.js";
 
 /** Ids on the wire are decimal strings. */
 export const ID = /^[1-9][0-9]*$/;
@@ -101,20 +101,12 @@ export function memberOf(room: SharedRoom, userId: string): Member {
 /** Member ids, sorted, for set comparisons. */
 export const memberIds = (room: SharedRoom): string[] => room.members.map((m) => m.userId).sort();
 
-/** Fails unless `response` is an error ack with (one of) `codes`. */
-export function expectError(
-  response: Ack<unknown>,
-  codes: ErrorCode | readonly ErrorCode[],
-  what = "",
-): void {
-  const allowed: readonly ErrorCode[] = typeof codes === "string" ? [codes] : codes;
+/** Fails unless `response` is an error ack with exactly `code` (one code: tests never accept a choice). */
+export function expectError(response: Ack<unknown>, code: ErrorCode, what = ""): void {
   const shown = JSON.stringify(response)?.slice(0, 300);
-  assert.equal(response.ok, false, `${what} should fail with ${allowed.join(" or ")}, got ${shown}`);
+  assert.equal(response.ok, false, `${what} should fail with ${code}, got ${shown}`);
   if (response.ok) return;
-  assert.ok(
-    allowed.includes(response.error.code),
-    `${what} should fail with ${allowed.join(" or ")}, got ${shown}`,
-  );
+  assert.equal(response.error.code, code, `${what} should fail with ${code}, got ${shown}`);
   assert.equal(typeof response.error.message, "string", `${what}: error.message should be a string`);
 }
 

@@ -3,7 +3,7 @@
  */
 import type { TestContext } from "node:test";
 import { ChatClient, type ChatClientOptions, MemoryStorage } from "../../src/sdk/index.js";
-import type { TestServer, TestUser } from "./server.js";
+import type { TestServer, TestUser } from "./harness.js";
 
 /**
  * A connected, caught-up SDK client for `user`. WebSocket only, to keep tests quick; the SDK's

@@ -1,35 +1,20 @@
 /**
- * Starts a real TimeWise Chat server on port 0 with a temporary SQLite file, and connects real
- * socket.io-client sockets to it. Every integration test builds its server with this.
+ * Starts a real TimeWise Chat server in the test's own process, on port 0 with a temporary SQLite
+ * file, and connects real socket.io-client sockets to it (client.ts). Tests reach it through
+ * harness.ts; for the real entry point in a child process, see process.ts.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  type Socket as ClientSocket,
-  io as connectClient,
-  type ManagerOptions,
-  type SocketOptions,
-} from "socket.io-client";
 import { type App, createApp } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/logger.js";
-import type {
-  Ack,
-  ClientToServerEvents,
-  RequestEvent,
-  Requests,
-  ServerToClientEvents,
-} from "../../src/protocol/index.js";
 import { openDatabase, type SqliteDatabase } from "../../src/storage/sqlite/open.js";
 import { BuiltinDirectory } from "../../src/users/builtin-directory.js";
 import { createDirectory } from "../../src/users/create-directory.js";
 import type { UserDirectory } from "../../src/users/types.js";
-
-export type ChatClient = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
-
-/** The secret every test server uses, so tests can sign their own tokens. */
-export const TEST_SECRET = "timewise-chat-test-secret-0123456789abcdef";
+import { type ChatClient, type ClientOptions, openSocket, refusalOf, sessionOf } from "./client.js";
+import { TEST_SECRET } from "./tokens.js";
 
 export interface TestUser {
   id: string;
@@ -53,14 +38,11 @@ export interface TestServer {
   ): Promise<TestUser>;
   token(userId: string, ttlS?: number): Promise<string>;
   /** Connects and resolves once the `session` event arrived. */
-  connect(
-    user: TestUser | { token: string },
-    options?: Partial<ManagerOptions & SocketOptions>,
-  ): Promise<ChatClient>;
+  connect(user: TestUser | { token: string }, options?: ClientOptions): Promise<ChatClient>;
   /** Connects and resolves with the refusal (rejects if the connection was accepted). */
   connectRefused(
     auth: Record<string, unknown>,
-    options?: Partial<ManagerOptions & SocketOptions>,
+    options?: ClientOptions,
   ): Promise<{ message: string; code: string | undefined }>;
   close(): Promise<void>;
 }
@@ -90,14 +72,8 @@ export async function startServer(
   const url = `http://127.0.0.1:${address.port}`;
   const sockets: ChatClient[] = [];
 
-  const open = (auth: Record<string, unknown>, opts: Partial<ManagerOptions & SocketOptions> = {}) => {
-    const socket: ChatClient = connectClient(url, {
-      auth,
-      transports: ["websocket"],
-      reconnection: false,
-      forceNew: true,
-      ...opts,
-    });
+  const open = (auth: Record<string, unknown>, opts: ClientOptions = {}) => {
+    const socket = openSocket(url, auth, opts);
     sockets.push(socket);
     return socket;
   };
@@ -127,23 +103,9 @@ export async function startServer(
     token: (userId, ttlS) => app.tokens.sign(userId, ttlS),
     async connect(user, opts) {
       const token = "token" in user ? user.token : await server.token(user.id);
-      const socket = open({ token }, opts);
-      await new Promise<void>((resolve, reject) => {
-        socket.once("session", () => resolve());
-        socket.once("connect_error", (err) => reject(err));
-      });
-      return socket;
+      return (await sessionOf(open({ token }, opts))).socket;
     },
-    async connectRefused(auth, opts) {
-      const socket = open(auth, opts);
-      return new Promise((resolve, reject) => {
-        socket.once("connect", () => reject(new Error("connection was accepted")));
-        socket.once("connect_error", (err: Error & { data?: { code?: string } }) => {
-          socket.close();
-          resolve({ message: err.message, code: err.data?.code });
-        });
-      });
-    },
+    connectRefused: (auth, opts) => refusalOf(open(auth, opts)),
     async close() {
       for (const s of sockets) s.close();
       await app.close();
@@ -152,82 +114,3 @@ export async function startServer(
   };
   return server;
 }
-
-/** Sends a request event and resolves with its ack (rejects after `timeoutMs`). */
-export function request<E extends RequestEvent>(
-  socket: ChatClient,
-  event: E,
-  payload: unknown,
-  timeoutMs = 5000,
-): Promise<Ack<Requests[E]["result"]>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no ack for ${event} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    // biome-ignore lint/suspicious/noExplicitAny: tests send deliberately malformed payloads
-    (socket.emit as (...args: any[]) => void)(event, payload, (response: Ack<Requests[E]["result"]>) => {
-      clearTimeout(timer);
-      resolve(response);
-    });
-  });
-}
-
-/** Like `request`, but fails the test unless the ack is ok; returns the result. */
-export async function ok<E extends RequestEvent>(
-  socket: ChatClient,
-  event: E,
-  payload: Requests[E]["input"],
-): Promise<Requests[E]["result"]> {
-  const response = await request(socket, event, payload);
-  if (!response.ok) throw new Error(`${event} failed: ${response.error.code} ${response.error.message}`);
-  return response;
-}
-
-/** Resolves with the next `event` on `socket` that satisfies `predicate`. */
-export function waitFor<E extends keyof ServerToClientEvents>(
-  socket: ChatClient,
-  event: E,
-  predicate: (...args: Parameters<ServerToClientEvents[E]>) => boolean = () => true,
-  timeoutMs = 5000,
-): Promise<Parameters<ServerToClientEvents[E]>[0]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.off(event, listener as never);
-      reject(new Error(`no ${String(event)} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const listener = (...args: Parameters<ServerToClientEvents[E]>) => {
-      if (!predicate(...args)) return;
-      clearTimeout(timer);
-      socket.off(event, listener as never);
-      resolve(args[0]);
-    };
-    socket.on(event, listener as never);
-  });
-}
-
-/** Collects every `event` a socket receives, for "received exactly once" checks. */
-export function collect<E extends keyof ServerToClientEvents>(
-  socket: ChatClient,
-  event: E,
-): Parameters<ServerToClientEvents[E]>[0][] {
-  const seen: Parameters<ServerToClientEvents[E]>[0][] = [];
-  socket.on(event, ((...args: Parameters<ServerToClientEvents[E]>) => seen.push(args[0])) as never);
-  return seen;
-}
-
-/** Polls until `check` returns true (tests poll for a condition instead of sleeping). */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-  what = "condition",
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Resolves after `ms`, for the few checks that something does NOT happen. */
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

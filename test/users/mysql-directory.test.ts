@@ -13,8 +13,9 @@ import { createLogger } from "../../src/logger.js";
 import { CachedDirectory } from "../../src/users/cached-directory.js";
 import { MysqlDirectory, type MysqlDirectoryOptions } from "../../src/users/mysql-directory.js";
 import { DirectoryUnavailableError, type DirectoryUser } from "../../src/users/types.js";
-import { createTestDatabase, phpUsersTable, requireMariaDb, type TestDatabase } from "../support/mariadb.js";
-import { phpPasswordHash, phpPasswordVerify, requirePhp } from "../support/php.js";
+import { requireService } from "../support/harness.js";
+import { createTestDatabase, phpUsersTable, type TestDatabase } from "../support/mariadb.js";
+import { phpPasswordHash, phpPasswordVerify } from "../support/php.js";
 import {
   checkSearchLeavesOut,
   checkSearchLimit,
@@ -24,8 +25,8 @@ import {
   type SearchAsAlice,
 } from "../support/user-search.js";
 
-const noPhp = await requirePhp();
-const noMariaDb = await requireMariaDb();
+const noPhp = await requireService("php");
+const noMariaDb = await requireService("mariadb");
 const noBoth = noMariaDb || noPhp;
 
 const SECRET = "mysql-directory-test-secret-0123456789abcdef";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { ensureWebBuild } from "../support/browser.js";
-import { startServer, type TestServer } from "../support/server.js";
+import { startServer, type TestServer } from "../support/harness.js";
 
 let server: TestServer;
 before(async () => {

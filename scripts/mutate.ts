@@ -1,0 +1,237 @@
+/**
+ * A small mutation check: it changes one condition or operator of a source file at a time (a
+ * "mutant"), runs the tests that cover that file, and reports whether they noticed. A mutant the
+ * tests fail on is "killed"; one they still pass on "survived", which points at a rule no test
+ * pins down (or at a change that makes no difference, which happens too).
+ *
+ *   npm run mutate -- src/http/origins.ts test/integration/origins.test.ts
+ *   npm run mutate -- src/realtime/limits.ts test/integration/rate-limits.test.ts --max 20
+ *
+ * The file is changed in place and always put back, also on Ctrl-C. Run it on a clean checkout:
+ * it refuses to start if the tests already fail on the unchanged file.
+ */
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import ts from "typescript";
+
+/** One change to the source: replace [start, end) with `replacement`. */
+export interface Mutant {
+  start: number;
+  end: number;
+  replacement: string;
+  /** 1-based line and column of the change */
+  line: number;
+  column: number;
+  /** what changed, for the report: `=== → !==` */
+  description: string;
+}
+
+/** Operators and what each becomes: the opposite test, the other boundary, the other connective. */
+const OPERATOR_SWAPS: ReadonlyMap<ts.SyntaxKind, string> = new Map([
+  [ts.SyntaxKind.EqualsEqualsEqualsToken, "!=="],
+  [ts.SyntaxKind.ExclamationEqualsEqualsToken, "==="],
+  [ts.SyntaxKind.EqualsEqualsToken, "!="],
+  [ts.SyntaxKind.ExclamationEqualsToken, "=="],
+  [ts.SyntaxKind.LessThanToken, "<="],
+  [ts.SyntaxKind.LessThanEqualsToken, "<"],
+  [ts.SyntaxKind.GreaterThanToken, ">="],
+  [ts.SyntaxKind.GreaterThanEqualsToken, ">"],
+  [ts.SyntaxKind.AmpersandAmpersandToken, "||"],
+  [ts.SyntaxKind.BarBarToken, "&&"],
+  [ts.SyntaxKind.PlusToken, "-"],
+  [ts.SyntaxKind.MinusToken, "+"],
+  [ts.SyntaxKind.AsteriskToken, "/"],
+  [ts.SyntaxKind.SlashToken, "*"],
+]);
+
+/** Calls whose twin gives a different answer near a boundary: `Math.max(1, x)` against `Math.min`. */
+const CALL_SWAPS: ReadonlyMap<string, string> = new Map([
+  ["Math.max", "Math.min"],
+  ["Math.min", "Math.max"],
+  ["Math.ceil", "Math.floor"],
+  ["Math.floor", "Math.ceil"],
+]);
+
+/** Every mutant of a TypeScript source, in source order. Types and comments are never touched. */
+export function mutantsOf(source: string, fileName = "module.ts"): Mutant[] {
+  const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true);
+  const mutants: Mutant[] = [];
+  /** `shownFrom`/`shownTo`: a wider span for the report than the one replaced */
+  const add = (start: number, end: number, replacement: string, shownFrom = start, shownTo = end) => {
+    const { line, character } = file.getLineAndCharacterOfPosition(start);
+    const span = (from: number, to: number) => source.slice(from, to).replace(/\s+/g, " ");
+    const original = span(shownFrom, shownTo);
+    const changed = span(shownFrom, start) + replacement + span(end, shownTo);
+    const shown = (text: string) => (text.length > 40 ? `${text.slice(0, 37)}...` : text);
+    mutants.push({
+      start,
+      end,
+      replacement,
+      line: line + 1,
+      column: character + 1,
+      description: `${shown(original)} → ${shown(changed)}`,
+    });
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isBinaryExpression(node)) {
+      const swap = OPERATOR_SWAPS.get(node.operatorToken.kind);
+      // `a + b` with a string on either side is text, not arithmetic: "-" there only makes NaN
+      const isText = [node.left, node.right].some(
+        (side) => ts.isStringLiteral(side) || ts.isTemplateExpression(side),
+      );
+      if (swap && !(isText && node.operatorToken.kind === ts.SyntaxKind.PlusToken)) {
+        add(node.operatorToken.getStart(file), node.operatorToken.end, swap);
+      }
+    } else if (ts.isPrefixUnaryExpression(node) && node.operator === ts.SyntaxKind.ExclamationToken) {
+      // `!x` becomes `x`
+      add(node.getStart(file), node.operand.getStart(file), "", node.getStart(file), node.end);
+    } else if (ts.isCallExpression(node) && CALL_SWAPS.has(node.expression.getText(file))) {
+      add(
+        node.expression.getStart(file),
+        node.expression.end,
+        CALL_SWAPS.get(node.expression.getText(file))!,
+      );
+    } else if (node.kind === ts.SyntaxKind.TrueKeyword) {
+      add(node.getStart(file), node.end, "false");
+    } else if (node.kind === ts.SyntaxKind.FalseKeyword) {
+      add(node.getStart(file), node.end, "true");
+    }
+    if (ts.isIfStatement(node) || ts.isConditionalExpression(node)) {
+      // the whole condition always true, then always false
+      const condition = ts.isIfStatement(node) ? node.expression : node.condition;
+      add(condition.getStart(file), condition.end, "true");
+      add(condition.getStart(file), condition.end, "false");
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  // a condition that is itself `true`/`false` gets two equal mutants; keep one of each change
+  const seen = new Set<string>();
+  return mutants
+    .filter((m) => {
+      const key = `${m.start}:${m.end}:${m.replacement}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => a.start - b.start || a.end - b.end);
+}
+
+/** The source with one mutant applied. */
+export function apply(source: string, mutant: Mutant): string {
+  return source.slice(0, mutant.start) + mutant.replacement + source.slice(mutant.end);
+}
+
+/** The test run in progress, so Ctrl-C can stop it too. */
+let running: number | undefined;
+
+/** Stops a test run and every process it started (they share its process group). */
+function stop(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+type Outcome = "passed" | "failed" | "timed out";
+
+/** Runs the tests once; resolves with how they ended, and how long they took. */
+function runTests(tests: readonly string[], timeoutMs: number): Promise<{ outcome: Outcome; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolvePromise) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=dot", ...tests],
+      // a run started from inside a test (NODE_TEST_CONTEXT set) would report to that test's
+      // runner instead of through its exit code, so the variable is not passed on
+      { stdio: "ignore", detached: true, env: { ...process.env, NODE_TEST_CONTEXT: undefined } },
+    );
+    running = child.pid;
+    let timedOut = false;
+    // a mutant can make a test hang (a loop that never ends): that counts as noticed
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop(child.pid);
+    }, timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      running = undefined;
+      const outcome = timedOut ? "timed out" : code === 0 ? "passed" : "failed";
+      resolvePromise({ outcome, ms: Date.now() - started });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      max: { type: "string" },
+      "timeout-ms": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [target, ...tests] = positionals;
+  if (values.help || !target || tests.length === 0) {
+    process.stdout.write(
+      "usage: npm run mutate -- <source file> <test file>... [--max N] [--timeout-ms N]\n" +
+        "  changes one condition or operator of the source at a time, runs the tests, and\n" +
+        "  reports which changes the tests noticed (killed) and which they did not (survived)\n",
+    );
+    process.exitCode = target ? 1 : values.help ? 0 : 1;
+    return;
+  }
+  const path = resolve(target);
+  const original = readFileSync(path, "utf8");
+  const all = mutantsOf(original, path);
+  const max = values.max === undefined ? all.length : Number(values.max);
+  // with --max, an even spread over the file rather than its first lines
+  const step = all.length / Math.min(max, all.length);
+  const mutants = Array.from({ length: Math.min(max, all.length) }, (_, i) => all[Math.floor(i * step)]!);
+
+  const restore = () => writeFileSync(path, original);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      stop(running);
+      restore();
+      process.exit(130);
+    });
+  }
+
+  const name = relative(process.cwd(), path);
+  process.stdout.write(`${name}: ${all.length} mutants, running ${mutants.length}\n`);
+  const baseline = await runTests(tests, 600_000);
+  if (baseline.outcome !== "passed") {
+    process.stdout.write("the tests fail on the unchanged file: fix them first\n");
+    process.exitCode = 2;
+    return;
+  }
+  const timeoutMs = values["timeout-ms"] ? Number(values["timeout-ms"]) : baseline.ms * 3 + 10_000;
+  process.stdout.write(`baseline: the tests pass in ${(baseline.ms / 1000).toFixed(1)} s\n`);
+
+  const survived: Mutant[] = [];
+  try {
+    for (const [i, mutant] of mutants.entries()) {
+      writeFileSync(path, apply(original, mutant));
+      const { outcome } = await runTests(tests, timeoutMs);
+      if (outcome === "passed") survived.push(mutant);
+      const verdict = { passed: "SURVIVED", failed: "killed  ", "timed out": "killed (timeout)" }[outcome];
+      const where = `${name}:${mutant.line}:${mutant.column}`;
+      process.stdout.write(`${String(i + 1).padStart(3)} ${verdict} ${where}  ${mutant.description}\n`);
+    }
+  } finally {
+    restore();
+  }
+  const killed = mutants.length - survived.length;
+  const score = mutants.length === 0 ? 100 : (100 * killed) / mutants.length;
+  process.stdout.write(
+    `\n${name}: ${killed} of ${mutants.length} mutants killed, ${survived.length} survived (${score.toFixed(0)}%)\n`,
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
