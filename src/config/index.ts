@@ -1,6 +1,7 @@
 /**
  * Turns the environment into a validated `Config`, or into one readable line per bad variable.
  */
+import { type LaravelCookieConfig, parseLaravelKeys } from "./laravel.js";
 import { envSchema } from "./schema.js";
 
 /** The development secret: tokens signed with it are worthless anywhere else. */
@@ -92,6 +93,8 @@ export interface PhpSessionConfig {
   /** redis: the server (PHP_SESSION_REDIS_URL, else REDIS_URL) and key prefix */
   redisUrl: string | null;
   redisPrefix: string;
+  /** set for a stock Laravel app: its session cookie is encrypted, and its session files carry no `sess_` prefix */
+  laravel: LaravelCookieConfig | null;
 }
 
 /** Where webhooks go and the secret that signs them. */
@@ -138,6 +141,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const sessionRedisUrl = e.PHP_SESSION_REDIS_URL ?? e.REDIS_URL ?? null;
   if (store === "redis" && !sessionRedisUrl) {
     problems.push("PHP_SESSION_STORE: redis needs PHP_SESSION_REDIS_URL (or REDIS_URL) to be set");
+  }
+  const laravel = parseLaravelKeys(e.LARAVEL_APP_KEY, e.LARAVEL_PREVIOUS_KEYS, e.LARAVEL_CIPHER, problems);
+  if (laravel && !store) {
+    problems.push(
+      "LARAVEL_APP_KEY: needs PHP_SESSION_STORE (mysql for Laravel's database driver, files for its file driver)",
+    );
+  } else if (laravel && store === "redis") {
+    // Laravel's redis driver stores sessions through its cache, in a shape phpredis never writes
+    problems.push(
+      "LARAVEL_APP_KEY: Laravel's redis session driver is not read; use PHP_SESSION_STORE=mysql or files",
+    );
   }
   if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) {
     problems.push("WEBHOOK_SECRET: required when WEBHOOK_URL is set (at least 32 bytes)");
@@ -201,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           },
           redisUrl: sessionRedisUrl,
           redisPrefix: e.PHP_SESSION_REDIS_PREFIX,
+          laravel,
         }
       : null,
     serviceApiKey: e.SERVICE_API_KEY ?? null,
