@@ -2,6 +2,8 @@
  * Turns the environment into a validated `Config`, or into one readable line per bad variable.
  */
 import { type LaravelCookieConfig, parseLaravelKeys } from "./laravel.js";
+import { type MysqlTlsConfig, parseMysqlTls } from "./mysql-tls.js";
+import { redactUrlPassword } from "./redact.js";
 import { envSchema } from "./schema.js";
 
 /** The development secret: tokens signed with it are worthless anywhere else. */
@@ -52,6 +54,8 @@ export interface MysqlConfig {
   database: string;
   connectTimeoutMs: number;
   poolSize: number;
+  /** null: no TLS (MYSQL_SSL=off) */
+  ssl: MysqlTlsConfig | null;
 }
 
 export interface UsersTableConfig {
@@ -134,6 +138,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       secret = DEV_JWT_SECRET;
     }
   }
+  if (e.MYSQL_HOST?.includes("://")) {
+    problems.push(
+      `MYSQL_HOST: a host name or address, not a URL; the port, user and password have their own MYSQL_* settings (got ${JSON.stringify(redactUrlPassword(e.MYSQL_HOST))})`,
+    );
+  }
+  const mysqlSsl = parseMysqlTls(
+    {
+      mode: e.MYSQL_SSL,
+      host: e.MYSQL_HOST,
+      ca: e.MYSQL_SSL_CA,
+      cert: e.MYSQL_SSL_CERT,
+      key: e.MYSQL_SSL_KEY,
+    },
+    problems,
+  );
   const store = e.PHP_SESSION_STORE;
   if (store === "mysql" && !e.MYSQL_HOST) {
     problems.push("PHP_SESSION_STORE: mysql needs MYSQL_HOST (the PHP app's database) to be set");
@@ -174,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           database: e.MYSQL_DATABASE,
           connectTimeoutMs: e.MYSQL_CONNECT_TIMEOUT_MS,
           poolSize: e.MYSQL_POOL_SIZE,
+          ssl: mysqlSsl,
         }
       : null,
     users: {
@@ -244,17 +264,17 @@ function parseOrigins(value: string, problems: string[]): string[] {
       !/^https?:\/\/\[[0-9a-fA-F:]+\](:(\d{1,5}|\*))?$/.test(origin)
     ) {
       problems.push(
-        `CORS_ORIGINS: "${origin}" is not an origin like https://timewise.example.com or http://localhost:*`,
+        `CORS_ORIGINS: "${redactUrlPassword(origin)}" is not an origin like https://timewise.example.com or http://localhost:*`,
       );
     }
   }
   return origins;
 }
 
-/** Shows the offending value, except for secrets. */
+/** Shows the offending value, except for secrets and the password inside a URL. */
 function show(env: Record<string, string | undefined>, key: PropertyKey | undefined): string {
   if (typeof key !== "string") return "?";
   if (/SECRET|PASSWORD|KEY/.test(key)) return "a hidden value";
   const value = env[key];
-  return value === undefined ? "nothing" : JSON.stringify(value);
+  return value === undefined ? "nothing" : JSON.stringify(redactUrlPassword(value));
 }

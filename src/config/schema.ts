@@ -34,6 +34,16 @@ export const envSchema = z.object({
   MYSQL_DATABASE: z.string().min(1).default("timewise"),
   MYSQL_CONNECT_TIMEOUT_MS: positiveInt(600_000).default(10_000),
   MYSQL_POOL_SIZE: positiveInt(1000).default(10),
+  /**
+   * TLS to MySQL: `off`; `required` (encrypted, any certificate: only against eavesdropping);
+   * `verify` (encrypted, the certificate must come from MYSQL_SSL_CA, or a system CA, and name MYSQL_HOST).
+   */
+  MYSQL_SSL: z.preprocess(emptyAsUndefined, z.enum(["off", "required", "verify"]).default("off")),
+  /** PEM file of the CA that signed the MySQL server's certificate (default: the system's CAs). */
+  MYSQL_SSL_CA: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** PEM files of a client certificate and its key, for a MySQL user that `REQUIRE X509`. */
+  MYSQL_SSL_CERT: z.preprocess(emptyAsUndefined, z.string().optional()),
+  MYSQL_SSL_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** How the PHP app's users table is read; identifiers only, values are always bound. */
   USERS_TABLE: identifier.default("users"),
   USERS_ID_COLUMN: identifier.default("id"),
