@@ -163,7 +163,18 @@ export function tokenFromHost(reason: TokenReason, timeoutMs = 15_000): Promise<
   });
 }
 
-/** Tells the host page how many unread messages there are (it may show a badge). */
+/**
+ * The parent page's origin, when it may be told things: the page whose token was taken, else
+ * (after a password sign-in in the frame) the framing page if the browser names it and it is allowed.
+ */
+function parentOrigin(): string | null {
+  if (hostOrigin !== null) return hostOrigin;
+  const ancestor = location.ancestorOrigins?.[0];
+  return ancestor && parentPolicy().allows(ancestor, location.origin) ? ancestor : null;
+}
+
+/** Tells the host page how many unread messages there are (it may show a badge); never another page. */
 export function tellHostUnread(count: number): void {
-  if (embedded && hostOrigin !== null) window.parent.postMessage({ type: "twc:unread", count }, hostOrigin);
+  const origin = embedded ? parentOrigin() : null;
+  if (origin !== null) window.parent.postMessage({ type: "twc:unread", count }, origin);
 }

@@ -19,8 +19,10 @@ export interface MysqlTlsConfig {
   key?: string;
 }
 
+/** MYSQL_SSL: no TLS, TLS without checking the certificate, or TLS with a checked certificate. */
 export type MysqlSslMode = "off" | "required" | "verify";
 
+/** The MYSQL_SSL* settings as read, and MYSQL_HOST (TLS needs a MySQL to talk to). */
 export interface MysqlTlsSettings {
   mode: MysqlSslMode;
   host: string | undefined;

@@ -3,22 +3,39 @@
  * and encrypts the cookie as Laravel's Encrypter does (AES-256-CBC with an HMAC-SHA256 MAC, the
  * cookie-name prefix inside). Cookies under the current or a previous key open a socket; a changed
  * MAC or ciphertext, another cookie's value (the XSRF-TOKEN swap), an unknown key and a plain id
- * are refused. Also the settings: one line naming the variable, the key never printed.
+ * are refused. The same with Laravel's database driver in MariaDB, where a logout ends a live
+ * socket at the next re-check. Also the settings: one line naming the variable, the key never printed.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import type { ResultSetHeader } from "mysql2/promise";
 import { ConfigError, loadConfig } from "../../src/config/index.js";
-import { connectWithCookie, PAGE_ORIGIN, refusedWithCookie } from "../support/cookies.js";
-import { laravelCookie, laravelFileSession, laravelKey, tamperLaravelCookie } from "../support/laravel.js";
+import { connectWithCookie, PAGE_ORIGIN, refusedWithCookie, watchDisconnect } from "../support/cookies.js";
+import {
+  laravelCookie,
+  laravelDatabaseSession,
+  laravelFileSession,
+  laravelKey,
+  tamperLaravelCookie,
+} from "../support/laravel.js";
+import {
+  createTestDatabase,
+  phpUsersTable,
+  requireMariaDb,
+  TEST_MARIADB,
+  type TestDatabase,
+} from "../support/mariadb.js";
 import { requirePhp } from "../support/php.js";
-import { LARAVEL_USER_KEY } from "../support/php-session.js";
+import { LARAVEL_USER_KEY, requirePhpExtension } from "../support/php-session.js";
 import { runUntilExit, serverEnv } from "../support/process.js";
-import { request, startServer, type TestServer, type TestUser } from "../support/server.js";
+import { request, startServer, type TestServer, type TestUser, until } from "../support/server.js";
 
 const skip = await requirePhp();
+const skipDatabase =
+  skip || (await requireMariaDb()) || (await requirePhpExtension("pdo_mysql", "php-mysql"));
 const COOKIE = "timewise_session";
 
 describe("Laravel session cookie", { skip }, () => {
@@ -134,6 +151,62 @@ describe("Laravel session cookie", { skip }, () => {
     const cookie = header(await laravelCookie(key, COOKIE, id));
     const refused = await refusedWithCookie(server.url, { cookie, origin: null });
     assert.equal(refused.code, "AUTH_REQUIRED");
+  });
+});
+
+describe("Laravel session cookie, database driver", { skip: skipDatabase }, () => {
+  let db: TestDatabase;
+  let server: TestServer;
+  let key: string;
+  let annId: string;
+  const pdo = () => ({
+    dsn: `mysql:host=${TEST_MARIADB.host};port=${TEST_MARIADB.port};dbname=${db.name};charset=utf8mb4`,
+    user: TEST_MARIADB.user,
+    password: TEST_MARIADB.password,
+  });
+
+  before(async () => {
+    db = await createTestDatabase();
+    await db.conn.query(phpUsersTable());
+    const [r] = await db.conn.execute<ResultSetHeader>(
+      "INSERT INTO users (username, first_name) VALUES ('ann', 'Ann')",
+    );
+    annId = String(r.insertId);
+    // Laravel's own migration for the database session driver
+    await db.conn.query(`CREATE TABLE sessions (
+      id VARCHAR(255) NOT NULL PRIMARY KEY, user_id BIGINT UNSIGNED NULL, ip_address VARCHAR(45) NULL,
+      user_agent TEXT NULL, payload LONGTEXT NOT NULL, last_activity INT NOT NULL,
+      INDEX sessions_user_id_index (user_id), INDEX sessions_last_activity_index (last_activity))`);
+    key = await laravelKey();
+    server = await startServer({
+      env: {
+        ...db.env,
+        USERS_NAME_COLUMN: "first_name",
+        PHP_SESSION_STORE: "mysql",
+        PHP_SESSION_COOKIE: COOKIE,
+        PHP_SESSION_USER_KEY: LARAVEL_USER_KEY,
+        PHP_SESSION_LIFETIME_S: "7200",
+        LARAVEL_APP_KEY: key,
+        AUTH_RECHECK_S: "1",
+        CORS_ORIGINS: PAGE_ORIGIN,
+      },
+    });
+  });
+  after(async () => {
+    await server?.close();
+    await db?.drop();
+  });
+
+  test("a cookie for a row in Laravel's sessions table signs in, and a logout ends the socket", async () => {
+    const id = await laravelDatabaseSession(pdo(), annId);
+    const { socket, userId } = await connectWithCookie(server.url, {
+      cookie: `${COOKIE}=${await laravelCookie(key, COOKIE, id)}`,
+    });
+    assert.equal(userId, annId);
+    const gone = watchDisconnect(socket);
+    // Laravel's logout: the session row is deleted
+    await db.conn.execute("DELETE FROM sessions WHERE id = ?", [id]);
+    await until(gone, 8000);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * A stock Laravel app's session, made by real PHP doing what Laravel does: the file driver's
- * `serialize()`d session file named by a 40-character id, and the session cookie as the
+ * `serialize()`d session file named by a 40-character id, or the database driver's row in the
+ * `sessions` table (base64 of the same, `last_activity`), and the session cookie as the
  * EncryptCookies middleware sets it (Illuminate\Encryption\Encrypter::encrypt without serializing,
  * of CookieValuePrefix::create($name, $key) . $id, then rawurlencode as Symfony's Cookie does).
  */
@@ -21,6 +22,26 @@ export async function laravelFileSession(dir: string, userId: string): Promise<s
      file_put_contents($argv[1] . "/" . $id, serialize($session), LOCK_EX);
      echo $id;`,
     [dir, LARAVEL_USER_KEY, userId],
+  );
+}
+
+/** PDO connection settings for `laravelDatabaseSession`. */
+export interface PdoTarget {
+  dsn: string;
+  user: string;
+  password: string;
+}
+
+/** Laravel's database driver row in `sessions` for `userId`; resolves with the session id. */
+export async function laravelDatabaseSession(db: PdoTarget, userId: string): Promise<string> {
+  return php(
+    `$pdo = new PDO($argv[1], $argv[2], $argv[3], [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
+     $id = substr(str_replace(["/", "+", "="], "", base64_encode(random_bytes(60))), 0, 40);
+     $session = ["_token" => bin2hex(random_bytes(20)), $argv[4] => (int) $argv[5]];
+     $pdo->prepare("INSERT INTO sessions (id, user_id, ip_address, user_agent, payload, last_activity) VALUES (?, ?, ?, ?, ?, ?)")
+       ->execute([$id, (int) $argv[5], "127.0.0.1", "Chromium", base64_encode(serialize($session)), time()]);
+     echo $id;`,
+    [db.dsn, db.user, db.password, LARAVEL_USER_KEY, userId],
   );
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Session } from "../auth.js";
 
+/** The question, with the choice to stay (the default button) or to switch to the link's account. */
 export function SwitchAccount({
   current,
   onKeep,

@@ -36,6 +36,7 @@ const payloadSchema = z.object({
   tag: z.string().nullish(),
 });
 
+/** Opens one cookie name's Laravel cookies with the configured keys; built once at start-up. */
 export class LaravelCookies {
   private readonly spec: (typeof LARAVEL_CIPHERS)[LaravelCipher];
   private readonly algorithm: "aes-128-cbc" | "aes-256-cbc" | "aes-128-gcm" | "aes-256-gcm";
