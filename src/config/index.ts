@@ -161,17 +161,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (store === "redis" && !sessionRedisUrl) {
     problems.push("PHP_SESSION_STORE: redis needs PHP_SESSION_REDIS_URL (or REDIS_URL) to be set");
   }
-  const laravel = parseLaravelKeys(e.LARAVEL_APP_KEY, e.LARAVEL_PREVIOUS_KEYS, e.LARAVEL_CIPHER, problems);
-  if (laravel && !store) {
-    problems.push(
-      "LARAVEL_APP_KEY: needs PHP_SESSION_STORE (mysql for Laravel's database driver, files for its file driver)",
-    );
-  } else if (laravel && store === "redis") {
-    // Laravel's redis driver stores sessions through its cache, in a shape phpredis never writes
-    problems.push(
-      "LARAVEL_APP_KEY: Laravel's redis session driver is not read; use PHP_SESSION_STORE=mysql or files",
-    );
-  }
+  const laravel = parseLaravelKeys(
+    { appKey: e.LARAVEL_APP_KEY, previousKeys: e.LARAVEL_PREVIOUS_KEYS, cipher: e.LARAVEL_CIPHER, store },
+    problems,
+  );
   if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) {
     problems.push("WEBHOOK_SECRET: required when WEBHOOK_URL is set (at least 32 bytes)");
   }

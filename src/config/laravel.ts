@@ -22,16 +22,20 @@ const KEY_BYTES: Record<LaravelCipher, number> = {
 };
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/** The LARAVEL_* settings as read, and PHP_SESSION_STORE (where the sessions are). */
+export interface LaravelSettings {
+  appKey: string | undefined;
+  previousKeys: string | undefined;
+  cipher: LaravelCipher;
+  store: "files" | "mysql" | "redis" | undefined;
+}
+
 /**
  * The Laravel cookie keys, or null when LARAVEL_APP_KEY is unset. Pushes one line per bad
  * variable onto `problems`.
  */
-export function parseLaravelKeys(
-  appKey: string | undefined,
-  previousKeys: string | undefined,
-  cipher: LaravelCipher,
-  problems: string[],
-): LaravelCookieConfig | null {
+export function parseLaravelKeys(settings: LaravelSettings, problems: string[]): LaravelCookieConfig | null {
+  const { appKey, previousKeys, cipher, store } = settings;
   if (appKey === undefined) {
     if (previousKeys !== undefined)
       problems.push("LARAVEL_PREVIOUS_KEYS: needs LARAVEL_APP_KEY (the current key)");
@@ -52,6 +56,19 @@ export function parseLaravelKeys(
     problems.push(`LARAVEL_PREVIOUS_KEYS: key ${bad.join(", ")} of ${older.length} must be ${hint}`);
   }
   if (!current || bad.length > 0) return null;
+  if (!store) {
+    problems.push(
+      "LARAVEL_APP_KEY: needs PHP_SESSION_STORE (mysql for Laravel's database driver, files for its file driver)",
+    );
+    return null;
+  }
+  if (store === "redis") {
+    // Laravel's redis driver keeps sessions through its cache, in a shape phpredis never writes
+    problems.push(
+      "LARAVEL_APP_KEY: Laravel's redis session driver is not read; use PHP_SESSION_STORE=mysql or files",
+    );
+    return null;
+  }
   return { cipher, keys: [current, ...(parsed as Uint8Array[])] };
 }
 
