@@ -1,19 +1,41 @@
 /**
  * The web app's entry: decides how to sign in (a remembered sign-in, a `#token=` link, the host
  * page's token when embedded, or the password form), then runs the chat with one SDK client.
+ * A link for someone other than the signed-in person is only taken after asking.
  */
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ChatClient } from "../src/sdk/index.js";
-import { embedded, forgetSession, type Session, savedSession, tokenFromHost, tokenFromLink } from "./auth.js";
+import {
+  embedded,
+  ForeignHostError,
+  forgetSession,
+  type Session,
+  sameUser,
+  savedSession,
+  tokenFromHost,
+  tokenFromLink,
+} from "./auth.js";
 import { App } from "./components/App.js";
 import { SignIn } from "./components/SignIn.js";
+import { SwitchAccount } from "./components/SwitchAccount.js";
 import { ClientContext } from "./hooks.js";
 
+/** What the page starts with: the session to use, and a link waiting for the person's answer. */
+function start(): { session: Session | null; link: Session | null } {
+  const link = tokenFromLink();
+  const saved = embedded ? null : savedSession();
+  if (link && saved && !sameUser(link, saved)) return { session: saved, link };
+  return { session: link ?? saved, link: null };
+}
+
+const FOREIGN_HOST =
+  "This page may not sign you in to TimeWise Chat. If it is one of yours, add its address to CORS_ORIGINS on the chat server.";
+
 function Root() {
-  const [session, setSession] = useState<Session | null>(
-    () => tokenFromLink() ?? (embedded ? null : savedSession()),
-  );
+  const [initial] = useState(start);
+  const [session, setSession] = useState<Session | null>(initial.session);
+  const [link, setLink] = useState<Session | null>(initial.link);
   const [notice, setNotice] = useState<string | null>(null);
   const [waitingForHost, setWaitingForHost] = useState(embedded && session === null);
 
@@ -21,10 +43,38 @@ function Root() {
     if (!waitingForHost) return;
     tokenFromHost("connect").then(
       (token) => setSession({ token, user: null, source: "embed" }),
-      () => setWaitingForHost(false), // no token from the page: offer the password form
+      (error: unknown) => {
+        if (error instanceof ForeignHostError) setNotice(FOREIGN_HOST);
+        setWaitingForHost(false); // no token from the page: offer the password form
+      },
     );
   }, [waitingForHost]);
 
+  // a link opened while the page is already open (only the #fragment changed)
+  useEffect(() => {
+    const onHash = () => {
+      const opened = tokenFromLink();
+      if (!opened) return;
+      if (session && !sameUser(opened, session)) setLink(opened);
+      else setSession(opened);
+    };
+    addEventListener("hashchange", onHash);
+    return () => removeEventListener("hashchange", onHash);
+  }, [session]);
+
+  if (session && link) {
+    return (
+      <SwitchAccount
+        current={session}
+        onKeep={() => setLink(null)}
+        onSwitch={() => {
+          forgetSession();
+          setSession(link);
+          setLink(null);
+        }}
+      />
+    );
+  }
   if (session) {
     return (
       <Chat

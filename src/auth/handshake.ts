@@ -6,6 +6,7 @@
  * session store that can't be reached is "unavailable" (retry), never "unknown user".
  */
 import type { IncomingMessage } from "node:http";
+import { ownOrigin } from "../http/own-origin.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { AuthErrorCode } from "../protocol/index.js";
@@ -42,7 +43,7 @@ export interface AuthenticatorDeps {
   /** set when PHP_SESSION_STORE is: the cookie is accepted */
   sessions?: PhpSessions | null;
   /** cookie sign-in needs an Origin header these allow (cross-site WebSocket hijacking) */
-  origins?: { allows(origin: string, host: string | undefined): boolean };
+  origins?: { allows(origin: string, own: string | undefined): boolean };
   /** tokens of a user issued at or before this second (server API "disconnect") are refused */
   revocations?: { tokensRevokedBefore(userId: string): number | null };
 }
@@ -94,7 +95,7 @@ async function credentials(
   if (cookie.kind === "absent") throw new HandshakeError("AUTH_REQUIRED");
   // Without an allowed Origin the cookie is not a credential at all: any site's page could send it.
   const origin = req.headers.origin;
-  if (origin === undefined || !deps.origins?.allows(origin, req.headers.host)) {
+  if (origin === undefined || !deps.origins?.allows(origin, ownOrigin(req))) {
     throw new HandshakeError("AUTH_REQUIRED");
   }
   if (cookie.kind === "invalid") throw new HandshakeError("AUTH_INVALID");

@@ -1,6 +1,9 @@
 /**
  * Turns the environment into a validated `Config`, or into one readable line per bad variable.
  */
+import { type LaravelCookieConfig, parseLaravelKeys } from "./laravel.js";
+import { type MysqlTlsConfig, parseMysqlTls } from "./mysql-tls.js";
+import { redactUrlPassword } from "./redact.js";
 import { envSchema } from "./schema.js";
 
 /** The development secret: tokens signed with it are worthless anywhere else. */
@@ -51,6 +54,8 @@ export interface MysqlConfig {
   database: string;
   connectTimeoutMs: number;
   poolSize: number;
+  /** null: no TLS (MYSQL_SSL=off) */
+  ssl: MysqlTlsConfig | null;
 }
 
 export interface UsersTableConfig {
@@ -92,6 +97,8 @@ export interface PhpSessionConfig {
   /** redis: the server (PHP_SESSION_REDIS_URL, else REDIS_URL) and key prefix */
   redisUrl: string | null;
   redisPrefix: string;
+  /** set for a stock Laravel app: its session cookie is encrypted, and its session files carry no `sess_` prefix */
+  laravel: LaravelCookieConfig | null;
 }
 
 /** Where webhooks go and the secret that signs them. */
@@ -131,6 +138,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       secret = DEV_JWT_SECRET;
     }
   }
+  if (e.MYSQL_HOST?.includes("://")) {
+    problems.push(
+      `MYSQL_HOST: a host name or address, not a URL; the port, user and password have their own MYSQL_* settings (got ${JSON.stringify(redactUrlPassword(e.MYSQL_HOST))})`,
+    );
+  }
+  const mysqlSsl = parseMysqlTls(
+    {
+      mode: e.MYSQL_SSL,
+      host: e.MYSQL_HOST,
+      ca: e.MYSQL_SSL_CA,
+      cert: e.MYSQL_SSL_CERT,
+      key: e.MYSQL_SSL_KEY,
+    },
+    problems,
+  );
   const store = e.PHP_SESSION_STORE;
   if (store === "mysql" && !e.MYSQL_HOST) {
     problems.push("PHP_SESSION_STORE: mysql needs MYSQL_HOST (the PHP app's database) to be set");
@@ -139,6 +161,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (store === "redis" && !sessionRedisUrl) {
     problems.push("PHP_SESSION_STORE: redis needs PHP_SESSION_REDIS_URL (or REDIS_URL) to be set");
   }
+  const laravel = parseLaravelKeys(
+    { appKey: e.LARAVEL_APP_KEY, previousKeys: e.LARAVEL_PREVIOUS_KEYS, cipher: e.LARAVEL_CIPHER, store },
+    problems,
+  );
   if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) {
     problems.push("WEBHOOK_SECRET: required when WEBHOOK_URL is set (at least 32 bytes)");
   }
@@ -160,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           database: e.MYSQL_DATABASE,
           connectTimeoutMs: e.MYSQL_CONNECT_TIMEOUT_MS,
           poolSize: e.MYSQL_POOL_SIZE,
+          ssl: mysqlSsl,
         }
       : null,
     users: {
@@ -201,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           },
           redisUrl: sessionRedisUrl,
           redisPrefix: e.PHP_SESSION_REDIS_PREFIX,
+          laravel,
         }
       : null,
     serviceApiKey: e.SERVICE_API_KEY ?? null,
@@ -229,17 +257,17 @@ function parseOrigins(value: string, problems: string[]): string[] {
       !/^https?:\/\/\[[0-9a-fA-F:]+\](:(\d{1,5}|\*))?$/.test(origin)
     ) {
       problems.push(
-        `CORS_ORIGINS: "${origin}" is not an origin like https://timewise.example.com or http://localhost:*`,
+        `CORS_ORIGINS: "${redactUrlPassword(origin)}" is not an origin like https://timewise.example.com or http://localhost:*`,
       );
     }
   }
   return origins;
 }
 
-/** Shows the offending value, except for secrets. */
+/** Shows the offending value, except for secrets and the password inside a URL. */
 function show(env: Record<string, string | undefined>, key: PropertyKey | undefined): string {
   if (typeof key !== "string") return "?";
   if (/SECRET|PASSWORD|KEY/.test(key)) return "a hidden value";
   const value = env[key];
-  return value === undefined ? "nothing" : JSON.stringify(value);
+  return value === undefined ? "nothing" : JSON.stringify(redactUrlPassword(value));
 }

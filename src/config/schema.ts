@@ -3,6 +3,7 @@
  * This is the only place that knows variable names; the rest of the code receives a typed `Config`.
  */
 import { z } from "zod";
+import { LARAVEL_CIPHER_NAMES } from "./laravel.js";
 
 /** SQL identifiers from settings end up in queries, so only plain names are accepted. */
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "use only letters, digits and _");
@@ -33,6 +34,16 @@ export const envSchema = z.object({
   MYSQL_DATABASE: z.string().min(1).default("timewise"),
   MYSQL_CONNECT_TIMEOUT_MS: positiveInt(600_000).default(10_000),
   MYSQL_POOL_SIZE: positiveInt(1000).default(10),
+  /**
+   * TLS to MySQL: `off`; `required` (encrypted, any certificate: only against eavesdropping);
+   * `verify` (encrypted, the certificate must come from MYSQL_SSL_CA, or a system CA, and name MYSQL_HOST).
+   */
+  MYSQL_SSL: z.preprocess(emptyAsUndefined, z.enum(["off", "required", "verify"]).default("off")),
+  /** PEM file of the CA that signed the MySQL server's certificate (default: the system's CAs). */
+  MYSQL_SSL_CA: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** PEM files of a client certificate and its key, for a MySQL user that `REQUIRE X509`. */
+  MYSQL_SSL_CERT: z.preprocess(emptyAsUndefined, z.string().optional()),
+  MYSQL_SSL_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** How the PHP app's users table is read; identifiers only, values are always bound. */
   USERS_TABLE: identifier.default("users"),
   USERS_ID_COLUMN: identifier.default("id"),
@@ -104,6 +115,18 @@ export const envSchema = z.object({
   /** redis store: phpredis's server (default REDIS_URL) and key prefix. */
   PHP_SESSION_REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
   PHP_SESSION_REDIS_PREFIX: z.string().max(200).default("PHPREDIS_SESSION:"),
+  /**
+   * A stock Laravel app's APP_KEY (`base64:…`, as in its .env): the session cookie is encrypted
+   * with it and is opened with it. Unset: the cookie holds the session id as it is (plain PHP).
+   */
+  LARAVEL_APP_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Laravel's APP_PREVIOUS_KEYS: older keys, comma-separated, still accepted after a key rotation. */
+  LARAVEL_PREVIOUS_KEYS: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Laravel's `config/app.php` `cipher`; written in any case, as Laravel accepts it. */
+  LARAVEL_CIPHER: z.preprocess(
+    (v) => (typeof v === "string" ? v.toUpperCase() : v),
+    z.enum(LARAVEL_CIPHER_NAMES).default("AES-256-CBC"),
+  ),
   /** The PHP back end's key for `/api/server/...`. Unset: that API does not exist (404). */
   SERVICE_API_KEY: z.preprocess(
     emptyAsUndefined,

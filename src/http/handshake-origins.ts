@@ -9,6 +9,7 @@ import type { Duplex } from "node:stream";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "../logger.js";
 import type { OriginPolicy } from "./origins.js";
+import { ownOrigin } from "./own-origin.js";
 
 /** What a refused page is told. It names no secret, so a hostile page may read it too. */
 export const ORIGIN_REFUSED =
@@ -31,7 +32,7 @@ export function guardHandshakes(
   const logged = new LRUCache<string, true>({ max: 1000, ttl: 10 * 60_000 });
   const allowed = (req: IncomingMessage): boolean => {
     const origin = req.headers.origin;
-    if (origin === undefined || origins.allows(origin, req.headers.host)) return true;
+    if (origin === undefined || origins.allows(origin, ownOrigin(req))) return true;
     const shown = origin.slice(0, 200);
     if (!logged.has(shown)) {
       logged.set(shown, true);

@@ -19,6 +19,7 @@ import type { Actor } from "../realtime/types.js";
 import type { ChatStore } from "../storage/chat-store.js";
 import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js";
 import type { OriginPolicy } from "./origins.js";
+import { ownOrigin } from "./own-origin.js";
 import { readJson, sendError, sendJson } from "./respond.js";
 
 export interface HttpDeps {
@@ -131,7 +132,7 @@ function authenticate(req: IncomingMessage, deps: HttpDeps): Promise<Actor> {
 function applyCors(req: IncomingMessage, res: ServerResponse, origins: OriginPolicy): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return true;
-  if (!origins.allows(origin, req.headers.host)) {
+  if (!origins.allows(origin, ownOrigin(req))) {
     sendError(
       res,
       403,

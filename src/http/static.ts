@@ -2,7 +2,8 @@
  * Serves the built web app (dist/web): the page at `/`, hashed assets under `/assets/` (cached for
  * a year), `/embed.js` for PHP pages and `/sdk.js`, the client SDK as an ES module. The page gets a strict Content-Security-Policy: scripts
  * and styles only from this server, connections only back to it, and only the pages in
- * CORS_ORIGINS may frame it. Files are read once, on the first request, from a fixed list; no path
+ * CORS_ORIGINS may frame it; the page is told that list too (a meta tag), so the embedded chat only
+ * takes a token from a parent page on it. Files are read once, on the first request, from a fixed list; no path
  * from a request ever reaches the file system.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -10,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { basename, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { PARENT_ORIGINS_META } from "./origins.js";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -56,7 +58,7 @@ export function createWebAssets(options: { root?: string; frameAncestors: readon
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
       const name = path === "/" ? "/index.html" : path;
       if (!PUBLIC_NAMES.has(name) && !name.startsWith("/assets/")) return false;
-      assets ??= load(options.root ?? defaultWebRoot());
+      assets ??= load(options.root ?? defaultWebRoot(), options.frameAncestors);
       const asset = assets.get(name);
       if (!asset) {
         if (name !== "/index.html") return false;
@@ -118,12 +120,12 @@ function pageHeaders(req: IncomingMessage, frameAncestors: string): Record<strin
 }
 
 /** Reads index.html, embed.js and assets/* once; an unbuilt app gives an empty map. */
-function load(root: string): Map<string, Asset> {
+function load(root: string, parentOrigins: readonly string[]): Map<string, Asset> {
   const files = new Map<string, Asset>();
-  const add = (urlPath: string, file: string, cacheControl: string) => {
+  const add = (urlPath: string, file: string, cacheControl: string, edit?: (text: string) => string) => {
     const type = TYPES[extname(file)];
     if (!type || !existsSync(file)) return;
-    const body = readFileSync(file);
+    const body = edit ? Buffer.from(edit(readFileSync(file, "utf8"))) : readFileSync(file);
     const compressible = type.startsWith("text/") || type.includes("json") || type.includes("svg");
     files.set(urlPath, {
       body,
@@ -133,7 +135,11 @@ function load(root: string): Map<string, Asset> {
       etag: `"${body.length.toString(36)}-${hash(body)}"`,
     });
   };
-  add("/index.html", join(root, "index.html"), "no-cache");
+  // origins were validated by the configuration; escaped all the same, as anything put into HTML
+  const meta = `<meta name="${PARENT_ORIGINS_META}" content="${escapeAttribute(parentOrigins.join(","))}" />`;
+  add("/index.html", join(root, "index.html"), "no-cache", (html) =>
+    html.replace("</head>", `    ${meta}\n  </head>`),
+  );
   add("/embed.js", join(root, "embed.js"), "public, max-age=300");
   add("/sdk.js", join(root, "sdk.js"), "public, max-age=300");
   const assetDir = join(root, "assets");
@@ -143,6 +149,10 @@ function load(root: string): Map<string, Asset> {
     }
   }
   return files;
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /** A short content hash for ETags (FNV-1a; not for security). */

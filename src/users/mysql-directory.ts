@@ -59,6 +59,8 @@ export class MysqlDirectory implements UserDirectory {
       maxIdle: mysql.poolSize,
       enableKeepAlive: true,
       charset: "utf8mb4",
+      // a copy: mysql2 writes into the object it is given
+      ssl: mysql.ssl ? { ...mysql.ssl } : undefined,
       // Ids and scopes are read as strings anyway; this keeps BIGINT ids exact on the way.
       supportBigNumbers: true,
       bigNumberStrings: true,
@@ -227,6 +229,12 @@ function explain(error: unknown, mysql: MysqlConfig): Error {
     ER_BAD_FIELD_ERROR: `${where}: a users column does not exist. Check the USERS_*_COLUMN settings.`,
     ER_TABLEACCESS_DENIED_ERROR: `${where}: MYSQL_USER may not read the users table. Grant it SELECT.`,
     ER_COLUMNACCESS_DENIED_ERROR: `${where}: MYSQL_USER may not read a users column. Grant it SELECT.`,
+    HANDSHAKE_NO_SSL_SUPPORT: `${where} does not offer TLS, which MYSQL_SSL asks for. Turn TLS on in MySQL, or set MYSQL_SSL=off.`,
+    DEPTH_ZERO_SELF_SIGNED_CERT: `${where} has a self-signed certificate. Point MYSQL_SSL_CA at it.`,
+    SELF_SIGNED_CERT_IN_CHAIN: `${where}: its certificate is not from a trusted CA. Check MYSQL_SSL_CA.`,
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: `${where}: its certificate is not from a trusted CA. Check MYSQL_SSL_CA.`,
+    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: `${where}: its certificate is not from a trusted CA. Check MYSQL_SSL_CA.`,
+    ERR_TLS_CERT_ALTNAME_INVALID: `${where}: its certificate is for another name. MYSQL_HOST must be a name the certificate lists.`,
   };
   const reason = error instanceof Error ? error.message : String(error);
   const hint = hints[code] ?? `${where} failed: ${reason}`;

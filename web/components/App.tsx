@@ -55,7 +55,13 @@ export function App({ onSignOut }: { onSignOut: (() => void) | null }) {
       <Banner />
       <header class="topbar">
         <h1>TimeWise Chat</h1>
-        <span class="grow me">{state.me && `Signed in as ${state.me.name}`}</span>
+        <span class="grow me">
+          {state.me && (
+            <>
+              Signed in as <bdi>{state.me.name}</bdi>
+            </>
+          )}
+        </span>
         {onSignOut && (
           <button type="button" onClick={onSignOut}>
             Sign out

@@ -51,7 +51,7 @@ export function GroupSettingsDialog({ room, onClose }: { room: Room; onClose: ()
           {room.members.map((m) => (
             <li key={m.userId}>
               <span class="grow">
-                {m.name}
+                <bdi>{m.name}</bdi>
                 {m.userId === me && " (you)"}
                 {ROLE_NAMES[m.role] && <span class="role"> · {ROLE_NAMES[m.role]}</span>}
               </span>

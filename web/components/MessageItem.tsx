@@ -48,12 +48,18 @@ export function MessageItem(props: MessageItemProps) {
       id={`message-${message.id}`}
       aria-label={`${sender}, ${timeOf(message.createdAt)}`}
     >
-      {showSender && !mine && <div class="msg-sender">{sender}</div>}
+      {showSender && !mine && (
+        <div class="msg-sender" dir="auto">
+          {sender}
+        </div>
+      )}
       {replyTo && (
         <div class="msg-quote">
           <span class="sr-only">In reply to </span>
-          <strong>{replyTo.senderId === state.me?.id ? "You" : state.userName(replyTo.senderId)}</strong>:{" "}
-          {preview(replyTo.body, replyTo.deleted).slice(0, 120)}
+          <strong>
+            <bdi>{replyTo.senderId === state.me?.id ? "You" : state.userName(replyTo.senderId)}</bdi>
+          </strong>
+          : <bdi>{preview(replyTo.body, replyTo.deleted).slice(0, 120)}</bdi>
         </div>
       )}
       <div class="msg-row">
@@ -61,7 +67,8 @@ export function MessageItem(props: MessageItemProps) {
           {message.deleted ? (
             <p class="msg-body deleted">Message deleted</p>
           ) : (
-            <p class="msg-body">
+            // dir="auto": the body reads in its own direction, isolated from what surrounds it
+            <p class="msg-body" dir="auto">
               <MessageText body={message.body} />
             </p>
           )}

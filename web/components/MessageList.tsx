@@ -153,7 +153,7 @@ function PendingItem({ item }: { item: OutboxItem }) {
       aria-label={`You, ${timeOf(item.createdAt)}`}
     >
       <div class="msg-bubble">
-        <p class="msg-body">
+        <p class="msg-body" dir="auto">
           <MessageText body={item.body} />
         </p>
         <span class="msg-meta">

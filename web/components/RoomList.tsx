@@ -42,9 +42,13 @@ function RoomItem({ room, active, onOpen }: { room: Room; active: boolean; onOpe
   const peer = directPeer(room, me);
   const online = peer ? state.presence(peer)?.online === true : false;
   const last = room.lastMessage;
+  // the sender's name: "You" for my own messages; for others only in groups
   const who =
-    last && room.type === "group" ? `${last.senderId === me ? "You" : state.userName(last.senderId)}: ` : "";
-  const mine = last && room.type === "direct" && last.senderId === me ? "You: " : "";
+    last && (last.senderId === me || room.type === "group")
+      ? last.senderId === me
+        ? "You"
+        : (state.userName(last.senderId) ?? "")
+      : null;
   return (
     <button
       type="button"
@@ -58,13 +62,26 @@ function RoomItem({ room, active, onOpen }: { room: Room; active: boolean; onOpe
       </span>
       <span class="room-main">
         <span class="room-line">
-          <span class="room-name">{title}</span>
+          <bdi class="room-name">{title}</bdi>
           {peer && <span class="sr-only">{online ? " (online)" : " (offline)"}</span>}
           {last && <time dateTime={last.createdAt}>{shortWhen(last.createdAt)}</time>}
         </span>
         <span class="room-line">
           <span class="room-preview">
-            {last ? `${who || mine}${preview(last.body, last.deleted)}` : "No messages yet"}
+            {last ? (
+              // each name and body in its own bidi island: right-to-left text or a stray direction
+              // mark in one cannot reorder the rest of the line
+              <>
+                {who !== null && (
+                  <>
+                    <bdi>{who}</bdi>:{" "}
+                  </>
+                )}
+                <bdi>{preview(last.body, last.deleted)}</bdi>
+              </>
+            ) : (
+              "No messages yet"
+            )}
           </span>
           {room.unread > 0 && (
             <span class="badge">

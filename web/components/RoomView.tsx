@@ -63,7 +63,9 @@ export function RoomView({
           ←
         </button>
         <div class="grow">
-          <h2 id="room-title">{title}</h2>
+          <h2 id="room-title">
+            <bdi>{title}</bdi>
+          </h2>
           <p class="room-subtitle">{subtitle}</p>
         </div>
         {room.type === "group" && (

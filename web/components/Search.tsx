@@ -78,11 +78,13 @@ export function SearchPanel({
               <li key={m.id}>
                 <button type="button" class="search-result" onClick={() => onOpen(m.roomId, m.id)}>
                   <span class="room-line">
-                    <strong>{room ? roomTitle(room, state.me?.id) : "A chat"}</strong>
+                    <strong>
+                      <bdi>{room ? roomTitle(room, state.me?.id) : "A chat"}</bdi>
+                    </strong>
                     <time dateTime={m.createdAt}>{shortWhen(m.createdAt)}</time>
                   </span>
                   <span class="room-preview">
-                    {sender}: {preview(m.body, m.deleted)}
+                    <bdi>{sender}</bdi>: <bdi>{preview(m.body, m.deleted)}</bdi>
                   </span>
                 </button>
               </li>

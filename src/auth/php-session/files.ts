@@ -1,5 +1,6 @@
 /**
- * PHP's default `files` session handler: one `sess_<id>` file per session in `session.save_path`.
+ * PHP's default `files` session handler: one `sess_<id>` file per session in `session.save_path`
+ * (Laravel's file driver: one `<id>` file in `storage/framework/sessions`).
  * The id is validated by the caller before it gets here, so the path cannot leave the folder;
  * the file is opened with O_NOFOLLOW (a symlink planted as `sess_<id>` is not followed) and
  * O_NONBLOCK (a FIFO cannot hang the read), and must be a regular file. Expiry is the file's age,
@@ -22,13 +23,15 @@ export class FileSessionStore implements SessionStore {
     private readonly lifetimeS: number,
     /** reading stops one byte past this; the decoder refuses what is too large */
     private readonly maxBytes: number,
+    /** `sess_` for PHP's handler, empty for Laravel's */
+    private readonly fileNamePrefix = "sess_",
     private readonly now: () => number = Date.now,
   ) {}
 
   async load(id: string): Promise<StoredSession | null> {
     let handle: fsp.FileHandle;
     try {
-      handle = await open(join(this.dir, `sess_${id}`), FLAGS);
+      handle = await open(join(this.dir, `${this.fileNamePrefix}${id}`), FLAGS);
     } catch (error) {
       const code = (error as { code?: string }).code ?? "";
       if (ABSENT.has(code)) return null;

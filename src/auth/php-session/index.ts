@@ -8,6 +8,7 @@ import type { MysqlConfig, PhpSessionConfig } from "../../config/index.js";
 import type { Logger } from "../../logger.js";
 import { asUserId, DEFAULT_DECODE_LIMITS, decodeSession, lookup, SessionDecodeError } from "./decoder.js";
 import { FileSessionStore } from "./files.js";
+import { LaravelCookies } from "./laravel.js";
 import type { SessionStore, StoredSession } from "./types.js";
 
 export { SessionStoreUnavailableError } from "./types.js";
@@ -31,11 +32,14 @@ export class PhpSessions {
     private readonly cookieName: string,
     private readonly userKey: string,
     private readonly logger: Logger,
+    /** set for a stock Laravel app, whose session cookie is encrypted with APP_KEY */
+    private readonly laravel: LaravelCookies | null = null,
   ) {}
 
   /**
    * Finds the session cookie in a Cookie header. Sent twice (cookie tossing from a sibling
-   * domain can plant a second one) or not a well-formed id: invalid, never guessed at.
+   * domain can plant a second one), not a well-formed id, or (Laravel) not opened by its key:
+   * invalid, never guessed at.
    */
   cookie(header: string | undefined): CookieLookup {
     if (header === undefined) return { kind: "absent" };
@@ -46,8 +50,9 @@ export class PhpSessions {
       if (part.slice(0, eq).trim() === this.cookieName) values.push(part.slice(eq + 1).trim());
     }
     if (values.length === 0) return { kind: "absent" };
-    const id = values[0]!;
-    if (values.length > 1 || !SESSION_ID.test(id)) return { kind: "invalid" };
+    if (values.length > 1) return { kind: "invalid" };
+    const id = this.laravel ? this.laravel.open(values[0]!) : values[0]!;
+    if (id === null || !SESSION_ID.test(id)) return { kind: "invalid" };
     return { kind: "id", id };
   }
 
@@ -99,7 +104,9 @@ export async function createPhpSessions(
 ): Promise<PhpSessions> {
   let store: SessionStore;
   if (config.store === "files") {
-    store = new FileSessionStore(config.path, config.lifetimeS, DEFAULT_DECODE_LIMITS.maxBytes);
+    // Laravel's file driver names a session's file by its id alone
+    const prefix = config.laravel ? "" : "sess_";
+    store = new FileSessionStore(config.path, config.lifetimeS, DEFAULT_DECODE_LIMITS.maxBytes, prefix);
   } else if (config.store === "mysql") {
     if (!mysql) throw new Error("PHP_SESSION_STORE=mysql needs MYSQL_HOST");
     const { MysqlSessionStore } = await import("./mysql.js");
@@ -109,5 +116,6 @@ export async function createPhpSessions(
     const { RedisSessionStore } = await import("./redis.js");
     store = new RedisSessionStore(config.redisUrl, config.redisPrefix);
   }
-  return new PhpSessions(store, config.cookie, config.userKey, logger);
+  const laravel = config.laravel ? new LaravelCookies(config.laravel, config.cookie) : null;
+  return new PhpSessions(store, config.cookie, config.userKey, logger, laravel);
 }

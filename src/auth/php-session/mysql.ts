@@ -37,6 +37,8 @@ export class MysqlSessionStore implements SessionStore {
       maxIdle: Math.min(mysql.poolSize, 5),
       enableKeepAlive: true,
       charset: "utf8mb4",
+      // a copy: mysql2 writes into the object it is given
+      ssl: mysql.ssl ? { ...mysql.ssl } : undefined,
     });
   }
 

@@ -1,0 +1,230 @@
+/**
+ * TLS to MySQL (MYSQL_SSL, MYSQL_SSL_CA, MYSQL_SSL_CERT, MYSQL_SSL_KEY): the settings are checked at
+ * start-up with certificates and keys made by the real `openssl` command, the options handed to
+ * mysql2 are the ones asked for, and against the real MariaDB a TLS setting is never quietly
+ * dropped: without TLS on the server, the users directory and the sessions table refuse to talk.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { RowDataPacket } from "mysql2/promise";
+import { MysqlSessionStore } from "../../src/auth/php-session/mysql.js";
+import { SessionStoreUnavailableError } from "../../src/auth/php-session/types.js";
+import { ConfigError, loadConfig } from "../../src/config/index.js";
+import { MysqlDirectory } from "../../src/users/mysql-directory.js";
+import { DirectoryUnavailableError } from "../../src/users/types.js";
+import { createTestDatabase, phpUsersTable, requireMariaDb, type TestDatabase } from "../support/mariadb.js";
+
+const BASE = { NODE_ENV: "test", AUTH_JWT_SECRET: "x".repeat(40), MYSQL_HOST: "db.internal" };
+
+let dir: string;
+const file = (name: string) => join(dir, name);
+
+/** A self-signed certificate and its key, by openssl. */
+function selfSigned(name: string, cn: string): void {
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      file(`${name}.key`),
+      "-out",
+      file(`${name}.crt`),
+      "-subj",
+      `/CN=${cn}`,
+      "-days",
+      "2",
+    ],
+    { stdio: "ignore" },
+  );
+}
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig({ ...BASE, ...env });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "twc-mysql-tls-"));
+  selfSigned("ca", "TimeWise test CA");
+  selfSigned("client", "chat");
+  selfSigned("other", "someone else");
+  // a key that needs a passphrase, as openssl writes it
+  execFileSync("openssl", [
+    "pkey",
+    "-in",
+    file("other.key"),
+    "-aes256",
+    "-passout",
+    "pass:secret-pass",
+    "-out",
+    file("locked.key"),
+  ]);
+  writeFileSync(file("notes.txt"), "not a certificate\n");
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("MYSQL_SSL settings", () => {
+  test("off by default: no ssl option", () => {
+    assert.equal(loadConfig(BASE).mysql!.ssl, null);
+  });
+
+  test("verify with a CA, a client certificate and its key hands mysql2 exactly those", () => {
+    const ssl = loadConfig({
+      ...BASE,
+      MYSQL_SSL: "verify",
+      MYSQL_SSL_CA: file("ca.crt"),
+      MYSQL_SSL_CERT: file("client.crt"),
+      MYSQL_SSL_KEY: file("client.key"),
+    }).mysql!.ssl;
+    assert.deepEqual(ssl, {
+      rejectUnauthorized: true,
+      verifyIdentity: true,
+      ca: readFileSync(file("ca.crt"), "utf8"),
+      cert: readFileSync(file("client.crt"), "utf8"),
+      key: readFileSync(file("client.key"), "utf8"),
+    });
+  });
+
+  test("verify without a CA uses the system's CAs; required encrypts without checking the certificate", () => {
+    assert.deepEqual(loadConfig({ ...BASE, MYSQL_SSL: "verify" }).mysql!.ssl, {
+      rejectUnauthorized: true,
+      verifyIdentity: true,
+    });
+    assert.deepEqual(loadConfig({ ...BASE, MYSQL_SSL: "required" }).mysql!.ssl, {
+      rejectUnauthorized: false,
+      verifyIdentity: false,
+    });
+  });
+
+  const bad: [string, () => Record<string, string>, string][] = [
+    ["an unknown mode", () => ({ MYSQL_SSL: "yes" }), "MYSQL_SSL"],
+    ["TLS without MYSQL_HOST", () => ({ MYSQL_SSL: "verify", MYSQL_HOST: "" }), "MYSQL_SSL"],
+    ["a CA file without MYSQL_SSL", () => ({ MYSQL_SSL_CA: file("ca.crt") }), "MYSQL_SSL_CA"],
+    [
+      "a CA file that does not exist",
+      () => ({ MYSQL_SSL: "verify", MYSQL_SSL_CA: file("nope.crt") }),
+      "MYSQL_SSL_CA",
+    ],
+    [
+      "a CA file that is not a certificate",
+      () => ({ MYSQL_SSL: "verify", MYSQL_SSL_CA: file("notes.txt") }),
+      "MYSQL_SSL_CA",
+    ],
+    [
+      "a certificate without its key",
+      () => ({ MYSQL_SSL: "verify", MYSQL_SSL_CERT: file("client.crt") }),
+      "MYSQL_SSL_KEY",
+    ],
+    [
+      "a key without its certificate",
+      () => ({ MYSQL_SSL: "verify", MYSQL_SSL_KEY: file("client.key") }),
+      "MYSQL_SSL_CERT",
+    ],
+    [
+      "a key that belongs to another certificate",
+      () => ({ MYSQL_SSL: "verify", MYSQL_SSL_CERT: file("client.crt"), MYSQL_SSL_KEY: file("other.key") }),
+      "MYSQL_SSL_KEY",
+    ],
+    [
+      "a key locked with a passphrase",
+      () => ({ MYSQL_SSL: "verify", MYSQL_SSL_CERT: file("other.crt"), MYSQL_SSL_KEY: file("locked.key") }),
+      "MYSQL_SSL_KEY",
+    ],
+    [
+      "a certificate file given as the key",
+      () => ({ MYSQL_SSL: "verify", MYSQL_SSL_CERT: file("client.crt"), MYSQL_SSL_KEY: file("client.crt") }),
+      "MYSQL_SSL_KEY",
+    ],
+  ];
+  for (const [name, env, variable] of bad) {
+    test(`${name}: one line naming ${variable}`, () => {
+      const lines = problems(env());
+      assert.equal(lines.length, 1, JSON.stringify(lines));
+      assert.ok(lines[0]!.startsWith(`${variable}:`), lines[0]);
+      assert.ok(!lines[0]!.includes("PRIVATE KEY"), "a key's content is never printed");
+    });
+  }
+});
+
+const noMariaDb = await requireMariaDb();
+
+describe("MYSQL_SSL against the real MariaDB", { skip: noMariaDb }, () => {
+  let db: TestDatabase;
+  let serverTls = false;
+
+  before(async () => {
+    db = await createTestDatabase();
+    await db.conn.query(phpUsersTable());
+    await db.conn.query("INSERT INTO users (username, first_name) VALUES ('ann', 'Ann')");
+    await db.conn.query(
+      "CREATE TABLE sessions (id VARCHAR(255) PRIMARY KEY, payload LONGTEXT NOT NULL, last_activity INT NOT NULL)",
+    );
+    const [rows] = await db.conn.query<RowDataPacket[]>("SHOW VARIABLES LIKE 'have_ssl'");
+    serverTls = rows[0]?.Value === "YES";
+    if (!serverTls) {
+      process.stderr.write(
+        `the test MariaDB has TLS off (have_ssl=${rows[0]?.Value ?? "?"}): a TLS connection itself is not tested, only that TLS is never dropped\n`,
+      );
+    }
+  });
+  after(async () => {
+    await db?.drop();
+  });
+
+  const configFor = (env: Record<string, string>) =>
+    loadConfig({ ...db.env, AUTH_JWT_SECRET: "x".repeat(40), USERS_NAME_COLUMN: "first_name", ...env });
+
+  test("without MYSQL_SSL the directory reads users (the control)", async () => {
+    const config = configFor({});
+    const directory = new MysqlDirectory(config.mysql!, config.users);
+    try {
+      assert.equal((await directory.findByLogin("ann"))?.name, "Ann");
+    } finally {
+      await directory.close();
+    }
+  });
+
+  test("MYSQL_SSL=required never falls back to a plain connection, for users and for sessions", async (t) => {
+    if (serverTls) return t.skip("the test MariaDB offers TLS");
+    const config = configFor({ MYSQL_SSL: "required", PHP_SESSION_STORE: "mysql" });
+    const directory = new MysqlDirectory(config.mysql!, config.users);
+    const sessions = new MysqlSessionStore(config.mysql!, config.phpSession!);
+    try {
+      await assert.rejects(directory.findByLogin("ann"), (error: Error) => {
+        assert.ok(error instanceof DirectoryUnavailableError);
+        // the explanation /ready and the logs give
+        assert.match(String((error.cause as Error).message), /does not offer TLS, which MYSQL_SSL asks for/);
+        return true;
+      });
+      await assert.rejects(sessions.load("a".repeat(40)), SessionStoreUnavailableError);
+    } finally {
+      await Promise.all([directory.close(), sessions.close()]);
+    }
+  });
+
+  test("MYSQL_SSL=required connects when the server offers TLS", async (t) => {
+    if (!serverTls) return t.skip("the test MariaDB has TLS off (have_ssl is not YES)");
+    const config = configFor({ MYSQL_SSL: "required" });
+    const directory = new MysqlDirectory(config.mysql!, config.users);
+    try {
+      assert.equal((await directory.findByLogin("ann"))?.name, "Ann");
+    } finally {
+      await directory.close();
+    }
+  });
+});
