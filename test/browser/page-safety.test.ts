@@ -10,9 +10,9 @@ import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import type { Page } from "playwright-core";
 import { newPerson, roomButton, signInWithPassword, useBrowser } from "../support/browser.js";
-import { ok, startServer, until } from "../support/server.js";
+import { ok, startServer, until } from "../support/harness.js";
 
-const { skip, browser } = useBrowser();
+const { skip, browser } = await useBrowser();
 
 /** "Signed in as …" in the top bar, once the chat is shown. */
 async function signedInAs(page: Page): Promise<string> {

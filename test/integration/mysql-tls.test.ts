@@ -16,7 +16,8 @@ import { SessionStoreUnavailableError } from "../../src/auth/php-session/types.j
 import { ConfigError, loadConfig } from "../../src/config/index.js";
 import { MysqlDirectory } from "../../src/users/mysql-directory.js";
 import { DirectoryUnavailableError } from "../../src/users/types.js";
-import { createTestDatabase, phpUsersTable, requireMariaDb, type TestDatabase } from "../support/mariadb.js";
+import { requireService } from "../support/harness.js";
+import { createTestDatabase, phpUsersTable, type TestDatabase } from "../support/mariadb.js";
 
 const BASE = { NODE_ENV: "test", AUTH_JWT_SECRET: "x".repeat(40), MYSQL_HOST: "db.internal" };
 
@@ -161,7 +162,7 @@ describe("MYSQL_SSL settings", () => {
   }
 });
 
-const noMariaDb = await requireMariaDb();
+const noMariaDb = await requireService("mariadb");
 
 describe("MYSQL_SSL against the real MariaDB", { skip: noMariaDb }, () => {
   let db: TestDatabase;

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { startServer, type TestServer } from "../support/server.js";
+import { startServer, type TestServer } from "../support/harness.js";
 
 const HANDSHAKE = "/socket.io/?EIO=4&transport=polling";
 

@@ -15,27 +15,27 @@ import type { ResultSetHeader } from "mysql2/promise";
 import { ConfigError, loadConfig } from "../../src/config/index.js";
 import { connectWithCookie, PAGE_ORIGIN, refusedWithCookie, watchDisconnect } from "../support/cookies.js";
 import {
+  request,
+  requireService,
+  runUntilExit,
+  serverEnv,
+  startServer,
+  type TestServer,
+  type TestUser,
+  until,
+} from "../support/harness.js";
+import {
   laravelCookie,
   laravelDatabaseSession,
   laravelFileSession,
   laravelKey,
   tamperLaravelCookie,
 } from "../support/laravel.js";
-import {
-  createTestDatabase,
-  phpUsersTable,
-  requireMariaDb,
-  TEST_MARIADB,
-  type TestDatabase,
-} from "../support/mariadb.js";
-import { requirePhp } from "../support/php.js";
-import { LARAVEL_USER_KEY, requirePhpExtension } from "../support/php-session.js";
-import { runUntilExit, serverEnv } from "../support/process.js";
-import { request, startServer, type TestServer, type TestUser, until } from "../support/server.js";
+import { createTestDatabase, phpUsersTable, TEST_MARIADB, type TestDatabase } from "../support/mariadb.js";
+import { LARAVEL_USER_KEY } from "../support/php-session.js";
 
-const skip = await requirePhp();
-const skipDatabase =
-  skip || (await requireMariaDb()) || (await requirePhpExtension("pdo_mysql", "php-mysql"));
+const skip = await requireService("php");
+const skipDatabase = await requireService("php", "mariadb", "php-mysql");
 const COOKIE = "timewise_session";
 
 describe("Laravel session cookie", { skip }, () => {
