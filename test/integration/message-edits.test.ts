@@ -107,6 +107,22 @@ test("message:delete by the sender empties the body, keeps the seq and broadcast
   assert.equal(next.seq, 3);
 });
 
+test("editing or deleting an older message leaves the room's last message as it was", async () => {
+  const a = await person(server);
+  const room = await group(a, []);
+  const older = await send(a.socket, room.id, "older");
+  const newest = await send(a.socket, room.id, "newest");
+  await ok(a.socket, "message:edit", { messageId: older.id, body: "older, edited" });
+  assert.deepEqual((await getRoom(a.socket, room.id)).lastMessage, newest);
+  await ok(a.socket, "message:delete", { messageId: older.id });
+  assert.deepEqual((await getRoom(a.socket, room.id)).lastMessage, newest);
+  const { message: edited } = await ok(a.socket, "message:edit", {
+    messageId: newest.id,
+    body: "newest, edited",
+  });
+  assert.deepEqual((await getRoom(a.socket, room.id)).lastMessage, edited, "the last message shows its edit");
+});
+
 test("deleting a message again changes nothing and sends nothing", async () => {
   const a = await person(server);
   const b = await person(server);
