@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Message } from "../../src/protocol/index.js";
-import { ok, request, startServer, type TestServer, waitFor } from "../support/harness.js";
+import { collect, ok, request, startServer, type TestServer, waitFor } from "../support/harness.js";
 import { allMessages, expectError, getRoom, group, ISO, MISSING_ID, person, send } from "../support/rooms.js";
 
 let server: TestServer;
@@ -105,6 +105,37 @@ test("message:delete by the sender empties the body, keeps the seq and broadcast
   assert.ok(!JSON.stringify(r).includes("a secret"), "the deleted text is gone from the room view too");
   const next = await send(a.socket, room.id);
   assert.equal(next.seq, 3);
+});
+
+test("editing or deleting an older message leaves the room's last message as it was", async () => {
+  const a = await person(server);
+  const room = await group(a, []);
+  const older = await send(a.socket, room.id, "older");
+  const newest = await send(a.socket, room.id, "newest");
+  await ok(a.socket, "message:edit", { messageId: older.id, body: "older, edited" });
+  assert.deepEqual((await getRoom(a.socket, room.id)).lastMessage, newest);
+  await ok(a.socket, "message:delete", { messageId: older.id });
+  assert.deepEqual((await getRoom(a.socket, room.id)).lastMessage, newest);
+  const { message: edited } = await ok(a.socket, "message:edit", {
+    messageId: newest.id,
+    body: "newest, edited",
+  });
+  assert.deepEqual((await getRoom(a.socket, room.id)).lastMessage, edited, "the last message shows its edit");
+});
+
+test("deleting a message again changes nothing and sends nothing", async () => {
+  const a = await person(server);
+  const b = await person(server);
+  const room = await group(a, [b]);
+  const m = await send(a.socket, room.id, "delete me twice");
+  const heard = collect(b.socket, "message:deleted");
+  const { message: gone } = await ok(a.socket, "message:delete", { messageId: m.id });
+  const { message: again } = await ok(a.socket, "message:delete", { messageId: m.id });
+  assert.deepEqual(again, gone, "the same message, with the same rev");
+  assert.equal((await getRoom(a.socket, room.id)).rev, gone.rev, "no new rev");
+  // a round trip on Bob's socket: a second broadcast would have arrived before its answer
+  await ok(b.socket, "room:list", {});
+  assert.deepEqual(heard, [gone]);
 });
 
 test("the owner and admins may delete others' messages; plain members may not", async () => {

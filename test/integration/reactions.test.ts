@@ -168,3 +168,17 @@ test("emoji that look like Object.prototype keys are stored like any other, or r
   }
   assert.equal(Object.hasOwn(Object.prototype, a.id), false);
 });
+
+test("a deleted message takes no reactions", async () => {
+  const a = await person(server);
+  const room = await group(a, []);
+  const m = await send(a.socket, room.id, "gone soon");
+  await ok(a.socket, "message:react", { messageId: m.id, emoji: "👍", on: true });
+  const { message: gone } = await ok(a.socket, "message:delete", { messageId: m.id });
+  assert.deepEqual(gone.reactions, {});
+  const res = await request(a.socket, "message:react", { messageId: m.id, emoji: "🎉", on: true });
+  expectError(res, "BAD_REQUEST", "reacting to a deleted message");
+  assert.equal(res.ok ? "" : res.error.message, "You can't react to a deleted message.");
+  const [stored] = await allMessages(a.socket, room.id);
+  assert.deepEqual([stored?.deleted, stored?.reactions, stored?.rev], [true, {}, gone.rev]);
+});
