@@ -9,7 +9,7 @@ import { AppError, badRequest } from "../errors.js";
 import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 import type { Logger } from "../logger.js";
 import type { UserDirectory } from "../users/types.js";
-import { dummyVerify, MAX_PASSWORD_BYTES, prepareDummyHash, verifyPassword } from "./passwords.js";
+import { DummyHash, MAX_PASSWORD_BYTES, shapeOf, verifyPassword } from "./passwords.js";
 import type { TokenService } from "./tokens.js";
 
 /** The one answer for every wrong sign-in; HTTP maps it to 401 AUTH_INVALID. */
@@ -81,8 +81,8 @@ export function createLoginService(deps: {
     { name: "login-user", points: limits.perUsername, seconds: limits.usernameWindowS },
     deps.shared,
   );
-  // The first unknown-user sign-in should not be slower because the dummy hash is still being made.
-  void prepareDummyHash();
+  // Made now, so the first unknown-user sign-in does not wait for it (and is not slower either).
+  const dummy = new DummyHash();
 
   return {
     async login(username, password, ip) {
@@ -109,9 +109,12 @@ export function createLoginService(deps: {
         throw error;
       }
 
-      let matches = false;
-      if (user?.passwordHash) matches = await verifyPassword(user.passwordHash, input.password);
-      else await dummyVerify(input.password);
+      // A user without a hash we can read costs the same work as one with a wrong password.
+      const hash = user?.passwordHash ?? null;
+      dummy.follow(hash);
+      const matches = shapeOf(hash)
+        ? await verifyPassword(hash, input.password)
+        : await dummy.verify(input.password);
 
       if (!user?.active || !matches) {
         const reason = !user ? "unknown user" : !matches ? "wrong password" : "inactive user";

@@ -64,7 +64,7 @@ describe("BuiltinDirectory", () => {
     assert.deepEqual(directory.list(), [alice, bob]);
     const found = await directory.findByLogin("ALICE");
     assert.equal(found?.id, "1");
-    assert.match(found?.passwordHash ?? "", /^\$2y\$10\$/);
+    assert.match(found?.passwordHash ?? "", /^\$2y\$12\$/);
     assert.equal(await verifyPassword(found?.passwordHash ?? null, "pw"), true);
     assert.equal((await directory.findByLogin("bob"))?.passwordHash, null);
     assert.equal(await directory.findByLogin("nobody"), null);

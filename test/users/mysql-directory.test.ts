@@ -105,9 +105,9 @@ describe("verifyPassword with hashes made by PHP's password_hash", { skip: noPhp
     assert.equal(await verifyPassword("$2y$10$tooshort", "secret"), false);
   });
 
-  test("hashPassword makes $2y$ hashes that PHP's password_verify accepts", async () => {
+  test("hashPassword makes cost-12 $2y$ hashes that PHP's password_verify accepts", async () => {
     const hash = await hashPassword("made in node");
-    assert.match(hash, /^\$2y\$10\$/);
+    assert.match(hash, /^\$2y\$12\$/);
     assert.equal(await phpPasswordVerify("made in node", hash), true);
     assert.equal(await phpPasswordVerify("made in nodE", hash), false);
   });
