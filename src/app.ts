@@ -6,7 +6,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
 import { createAuthenticator } from "./auth/handshake.js";
-import { createLoginService } from "./auth/login.js";
+import { createLoginService, type LoginLimits } from "./auth/login.js";
 import { createPhpSessions } from "./auth/php-session/index.js";
 import { createTokenService, type TokenService } from "./auth/tokens.js";
 import type { ChatDeps } from "./chat/context.js";
@@ -45,6 +45,14 @@ export interface AppDeps {
   logger: Logger;
   db: SqliteDatabase;
   directory: UserDirectory;
+  /** Tuning that is not a setting: tests use small limits here. */
+  options?: AppOptions;
+}
+
+/** What tests may change beyond the settings; production uses the defaults. */
+export interface AppOptions {
+  /** sign-in allowances (default DEFAULT_LOGIN_LIMITS) */
+  loginLimits?: LoginLimits;
 }
 
 export interface App {
@@ -59,7 +67,13 @@ export interface App {
 }
 
 /** Async only to load the drivers of what is configured (Redis, MySQL sessions), never the others. */
-export async function createApp({ config, logger, db, directory: rawDirectory }: AppDeps): Promise<App> {
+export async function createApp({
+  config,
+  logger,
+  db,
+  directory: rawDirectory,
+  options = {},
+}: AppDeps): Promise<App> {
   const metrics = createMetrics();
   const store = new SqliteChatStore(db, {
     onCommit: (writes, seconds) => {
@@ -162,7 +176,13 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
     intervalS: config.auth.recheckS,
     sessions,
   });
-  const login = createLoginService({ directory, tokens, logger, shared: sharedCounts });
+  const login = createLoginService({
+    directory,
+    tokens,
+    logger,
+    shared: sharedCounts,
+    limits: options.loginLimits,
+  });
   const handle = createRequestHandler({
     origins,
     authenticator,

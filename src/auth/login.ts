@@ -23,10 +23,13 @@ export class LoginFailedError extends Error {
 
 /** How many sign-ins are allowed before RATE_LIMITED. */
 export interface LoginLimits {
-  /** attempts from one IP address per `ipWindowS` */
+  /** failed attempts from one IP address per `ipWindowS` (successes are not counted) */
   perIp: number;
   ipWindowS: number;
-  /** failed attempts for one username per `usernameWindowS`; a success starts again from zero */
+  /**
+   * failed attempts for one user (the directory's id; a login nobody has by its normalized text)
+   * per `usernameWindowS`; a success starts again from zero
+   */
   perUsername: number;
   usernameWindowS: number;
 }
@@ -77,7 +80,7 @@ export function createLoginService(deps: {
     { name: "login-ip", points: limits.perIp, seconds: limits.ipWindowS },
     deps.shared,
   );
-  const byUsername = createLimiter(
+  const byUser = createLimiter(
     { name: "login-user", points: limits.perUsername, seconds: limits.usernameWindowS },
     deps.shared,
   );
@@ -94,18 +97,25 @@ export function createLoginService(deps: {
         );
       }
       const input = parsed.data;
-      const userKey = input.username.normalize("NFC").toLowerCase();
+      const ipKey = ip || "unknown";
 
-      await take(byIp, ip || "unknown", logger, "ip");
-      // Counting the attempt up front (and forgiving it on success) keeps parallel guesses counted too.
-      await take(byUsername, userKey, logger, "username");
-
+      // Each attempt is counted up front (so parallel guesses are counted too) and forgiven when
+      // it succeeds or was not the user's fault: only failures stay counted.
+      await take(byIp, ipKey, logger, "ip");
       let user: Awaited<ReturnType<UserDirectory["findByLogin"]>>;
       try {
         user = await directory.findByLogin(input.username);
       } catch (error) {
-        // Not the user's fault: the attempt does not count against them.
-        await byUsername.reward(userKey, 1);
+        await byIp.reward(ipKey, 1);
+        throw error;
+      }
+      // The directory decides which row a login names (MySQL's collation makes "ALICE" and
+      // "alice " the same user), so the per-user count is keyed on the row's id.
+      const userKey = user ? `id:${user.id}` : `name:${normalizeLogin(input.username)}`;
+      try {
+        await take(byUser, userKey, logger, "username");
+      } catch (error) {
+        await byIp.reward(ipKey, 1);
         throw error;
       }
 
@@ -122,12 +132,24 @@ export function createLoginService(deps: {
         throw new LoginFailedError();
       }
 
-      await byUsername.delete(userKey);
+      await Promise.all([byUser.delete(userKey), byIp.reward(ipKey, 1)]);
       const token = await tokens.sign(user.id);
       logger.info({ ip, userId: user.id }, "signed in with a password");
       return { token, user: { id: user.id, name: user.name } };
     },
   };
+}
+
+/**
+ * The key of a login no user has: what MySQL's usual case- and accent-insensitive collations
+ * (utf8mb4_unicode_ci, …_general_ci) compare equal, and they ignore trailing spaces too.
+ */
+export function normalizeLogin(login: string): string {
+  return login
+    .normalize("NFD")
+    .replace(/\p{M}+/gu, "")
+    .toLowerCase()
+    .replace(/ +$/, "");
 }
 
 /** Takes one point or throws RATE_LIMITED saying how long to wait. */

@@ -67,3 +67,38 @@ for (const [label, algo, options] of [
     });
   });
 }
+
+describe("sign-in limits are keyed on the directory's user id", { skip }, () => {
+  let db: TestDatabase;
+  let server: TestServer;
+  before(async () => {
+    db = await createTestDatabase();
+    // utf8mb4_unicode_ci, as most PHP apps have it: "ALICE" and "alice " name the same row
+    await db.conn.query(phpUsersTable());
+    const cheap = { cost: 4 };
+    for (const [login, password] of [
+      ["alice", "alice-pw"],
+      ["bob", "bob-pw"],
+    ]) {
+      const hash = await phpPasswordHash(password!, "PASSWORD_BCRYPT", cheap);
+      await db.conn.execute("INSERT INTO users (username, password) VALUES (?, ?)", [login, hash]);
+    }
+    server = await startServer({
+      env: db.env,
+      app: { loginLimits: { perIp: 100, ipWindowS: 60, perUsername: 4, usernameWindowS: 300 } },
+    });
+  });
+  after(async () => {
+    await server?.close();
+    await db?.drop();
+  });
+
+  test("failures typed as ALICE and 'alice ' share alice's lock-out; bob can still sign in", async () => {
+    for (const typed of ["ALICE", "alice ", "Alice", "ALICE  "]) {
+      assert.equal((await login(server.url, typed, "wrong")).status, 401, typed);
+    }
+    assert.equal((await login(server.url, "alice", "alice-pw")).status, 429, "alice is locked out");
+    assert.equal((await login(server.url, "aLiCe", "alice-pw")).status, 429, "however it is typed");
+    assert.equal((await login(server.url, "bob", "bob-pw")).status, 200, "bob is not");
+  });
+});

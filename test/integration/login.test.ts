@@ -165,6 +165,44 @@ describe("sign-in rate limits", () => {
   });
 });
 
+describe("sign-in limits count failures, per user", () => {
+  const limits = { perIp: 3, ipWindowS: 60, perUsername: 3, usernameWindowS: 300 };
+
+  test("successful sign-ins from one address are not counted against it", async () => {
+    const server = await startServer({ app: { loginLimits: limits } });
+    try {
+      const ann = await server.addUser("Ann Often", { password: "right" });
+      for (let i = 0; i < 5; i++) {
+        assert.equal(
+          (await login(server, { username: ann.login, password: "right" })).status,
+          200,
+          `try ${i}`,
+        );
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("one user's lock-out does not lock out another user at the same address", async () => {
+    const server = await startServer({ app: { loginLimits: { ...limits, perIp: 5 } } });
+    try {
+      const ann = await server.addUser("Ann Locked", { password: "ann-right" });
+      const bob = await server.addUser("Bob Fine", { password: "bob-right" });
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await login(server, { username: ann.login, password: `wrong-${i}` })).status, 401);
+      }
+      // ann (or someone at her desk) keeps trying: refused, without filling the address's allowance
+      for (let i = 0; i < 5; i++) {
+        assert.equal((await login(server, { username: ann.login, password: "ann-right" })).status, 429);
+      }
+      assert.equal((await login(server, { username: bob.login, password: "bob-right" })).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("malformed sign-in requests", () => {
   let server: TestServer;
   before(async () => {

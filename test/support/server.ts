@@ -11,7 +11,7 @@ import {
   type ManagerOptions,
   type SocketOptions,
 } from "socket.io-client";
-import { type App, createApp } from "../../src/app.js";
+import { type App, type AppOptions, createApp } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/logger.js";
 import type {
@@ -68,7 +68,7 @@ export interface TestServer {
 let userCounter = 0;
 
 export async function startServer(
-  options: { env?: Record<string, string>; sqlitePath?: string } = {},
+  options: { env?: Record<string, string>; sqlitePath?: string; app?: AppOptions } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "twc-test-"));
   const sqlitePath = options.sqlitePath ?? join(dir, "chat.db");
@@ -85,7 +85,7 @@ export async function startServer(
   const builtin = config.mysql ? null : new BuiltinDirectory(db);
   const directory = builtin ?? (await createDirectory(config, db));
   const logger = createLogger(config.logLevel);
-  const app = await createApp({ config, logger, db, directory });
+  const app = await createApp({ config, logger, db, directory, options: options.app });
   const address = await app.listen();
   const url = `http://127.0.0.1:${address.port}`;
   const sockets: ChatClient[] = [];
