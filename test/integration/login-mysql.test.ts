@@ -79,8 +79,8 @@ describe("sign-in limits are keyed on the directory's user id", { skip }, () => 
     for (const [login, password] of [
       ["alice", "alice-pw"],
       ["bob", "bob-pw"],
-    ]) {
-      const hash = await phpPasswordHash(password!, "PASSWORD_BCRYPT", cheap);
+    ] as const) {
+      const hash = await phpPasswordHash(password, "PASSWORD_BCRYPT", cheap);
       await db.conn.execute("INSERT INTO users (username, password) VALUES (?, ?)", [login, hash]);
     }
     server = await startServer({
