@@ -20,6 +20,7 @@ import { TypingService } from "./chat/typing/service.js";
 import { UserService } from "./chat/users/service.js";
 import { AnnouncingFanout } from "./cluster/announcing-fanout.js";
 import type { Config } from "./config/index.js";
+import { ClientAddresses } from "./http/client-address.js";
 import { guardHandshakes } from "./http/handshake-origins.js";
 import { OriginPolicy } from "./http/origins.js";
 import { createRequestHandler } from "./http/routes.js";
@@ -85,6 +86,7 @@ export async function createApp({
   const directory = new CachedDirectory(rawDirectory);
   const tokens = createTokenService(config.auth);
   const origins = new OriginPolicy(config.corsOrigins);
+  const clientAddresses = new ClientAddresses(config.trustProxy);
   let accepting = true;
 
   // Node enforces the two timeouts below only when it sweeps connections (every 30 s by default), so
@@ -185,6 +187,7 @@ export async function createApp({
   });
   const handle = createRequestHandler({
     origins,
+    clientAddresses,
     authenticator,
     login,
     rooms,

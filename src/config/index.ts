@@ -1,6 +1,7 @@
 /**
  * Turns the environment into a validated `Config`, or into one readable line per bad variable.
  */
+import { trustedProxyProblem } from "../http/client-address.js";
 import { envSchema } from "./schema.js";
 
 /** The development secret: tokens signed with it are worthless anywhere else. */
@@ -19,6 +20,8 @@ export interface Config {
   users: UsersTableConfig;
   auth: AuthConfig;
   corsOrigins: string[];
+  /** TRUST_PROXY: proxies whose X-Forwarded-For is believed (empty: none) */
+  trustProxy: string[];
   maxMessageLength: number;
   maxPayloadBytes: number;
   maxSocketsPerUser: number;
@@ -143,6 +146,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems.push("WEBHOOK_SECRET: required when WEBHOOK_URL is set (at least 32 bytes)");
   }
   const corsOrigins = parseOrigins(e.CORS_ORIGINS ?? (production ? "" : DEV_CORS_ORIGINS), problems);
+  const trustProxy = parseProxies(e.TRUST_PROXY ?? "", problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -180,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       recheckS: e.AUTH_RECHECK_S,
     },
     corsOrigins,
+    trustProxy,
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
@@ -234,6 +239,17 @@ function parseOrigins(value: string, problems: string[]): string[] {
     }
   }
   return origins;
+}
+
+/** Addresses and CIDR ranges; all bad entries are named on one line. */
+function parseProxies(value: string, problems: string[]): string[] {
+  const entries = value
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+  const bad = entries.map(trustedProxyProblem).filter((p) => p !== null);
+  if (bad.length > 0) problems.push(`TRUST_PROXY: ${bad.join("; ")}`);
+  return entries;
 }
 
 /** Shows the offending value, except for secrets. */

@@ -63,6 +63,11 @@ export const envSchema = z.object({
   AUTH_LOGIN_TOKEN_TTL_S: positiveInt(31_536_000).default(43_200),
   /** How often live connections are checked again (user disabled or deleted → disconnected). */
   AUTH_RECHECK_S: positiveInt(86_400).default(300),
+  /**
+   * The reverse proxies in front of the server (addresses or CIDR ranges, comma-separated). Only
+   * from them is `X-Forwarded-For` believed; unset, every request's address is its TCP peer.
+   */
+  TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** Allowed page origins, comma-separated; `http://host:*` allows any port of that host. */
   CORS_ORIGINS: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** Characters (Unicode code points) in a message body. */

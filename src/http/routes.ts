@@ -18,11 +18,14 @@ import type { EventLimits } from "../realtime/limits.js";
 import type { Actor } from "../realtime/types.js";
 import type { ChatStore } from "../storage/chat-store.js";
 import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js";
+import type { ClientAddresses } from "./client-address.js";
 import type { OriginPolicy } from "./origins.js";
 import { readJson, sendError, sendJson } from "./respond.js";
 
 export interface HttpDeps {
   origins: OriginPolicy;
+  /** the client address behind trusted proxies, for per-address limits */
+  clientAddresses: ClientAddresses;
   authenticator: Authenticator;
   login: LoginService;
   rooms: RoomService;
@@ -58,7 +61,7 @@ export function createRequestHandler(deps: HttpDeps) {
       }
       if (route === "POST /api/login") {
         const body = (await readJson(req)) as { username?: unknown; password?: unknown } | null;
-        const ip = req.socket.remoteAddress ?? "unknown";
+        const ip = deps.clientAddresses.of(req);
         return sendJson(res, 200, await deps.login.login(body?.username, body?.password, ip));
       }
       if (route === "GET /api/rooms") {
