@@ -26,6 +26,7 @@ import { OriginPolicy } from "./http/origins.js";
 import { createRequestHandler } from "./http/routes.js";
 import { createServerApi, SERVER_API_PREFIX } from "./http/server-api.js";
 import { createWebAssets } from "./http/static.js";
+import { type AddressLimits, createAddressLimits, DEFAULT_ADDRESS_LIMITS } from "./limits/address-limits.js";
 import type { Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { acceptConnections } from "./realtime/connections.js";
@@ -54,6 +55,8 @@ export interface AppDeps {
 export interface AppOptions {
   /** sign-in allowances (default DEFAULT_LOGIN_LIMITS) */
   loginLimits?: LoginLimits;
+  /** caps per client address on unauthenticated traffic (default DEFAULT_ADDRESS_LIMITS) */
+  addressLimits?: Partial<AddressLimits>;
 }
 
 export interface App {
@@ -113,6 +116,10 @@ export async function createApp({
   // rate limits are counted across nodes too, so more nodes never mean a bigger allowance
   const sharedCounts = cluster ? { redis: cluster.redis, prefix: config.redisPrefix } : undefined;
   const limits = new EventLimits(config.rateLimits, sharedCounts);
+  const perAddress = createAddressLimits(
+    { ...DEFAULT_ADDRESS_LIMITS, ...options.addressLimits },
+    sharedCounts,
+  );
   cluster?.onRoomsChanged((roomIds) => {
     store
       .reloadRooms(roomIds)
@@ -136,6 +143,7 @@ export async function createApp({
     sessions,
     origins,
     revocations: store,
+    unknownSessions: { addresses: clientAddresses, count: perAddress.unknownSessions },
   });
   const webhooks = config.webhooks ? new WebhookSender(config.webhooks, logger, {}, metrics.registry) : null;
   if (webhooks) connectWebhooks(webhooks, { messages, rooms, presence });
@@ -169,6 +177,7 @@ export async function createApp({
     logger,
     metrics,
     maxSocketsPerUser: config.maxSocketsPerUser,
+    refusedHandshakes: { addresses: clientAddresses, count: perAddress.refusedHandshakes },
   });
   const stopRecheck = startRecheck({
     io,
@@ -188,6 +197,7 @@ export async function createApp({
   const handle = createRequestHandler({
     origins,
     clientAddresses,
+    readyLimit: perAddress.ready,
     authenticator,
     login,
     rooms,

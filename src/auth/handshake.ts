@@ -6,19 +6,24 @@
  * session store that can't be reached is "unavailable" (retry), never "unknown user".
  */
 import type { IncomingMessage } from "node:http";
+import type { ClientAddresses } from "../http/client-address.js";
+import type { FailureCount } from "../limits/address-limits.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import type { AuthErrorCode } from "../protocol/index.js";
+import type { AuthErrorCode, HandshakeErrorData } from "../protocol/index.js";
 import type { Actor } from "../realtime/types.js";
 import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js";
 import type { PhpSessions } from "./php-session/index.js";
 import { TokenError, type TokenService } from "./tokens.js";
 
+/** A refused handshake: `err.message` and `err.data` as the client's `connect_error` receives them. */
 export class HandshakeError extends Error {
-  readonly data: { code: AuthErrorCode };
-  constructor(code: AuthErrorCode) {
-    super(code === "AUTH_UNAVAILABLE" ? "unavailable" : "unauthorized");
-    this.data = { code };
+  readonly data: HandshakeErrorData & { code: AuthErrorCode | "RATE_LIMITED" };
+  constructor(code: AuthErrorCode | "RATE_LIMITED", retryAfterMs?: number) {
+    super(
+      code === "AUTH_UNAVAILABLE" ? "unavailable" : code === "RATE_LIMITED" ? "rate_limited" : "unauthorized",
+    );
+    this.data = retryAfterMs === undefined ? { code } : { code, retryAfterMs };
   }
 }
 
@@ -45,6 +50,8 @@ export interface AuthenticatorDeps {
   origins?: { allows(origin: string, host: string | undefined): boolean };
   /** tokens of a user issued at or before this second (server API "disconnect") are refused */
   revocations?: { tokensRevokedBefore(userId: string): number | null };
+  /** caps session-store lookups for cookies that name no session, per client address */
+  unknownSessions?: { addresses: ClientAddresses; count: FailureCount };
 }
 
 export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
@@ -98,8 +105,16 @@ async function credentials(
     throw new HandshakeError("AUTH_REQUIRED");
   }
   if (cookie.kind === "invalid") throw new HandshakeError("AUTH_INVALID");
+  // guessing session ids costs a store read each: an address that keeps guessing wrong is stopped
+  const cap = deps.unknownSessions;
+  const address = cap?.addresses.of(req) ?? "";
+  const wait = cap ? await cap.count.wait(address) : 0;
+  if (wait > 0) throw new HandshakeError("RATE_LIMITED", wait);
   const session = await sessions.userOf(cookie.id);
-  if (!session.ok) throw new HandshakeError(session.code);
+  if (!session.ok) {
+    if (session.code === "AUTH_INVALID") await cap?.count.fail(address);
+    throw new HandshakeError(session.code);
+  }
   return { userId: session.userId, sessionId: cookie.id };
 }
 

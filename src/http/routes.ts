@@ -9,6 +9,7 @@ import { LoginFailedError, type LoginService } from "../auth/login.js";
 import type { MessageService } from "../chat/messages/service.js";
 import type { RoomService } from "../chat/rooms/service.js";
 import { badRequest } from "../errors.js";
+import type { FailureCount } from "../limits/address-limits.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { HTTP_STATUS } from "../protocol/index.js";
@@ -26,6 +27,8 @@ export interface HttpDeps {
   origins: OriginPolicy;
   /** the client address behind trusted proxies, for per-address limits */
   clientAddresses: ClientAddresses;
+  /** `/ready` requests per client address (each pings both databases) */
+  readyLimit: FailureCount;
   authenticator: Authenticator;
   login: LoginService;
   rooms: RoomService;
@@ -53,7 +56,15 @@ export function createRequestHandler(deps: HttpDeps) {
       const url = new URL(req.url ?? "/", "http://localhost");
       const route = `${req.method} ${url.pathname}`;
       if (route === "GET /health") return sendJson(res, 200, { status: "ok" });
-      if (route === "GET /ready") return await ready(res, deps);
+      if (route === "GET /ready") {
+        const wait = await deps.readyLimit.take(deps.clientAddresses.of(req));
+        if (wait > 0) {
+          return sendError(res, 429, "RATE_LIMITED", "Too many readiness checks from your address.", {
+            retryAfterMs: wait,
+          });
+        }
+        return await ready(res, deps);
+      }
       if (route === "GET /metrics") {
         res.writeHead(200, { "content-type": deps.metrics.registry.contentType });
         res.end(await deps.metrics.registry.metrics());
@@ -96,7 +107,9 @@ export function createRequestHandler(deps: HttpDeps) {
     } catch (error) {
       if (res.headersSent) return;
       if (error instanceof HandshakeError) {
-        return sendError(res, HTTP_STATUS[error.data.code], error.data.code, refusalMessage(error));
+        const { code, retryAfterMs } = error.data;
+        const extra = retryAfterMs === undefined ? undefined : { retryAfterMs };
+        return sendError(res, HTTP_STATUS[code], code, refusalMessage(error), extra);
       }
       if (error instanceof LoginFailedError) return sendError(res, 401, "AUTH_INVALID", error.message);
       const body = toErrorBody(error, deps.logger, { route: req.url });
@@ -182,6 +195,8 @@ function refusalMessage(error: HandshakeError): string {
       return "Sign-in is not possible right now. Please try again soon.";
     case "USER_DISABLED":
       return "This account is disabled.";
+    case "RATE_LIMITED":
+      return "Too many attempts from your address. Please wait and try again.";
     default:
       return "Your sign-in is not valid. Please sign in again.";
   }

@@ -5,6 +5,8 @@
 import { type Authenticator, HandshakeError } from "../auth/handshake.js";
 import type { PresenceService } from "../chat/presence/service.js";
 import type { TypingService } from "../chat/typing/service.js";
+import type { ClientAddresses } from "../http/client-address.js";
+import type { FailureCount } from "../limits/address-limits.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { ChatStore } from "../storage/chat-store.js";
@@ -25,6 +27,8 @@ export interface ConnectionDeps {
   logger: Logger;
   metrics: Metrics;
   maxSocketsPerUser: number;
+  /** caps refused handshakes per client address */
+  refusedHandshakes?: { addresses: ClientAddresses; count: FailureCount };
 }
 
 export function acceptConnections(deps: ConnectionDeps): void {
@@ -33,8 +37,28 @@ export function acceptConnections(deps: ConnectionDeps): void {
   // a client that stops reading is dropped before its queue grows without bound
   limitQueuedBytes(io, deps.logger);
 
+  const cap = deps.refusedHandshakes;
   io.use((socket, next) => {
-    deps.authenticator.authenticateSocket(socket.handshake.auth, socket.request).then(
+    const address = cap?.addresses.of(socket.request) ?? "";
+    // an address with too many refusals is refused before any token check or directory lookup
+    const waited = cap ? cap.count.wait(address).catch(() => 0) : Promise.resolve(0);
+    const identified = waited.then((wait) => {
+      if (wait > 0) {
+        metrics.authRefusals.inc({ code: "RATE_LIMITED" });
+        throw new HandshakeError("RATE_LIMITED", wait);
+      }
+      return deps.authenticator
+        .authenticateSocket(socket.handshake.auth, socket.request)
+        .catch(async (error: unknown) => {
+          // the client's fault (a bad token or cookie) counts; the server's (directory down) does not
+          const code = error instanceof HandshakeError ? error.data.code : "AUTH_UNAVAILABLE";
+          if (cap && code !== "AUTH_UNAVAILABLE" && code !== "RATE_LIMITED") {
+            await cap.count.fail(address).catch(() => {});
+          }
+          throw error;
+        });
+    });
+    identified.then(
       (identity) => {
         const user = identity.user;
         if ((socketsPerUser.get(user.id) ?? 0) >= deps.maxSocketsPerUser) {

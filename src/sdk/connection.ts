@@ -130,7 +130,7 @@ export class Connection {
     return this.token;
   }
 
-  private refused(err: Error & { data?: { code?: string } }): void {
+  private refused(err: Error & { data?: { code?: string; retryAfterMs?: number } }): void {
     if (this.closed) return;
     if (this.socket.active) {
       // a network-level failure: socket.io-client retries by itself
@@ -145,9 +145,13 @@ export class Connection {
       this.socket.connect();
       return;
     }
-    const error = new ChatAuthError((code ?? "AUTH_UNAVAILABLE") as AuthErrorCode, err.message);
+    const error = new ChatAuthError(
+      (code ?? "AUTH_UNAVAILABLE") as AuthErrorCode,
+      err.message,
+      err.data?.retryAfterMs,
+    );
     if (err.message !== "unauthorized" || error.temporary) {
-      this.scheduleRetry();
+      this.scheduleRetry(error.retryAfterMs);
       return;
     }
     this.lastAuthError = error;
@@ -155,12 +159,16 @@ export class Connection {
     this.hooks.authError(error);
   }
 
-  private scheduleRetry(): void {
+  /** Tries again after the back-off delay, or after `atLeastMs` when the server said so. */
+  private scheduleRetry(atLeastMs = 0): void {
     this.clearRetry();
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (!this.closed && !this.socket.connected) this.socket.connect();
-    }, this.retryDelayMs);
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = null;
+        if (!this.closed && !this.socket.connected) this.socket.connect();
+      },
+      Math.max(this.retryDelayMs, atLeastMs),
+    );
     this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_MS);
   }
 

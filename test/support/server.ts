@@ -85,7 +85,24 @@ export async function startServer(
   const builtin = config.mysql ? null : new BuiltinDirectory(db);
   const directory = builtin ?? (await createDirectory(config, db));
   const logger = createLogger(config.logLevel);
-  const app = await createApp({ config, logger, db, directory, options: options.app });
+  // every test connects from 127.0.0.1, hundreds of times and often refused on purpose: the
+  // per-address caps get generous defaults here, and test/integration/address-limits.test.ts small ones
+  const roomy = { points: 1_000_000, seconds: 60 };
+  const app = await createApp({
+    config,
+    logger,
+    db,
+    directory,
+    options: {
+      ...options.app,
+      addressLimits: {
+        refusedHandshakes: roomy,
+        unknownSessions: roomy,
+        ready: roomy,
+        ...options.app?.addressLimits,
+      },
+    },
+  });
   const address = await app.listen();
   const url = `http://127.0.0.1:${address.port}`;
   const sockets: ChatClient[] = [];
