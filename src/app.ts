@@ -37,10 +37,23 @@ import { startRecheck } from "./realtime/recheck.js";
 import type { ChatServer } from "./realtime/types.js";
 import type { ChatStore } from "./storage/chat-store.js";
 import type { SqliteDatabase } from "./storage/sqlite/open.js";
+import { JWT_SECRET_NAME } from "./storage/sqlite/server-secrets.js";
 import { SqliteChatStore } from "./storage/sqlite/sqlite-chat-store.js";
 import { CachedDirectory } from "./users/cached-directory.js";
 import type { UserDirectory } from "./users/types.js";
 import { connectWebhooks, WebhookSender } from "./webhooks/index.js";
+
+/**
+ * AUTH_JWT_SECRET, or else this installation's own random secret from the chat database (made on
+ * the first start). The log says how to share it; it never shows the secret itself.
+ */
+function tokenSecret(config: Config, store: ChatStore, logger: Logger): Uint8Array {
+  if (config.auth.jwtSecret) return config.auth.jwtSecret;
+  logger.warn(
+    "AUTH_JWT_SECRET is not set: tokens use a random secret made for this installation and kept in the chat database. To let the PHP app make tokens, run `npm run secret` on this machine and set the secret it prints as AUTH_JWT_SECRET on both sides.",
+  );
+  return new TextEncoder().encode(store.serverSecret(JWT_SECRET_NAME));
+}
 
 export interface AppDeps {
   config: Config;
@@ -87,7 +100,7 @@ export async function createApp({
     onBackgroundProblem: (problem) => logger.error({ problem }, "chat database background work failed"),
   });
   const directory = new CachedDirectory(rawDirectory);
-  const tokens = createTokenService(config.auth);
+  const tokens = createTokenService({ ...config.auth, jwtSecret: tokenSecret(config, store, logger) });
   const origins = new OriginPolicy(config.corsOrigins);
   const clientAddresses = new ClientAddresses(config.trustProxy);
   let accepting = true;

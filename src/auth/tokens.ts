@@ -37,7 +37,10 @@ export interface TokenService {
   verify(token: string): Promise<VerifiedToken>;
 }
 
-export function createTokenService(config: AuthConfig, now: () => number = Date.now): TokenService {
+/** The token settings with the secret decided (AUTH_JWT_SECRET, or the installation's own). */
+export type TokenSettings = AuthConfig & { jwtSecret: Uint8Array };
+
+export function createTokenService(config: TokenSettings, now: () => number = Date.now): TokenService {
   return {
     async sign(userId, ttlS = config.loginTokenTtlS, issuedAtS) {
       const iat = issuedAtS ?? Math.floor(now() / 1000);

@@ -4,8 +4,15 @@
 import { trustedProxyProblem } from "../http/client-address.js";
 import { envSchema } from "./schema.js";
 
-/** The development secret: tokens signed with it are worthless anywhere else. */
-const DEV_JWT_SECRET = "timewise-chat-development-secret-do-not-use";
+/**
+ * Secrets anyone can read (the old built-in development secret, the examples in the docs): a
+ * token signed with one of them would let anyone sign in as anyone, so they are never accepted.
+ */
+export const PUBLIC_SECRETS: readonly string[] = [
+  "timewise-chat-development-secret-do-not-use",
+  "the-same-long-random-secret-the-php-app-uses",
+  "the-first-long-random-secret",
+];
 const DEV_CORS_ORIGINS = "http://localhost:*,http://127.0.0.1:*";
 
 export interface Config {
@@ -36,7 +43,7 @@ export interface Config {
   webhooks: WebhookConfig | null;
   rateLimits: RateLimits;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  /** Things worth a loud line at start-up (e.g. the development JWT secret). */
+  /** Things worth a loud line at start-up. */
   warnings: string[];
 }
 
@@ -67,7 +74,8 @@ export interface UsersTableConfig {
 }
 
 export interface AuthConfig {
-  jwtSecret: Uint8Array;
+  /** AUTH_JWT_SECRET; null: the installation's own secret, made and kept in the chat database */
+  jwtSecret: Uint8Array | null;
   issuer: string | null;
   audience: string | null;
   maxTtlS: number;
@@ -124,15 +132,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const warnings: string[] = [];
   const problems: string[] = [];
 
-  let secret = e.AUTH_JWT_SECRET;
-  if (!secret) {
-    if (production) problems.push("AUTH_JWT_SECRET: required when NODE_ENV=production (at least 32 bytes)");
-    else {
-      warnings.push(
-        "AUTH_JWT_SECRET is not set: using a development secret. Set it to the PHP app's secret before real use.",
-      );
-      secret = DEV_JWT_SECRET;
-    }
+  const secret = e.AUTH_JWT_SECRET;
+  if (!secret && production) {
+    problems.push("AUTH_JWT_SECRET: required when NODE_ENV=production (at least 32 bytes)");
+  }
+  if (secret && PUBLIC_SECRETS.includes(secret.trim())) {
+    problems.push(
+      "AUTH_JWT_SECRET: this value is published (in the docs or an old version) and is not a secret; set a long random one",
+    );
   }
   const store = e.PHP_SESSION_STORE;
   if (store === "mysql" && !e.MYSQL_HOST) {
@@ -176,7 +183,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       scopeColumn: e.USERS_SCOPE_COLUMN ?? null,
     },
     auth: {
-      jwtSecret: new TextEncoder().encode(secret),
+      jwtSecret: secret ? new TextEncoder().encode(secret) : null,
       issuer: e.AUTH_JWT_ISSUER ?? null,
       audience: e.AUTH_JWT_AUDIENCE ?? null,
       maxTtlS: e.AUTH_JWT_MAX_TTL_S,

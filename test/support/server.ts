@@ -12,7 +12,8 @@ import {
   type SocketOptions,
 } from "socket.io-client";
 import { type App, type AppOptions, createApp } from "../../src/app.js";
-import { type Config, loadConfig } from "../../src/config/index.js";
+import type { TokenSettings } from "../../src/auth/tokens.js";
+import { type AuthConfig, type Config, loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/logger.js";
 import type {
   Ack,
@@ -168,6 +169,12 @@ export async function startServer(
     },
   };
   return server;
+}
+
+/** The token settings of a test config, which always sets AUTH_JWT_SECRET. */
+export function tokenSettings(auth: AuthConfig): TokenSettings {
+  if (!auth.jwtSecret) throw new Error("this test config has no AUTH_JWT_SECRET");
+  return { ...auth, jwtSecret: auth.jwtSecret };
 }
 
 /** Sends a request event and resolves with its ack (rejects after `timeoutMs`). */

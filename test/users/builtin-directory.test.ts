@@ -18,6 +18,7 @@ import { openDatabase, type SqliteDatabase } from "../../src/storage/sqlite/open
 import { BuiltinDirectory, LoginTakenError } from "../../src/users/builtin-directory.js";
 import { createDirectory } from "../../src/users/create-directory.js";
 import { DirectoryUnavailableError } from "../../src/users/types.js";
+import { tokenSettings } from "../support/server.js";
 import {
   checkSearchLeavesOut,
   checkSearchLimit,
@@ -253,7 +254,7 @@ describe("npm run users (the CLI, as a child process)", () => {
         SQLITE_PATH: sqlitePath,
         AUTH_JWT_SECRET: "cli-test-secret-0123456789abcdef0123",
       });
-      const tokens = createTokenService(config.auth);
+      const tokens = createTokenService(tokenSettings(config.auth));
       const service = createLoginService({
         directory: await createDirectory(config, db),
         tokens,

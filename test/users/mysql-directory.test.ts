@@ -15,6 +15,7 @@ import { MysqlDirectory, type MysqlDirectoryOptions } from "../../src/users/mysq
 import { DirectoryUnavailableError, type DirectoryUser } from "../../src/users/types.js";
 import { createTestDatabase, phpUsersTable, requireMariaDb, type TestDatabase } from "../support/mariadb.js";
 import { phpPasswordHash, phpPasswordVerify, requirePhp } from "../support/php.js";
+import { tokenSettings } from "../support/server.js";
 import {
   checkSearchLeavesOut,
   checkSearchLimit,
@@ -300,13 +301,18 @@ describe("MysqlDirectory over a PHP-style users table", { skip: noBoth }, () => 
 
   describe("password sign-in", () => {
     const login = (limits?: Parameters<typeof createLoginService>[0]["limits"]) =>
-      createLoginService({ directory, tokens: createTokenService(config.auth), logger, limits });
+      createLoginService({
+        directory,
+        tokens: createTokenService(tokenSettings(config.auth)),
+        logger,
+        limits,
+      });
 
     test("the right password gives a token that names the user", async () => {
       const service = login();
       const result = await service.login("alice", "secret", "10.0.0.1");
       assert.deepEqual(result.user, { id: ids.alice, name: "Alice Anderson" });
-      const verified = await createTokenService(config.auth).verify(result.token);
+      const verified = await createTokenService(tokenSettings(config.auth)).verify(result.token);
       assert.equal(verified.userId, ids.alice);
       const argon = await service.login("bob", "argon secret", "10.0.0.1");
       assert.equal(argon.user.id, ids.bob);
@@ -398,7 +404,7 @@ describe("MysqlDirectory over a PHP-style users table", { skip: noBoth }, () => 
       try {
         const service = createLoginService({
           directory: down,
-          tokens: createTokenService(config.auth),
+          tokens: createTokenService(tokenSettings(config.auth)),
           logger,
         });
         await assert.rejects(service.login("alice", "secret", "10.4.0.1"), DirectoryUnavailableError);
