@@ -13,6 +13,9 @@ export const PUBLIC_SECRETS: readonly string[] = [
   "the-same-long-random-secret-the-php-app-uses",
   "the-first-long-random-secret",
 ];
+/** What the PHP kit puts in its tokens unless told otherwise. */
+const DEFAULT_ISSUER = "timewise";
+const DEFAULT_AUDIENCE = "timewise-chat";
 const DEV_CORS_ORIGINS = "http://localhost:*,http://127.0.0.1:*";
 
 export interface Config {
@@ -76,8 +79,12 @@ export interface UsersTableConfig {
 export interface AuthConfig {
   /** AUTH_JWT_SECRET; null: the installation's own secret, made and kept in the chat database */
   jwtSecret: Uint8Array | null;
-  issuer: string | null;
-  audience: string | null;
+  /** the `iss` the server signs and (when `checkIssuer`) requires */
+  issuer: string;
+  /** the `aud` the server signs and (when `checkAudience`) requires */
+  audience: string;
+  checkIssuer: boolean;
+  checkAudience: boolean;
   maxTtlS: number;
   loginTokenTtlS: number;
   recheckS: number;
@@ -133,6 +140,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const problems: string[] = [];
 
   const secret = e.AUTH_JWT_SECRET;
+  const requireIssAud = e.AUTH_JWT_REQUIRE_ISS_AUD ? e.AUTH_JWT_REQUIRE_ISS_AUD === "true" : production;
   if (!secret && production) {
     problems.push("AUTH_JWT_SECRET: required when NODE_ENV=production (at least 32 bytes)");
   }
@@ -184,8 +192,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     auth: {
       jwtSecret: secret ? new TextEncoder().encode(secret) : null,
-      issuer: e.AUTH_JWT_ISSUER ?? null,
-      audience: e.AUTH_JWT_AUDIENCE ?? null,
+      issuer: e.AUTH_JWT_ISSUER ?? DEFAULT_ISSUER,
+      audience: e.AUTH_JWT_AUDIENCE ?? DEFAULT_AUDIENCE,
+      checkIssuer: requireIssAud || e.AUTH_JWT_ISSUER !== undefined,
+      checkAudience: requireIssAud || e.AUTH_JWT_AUDIENCE !== undefined,
       maxTtlS: e.AUTH_JWT_MAX_TTL_S,
       loginTokenTtlS: e.AUTH_LOGIN_TOKEN_TTL_S,
       recheckS: e.AUTH_RECHECK_S,

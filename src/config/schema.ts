@@ -55,8 +55,15 @@ export const envSchema = z.object({
       .refine((s) => Buffer.byteLength(s) >= 32, "must be at least 32 bytes long")
       .optional(),
   ),
+  /** The `iss` of tokens (default `timewise`); setting it makes the claim required. */
   AUTH_JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** The `aud` of tokens (default `timewise-chat`); setting it makes the claim required. */
   AUTH_JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /**
+   * Whether tokens must carry the `iss` and `aud` above. Default: yes in production, so a token
+   * the PHP app made for another service with the same secret is not a chat token.
+   */
+  AUTH_JWT_REQUIRE_ISS_AUD: z.preprocess(emptyAsUndefined, z.enum(["true", "false"]).optional()),
   /** The longest token lifetime accepted. */
   AUTH_JWT_MAX_TTL_S: positiveInt(31_536_000).default(604_800),
   /** Lifetime of the tokens `POST /api/login` hands out (capped at AUTH_JWT_MAX_TTL_S). */
