@@ -70,6 +70,8 @@ export interface AppOptions {
   loginLimits?: LoginLimits;
   /** caps per client address on unauthenticated traffic (default DEFAULT_ADDRESS_LIMITS) */
   addressLimits?: Partial<AddressLimits>;
+  /** the clock in milliseconds, for token times and the re-check (default Date.now) */
+  now?: () => number;
 }
 
 export interface App {
@@ -78,6 +80,8 @@ export interface App {
   tokens: TokenService;
   store: ChatStore;
   metrics: Metrics;
+  /** Runs the re-check of live connections now (tokens, users, scopes, PHP sessions). */
+  recheckNow(): Promise<void>;
   listen(): Promise<AddressInfo>;
   /** Stops accepting, commits in-flight writes, closes the databases. */
   close(): Promise<void>;
@@ -100,7 +104,8 @@ export async function createApp({
     onBackgroundProblem: (problem) => logger.error({ problem }, "chat database background work failed"),
   });
   const directory = new CachedDirectory(rawDirectory);
-  const tokens = createTokenService({ ...config.auth, jwtSecret: tokenSecret(config, store, logger) });
+  const clock = options.now ?? Date.now;
+  const tokens = createTokenService({ ...config.auth, jwtSecret: tokenSecret(config, store, logger) }, clock);
   const origins = new OriginPolicy(config.corsOrigins);
   const clientAddresses = new ClientAddresses(config.trustProxy);
   let accepting = true;
@@ -138,7 +143,7 @@ export async function createApp({
       .reloadRooms(roomIds)
       .catch((err: unknown) => logger.warn({ err }, "could not re-read changed rooms"));
   });
-  const deps: ChatDeps = { config, store, directory, fanout, now: () => new Date().toISOString() };
+  const deps: ChatDeps = { config, store, directory, fanout, now: () => new Date(clock()).toISOString() };
   const messages = new MessageService(deps);
   messages.onSent = () => metrics.messagesSent.inc();
   const rooms = new RoomService(deps);
@@ -177,6 +182,7 @@ export async function createApp({
     typing,
     presence,
     users: new UserService(deps),
+    sessions: { tokens, revocations: store },
   };
 
   acceptConnections({
@@ -191,13 +197,15 @@ export async function createApp({
     metrics,
     maxSocketsPerUser: config.maxSocketsPerUser,
     refusedHandshakes: { addresses: clientAddresses, count: perAddress.refusedHandshakes },
+    onConnected: (socket) => recheck.watchExpiry(socket),
   });
-  const stopRecheck = startRecheck({
+  const recheck = startRecheck({
     io,
     directory,
-    fanout,
+    revocations: store,
     logger,
     intervalS: config.auth.recheckS,
+    now: clock,
     sessions,
   });
   const login = createLoginService({
@@ -236,6 +244,7 @@ export async function createApp({
     tokens,
     store,
     metrics,
+    recheckNow: () => recheck.runNow(),
     listen: () =>
       new Promise((resolve, reject) => {
         httpServer.once("error", reject);
@@ -244,7 +253,7 @@ export async function createApp({
     close: () => {
       closing ??= (async () => {
         accepting = false;
-        stopRecheck();
+        recheck.stop();
         typing.close();
         // writes already queued are committed and acknowledged before the sockets close
         await store.flush();

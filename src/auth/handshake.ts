@@ -29,7 +29,7 @@ export class HandshakeError extends Error {
 
 /** Who a socket is, and how it proved it (the re-check reloads a cookie socket's PHP session). */
 export type SocketIdentity =
-  | { user: Actor; via: "token" }
+  | { user: Actor; via: "token"; token: { expiresAt: number; issuedAt: number | null } }
   | { user: Actor; via: "cookie"; sessionId: string };
 
 export interface Authenticator {
@@ -62,9 +62,9 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
       if (!user) throw new HandshakeError("USER_UNKNOWN");
       if (!user.active) throw new HandshakeError("USER_DISABLED");
       const actor: Actor = { id: user.id, name: user.name, scope: user.scope };
-      return found.sessionId === null
-        ? { user: actor, via: "token" as const }
-        : { user: actor, via: "cookie" as const, sessionId: found.sessionId };
+      if (found.sessionId !== null)
+        return { user: actor, via: "cookie" as const, sessionId: found.sessionId };
+      return { user: actor, via: "token" as const, token: found.token ?? { expiresAt: 0, issuedAt: null } };
     } catch (error) {
       const refusal = toRefusal(error);
       deps.metrics.authRefusals.inc({ code: refusal.data.code });
@@ -85,7 +85,11 @@ async function credentials(
   auth: unknown,
   req: IncomingMessage,
   cookies: boolean,
-): Promise<{ userId: string; sessionId: string | null }> {
+): Promise<{
+  userId: string;
+  sessionId: string | null;
+  token?: { expiresAt: number; issuedAt: number | null };
+}> {
   const token = presentedToken(auth, req);
   if (token !== null) {
     const verified = await deps.tokens.verify(token);
@@ -93,7 +97,11 @@ async function credentials(
     if (revokedBefore !== null && (verified.issuedAt === null || verified.issuedAt <= revokedBefore)) {
       throw new HandshakeError("AUTH_INVALID");
     }
-    return { userId: verified.userId, sessionId: null };
+    return {
+      userId: verified.userId,
+      sessionId: null,
+      token: { expiresAt: verified.expiresAt, issuedAt: verified.issuedAt },
+    };
   }
   const sessions = deps.sessions;
   if (!cookies || !sessions) throw new HandshakeError("AUTH_REQUIRED");

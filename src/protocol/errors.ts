@@ -73,3 +73,18 @@ export interface HandshakeErrorData {
  * mean try again later.
  */
 export type HandshakeErrorMessage = "unauthorized" | "unavailable" | "too_many_connections" | "rate_limited";
+
+/**
+ * Why the server ended a live connection (`session:ended`): `AUTH_EXPIRED` the token expired (or
+ * the PHP session did), `AUTH_INVALID` the token was revoked or the PHP session ended,
+ * `USER_DISABLED` / `USER_UNKNOWN` the user was disabled or deleted, `SCOPE_CHANGED` the user moved
+ * to another USERS_SCOPE_COLUMN scope (reconnect to see the new one).
+ */
+export const SESSION_ENDED_CODES = [
+  "AUTH_EXPIRED",
+  "AUTH_INVALID",
+  "USER_DISABLED",
+  "USER_UNKNOWN",
+  "SCOPE_CHANGED",
+] as const;
+export type SessionEndedCode = (typeof SESSION_ENDED_CODES)[number];

@@ -14,7 +14,7 @@ import type { chatHandlers } from "./events.js";
 import { roomChannel, userChannel } from "./fanout.js";
 import { type HandlerRuntime, registerHandlers } from "./handler.js";
 import { limitQueuedBytes } from "./outbound-limit.js";
-import type { ChatServer } from "./types.js";
+import type { ChatServer, ChatSocket } from "./types.js";
 
 export interface ConnectionDeps {
   io: ChatServer;
@@ -27,6 +27,8 @@ export interface ConnectionDeps {
   logger: Logger;
   metrics: Metrics;
   maxSocketsPerUser: number;
+  /** called for every accepted socket (the re-check starts its token-expiry timer) */
+  onConnected?: (socket: ChatSocket) => void;
   /** caps refused handshakes per client address */
   refusedHandshakes?: { addresses: ClientAddresses; count: FailureCount };
 }
@@ -85,6 +87,7 @@ export function acceptConnections(deps: ConnectionDeps): void {
         socket.data.user = user;
         socket.data.via = identity.via;
         if (identity.via === "cookie") socket.data.sessionId = identity.sessionId;
+        else socket.data.token = identity.token;
         next();
       },
       (error: unknown) =>
@@ -111,6 +114,11 @@ export function acceptConnections(deps: ConnectionDeps): void {
     deps.presence
       .socketConnected(user.id)
       .catch((err: unknown) => deps.logger.warn({ err }, "presence update failed"));
-    socket.emit("session", { user: { id: user.id, name: user.name } });
+    deps.onConnected?.(socket);
+    const token = socket.data.token;
+    socket.emit("session", {
+      user: { id: user.id, name: user.name },
+      expiresAt: token ? new Date(token.expiresAt * 1000).toISOString() : null,
+    });
   });
 }

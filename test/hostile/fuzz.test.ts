@@ -34,6 +34,7 @@ const FIELDS: Record<RequestEvent, readonly string[]> = {
   "room:read": ["roomId", "seq"],
   "presence:get": ["userIds"],
   typing: ["roomId", "typing"],
+  "session:refresh": ["token"],
 };
 
 /** What a successful ack of each event carries besides `ok: true`. */
@@ -58,6 +59,7 @@ const RESULT: Record<RequestEvent, readonly string[]> = {
   "room:read": ["readSeq"],
   "presence:get": ["presence"],
   typing: [],
+  "session:refresh": ["expiresAt"],
 };
 
 /** Runs per event and batch: 20 events × (1 warm-up + 4 measured batches) × 50 ≈ 5,000 payloads. */
