@@ -109,7 +109,10 @@ before(async () => {
   // real ids let some payloads get past validation and into the services
   realIds = [...roomIds, ...messageIds, ann.id, bob.id];
   const seq = fc.nat({ max: 20 });
+  // a real token of either fuzzing user (another's is FORBIDDEN), and one that only looks like one
+  const tokens = [await server.token(ann.id), await server.token(bob.id), "eyJhbGciOiJIUzI1NiJ9.e30.c2ln"];
   validField = {
+    token: fc.constantFrom(...tokens),
     roomId: fc.constantFrom(...roomIds),
     messageId: fc.constantFrom(...messageIds),
     replyToId: fc.option(fc.constantFrom(...messageIds)),
