@@ -127,6 +127,25 @@ describe("live sockets are ended when their session is over", () => {
     }
   });
 
+  test("the server API's disconnect tells every socket of the user session:ended AUTH_INVALID", async () => {
+    const key = "service-key-for-the-session-end-tests-0123456789";
+    const server = await startServer({ env: { SERVICE_API_KEY: key } });
+    try {
+      const ann = await server.addUser("Ann Signed Out");
+      const sockets = [await server.connect(ann), await server.connect(ann, { transports: ["polling"] })];
+      const ended = sockets.map(ending);
+      const response = await fetch(`${server.url}/api/server/users/${ann.id}/disconnect`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      assert.equal(response.status, 200);
+      for (const end of ended) assert.equal((await end).code, "AUTH_INVALID");
+    } finally {
+      await server.close();
+    }
+  });
+
   test("the session event says when the token expires", async () => {
     const { server, nowS } = await clockedServer();
     try {
