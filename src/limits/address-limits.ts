@@ -31,7 +31,11 @@ export const DEFAULT_ADDRESS_LIMITS: AddressLimits = {
   ready: { points: 60, seconds: 60 },
 };
 
-/** Counts failures of one kind per address; once over, `wait` says how long the address must wait. */
+/**
+ * Counts failures of one kind per address; once over, `wait` says how long the address must wait.
+ * None of it ever throws: should the counting store fail (Redis down and its in-memory fallback
+ * too), a cap lets traffic through rather than refusing sign-ins that would have worked.
+ */
 export class FailureCount {
   constructor(
     private readonly limiter: RateLimiterAbstract,
@@ -40,19 +44,18 @@ export class FailureCount {
 
   /** Milliseconds until `address` may try again, or 0 when it may now. */
   async wait(address: string): Promise<number> {
-    const state = await this.limiter.get(address);
-    if (!state || state.consumedPoints < this.points) return 0;
-    return Math.max(1, Math.ceil(state.msBeforeNext));
+    try {
+      const state = await this.limiter.get(address);
+      if (!state || state.consumedPoints < this.points) return 0;
+      return Math.max(1, Math.ceil(state.msBeforeNext));
+    } catch {
+      return 0;
+    }
   }
 
   /** Counts one failure of `address`. */
   async fail(address: string): Promise<void> {
-    try {
-      await this.limiter.consume(address);
-    } catch (error) {
-      // already over: nothing more to do; anything else (Redis down) has its in-memory fallback
-      if (!(error instanceof RateLimiterRes)) throw error;
-    }
+    await this.take(address);
   }
 
   /** Counts one use of `address` and answers the wait when it was one too many (else 0). */
@@ -61,8 +64,7 @@ export class FailureCount {
       await this.limiter.consume(address);
       return 0;
     } catch (error) {
-      if (error instanceof RateLimiterRes) return Math.max(1, Math.ceil(error.msBeforeNext));
-      throw error;
+      return error instanceof RateLimiterRes ? Math.max(1, Math.ceil(error.msBeforeNext)) : 0;
     }
   }
 }

@@ -43,7 +43,7 @@ export function acceptConnections(deps: ConnectionDeps): void {
   io.use((socket, next) => {
     const address = cap?.addresses.of(socket.request) ?? "";
     // an address with too many refusals is refused before any token check or directory lookup
-    const waited = cap ? cap.count.wait(address).catch(() => 0) : Promise.resolve(0);
+    const waited = cap ? cap.count.wait(address) : Promise.resolve(0);
     const identified = waited.then((wait) => {
       if (wait > 0) {
         metrics.authRefusals.inc({ code: "RATE_LIMITED" });
@@ -55,7 +55,7 @@ export function acceptConnections(deps: ConnectionDeps): void {
           // the client's fault (a bad token or cookie) counts; the server's (directory down) does not
           const code = error instanceof HandshakeError ? error.data.code : "AUTH_UNAVAILABLE";
           if (cap && code !== "AUTH_UNAVAILABLE" && code !== "RATE_LIMITED") {
-            await cap.count.fail(address).catch(() => {});
+            await cap.count.fail(address);
           }
           throw error;
         });
