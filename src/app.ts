@@ -6,7 +6,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
 import { createAuthenticator } from "./auth/handshake.js";
-import { createLoginService } from "./auth/login.js";
+import { createLoginService, type LoginLimits } from "./auth/login.js";
 import { createPhpSessions } from "./auth/php-session/index.js";
 import { createTokenService, type TokenService } from "./auth/tokens.js";
 import type { ChatDeps } from "./chat/context.js";
@@ -20,11 +20,13 @@ import { TypingService } from "./chat/typing/service.js";
 import { UserService } from "./chat/users/service.js";
 import { AnnouncingFanout } from "./cluster/announcing-fanout.js";
 import type { Config } from "./config/index.js";
+import { ClientAddresses } from "./http/client-address.js";
 import { guardHandshakes } from "./http/handshake-origins.js";
 import { OriginPolicy } from "./http/origins.js";
 import { createRequestHandler } from "./http/routes.js";
 import { createServerApi, SERVER_API_PREFIX } from "./http/server-api.js";
 import { createWebAssets } from "./http/static.js";
+import { type AddressLimits, createAddressLimits, DEFAULT_ADDRESS_LIMITS } from "./limits/address-limits.js";
 import type { Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { acceptConnections } from "./realtime/connections.js";
@@ -35,16 +37,41 @@ import { startRecheck } from "./realtime/recheck.js";
 import type { ChatServer } from "./realtime/types.js";
 import type { ChatStore } from "./storage/chat-store.js";
 import type { SqliteDatabase } from "./storage/sqlite/open.js";
+import { JWT_SECRET_NAME } from "./storage/sqlite/server-secrets.js";
 import { SqliteChatStore } from "./storage/sqlite/sqlite-chat-store.js";
 import { CachedDirectory } from "./users/cached-directory.js";
 import type { UserDirectory } from "./users/types.js";
 import { connectWebhooks, WebhookSender } from "./webhooks/index.js";
+
+/**
+ * AUTH_JWT_SECRET, or else this installation's own random secret from the chat database (made on
+ * the first start). The log says how to share it; it never shows the secret itself.
+ */
+function tokenSecret(config: Config, store: ChatStore, logger: Logger): Uint8Array {
+  if (config.auth.jwtSecret) return config.auth.jwtSecret;
+  logger.warn(
+    "AUTH_JWT_SECRET is not set: tokens use a random secret made for this installation and kept in the chat database. To let the PHP app make tokens, run `npm run secret` on this machine and set the secret it prints as AUTH_JWT_SECRET on both sides.",
+  );
+  return new TextEncoder().encode(store.serverSecret(JWT_SECRET_NAME));
+}
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   db: SqliteDatabase;
   directory: UserDirectory;
+  /** Tuning that is not a setting: tests use small limits here. */
+  options?: AppOptions;
+}
+
+/** What tests may change beyond the settings; production uses the defaults. */
+export interface AppOptions {
+  /** sign-in allowances (default DEFAULT_LOGIN_LIMITS) */
+  loginLimits?: LoginLimits;
+  /** caps per client address on unauthenticated traffic (default DEFAULT_ADDRESS_LIMITS) */
+  addressLimits?: Partial<AddressLimits>;
+  /** the clock in milliseconds, for token times and the re-check (default Date.now) */
+  now?: () => number;
 }
 
 export interface App {
@@ -53,13 +80,21 @@ export interface App {
   tokens: TokenService;
   store: ChatStore;
   metrics: Metrics;
+  /** Runs the re-check of live connections now (tokens, users, scopes, PHP sessions). */
+  recheckNow(): Promise<void>;
   listen(): Promise<AddressInfo>;
   /** Stops accepting, commits in-flight writes, closes the databases. */
   close(): Promise<void>;
 }
 
 /** Async only to load the drivers of what is configured (Redis, MySQL sessions), never the others. */
-export async function createApp({ config, logger, db, directory: rawDirectory }: AppDeps): Promise<App> {
+export async function createApp({
+  config,
+  logger,
+  db,
+  directory: rawDirectory,
+  options = {},
+}: AppDeps): Promise<App> {
   const metrics = createMetrics();
   const store = new SqliteChatStore(db, {
     onCommit: (writes, seconds) => {
@@ -69,8 +104,10 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
     onBackgroundProblem: (problem) => logger.error({ problem }, "chat database background work failed"),
   });
   const directory = new CachedDirectory(rawDirectory);
-  const tokens = createTokenService(config.auth);
+  const clock = options.now ?? Date.now;
+  const tokens = createTokenService({ ...config.auth, jwtSecret: tokenSecret(config, store, logger) }, clock);
   const origins = new OriginPolicy(config.corsOrigins);
+  const clientAddresses = new ClientAddresses(config.trustProxy);
   let accepting = true;
 
   // Node enforces the two timeouts below only when it sweeps connections (every 30 s by default), so
@@ -97,12 +134,16 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
   // rate limits are counted across nodes too, so more nodes never mean a bigger allowance
   const sharedCounts = cluster ? { redis: cluster.redis, prefix: config.redisPrefix } : undefined;
   const limits = new EventLimits(config.rateLimits, sharedCounts);
+  const perAddress = createAddressLimits(
+    { ...DEFAULT_ADDRESS_LIMITS, ...options.addressLimits },
+    sharedCounts,
+  );
   cluster?.onRoomsChanged((roomIds) => {
     store
       .reloadRooms(roomIds)
       .catch((err: unknown) => logger.warn({ err }, "could not re-read changed rooms"));
   });
-  const deps: ChatDeps = { config, store, directory, fanout, now: () => new Date().toISOString() };
+  const deps: ChatDeps = { config, store, directory, fanout, now: () => new Date(clock()).toISOString() };
   const messages = new MessageService(deps);
   messages.onSent = () => metrics.messagesSent.inc();
   const rooms = new RoomService(deps);
@@ -120,6 +161,7 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
     sessions,
     origins,
     revocations: store,
+    unknownSessions: { addresses: clientAddresses, count: perAddress.unknownSessions },
   });
   const webhooks = config.webhooks ? new WebhookSender(config.webhooks, logger, {}, metrics.registry) : null;
   if (webhooks) connectWebhooks(webhooks, { messages, rooms, presence });
@@ -140,6 +182,7 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
     typing,
     presence,
     users: new UserService(deps),
+    sessions: { tokens, revocations: store },
   };
 
   acceptConnections({
@@ -153,18 +196,29 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
     logger,
     metrics,
     maxSocketsPerUser: config.maxSocketsPerUser,
+    refusedHandshakes: { addresses: clientAddresses, count: perAddress.refusedHandshakes },
+    onConnected: (socket) => recheck.watchExpiry(socket),
   });
-  const stopRecheck = startRecheck({
+  const recheck = startRecheck({
     io,
     directory,
-    fanout,
+    revocations: store,
     logger,
     intervalS: config.auth.recheckS,
+    now: clock,
     sessions,
   });
-  const login = createLoginService({ directory, tokens, logger, shared: sharedCounts });
+  const login = createLoginService({
+    directory,
+    tokens,
+    logger,
+    shared: sharedCounts,
+    limits: options.loginLimits,
+  });
   const handle = createRequestHandler({
     origins,
+    clientAddresses,
+    readyLimit: perAddress.ready,
     authenticator,
     login,
     rooms,
@@ -190,6 +244,7 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
     tokens,
     store,
     metrics,
+    recheckNow: () => recheck.runNow(),
     listen: () =>
       new Promise((resolve, reject) => {
         httpServer.once("error", reject);
@@ -198,7 +253,7 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
     close: () => {
       closing ??= (async () => {
         accepting = false;
-        stopRecheck();
+        recheck.stop();
         typing.close();
         // writes already queued are committed and acknowledged before the sockets close
         await store.flush();

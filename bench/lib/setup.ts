@@ -24,12 +24,14 @@ export function prepareDatabase(path: string, count: number): string[] {
 
 const secret = new TextEncoder().encode(BENCH_SECRET);
 
-/** An HS256 chat token for `userId`, valid for two hours. */
+/** An HS256 chat token for `userId`, valid for two hours, with the `iss`/`aud` production requires. */
 export function signToken(userId: string): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({})
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(userId)
+    .setIssuer("timewise")
+    .setAudience("timewise-chat")
     .setIssuedAt(now)
     .setExpirationTime(now + 7200)
     .sign(secret);

@@ -41,12 +41,18 @@ final class TimeWiseChat
     private $serviceKey;
     /** @var int */
     private $timeout;
+    /** @var string */
+    private $issuer;
+    /** @var string */
+    private $audience;
 
     /**
      * @param string      $url        the chat server's address, such as https://chat.timewise.example.com
      * @param string      $jwtSecret  AUTH_JWT_SECRET of the chat server (needed for token())
      * @param string|null $serviceKey SERVICE_API_KEY of the chat server (needed for the server API)
-     * @param array       $options    ['timeout' => seconds for server API calls, default 5]
+     * @param array       $options    ['timeout' => seconds for server API calls, default 5,
+     *                                'issuer' => the chat server's AUTH_JWT_ISSUER, default 'timewise',
+     *                                'audience' => its AUTH_JWT_AUDIENCE, default 'timewise-chat']
      */
     public function __construct(string $url, string $jwtSecret = '', ?string $serviceKey = null, array $options = [])
     {
@@ -54,16 +60,19 @@ final class TimeWiseChat
         $this->jwtSecret = $jwtSecret;
         $this->serviceKey = $serviceKey;
         $this->timeout = (int) ($options['timeout'] ?? 5);
+        $this->issuer = (string) ($options['issuer'] ?? 'timewise');
+        $this->audience = (string) ($options['audience'] ?? 'timewise-chat');
     }
 
     // --- Tokens --------------------------------------------------------------------------------
 
     /**
      * A chat token for a signed-in user, made here without calling the chat server: an HS256 JWT
-     * with `sub`, `iat` and `exp`. Keep $ttl short (an hour); the page asks for a new one on reload.
+     * with `sub`, `iat`, `exp`, and the `iss` and `aud` the chat server requires in production.
+     * Keep $ttl short (an hour); the page asks for a new one on reload.
      *
      * @param int|string $userId
-     * @param array      $claims extra claims, such as ['iss' => …, 'aud' => …] when the server requires them
+     * @param array      $claims extra claims (an `iss` or `aud` here replaces the kit's)
      */
     public function token($userId, int $ttl = 3600, array $claims = []): string
     {
@@ -72,6 +81,7 @@ final class TimeWiseChat
         }
         $now = time();
         $header = self::base64url(json_encode(['alg' => 'HS256', 'typ' => 'JWT']));
+        $claims = array_merge(['iss' => $this->issuer, 'aud' => $this->audience], $claims);
         $payload = self::base64url(json_encode(['sub' => (string) $userId, 'iat' => $now, 'exp' => $now + $ttl] + $claims));
         $signature = self::base64url(hash_hmac('sha256', "$header.$payload", $this->jwtSecret, true));
         return "$header.$payload.$signature";

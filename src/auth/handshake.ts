@@ -6,26 +6,31 @@
  * session store that can't be reached is "unavailable" (retry), never "unknown user".
  */
 import type { IncomingMessage } from "node:http";
+import type { ClientAddresses } from "../http/client-address.js";
 import { ownOrigin } from "../http/own-origin.js";
+import type { FailureCount } from "../limits/address-limits.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import type { AuthErrorCode } from "../protocol/index.js";
+import type { AuthErrorCode, HandshakeErrorData } from "../protocol/index.js";
 import type { Actor } from "../realtime/types.js";
 import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js";
 import type { PhpSessions } from "./php-session/index.js";
 import { TokenError, type TokenService } from "./tokens.js";
 
+/** A refused handshake: `err.message` and `err.data` as the client's `connect_error` receives them. */
 export class HandshakeError extends Error {
-  readonly data: { code: AuthErrorCode };
-  constructor(code: AuthErrorCode) {
-    super(code === "AUTH_UNAVAILABLE" ? "unavailable" : "unauthorized");
-    this.data = { code };
+  readonly data: HandshakeErrorData & { code: AuthErrorCode | "RATE_LIMITED" };
+  constructor(code: AuthErrorCode | "RATE_LIMITED", retryAfterMs?: number) {
+    super(
+      code === "AUTH_UNAVAILABLE" ? "unavailable" : code === "RATE_LIMITED" ? "rate_limited" : "unauthorized",
+    );
+    this.data = retryAfterMs === undefined ? { code } : { code, retryAfterMs };
   }
 }
 
 /** Who a socket is, and how it proved it (the re-check reloads a cookie socket's PHP session). */
 export type SocketIdentity =
-  | { user: Actor; via: "token" }
+  | { user: Actor; via: "token"; token: { expiresAt: number; issuedAt: number | null } }
   | { user: Actor; via: "cookie"; sessionId: string };
 
 export interface Authenticator {
@@ -46,6 +51,8 @@ export interface AuthenticatorDeps {
   origins?: { allows(origin: string, own: string | undefined): boolean };
   /** tokens of a user issued at or before this second (server API "disconnect") are refused */
   revocations?: { tokensRevokedBefore(userId: string): number | null };
+  /** caps session-store lookups for cookies that name no session, per client address */
+  unknownSessions?: { addresses: ClientAddresses; count: FailureCount };
 }
 
 export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
@@ -56,9 +63,9 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
       if (!user) throw new HandshakeError("USER_UNKNOWN");
       if (!user.active) throw new HandshakeError("USER_DISABLED");
       const actor: Actor = { id: user.id, name: user.name, scope: user.scope };
-      return found.sessionId === null
-        ? { user: actor, via: "token" as const }
-        : { user: actor, via: "cookie" as const, sessionId: found.sessionId };
+      if (found.sessionId !== null)
+        return { user: actor, via: "cookie" as const, sessionId: found.sessionId };
+      return { user: actor, via: "token" as const, token: found.token ?? { expiresAt: 0, issuedAt: null } };
     } catch (error) {
       const refusal = toRefusal(error);
       deps.metrics.authRefusals.inc({ code: refusal.data.code });
@@ -79,7 +86,11 @@ async function credentials(
   auth: unknown,
   req: IncomingMessage,
   cookies: boolean,
-): Promise<{ userId: string; sessionId: string | null }> {
+): Promise<{
+  userId: string;
+  sessionId: string | null;
+  token?: { expiresAt: number; issuedAt: number | null };
+}> {
   const token = presentedToken(auth, req);
   if (token !== null) {
     const verified = await deps.tokens.verify(token);
@@ -87,7 +98,11 @@ async function credentials(
     if (revokedBefore !== null && (verified.issuedAt === null || verified.issuedAt <= revokedBefore)) {
       throw new HandshakeError("AUTH_INVALID");
     }
-    return { userId: verified.userId, sessionId: null };
+    return {
+      userId: verified.userId,
+      sessionId: null,
+      token: { expiresAt: verified.expiresAt, issuedAt: verified.issuedAt },
+    };
   }
   const sessions = deps.sessions;
   if (!cookies || !sessions) throw new HandshakeError("AUTH_REQUIRED");
@@ -99,8 +114,16 @@ async function credentials(
     throw new HandshakeError("AUTH_REQUIRED");
   }
   if (cookie.kind === "invalid") throw new HandshakeError("AUTH_INVALID");
+  // guessing session ids costs a store read each: an address that keeps guessing wrong is stopped
+  const cap = deps.unknownSessions;
+  const address = cap?.addresses.of(req) ?? "";
+  const wait = cap ? await cap.count.wait(address) : 0;
+  if (wait > 0) throw new HandshakeError("RATE_LIMITED", wait);
   const session = await sessions.userOf(cookie.id);
-  if (!session.ok) throw new HandshakeError(session.code);
+  if (!session.ok) {
+    if (session.code === "AUTH_INVALID") await cap?.count.fail(address);
+    throw new HandshakeError(session.code);
+  }
   return { userId: session.userId, sessionId: cookie.id };
 }
 

@@ -9,7 +9,7 @@ import { AppError, badRequest } from "../errors.js";
 import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 import type { Logger } from "../logger.js";
 import type { UserDirectory } from "../users/types.js";
-import { dummyVerify, MAX_PASSWORD_BYTES, prepareDummyHash, verifyPassword } from "./passwords.js";
+import { DummyHash, MAX_PASSWORD_BYTES, shapeOf, verifyPassword } from "./passwords.js";
 import type { TokenService } from "./tokens.js";
 
 /** The one answer for every wrong sign-in; HTTP maps it to 401 AUTH_INVALID. */
@@ -23,10 +23,13 @@ export class LoginFailedError extends Error {
 
 /** How many sign-ins are allowed before RATE_LIMITED. */
 export interface LoginLimits {
-  /** attempts from one IP address per `ipWindowS` */
+  /** failed attempts from one IP address per `ipWindowS` (successes are not counted) */
   perIp: number;
   ipWindowS: number;
-  /** failed attempts for one username per `usernameWindowS`; a success starts again from zero */
+  /**
+   * failed attempts for one user (the directory's id; a login nobody has by its normalized text)
+   * per `usernameWindowS`; a success starts again from zero
+   */
   perUsername: number;
   usernameWindowS: number;
 }
@@ -77,12 +80,12 @@ export function createLoginService(deps: {
     { name: "login-ip", points: limits.perIp, seconds: limits.ipWindowS },
     deps.shared,
   );
-  const byUsername = createLimiter(
+  const byUser = createLimiter(
     { name: "login-user", points: limits.perUsername, seconds: limits.usernameWindowS },
     deps.shared,
   );
-  // The first unknown-user sign-in should not be slower because the dummy hash is still being made.
-  void prepareDummyHash();
+  // Made now, so the first unknown-user sign-in does not wait for it (and is not slower either).
+  const dummy = new DummyHash();
 
   return {
     async login(username, password, ip) {
@@ -94,24 +97,34 @@ export function createLoginService(deps: {
         );
       }
       const input = parsed.data;
-      const userKey = input.username.normalize("NFC").toLowerCase();
+      const ipKey = ip || "unknown";
 
-      await take(byIp, ip || "unknown", logger, "ip");
-      // Counting the attempt up front (and forgiving it on success) keeps parallel guesses counted too.
-      await take(byUsername, userKey, logger, "username");
-
+      // Each attempt is counted up front (so parallel guesses are counted too) and forgiven when
+      // it succeeds or was not the user's fault: only failures stay counted.
+      await take(byIp, ipKey, logger, "ip");
       let user: Awaited<ReturnType<UserDirectory["findByLogin"]>>;
       try {
         user = await directory.findByLogin(input.username);
       } catch (error) {
-        // Not the user's fault: the attempt does not count against them.
-        await byUsername.reward(userKey, 1);
+        await byIp.reward(ipKey, 1);
+        throw error;
+      }
+      // The directory decides which row a login names (MySQL's collation makes "ALICE" and
+      // "alice " the same user), so the per-user count is keyed on the row's id.
+      const userKey = user ? `id:${user.id}` : `name:${normalizeLogin(input.username)}`;
+      try {
+        await take(byUser, userKey, logger, "username");
+      } catch (error) {
+        await byIp.reward(ipKey, 1);
         throw error;
       }
 
-      let matches = false;
-      if (user?.passwordHash) matches = await verifyPassword(user.passwordHash, input.password);
-      else await dummyVerify(input.password);
+      // A user without a hash we can read costs the same work as one with a wrong password.
+      const hash = user?.passwordHash ?? null;
+      dummy.follow(hash);
+      const matches = shapeOf(hash)
+        ? await verifyPassword(hash, input.password)
+        : await dummy.verify(input.password);
 
       if (!user?.active || !matches) {
         const reason = !user ? "unknown user" : !matches ? "wrong password" : "inactive user";
@@ -119,12 +132,24 @@ export function createLoginService(deps: {
         throw new LoginFailedError();
       }
 
-      await byUsername.delete(userKey);
+      await Promise.all([byUser.delete(userKey), byIp.reward(ipKey, 1)]);
       const token = await tokens.sign(user.id);
       logger.info({ ip, userId: user.id }, "signed in with a password");
       return { token, user: { id: user.id, name: user.name } };
     },
   };
+}
+
+/**
+ * The key of a login no user has: what MySQL's usual case- and accent-insensitive collations
+ * (utf8mb4_unicode_ci, …_general_ci) compare equal, and they ignore trailing spaces too.
+ */
+export function normalizeLogin(login: string): string {
+  return login
+    .normalize("NFD")
+    .replace(/\p{M}+/gu, "")
+    .toLowerCase()
+    .replace(/ +$/, "");
 }
 
 /** Takes one point or throws RATE_LIMITED saying how long to wait. */

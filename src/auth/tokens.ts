@@ -1,6 +1,7 @@
 /**
  * Chat tokens: HS256 JWTs shared with the PHP app. Only HS256 is accepted; the checks on time
  * claims are the contract's (30 s skew, `exp` required, lifetime capped by AUTH_JWT_MAX_TTL_S).
+ * `iss` and `aud` are required in production by default (AUTH_JWT_REQUIRE_ISS_AUD).
  */
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import type { AuthConfig } from "../config/index.js";
@@ -37,7 +38,10 @@ export interface TokenService {
   verify(token: string): Promise<VerifiedToken>;
 }
 
-export function createTokenService(config: AuthConfig, now: () => number = Date.now): TokenService {
+/** The token settings with the secret decided (AUTH_JWT_SECRET, or the installation's own). */
+export type TokenSettings = AuthConfig & { jwtSecret: Uint8Array };
+
+export function createTokenService(config: TokenSettings, now: () => number = Date.now): TokenService {
   return {
     async sign(userId, ttlS = config.loginTokenTtlS, issuedAtS) {
       const iat = issuedAtS ?? Math.floor(now() / 1000);
@@ -46,8 +50,8 @@ export function createTokenService(config: AuthConfig, now: () => number = Date.
         .setSubject(userId)
         .setIssuedAt(iat)
         .setExpirationTime(iat + Math.min(ttlS, config.maxTtlS));
-      if (config.issuer) jwt = jwt.setIssuer(config.issuer);
-      if (config.audience) jwt = jwt.setAudience(config.audience);
+      // always carried, so the server's own tokens work whether or not the claims are required
+      jwt = jwt.setIssuer(config.issuer).setAudience(config.audience);
       return jwt.sign(config.jwtSecret);
     },
 
@@ -60,8 +64,8 @@ export function createTokenService(config: AuthConfig, now: () => number = Date.
           clockTolerance: CLOCK_SKEW_S,
           requiredClaims: ["exp"],
           currentDate: new Date(now()),
-          ...(config.issuer ? { issuer: config.issuer } : {}),
-          ...(config.audience ? { audience: config.audience } : {}),
+          ...(config.checkIssuer ? { issuer: config.issuer } : {}),
+          ...(config.checkAudience ? { audience: config.audience } : {}),
         }));
       } catch (error) {
         if (error instanceof joseErrors.JWTExpired) throw new TokenError("AUTH_EXPIRED", "token expired");

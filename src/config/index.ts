@@ -1,13 +1,25 @@
 /**
  * Turns the environment into a validated `Config`, or into one readable line per bad variable.
  */
+
+import { trustedProxyProblem } from "../http/client-address.js";
 import { type LaravelCookieConfig, parseLaravelKeys } from "./laravel.js";
 import { type MysqlTlsConfig, parseMysqlTls } from "./mysql-tls.js";
 import { redactUrlPassword } from "./redact.js";
 import { envSchema } from "./schema.js";
 
-/** The development secret: tokens signed with it are worthless anywhere else. */
-const DEV_JWT_SECRET = "timewise-chat-development-secret-do-not-use";
+/**
+ * Secrets anyone can read (the old built-in development secret, the examples in the docs): a
+ * token signed with one of them would let anyone sign in as anyone, so they are never accepted.
+ */
+export const PUBLIC_SECRETS: readonly string[] = [
+  "timewise-chat-development-secret-do-not-use",
+  "the-same-long-random-secret-the-php-app-uses",
+  "the-first-long-random-secret",
+];
+/** What the PHP kit puts in its tokens unless told otherwise. */
+const DEFAULT_ISSUER = "timewise";
+const DEFAULT_AUDIENCE = "timewise-chat";
 const DEV_CORS_ORIGINS = "http://localhost:*,http://127.0.0.1:*";
 
 export interface Config {
@@ -22,6 +34,8 @@ export interface Config {
   users: UsersTableConfig;
   auth: AuthConfig;
   corsOrigins: string[];
+  /** TRUST_PROXY: proxies whose X-Forwarded-For is believed (empty: none) */
+  trustProxy: string[];
   maxMessageLength: number;
   maxPayloadBytes: number;
   maxSocketsPerUser: number;
@@ -36,7 +50,7 @@ export interface Config {
   webhooks: WebhookConfig | null;
   rateLimits: RateLimits;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  /** Things worth a loud line at start-up (e.g. the development JWT secret). */
+  /** Things worth a loud line at start-up. */
   warnings: string[];
 }
 
@@ -69,9 +83,14 @@ export interface UsersTableConfig {
 }
 
 export interface AuthConfig {
-  jwtSecret: Uint8Array;
-  issuer: string | null;
-  audience: string | null;
+  /** AUTH_JWT_SECRET; null: the installation's own secret, made and kept in the chat database */
+  jwtSecret: Uint8Array | null;
+  /** the `iss` the server signs and (when `checkIssuer`) requires */
+  issuer: string;
+  /** the `aud` the server signs and (when `checkAudience`) requires */
+  audience: string;
+  checkIssuer: boolean;
+  checkAudience: boolean;
   maxTtlS: number;
   loginTokenTtlS: number;
   recheckS: number;
@@ -128,15 +147,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const warnings: string[] = [];
   const problems: string[] = [];
 
-  let secret = e.AUTH_JWT_SECRET;
-  if (!secret) {
-    if (production) problems.push("AUTH_JWT_SECRET: required when NODE_ENV=production (at least 32 bytes)");
-    else {
-      warnings.push(
-        "AUTH_JWT_SECRET is not set: using a development secret. Set it to the PHP app's secret before real use.",
-      );
-      secret = DEV_JWT_SECRET;
-    }
+  const secret = e.AUTH_JWT_SECRET;
+  const requireIssAud = e.AUTH_JWT_REQUIRE_ISS_AUD ? e.AUTH_JWT_REQUIRE_ISS_AUD === "true" : production;
+  if (!secret && production) {
+    problems.push("AUTH_JWT_SECRET: required when NODE_ENV=production (at least 32 bytes)");
+  }
+  if (secret && PUBLIC_SECRETS.includes(secret.trim())) {
+    problems.push(
+      "AUTH_JWT_SECRET: this value is published (in the docs or an old version) and is not a secret; set a long random one",
+    );
   }
   if (e.MYSQL_HOST?.includes("://")) {
     problems.push(
@@ -169,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems.push("WEBHOOK_SECRET: required when WEBHOOK_URL is set (at least 32 bytes)");
   }
   const corsOrigins = parseOrigins(e.CORS_ORIGINS ?? (production ? "" : DEV_CORS_ORIGINS), problems);
+  const trustProxy = parseProxies(e.TRUST_PROXY ?? "", problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -199,14 +219,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       scopeColumn: e.USERS_SCOPE_COLUMN ?? null,
     },
     auth: {
-      jwtSecret: new TextEncoder().encode(secret),
-      issuer: e.AUTH_JWT_ISSUER ?? null,
-      audience: e.AUTH_JWT_AUDIENCE ?? null,
+      jwtSecret: secret ? new TextEncoder().encode(secret) : null,
+      issuer: e.AUTH_JWT_ISSUER ?? DEFAULT_ISSUER,
+      audience: e.AUTH_JWT_AUDIENCE ?? DEFAULT_AUDIENCE,
+      checkIssuer: requireIssAud || e.AUTH_JWT_ISSUER !== undefined,
+      checkAudience: requireIssAud || e.AUTH_JWT_AUDIENCE !== undefined,
       maxTtlS: e.AUTH_JWT_MAX_TTL_S,
       loginTokenTtlS: e.AUTH_LOGIN_TOKEN_TTL_S,
       recheckS: e.AUTH_RECHECK_S,
     },
     corsOrigins,
+    trustProxy,
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
@@ -262,6 +285,17 @@ function parseOrigins(value: string, problems: string[]): string[] {
     }
   }
   return origins;
+}
+
+/** Addresses and CIDR ranges; all bad entries are named on one line. */
+function parseProxies(value: string, problems: string[]): string[] {
+  const entries = value
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+  const bad = entries.map(trustedProxyProblem).filter((p) => p !== null);
+  if (bad.length > 0) problems.push(`TRUST_PROXY: ${bad.join("; ")}`);
+  return entries;
 }
 
 /** Shows the offending value, except for secrets and the password inside a URL. */

@@ -66,14 +66,26 @@ export const envSchema = z.object({
       .refine((s) => Buffer.byteLength(s) >= 32, "must be at least 32 bytes long")
       .optional(),
   ),
+  /** The `iss` of tokens (default `timewise`); setting it makes the claim required. */
   AUTH_JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** The `aud` of tokens (default `timewise-chat`); setting it makes the claim required. */
   AUTH_JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /**
+   * Whether tokens must carry the `iss` and `aud` above. Default: yes in production, so a token
+   * the PHP app made for another service with the same secret is not a chat token.
+   */
+  AUTH_JWT_REQUIRE_ISS_AUD: z.preprocess(emptyAsUndefined, z.enum(["true", "false"]).optional()),
   /** The longest token lifetime accepted. */
   AUTH_JWT_MAX_TTL_S: positiveInt(31_536_000).default(604_800),
   /** Lifetime of the tokens `POST /api/login` hands out (capped at AUTH_JWT_MAX_TTL_S). */
   AUTH_LOGIN_TOKEN_TTL_S: positiveInt(31_536_000).default(43_200),
   /** How often live connections are checked again (user disabled or deleted → disconnected). */
   AUTH_RECHECK_S: positiveInt(86_400).default(300),
+  /**
+   * The reverse proxies in front of the server (addresses or CIDR ranges, comma-separated). Only
+   * from them is `X-Forwarded-For` believed; unset, every request's address is its TCP peer.
+   */
+  TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** Allowed page origins, comma-separated; `http://host:*` allows any port of that host. */
   CORS_ORIGINS: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** Characters (Unicode code points) in a message body. */

@@ -9,6 +9,7 @@ import { LoginFailedError, type LoginService } from "../auth/login.js";
 import type { MessageService } from "../chat/messages/service.js";
 import type { RoomService } from "../chat/rooms/service.js";
 import { badRequest } from "../errors.js";
+import type { FailureCount } from "../limits/address-limits.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { HTTP_STATUS } from "../protocol/index.js";
@@ -18,12 +19,17 @@ import type { EventLimits } from "../realtime/limits.js";
 import type { Actor } from "../realtime/types.js";
 import type { ChatStore } from "../storage/chat-store.js";
 import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js";
+import type { ClientAddresses } from "./client-address.js";
 import type { OriginPolicy } from "./origins.js";
 import { ownOrigin } from "./own-origin.js";
 import { readJson, sendError, sendJson } from "./respond.js";
 
 export interface HttpDeps {
   origins: OriginPolicy;
+  /** the client address behind trusted proxies, for per-address limits */
+  clientAddresses: ClientAddresses;
+  /** `/ready` requests per client address (each pings both databases) */
+  readyLimit: FailureCount;
   authenticator: Authenticator;
   login: LoginService;
   rooms: RoomService;
@@ -51,7 +57,15 @@ export function createRequestHandler(deps: HttpDeps) {
       const url = new URL(req.url ?? "/", "http://localhost");
       const route = `${req.method} ${url.pathname}`;
       if (route === "GET /health") return sendJson(res, 200, { status: "ok" });
-      if (route === "GET /ready") return await ready(res, deps);
+      if (route === "GET /ready") {
+        const wait = await deps.readyLimit.take(deps.clientAddresses.of(req));
+        if (wait > 0) {
+          return sendError(res, 429, "RATE_LIMITED", "Too many readiness checks from your address.", {
+            retryAfterMs: wait,
+          });
+        }
+        return await ready(res, deps);
+      }
       if (route === "GET /metrics") {
         res.writeHead(200, { "content-type": deps.metrics.registry.contentType });
         res.end(await deps.metrics.registry.metrics());
@@ -59,7 +73,7 @@ export function createRequestHandler(deps: HttpDeps) {
       }
       if (route === "POST /api/login") {
         const body = (await readJson(req)) as { username?: unknown; password?: unknown } | null;
-        const ip = req.socket.remoteAddress ?? "unknown";
+        const ip = deps.clientAddresses.of(req);
         return sendJson(res, 200, await deps.login.login(body?.username, body?.password, ip));
       }
       if (route === "GET /api/rooms") {
@@ -94,7 +108,9 @@ export function createRequestHandler(deps: HttpDeps) {
     } catch (error) {
       if (res.headersSent) return;
       if (error instanceof HandshakeError) {
-        return sendError(res, HTTP_STATUS[error.data.code], error.data.code, refusalMessage(error));
+        const { code, retryAfterMs } = error.data;
+        const extra = retryAfterMs === undefined ? undefined : { retryAfterMs };
+        return sendError(res, HTTP_STATUS[code], code, refusalMessage(error), extra);
       }
       if (error instanceof LoginFailedError) return sendError(res, 401, "AUTH_INVALID", error.message);
       const body = toErrorBody(error, deps.logger, { route: req.url });
@@ -180,6 +196,8 @@ function refusalMessage(error: HandshakeError): string {
       return "Sign-in is not possible right now. Please try again soon.";
     case "USER_DISABLED":
       return "This account is disabled.";
+    case "RATE_LIMITED":
+      return "Too many attempts from your address. Please wait and try again.";
     default:
       return "Your sign-in is not valid. Please sign in again.";
   }

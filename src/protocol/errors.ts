@@ -57,10 +57,34 @@ export interface ErrorBody {
 /** What every request event answers. */
 export type Ack<R> = ({ ok: true } & R) | { ok: false; error: ErrorBody };
 
-/** `err.data` of a refused handshake. */
+/**
+ * `err.data` of a refused handshake. Besides the contract's codes: `TOO_MANY_CONNECTIONS` (the user
+ * has the most connections allowed) and `RATE_LIMITED` (too many refused handshakes or unknown
+ * session cookies from this address; `retryAfterMs` says how long to wait).
+ */
 export interface HandshakeErrorData {
-  code: AuthErrorCode;
+  code: AuthErrorCode | "TOO_MANY_CONNECTIONS" | "RATE_LIMITED";
+  /** only with RATE_LIMITED */
+  retryAfterMs?: number;
 }
 
-/** `err.message` of a refused handshake: "unavailable" means try again later. */
-export type HandshakeErrorMessage = "unauthorized" | "unavailable";
+/**
+ * `err.message` of a refused handshake: "unavailable", "too_many_connections" and "rate_limited"
+ * mean try again later.
+ */
+export type HandshakeErrorMessage = "unauthorized" | "unavailable" | "too_many_connections" | "rate_limited";
+
+/**
+ * Why the server ended a live connection (`session:ended`): `AUTH_EXPIRED` the token expired (or
+ * the PHP session did), `AUTH_INVALID` the token was revoked or the PHP session ended,
+ * `USER_DISABLED` / `USER_UNKNOWN` the user was disabled or deleted, `SCOPE_CHANGED` the user moved
+ * to another USERS_SCOPE_COLUMN scope (reconnect to see the new one).
+ */
+export const SESSION_ENDED_CODES = [
+  "AUTH_EXPIRED",
+  "AUTH_INVALID",
+  "USER_DISABLED",
+  "USER_UNKNOWN",
+  "SCOPE_CHANGED",
+] as const;
+export type SessionEndedCode = (typeof SESSION_ENDED_CODES)[number];

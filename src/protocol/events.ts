@@ -2,7 +2,7 @@
  * The event map of the contract. Socket.io's generics take these, so every `emit` and `on` in the
  * server, the SDK and the UI is checked against one definition.
  */
-import type { Ack } from "./errors.js";
+import type { Ack, SessionEndedCode } from "./errors.js";
 import type * as P from "./payloads.js";
 import type { Message, Presence, Room, SharedRoom, User } from "./types.js";
 
@@ -31,6 +31,8 @@ export interface Requests {
   "room:read": { input: P.RoomReadInput; result: { readSeq: number } };
   "presence:get": { input: P.PresenceGetInput; result: { presence: Record<string, Presence> } };
   typing: { input: P.TypingInput; result: Record<string, never> };
+  /** (extension) a fresh token for the same user, so a live socket outlives its first token */
+  "session:refresh": { input: P.SessionRefreshInput; result: { expiresAt: string } };
 }
 
 export type RequestEvent = keyof Requests;
@@ -57,6 +59,7 @@ export const REQUEST_EVENTS = [
   "room:read",
   "presence:get",
   "typing",
+  "session:refresh",
 ] as const satisfies readonly RequestEvent[];
 
 /** Client→server events. The ack is optional only for `typing`. */
@@ -71,7 +74,17 @@ export type ClientToServerEvents = {
 
 /** Server→client events. */
 export interface ServerToClientEvents {
-  session: (payload: { user: User }) => void;
+  /**
+   * `expiresAt` (extension): when the socket's token expires (ISO time), null for a cookie socket.
+   * Refresh with `session:refresh` before then, or the server ends the session.
+   */
+  session: (payload: { user: User; expiresAt?: string | null }) => void;
+  /**
+   * (extension) The server is ending this connection: the token expired or was revoked, the user
+   * was disabled, deleted or moved to another scope, or the PHP session ended. Sent just before the
+   * disconnect; reconnect with a fresh token (for AUTH_EXPIRED, SCOPE_CHANGED) or sign out.
+   */
+  "session:ended": (payload: { code: SessionEndedCode }) => void;
   "message:new": (message: Message) => void;
   "message:updated": (message: Message) => void;
   "message:deleted": (message: Message) => void;

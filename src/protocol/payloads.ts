@@ -101,6 +101,13 @@ export const messageSearch = z.object({
 });
 export const roomRead = z.object({ roomId: entityId, seq: seqNumber });
 export const typing = z.object({ roomId: entityId, typing: z.boolean() });
+/** A fresh token for the socket's user; a real one is a few hundred characters. */
+export const sessionRefresh = z.object({
+  token: z
+    .string()
+    .max(4096)
+    .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/, "must be a token (a JWT)"),
+});
 export const presenceGet = z.object({ userIds: z.array(userId).max(LIMITS.presenceIdsMax) });
 
 export type UserSearchInput = z.input<typeof userSearch>;
@@ -120,4 +127,5 @@ export type MessageReactInput = z.input<typeof messageReact>;
 export type MessageSearchInput = z.input<typeof messageSearch>;
 export type RoomReadInput = z.input<typeof roomRead>;
 export type TypingInput = z.input<typeof typing>;
+export type SessionRefreshInput = z.input<typeof sessionRefresh>;
 export type PresenceGetInput = z.input<typeof presenceGet>;

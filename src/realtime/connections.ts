@@ -5,6 +5,8 @@
 import { type Authenticator, HandshakeError } from "../auth/handshake.js";
 import type { PresenceService } from "../chat/presence/service.js";
 import type { TypingService } from "../chat/typing/service.js";
+import type { ClientAddresses } from "../http/client-address.js";
+import type { FailureCount } from "../limits/address-limits.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { ChatStore } from "../storage/chat-store.js";
@@ -12,7 +14,7 @@ import type { chatHandlers } from "./events.js";
 import { roomChannel, userChannel } from "./fanout.js";
 import { type HandlerRuntime, registerHandlers } from "./handler.js";
 import { limitQueuedBytes } from "./outbound-limit.js";
-import type { ChatServer } from "./types.js";
+import type { ChatServer, ChatSocket } from "./types.js";
 
 export interface ConnectionDeps {
   io: ChatServer;
@@ -25,6 +27,10 @@ export interface ConnectionDeps {
   logger: Logger;
   metrics: Metrics;
   maxSocketsPerUser: number;
+  /** called for every accepted socket (the re-check starts its token-expiry timer) */
+  onConnected?: (socket: ChatSocket) => void;
+  /** caps refused handshakes per client address */
+  refusedHandshakes?: { addresses: ClientAddresses; count: FailureCount };
 }
 
 export function acceptConnections(deps: ConnectionDeps): void {
@@ -33,8 +39,28 @@ export function acceptConnections(deps: ConnectionDeps): void {
   // a client that stops reading is dropped before its queue grows without bound
   limitQueuedBytes(io, deps.logger);
 
+  const cap = deps.refusedHandshakes;
   io.use((socket, next) => {
-    deps.authenticator.authenticateSocket(socket.handshake.auth, socket.request).then(
+    const address = cap?.addresses.of(socket.request) ?? "";
+    // an address with too many refusals is refused before any token check or directory lookup
+    const waited = cap ? cap.count.wait(address) : Promise.resolve(0);
+    const identified = waited.then((wait) => {
+      if (wait > 0) {
+        metrics.authRefusals.inc({ code: "RATE_LIMITED" });
+        throw new HandshakeError("RATE_LIMITED", wait);
+      }
+      return deps.authenticator
+        .authenticateSocket(socket.handshake.auth, socket.request)
+        .catch(async (error: unknown) => {
+          // the client's fault (a bad token or cookie) counts; the server's (directory down) does not
+          const code = error instanceof HandshakeError ? error.data.code : "AUTH_UNAVAILABLE";
+          if (cap && code !== "AUTH_UNAVAILABLE" && code !== "RATE_LIMITED") {
+            await cap.count.fail(address);
+          }
+          throw error;
+        });
+    });
+    identified.then(
       (identity) => {
         const user = identity.user;
         if ((socketsPerUser.get(user.id) ?? 0) >= deps.maxSocketsPerUser) {
@@ -61,6 +87,7 @@ export function acceptConnections(deps: ConnectionDeps): void {
         socket.data.user = user;
         socket.data.via = identity.via;
         if (identity.via === "cookie") socket.data.sessionId = identity.sessionId;
+        else socket.data.token = identity.token;
         next();
       },
       (error: unknown) =>
@@ -87,6 +114,11 @@ export function acceptConnections(deps: ConnectionDeps): void {
     deps.presence
       .socketConnected(user.id)
       .catch((err: unknown) => deps.logger.warn({ err }, "presence update failed"));
-    socket.emit("session", { user: { id: user.id, name: user.name } });
+    deps.onConnected?.(socket);
+    const token = socket.data.token;
+    socket.emit("session", {
+      user: { id: user.id, name: user.name },
+      expiresAt: token ? new Date(token.expiresAt * 1000).toISOString() : null,
+    });
   });
 }

@@ -10,6 +10,7 @@ import type { TypingService } from "../chat/typing/service.js";
 import type { UserService } from "../chat/users/service.js";
 import * as P from "../protocol/payloads.js";
 import { defineHandler } from "./handler.js";
+import { sessionRefreshHandler } from "./session-refresh.js";
 
 export interface Services {
   rooms: RoomService;
@@ -18,6 +19,8 @@ export interface Services {
   typing: TypingService;
   presence: PresenceService;
   users: UserService;
+  /** for `session:refresh` */
+  sessions: Parameters<typeof sessionRefreshHandler>[0];
 }
 
 export function chatHandlers(s: Services) {
@@ -153,5 +156,6 @@ export function chatHandlers(s: Services) {
       limit: "reads",
       handle: async (actor, p) => ({ presence: await s.presence.get(actor, p.userIds) }),
     }),
+    sessionRefreshHandler(s.sessions),
   ];
 }

@@ -56,7 +56,10 @@ export class Fanout {
     this.io.to(userChannel(userId)).emit("room:removed", { roomId });
   }
 
+  /** Ends every socket of the user (server API "disconnect": their tokens were revoked). */
   disconnectUser(userId: string): void {
+    // told why first, as the re-check does (session:ended); the adapter keeps the two in order
+    this.io.to(userChannel(userId)).emit("session:ended", { code: "AUTH_INVALID" });
     this.io.in(userChannel(userId)).disconnectSockets(true);
   }
 }

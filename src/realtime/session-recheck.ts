@@ -5,6 +5,7 @@
  */
 import type { PhpSessions } from "../auth/php-session/index.js";
 import type { Logger } from "../logger.js";
+import { endSession } from "./session-end.js";
 import type { ChatServer, ChatSocket } from "./types.js";
 
 /** Sessions read at once, so a large node does not flood the store. */
@@ -31,7 +32,7 @@ export async function recheckSessions(io: ChatServer, sessions: PhpSessions, log
             { userId: socket.data.user.id, reason },
             "disconnecting a socket whose PHP session ended",
           );
-          socket.disconnect(true);
+          endSession(socket, result.ok ? "AUTH_INVALID" : result.code);
         }
       }),
     );

@@ -17,6 +17,10 @@ export interface SocketData {
   via: "token" | "cookie";
   /** the PHP session id of a cookie socket, reloaded by the re-check; a secret, never logged */
   sessionId?: string;
+  /** a token socket: when its token expires and when it was issued (seconds), for the re-check */
+  token?: { expiresAt: number; issuedAt: number | null };
+  /** set by the re-check: moves the expiry timer after `session:refresh` changed `token` */
+  onTokenChange?: () => void;
 }
 
 // biome-ignore lint/complexity/noBannedTypes: Socket.io's slot for server-to-server events, unused

@@ -30,7 +30,8 @@ export interface ChatClientOptions {
   token?: string;
   /**
    * Called before every connection attempt. After the server refused a token as expired or
-   * invalid it is called once more with `"refresh"`: fetch a new one from the PHP app then.
+   * invalid, ended the session, or when the token is about to expire (a minute before), it is
+   * called with `"refresh"`: fetch a new one from the PHP app then.
    */
   getToken?: (reason: TokenReason) => string | Promise<string>;
   /** Where the outbox survives reloads; `localStorage` in a browser, memory elsewhere. */
@@ -43,6 +44,8 @@ export interface ChatClientOptions {
   historyPageSize?: number;
   /** Passed on to socket.io-client (transports, reconnection delays, …). */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
+  /** The clock in milliseconds, for when to refresh the token (tests). Default `Date.now`. */
+  now?: () => number;
 }
 
 /** Events of the client itself, besides every server event (`message:new`, `typing`, …). */

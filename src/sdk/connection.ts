@@ -17,6 +17,8 @@ export interface ConnectionOptions {
   token?: string | undefined;
   getToken?: ((reason: TokenReason) => string | Promise<string>) | undefined;
   socketOptions?: Partial<ManagerOptions & SocketOptions> | undefined;
+  /** the clock in milliseconds (tests share the server's); default Date.now */
+  now?: (() => number) | undefined;
 }
 
 export interface ConnectionHooks {
@@ -29,6 +31,8 @@ export interface ConnectionHooks {
 /** Refused for a reason that may pass (directory down, too many tabs): wait this long, doubling. */
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
+/** How long before the token expires a fresh one is handed to the server. */
+export const REFRESH_LEAD_MS = 60_000;
 
 export class Connection {
   readonly socket: ChatSocket;
@@ -41,6 +45,9 @@ export class Connection {
   private lastAuthError: ChatAuthError | null = null;
   private readonly waiters = new Set<() => void>();
   private closed = false;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  /** set by `session:ended`: the disconnect that follows reconnects at once with a fresh token */
+  private ended = false;
 
   constructor(
     private readonly options: ConnectionOptions,
@@ -59,19 +66,30 @@ export class Connection {
         );
       },
     });
-    this.socket.on("session", ({ user }) => {
+    this.socket.on("session", ({ user, expiresAt }) => {
       this.refreshTried = false;
       this.retryDelayMs = FIRST_RETRY_MS;
       this.lastAuthError = null;
+      this.ended = false;
+      this.scheduleRefresh(expiresAt ?? null);
       this.setStatus("online");
       hooks.session(user);
     });
+    this.socket.on("session:ended", () => {
+      // the next handshake asks the app for a fresh token instead of presenting the old one
+      this.ended = true;
+      this.tokenReason = "refresh";
+    });
     this.socket.on("disconnect", (reason) => {
+      this.clearRefresh();
       hooks.disconnected();
       if (this.closed) return;
       this.setStatus("offline");
-      // the server ended this connection (the user may have been disabled): find out by trying again
-      if (reason === "io server disconnect") this.scheduleRetry();
+      if (reason !== "io server disconnect") return;
+      // told why (session:ended): reconnect now with a fresh token; a disabled user is then
+      // refused and signed out. Not told: find out by trying again after a while
+      if (this.ended && this.options.getToken) this.socket.connect();
+      else this.scheduleRetry();
     });
     this.socket.on("connect_error", (err) => this.refused(err));
   }
@@ -96,6 +114,7 @@ export class Connection {
   close(): void {
     this.closed = true;
     this.clearRetry();
+    this.clearRefresh();
     this.socket.disconnect();
     for (const wake of [...this.waiters]) wake();
   }
@@ -130,7 +149,7 @@ export class Connection {
     return this.token;
   }
 
-  private refused(err: Error & { data?: { code?: string } }): void {
+  private refused(err: Error & { data?: { code?: string; retryAfterMs?: number } }): void {
     if (this.closed) return;
     if (this.socket.active) {
       // a network-level failure: socket.io-client retries by itself
@@ -145,9 +164,13 @@ export class Connection {
       this.socket.connect();
       return;
     }
-    const error = new ChatAuthError((code ?? "AUTH_UNAVAILABLE") as AuthErrorCode, err.message);
+    const error = new ChatAuthError(
+      (code ?? "AUTH_UNAVAILABLE") as AuthErrorCode,
+      err.message,
+      err.data?.retryAfterMs,
+    );
     if (err.message !== "unauthorized" || error.temporary) {
-      this.scheduleRetry();
+      this.scheduleRetry(error.retryAfterMs);
       return;
     }
     this.lastAuthError = error;
@@ -155,12 +178,48 @@ export class Connection {
     this.hooks.authError(error);
   }
 
-  private scheduleRetry(): void {
+  /** Tries again after the back-off delay, or after `atLeastMs` when the server said so. */
+  /**
+   * Hands the server a fresh token (`session:refresh`) shortly before `expiresAt`, so the
+   * connection is not ended when the first token expires. Only with `getToken`.
+   */
+  private scheduleRefresh(expiresAt: string | null): void {
+    this.clearRefresh();
+    const getToken = this.options.getToken;
+    if (expiresAt === null || !getToken) return;
+    const now = this.options.now ?? Date.now;
+    const delay = Math.max(0, Date.parse(expiresAt) - REFRESH_LEAD_MS - now());
+    this.refreshTimer = setTimeout(
+      () => {
+        this.refreshTimer = null;
+        void (async () => {
+          const token = await getToken("refresh");
+          const answer = await this.socket.timeout(10_000).emitWithAck("session:refresh", { token });
+          if (!answer.ok) return; // the server ends the session at expiry; the reconnect fetches a token
+          this.token = token;
+          this.scheduleRefresh(answer.expiresAt);
+        })().catch(() => {
+          // no token or no answer: the same as a refused refresh
+        });
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
+  }
+
+  private clearRefresh(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+  }
+
+  private scheduleRetry(atLeastMs = 0): void {
     this.clearRetry();
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (!this.closed && !this.socket.connected) this.socket.connect();
-    }, this.retryDelayMs);
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = null;
+        if (!this.closed && !this.socket.connected) this.socket.connect();
+      },
+      Math.max(this.retryDelayMs, atLeastMs),
+    );
     this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_MS);
   }
 

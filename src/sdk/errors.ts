@@ -22,20 +22,30 @@ export class ChatError extends Error {
 
 /**
  * The server refused the connection (`connect_error`). `code` is one of the contract's handshake
- * codes, or `TOO_MANY_CONNECTIONS` when the user already has the most connections allowed.
+ * codes, `TOO_MANY_CONNECTIONS` when the user already has the most connections allowed, or
+ * `RATE_LIMITED` when this address had too many refused attempts (wait `retryAfterMs`).
  */
 export class ChatAuthError extends Error {
   override readonly name = "ChatAuthError";
-  readonly code: AuthErrorCode | "TOO_MANY_CONNECTIONS";
+  readonly code: AuthErrorCode | "TOO_MANY_CONNECTIONS" | "RATE_LIMITED";
+  /** only with `RATE_LIMITED`: how long to wait before trying again */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: AuthErrorCode | "TOO_MANY_CONNECTIONS", message: string) {
+  constructor(
+    code: AuthErrorCode | "TOO_MANY_CONNECTIONS" | "RATE_LIMITED",
+    message: string,
+    retryAfterMs?: number,
+  ) {
     super(message);
     this.code = code;
+    this.retryAfterMs = retryAfterMs;
   }
 
   /** Whether trying again later (without a new token) can help. */
   get temporary(): boolean {
-    return this.code === "AUTH_UNAVAILABLE" || this.code === "TOO_MANY_CONNECTIONS";
+    return (
+      this.code === "AUTH_UNAVAILABLE" || this.code === "TOO_MANY_CONNECTIONS" || this.code === "RATE_LIMITED"
+    );
   }
 }
 

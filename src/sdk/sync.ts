@@ -15,6 +15,7 @@ type Forward = <E extends keyof ServerToClientEvents>(
 export function wireEvents(client: ChatClient, forward: Forward): void {
   const { socket, state } = client;
   socket.on("session", (payload) => forward("session", payload));
+  socket.on("session:ended", (payload) => forward("session:ended", payload));
   for (const event of ["message:new", "message:updated", "message:deleted"] as const) {
     socket.on(event, (message) => {
       state.applyMessage(message, true);

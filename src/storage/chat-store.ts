@@ -111,6 +111,8 @@ export interface ChatStore {
   revokeTokens(userId: string, beforeS: number): Promise<number>;
   /** The second up to which the user's tokens are refused, or null. */
   tokensRevokedBefore(userId: string): number | null;
+  /** A secret of this installation, made at random on first use and the same ever after. */
+  serverSecret(name: string): string;
   setLastSeen(userId: string, at: string): Promise<void>;
 
   /** Re-reads rooms that another node changed (several nodes share one database). */

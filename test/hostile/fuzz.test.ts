@@ -34,6 +34,7 @@ const FIELDS: Record<RequestEvent, readonly string[]> = {
   "room:read": ["roomId", "seq"],
   "presence:get": ["userIds"],
   typing: ["roomId", "typing"],
+  "session:refresh": ["token"],
 };
 
 /** What a successful ack of each event carries besides `ok: true`. */
@@ -58,6 +59,7 @@ const RESULT: Record<RequestEvent, readonly string[]> = {
   "room:read": ["readSeq"],
   "presence:get": ["presence"],
   typing: [],
+  "session:refresh": ["expiresAt"],
 };
 
 /** Runs per event and batch: 20 events × (1 warm-up + 4 measured batches) × 50 ≈ 5,000 payloads. */
@@ -107,7 +109,10 @@ before(async () => {
   // real ids let some payloads get past validation and into the services
   realIds = [...roomIds, ...messageIds, ann.id, bob.id];
   const seq = fc.nat({ max: 20 });
+  // a real token of either fuzzing user (another's is FORBIDDEN), and one that only looks like one
+  const tokens = [await server.token(ann.id), await server.token(bob.id), "eyJhbGciOiJIUzI1NiJ9.e30.c2ln"];
   validField = {
+    token: fc.constantFrom(...tokens),
     roomId: fc.constantFrom(...roomIds),
     messageId: fc.constantFrom(...messageIds),
     replyToId: fc.option(fc.constantFrom(...messageIds)),

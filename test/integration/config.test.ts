@@ -25,6 +25,11 @@ const BAD_SETTINGS: { name: string; env: Record<string, string>; variable: strin
   { name: "an id column with a quote", env: { USERS_ID_COLUMN: "id`" }, variable: "USERS_ID_COLUMN" },
   { name: "a maximum message length of 0", env: { MAX_MESSAGE_LENGTH: "0" }, variable: "MAX_MESSAGE_LENGTH" },
   { name: "a wildcard CORS origin", env: { CORS_ORIGINS: "*" }, variable: "CORS_ORIGINS" },
+  {
+    name: "a trusted proxy that is not an address",
+    env: { TRUST_PROXY: "everyone" },
+    variable: "TRUST_PROXY",
+  },
   { name: "a MySQL port that is not a number", env: { MYSQL_PORT: "three" }, variable: "MYSQL_PORT" },
   { name: "an unknown log level", env: { LOG_LEVEL: "loud" }, variable: "LOG_LEVEL" },
   { name: "a negative recheck interval", env: { AUTH_RECHECK_S: "-1" }, variable: "AUTH_RECHECK_S" },

@@ -47,6 +47,8 @@ export interface Fixture extends Kit {
   room: Room;
   spare: Room;
   message: Message;
+  /** a fresh token of the owner, for session:refresh */
+  ownerToken: string;
 }
 /** The one answer a case must get: an error code, or "ok" where the payload is in fact valid. */
 export type Answer = ErrorCode | "ok";
@@ -242,6 +244,10 @@ export const SPECS: Record<
     fields: { roomId: id((f) => f.room.id), typing: bool },
   },
   "presence:get": { valid: (f) => ({ userIds: [f.bob.id] }), fields: { userIds: idList((f) => f.bob.id) } },
+  "session:refresh": {
+    valid: (f) => ({ token: f.ownerToken }),
+    fields: { token: text(["100k characters", long, BAD], ["not a JWT", "not a token", BAD]) },
+  },
 };
 
 /** SPECS as [event, spec] pairs, typed, for a file that makes tests of each event. */
@@ -256,7 +262,8 @@ export async function fixture(kit: Kit): Promise<Fixture> {
   const room = await group(owner, [kit.bob], "Target");
   const spare = await group(owner, [], "Spare");
   const message = await send(owner.socket, room.id, "valid message");
-  return { ...kit, owner, room, spare, message };
+  const ownerToken = await kit.server.token(owner.id);
+  return { ...kit, owner, room, spare, message, ownerToken };
 }
 
 /** Sends every case; returns a line for each answer that was not the expected error. */

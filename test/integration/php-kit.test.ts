@@ -56,7 +56,9 @@ describe("the PHP kit under real PHP", { skip }, () => {
 
     const [h, p, s] = token.split(".") as [string, string, string];
     const claims = JSON.parse(Buffer.from(p, "base64url").toString()) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(claims).sort(), ["exp", "iat", "sub"]);
+    assert.deepEqual(Object.keys(claims).sort(), ["aud", "exp", "iat", "iss", "sub"]);
+    assert.equal(claims.iss, "timewise");
+    assert.equal(claims.aud, "timewise-chat");
     const forged = Buffer.from(JSON.stringify({ ...claims, sub: String(Number(ann.id) + 1) })).toString(
       "base64url",
     );

@@ -28,7 +28,7 @@ export {
   spawnServer,
   tempDir,
 } from "./process.js";
-export { startServer, type TestServer, type TestUser } from "./server.js";
+export { startServer, type TestServer, type TestUser, tokenSettings } from "./server.js";
 export { CHROMIUM, requireService, type Service, TEST_POSTGRES, TEST_REDIS_URL } from "./services.js";
 export { craftToken, signToken, TEST_SECRET } from "./tokens.js";
 export { sleep, until } from "./wait.js";

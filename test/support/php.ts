@@ -29,12 +29,19 @@ export async function phpProblem(): Promise<string | null> {
   }
 }
 
-/** `password_hash($password, $algo)` by real PHP; `algo` is a PHP constant name. */
+/**
+ * `password_hash($password, $algo, $options)` by real PHP; `algo` is a PHP constant name and
+ * `options` PHP's integer options (`{ cost: 12 }`, `{ memory_cost: 65536 }`).
+ */
 export async function phpPasswordHash(
   password: string,
   algo: "PASSWORD_BCRYPT" | "PASSWORD_ARGON2ID" | "PASSWORD_ARGON2I" = "PASSWORD_BCRYPT",
+  options: Record<string, number> = {},
 ): Promise<string> {
-  return php(`echo password_hash($argv[1], ${algo});`, [password]);
+  return php(`echo password_hash($argv[1], ${algo}, json_decode($argv[2], true));`, [
+    password,
+    JSON.stringify(options),
+  ]);
 }
 
 /** `password_verify` by real PHP. */

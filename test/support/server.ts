@@ -6,8 +6,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type App, createApp } from "../../src/app.js";
-import { type Config, loadConfig } from "../../src/config/index.js";
+import { type App, type AppOptions, createApp } from "../../src/app.js";
+import type { TokenSettings } from "../../src/auth/tokens.js";
+import { type AuthConfig, type Config, loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/logger.js";
 import { openDatabase, type SqliteDatabase } from "../../src/storage/sqlite/open.js";
 import { BuiltinDirectory } from "../../src/users/builtin-directory.js";
@@ -50,7 +51,7 @@ export interface TestServer {
 let userCounter = 0;
 
 export async function startServer(
-  options: { env?: Record<string, string>; sqlitePath?: string } = {},
+  options: { env?: Record<string, string>; sqlitePath?: string; app?: AppOptions } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "twc-test-"));
   const sqlitePath = options.sqlitePath ?? join(dir, "chat.db");
@@ -67,7 +68,24 @@ export async function startServer(
   const builtin = config.mysql ? null : new BuiltinDirectory(db);
   const directory = builtin ?? (await createDirectory(config, db));
   const logger = createLogger(config.logLevel);
-  const app = await createApp({ config, logger, db, directory });
+  // every test connects from 127.0.0.1, hundreds of times and often refused on purpose: the
+  // per-address caps get generous defaults here, and test/integration/address-limits.test.ts small ones
+  const roomy = { points: 1_000_000, seconds: 60 };
+  const app = await createApp({
+    config,
+    logger,
+    db,
+    directory,
+    options: {
+      ...options.app,
+      addressLimits: {
+        refusedHandshakes: roomy,
+        unknownSessions: roomy,
+        ready: roomy,
+        ...options.app?.addressLimits,
+      },
+    },
+  });
   const address = await app.listen();
   const url = `http://127.0.0.1:${address.port}`;
   const sockets: ChatClient[] = [];
@@ -113,4 +131,10 @@ export async function startServer(
     },
   };
   return server;
+}
+
+/** The token settings of a test config, which always sets AUTH_JWT_SECRET. */
+export function tokenSettings(auth: AuthConfig): TokenSettings {
+  if (!auth.jwtSecret) throw new Error("this test config has no AUTH_JWT_SECRET");
+  return { ...auth, jwtSecret: auth.jwtSecret };
 }

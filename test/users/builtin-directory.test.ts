@@ -18,6 +18,7 @@ import { openDatabase, type SqliteDatabase } from "../../src/storage/sqlite/open
 import { BuiltinDirectory, LoginTakenError } from "../../src/users/builtin-directory.js";
 import { createDirectory } from "../../src/users/create-directory.js";
 import { DirectoryUnavailableError } from "../../src/users/types.js";
+import { tokenSettings } from "../support/server.js";
 import {
   checkSearchLeavesOut,
   checkSearchLimit,
@@ -64,7 +65,7 @@ describe("BuiltinDirectory", () => {
     assert.deepEqual(directory.list(), [alice, bob]);
     const found = await directory.findByLogin("ALICE");
     assert.equal(found?.id, "1");
-    assert.match(found?.passwordHash ?? "", /^\$2y\$10\$/);
+    assert.match(found?.passwordHash ?? "", /^\$2y\$12\$/);
     assert.equal(await verifyPassword(found?.passwordHash ?? null, "pw"), true);
     assert.equal((await directory.findByLogin("bob"))?.passwordHash, null);
     assert.equal(await directory.findByLogin("nobody"), null);
@@ -253,7 +254,7 @@ describe("npm run users (the CLI, as a child process)", () => {
         SQLITE_PATH: sqlitePath,
         AUTH_JWT_SECRET: "cli-test-secret-0123456789abcdef0123",
       });
-      const tokens = createTokenService(config.auth);
+      const tokens = createTokenService(tokenSettings(config.auth));
       const service = createLoginService({
         directory: await createDirectory(config, db),
         tokens,

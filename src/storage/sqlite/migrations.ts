@@ -105,6 +105,18 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       DROP TABLE IF EXISTS search_progress;
     `,
   },
+  {
+    version: 4,
+    name: "server secrets",
+    sql: `
+      -- secrets the installation made for itself (the token secret when AUTH_JWT_SECRET is unset)
+      CREATE TABLE server_secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Brings the file up to the newest schema. Returns the versions it applied. */

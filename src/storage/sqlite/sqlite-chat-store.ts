@@ -19,6 +19,7 @@ import { Revocations } from "./revocations.js";
 import { RoomMirror } from "./room-mirror.js";
 import { type NewGroup, RoomWrites } from "./room-writes.js";
 import { SearchQueries } from "./search.js";
+import { ServerSecrets } from "./server-secrets.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import { WriteQueue, type WriteQueueHooks } from "./write-queue.js";
 
@@ -33,6 +34,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly background: Background;
   private readonly external: ExternalRooms;
   private readonly revocations: Revocations;
+  private readonly secrets: ServerSecrets;
   private readonly users: KnownUsers;
   private readonly messages: MessageQueries;
   private readonly messageWrites: MessageWrites;
@@ -55,6 +57,7 @@ export class SqliteChatStore implements ChatStore {
     this.background.onCheckpointed = () => this.queue.requestTailCheckpoint();
     this.external = prepareExternalRooms(db);
     this.revocations = new Revocations(db);
+    this.secrets = new ServerSecrets(db);
     this.users = new KnownUsers(this.s, this.queue);
     this.messages = new MessageQueries(this.durable, this.mirror, this.searches);
     this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, (roomId) =>
@@ -197,6 +200,10 @@ export class SqliteChatStore implements ChatStore {
 
   tokensRevokedBefore(userId: string): number | null {
     return this.revocations.get(userId);
+  }
+
+  serverSecret(name: string): string {
+    return this.secrets.get(name);
   }
 
   ping(): void {
