@@ -19,6 +19,7 @@ import type { Actor } from "../realtime/types.js";
 import type { ChatStore } from "../storage/chat-store.js";
 import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js";
 import type { OriginPolicy } from "./origins.js";
+import { matchPath } from "./paths.js";
 import { readJson, sendError, sendJson } from "./respond.js";
 
 export interface HttpDeps {
@@ -66,10 +67,10 @@ export function createRequestHandler(deps: HttpDeps) {
         await deps.limits.take("reads", actor.id);
         return sendJson(res, 200, { rooms: deps.rooms.list(actor) });
       }
-      const messages = messagesPath.exec(url.pathname);
+      const messages = matchPath(messagesPath, url.pathname);
       if (messages && (req.method === "GET" || req.method === "POST")) {
         const actor = await authenticate(req, deps);
-        const roomId = decodeURIComponent(messages[1]!);
+        const roomId = messages[0]!;
         if (req.method === "GET") {
           await deps.limits.take("reads", actor.id);
           const q = parse(historyQuery, Object.fromEntries(url.searchParams));

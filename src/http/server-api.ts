@@ -18,7 +18,7 @@ import type { MessageService } from "../chat/messages/service.js";
 import type { RoomSyncService } from "../chat/rooms/sync.js";
 import { roomFor, sharedRoom } from "../chat/rooms/view.js";
 import type { Config } from "../config/index.js";
-import { AppError, badRequest, notFound } from "../errors.js";
+import { AppError, notFound } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { HTTP_STATUS } from "../protocol/index.js";
 import * as P from "../protocol/payloads.js";
@@ -26,6 +26,7 @@ import { toErrorBody } from "../realtime/errors.js";
 import type { Fanout } from "../realtime/fanout.js";
 import type { ChatStore } from "../storage/chat-store.js";
 import type { UserDirectory } from "../users/types.js";
+import { matchPath } from "./paths.js";
 import { readJson, sendError, sendJson } from "./respond.js";
 import { type KeyCheck, serviceKeyCheck } from "./service-key.js";
 
@@ -113,9 +114,9 @@ export function createServerApi(deps: ServerApiDeps) {
           user: { id: user.id, name: user.name },
         });
       }
-      const room = roomPath.exec(url.pathname);
+      const room = matchPath(roomPath, url.pathname);
       if (room && (req.method === "PUT" || req.method === "GET")) {
-        const externalKeyValue = parse(externalKey, safeDecode(room[1]!));
+        const externalKeyValue = parse(externalKey, room[0]!);
         if (req.method === "GET") {
           const found = deps.store.roomByExternalKey(externalKeyValue);
           if (!found) throw notFound();
@@ -125,12 +126,12 @@ export function createServerApi(deps: ServerApiDeps) {
         const result = await deps.roomSync.sync({ externalKey: externalKeyValue, ...p });
         return sendJson(res, result.created ? 201 : 200, result);
       }
-      const user = userPath.exec(url.pathname);
+      const user = matchPath(userPath, url.pathname);
       if (user) {
-        const userId = parse(P.userId, safeDecode(user[1]!));
-        if (user[2] === "unread" && req.method === "GET")
+        const userId = parse(P.userId, user[0]!);
+        if (user[1] === "unread" && req.method === "GET")
           return sendJson(res, 200, unread(deps.store, userId));
-        if (user[2] === "disconnect" && req.method === "POST") {
+        if (user[1] === "disconnect" && req.method === "POST") {
           const revokedBefore = await deps.store.revokeTokens(userId, Math.floor(Date.now() / 1000));
           deps.fanout.disconnectUser(userId);
           deps.logger.info({ userId }, "user disconnected by the server API");
@@ -183,14 +184,6 @@ function authorize(req: IncomingMessage, keyMatches: KeyCheck, logger: Logger): 
   if (!match || !keyMatches(match[1]!)) {
     logger.warn({ ip: req.socket.remoteAddress }, "server API call with a wrong key");
     throw new KeyError("AUTH_INVALID");
-  }
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw badRequest("The address is not valid.");
   }
 }
 

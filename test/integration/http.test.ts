@@ -178,6 +178,22 @@ describe("HTTP API", () => {
     });
   }
 
+  for (const [method, path] of [
+    ["GET", "/api/rooms/%E0%A4%A/messages"],
+    ["GET", "/api/rooms/%zz/messages"],
+    ["POST", "/api/rooms/%C0/messages"],
+  ] as const) {
+    test(`${method} ${path} (a broken %-escape) answers 400 BAD_REQUEST, not 500`, async () => {
+      const reply = await call(server, path, {
+        method,
+        token: annToken,
+        ...(method === "POST" ? { json: { body: "hi", clientId: "esc-1" } } : {}),
+      });
+      assertError(reply, 400, "BAD_REQUEST");
+      assert.equal((await call(server, "/health")).status, 200);
+    });
+  }
+
   test("GET messages of a room the caller is not in answers 404, as for a room that does not exist", async () => {
     const catToken = await server.token(cat.id);
     assertError(await call(server, `/api/rooms/${room.id}/messages`, { token: catToken }), 404, "NOT_FOUND");
