@@ -153,6 +153,7 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
     logger,
     metrics,
     maxSocketsPerUser: config.maxSocketsPerUser,
+    maxQueuedBytes: config.maxQueuedBytes,
   });
   const stopRecheck = startRecheck({
     io,

@@ -22,6 +22,10 @@ export interface Config {
   maxMessageLength: number;
   maxPayloadBytes: number;
   maxSocketsPerUser: number;
+  /** MAX_GROUPS_PER_USER */
+  maxGroupsPerUser: number;
+  /** MAX_QUEUED_BYTES: a client's backlog of events before it is dropped */
+  maxQueuedBytes: number;
   redisUrl: string | null;
   /** prefix of keys and channels in REDIS_URL */
   redisPrefix: string;
@@ -183,6 +187,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    maxGroupsPerUser: e.MAX_GROUPS_PER_USER,
+    maxQueuedBytes: e.MAX_QUEUED_BYTES,
     redisUrl: e.REDIS_URL ?? null,
     redisPrefix: e.REDIS_PREFIX,
     phpSession: store

@@ -42,6 +42,8 @@ const numberParam = z
   .transform(Number)
   .optional();
 const historyQuery = z.object({ beforeSeq: numberParam, afterSeq: numberParam, limit: numberParam });
+/** `GET /api/rooms?limit=&cursor=` pages as `room:list` does. */
+const roomsQuery = z.object({ limit: numberParam, cursor: z.string().optional() });
 const messagesPath = /^\/api\/rooms\/([^/]+)\/messages$/;
 
 export function createRequestHandler(deps: HttpDeps) {
@@ -65,7 +67,8 @@ export function createRequestHandler(deps: HttpDeps) {
       if (route === "GET /api/rooms") {
         const actor = await authenticate(req, deps);
         await deps.limits.take("reads", actor.id);
-        return sendJson(res, 200, { rooms: deps.rooms.list(actor) });
+        const q = parse(roomsQuery, Object.fromEntries(url.searchParams));
+        return sendJson(res, 200, deps.rooms.list(actor, parse(P.roomList, q)));
       }
       const messages = matchPath(messagesPath, url.pathname);
       if (messages && (req.method === "GET" || req.method === "POST")) {

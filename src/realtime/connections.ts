@@ -25,13 +25,17 @@ export interface ConnectionDeps {
   logger: Logger;
   metrics: Metrics;
   maxSocketsPerUser: number;
+  /** MAX_QUEUED_BYTES */
+  maxQueuedBytes: number;
 }
 
 export function acceptConnections(deps: ConnectionDeps): void {
   const { io, store, metrics } = deps;
   const socketsPerUser = new Map<string, number>();
-  // a client that stops reading is dropped before its queue grows without bound
-  limitQueuedBytes(io, deps.logger);
+  // a client that stops reading is dropped before its queue grows without bound, and is refused
+  // new requests while their answers pile up
+  const outbound = limitQueuedBytes(io, deps.logger, deps.maxQueuedBytes);
+  const runtime: HandlerRuntime = { ...deps.runtime, backlogged: outbound.backlogged };
 
   io.use((socket, next) => {
     deps.authenticator.authenticateSocket(socket.handshake.auth, socket.request).then(
@@ -71,7 +75,7 @@ export function acceptConnections(deps: ConnectionDeps): void {
   io.on("connection", (socket) => {
     const user = socket.data.user;
     metrics.connections.inc();
-    registerHandlers(socket, deps.handlers, deps.runtime);
+    registerHandlers(socket, deps.handlers, runtime);
     socket.join([userChannel(user.id), ...[...store.roomIdsOf(user.id)].map(roomChannel)]);
 
     socket.on("disconnect", () => {

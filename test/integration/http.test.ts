@@ -124,7 +124,7 @@ describe("HTTP API", () => {
     const reply = await call(server, "/api/rooms", { token: annToken });
     assert.equal(reply.status, 200);
     const viaSocket = await ok(annSocket, "room:list", {});
-    assert.deepEqual(reply.body, { rooms: viaSocket.rooms });
+    assert.deepEqual(reply.body, { rooms: viaSocket.rooms, next: null });
     const rooms = reply.body.rooms as Room[];
     assert.equal(rooms.length, 1);
     assert.equal(rooms[0]!.id, room.id);

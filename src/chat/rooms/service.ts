@@ -2,12 +2,35 @@
  * Rooms: listing, direct rooms, groups and their membership. Every change is announced to the
  * members' sockets at once, and sockets of added or removed users start or stop receiving the room.
  */
-import { badRequest, forbidden, notFound } from "../../errors.js";
-import type { Role, Room, SharedRoom } from "../../protocol/index.js";
+import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
+import { LIMITS, type Member, type Role, type Room, type SharedRoom } from "../../protocol/index.js";
 import type { Actor } from "../../realtime/types.js";
 import type { RoomState } from "../../storage/chat-store.js";
 import { type ChatDeps, lookUpUsers, memberRoom } from "../context.js";
-import { roomFor, sharedRoom } from "./view.js";
+import { decodeMemberCursor, decodeRoomCursor, encodeMemberCursor, encodeRoomCursor } from "./cursor.js";
+import { orderedMembers, roomFor, sharedRoom, toMember } from "./view.js";
+
+/** A page of `room:list`. */
+export interface RoomPage {
+  rooms: Room[];
+  /** the cursor of the next page, or null on the last one */
+  next: string | null;
+}
+
+/** Most recent activity first; among equal times the newer (higher) id first. */
+function byActivity(
+  a: Pick<RoomState, "lastActivityAt" | "id">,
+  b: Pick<RoomState, "lastActivityAt" | "id">,
+) {
+  if (a.lastActivityAt !== b.lastActivityAt) return a.lastActivityAt < b.lastActivityAt ? 1 : -1;
+  return compareIds(b.id, a.id);
+}
+
+/** Decimal id strings compared as numbers. */
+function compareIds(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export class RoomService {
   /** Called after every change of a room's name or members, with its key if mirrored (webhooks). */
@@ -15,14 +38,49 @@ export class RoomService {
 
   constructor(private readonly deps: ChatDeps) {}
 
-  /** The actor's rooms, most recent activity first. */
-  list(actor: Actor): Room[] {
-    return this.deps.store
-      .roomsOf(actor.id)
-      .sort((a, b) =>
-        a.lastActivityAt < b.lastActivityAt ? 1 : a.lastActivityAt > b.lastActivityAt ? -1 : 0,
-      )
-      .map((room) => roomFor(actor.id, room, this.deps.store));
+  /**
+   * One page of the actor's rooms, most recent activity first (ties: newer room first). `next`
+   * continues after the page's last room; a room whose activity moves it up meanwhile is not
+   * repeated, and its news arrives as live events anyway. Each room carries at most
+   * LIMITS.listMembersMax members, so one answer stays small however many groups the actor is in.
+   */
+  list(actor: Actor, page: { limit?: number | undefined; cursor?: string | undefined } = {}): RoomPage {
+    const limit = page.limit ?? LIMITS.roomPageDefault;
+    const sorted = this.deps.store.roomsOf(actor.id).sort(byActivity);
+    let start = 0;
+    if (page.cursor !== undefined) {
+      const after = decodeRoomCursor(page.cursor);
+      start = sorted.findIndex((r) => byActivity(r, { lastActivityAt: after.at, id: after.id }) > 0);
+      if (start < 0) start = sorted.length;
+    }
+    const rooms = sorted.slice(start, start + limit);
+    const last = rooms.at(-1);
+    const next =
+      last && start + limit < sorted.length ? encodeRoomCursor(last.lastActivityAt, last.id) : null;
+    return {
+      rooms: rooms.map((room) =>
+        roomFor(actor.id, room, this.deps.store, { maxMembers: LIMITS.listMembersMax, keep: actor.id }),
+      ),
+      next,
+    };
+  }
+
+  /** One page of a room's members, in join order. */
+  members(
+    actor: Actor,
+    roomId: string,
+    page: { limit?: number | undefined; cursor?: string | undefined } = {},
+  ): { members: Member[]; next: string | null } {
+    const room = memberRoom(this.deps, actor, roomId);
+    const limit = page.limit ?? LIMITS.membersPageDefault;
+    const after = page.cursor === undefined ? null : decodeMemberCursor(page.cursor);
+    const all = orderedMembers(room).filter((m) => after === null || m.joinOrder > after);
+    const shown = all.slice(0, limit);
+    const last = shown.at(-1);
+    return {
+      members: shown.map((m) => toMember(m, this.deps.store)),
+      next: last && all.length > limit ? encodeMemberCursor(last.joinOrder) : null,
+    };
   }
 
   get(actor: Actor, roomId: string): Room {
@@ -40,6 +98,7 @@ export class RoomService {
   async create(actor: Actor, name: string, memberIds: readonly string[]): Promise<Room> {
     const others = memberIds.filter((id) => id !== actor.id);
     await lookUpUsers(this.deps, actor, others);
+    this.checkGroupCap(actor, [actor.id, ...others]);
     const room = await this.deps.store.createGroup({
       name,
       ownerId: actor.id,
@@ -61,6 +120,7 @@ export class RoomService {
     const current = this.managedGroup(actor, roomId);
     const newcomers = userIds.filter((id) => !current.members.has(id));
     await lookUpUsers(this.deps, actor, newcomers);
+    this.checkGroupCap(actor, newcomers);
     const { room, added } = await this.deps.store.addMembers(roomId, newcomers, this.deps.now());
     if (added.length > 0) this.announceJoin(room, added);
     return this.view(actor, room);
@@ -116,6 +176,23 @@ export class RoomService {
     const shared = sharedRoom(room, this.deps.store);
     this.deps.fanout.roomUpdated(shared);
     this.onUpdated(shared, room.externalKey);
+  }
+
+  /**
+   * MAX_GROUPS_PER_USER: nobody can be put into more groups than that, so adding someone to
+   * thousands of groups cannot bloat their room list. Checked before anything is written; two
+   * requests racing for the last place may both pass, which only ever overshoots by a few.
+   */
+  private checkGroupCap(actor: Actor, userIds: readonly string[]): void {
+    const max = this.deps.config.maxGroupsPerUser;
+    const full = [...new Set(userIds)].filter(
+      (id) => this.deps.store.roomsOf(id).filter((r) => r.type === "group").length >= max,
+    );
+    if (full.length === 0) return;
+    const message = full.includes(actor.id)
+      ? `You are already in ${max} groups, the most one person can be in. Leave a group first.`
+      : `Some of these people are already in ${max} groups, the most one person can be in.`;
+    throw new AppError("CONFLICT", message, { userIds: full, maxGroups: max });
   }
 
   private group(actor: Actor, roomId: string): RoomState {
