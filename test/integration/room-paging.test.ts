@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { LIMITS, type Room } from "../../src/protocol/index.js";
+import { RawPolling } from "../support/raw-engine.js";
 import { expectError, group, type Person, people, person, send } from "../support/rooms.js";
 import { sdkClient } from "../support/sdk.js";
-import { RawPolling } from "../support/raw-engine.js";
 import { ok, request, startServer, type TestServer, until } from "../support/server.js";
 
 const HIGH = "1000000";
@@ -47,7 +47,10 @@ describe("room:list pages", () => {
     const ids = rooms.map((r) => r.id);
     assert.equal(new Set(ids).size, 7, "no room twice");
     assert.equal(ids[0], made[2]!.id, "the room with the newest message first");
-    assert.deepEqual(ids, (await ok(ann.socket, "room:list", { limit: 200 })).rooms.map((r) => r.id));
+    assert.deepEqual(
+      ids,
+      (await ok(ann.socket, "room:list", { limit: 200 })).rooms.map((r) => r.id),
+    );
   });
 
   test("a request without a cursor (an old client) gets the first page of the default size", async () => {
