@@ -132,6 +132,7 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
     roomSync: new RoomSyncService(deps, rooms),
     fanout,
     logger,
+    shared: sharedCounts,
   });
   const services = {
     rooms,

@@ -1,7 +1,9 @@
 /**
  * Turns the environment into a validated `Config`, or into one readable line per bad variable.
  */
+
 import { envSchema } from "./schema.js";
+import { parseServerApiKeys, type ServerApiKey } from "./server-api-keys.js";
 
 /** The development secret: tokens signed with it are worthless anywhere else. */
 const DEV_JWT_SECRET = "timewise-chat-development-secret-do-not-use";
@@ -33,6 +35,11 @@ export interface Config {
   phpSession: PhpSessionConfig | null;
   /** null: the server API for the PHP back end is off (404) */
   serviceApiKey: string | null;
+  /**
+   * Every key of the server API: SERVICE_API_KEY (as `default`, full access) and SERVER_API_KEYS.
+   * Empty: the server API is off (404).
+   */
+  serverApiKeys: ServerApiKey[];
   /** null: no webhooks are sent */
   webhooks: WebhookConfig | null;
   rateLimits: RateLimits;
@@ -146,6 +153,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) {
     problems.push("WEBHOOK_SECRET: required when WEBHOOK_URL is set (at least 32 bytes)");
   }
+  const serverApiKeys = parseServerApiKeys(e.SERVICE_API_KEY, e.SERVER_API_KEYS, problems);
   const corsOrigins = parseOrigins(e.CORS_ORIGINS ?? (production ? "" : DEV_CORS_ORIGINS), problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -210,6 +218,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         }
       : null,
     serviceApiKey: e.SERVICE_API_KEY ?? null,
+    serverApiKeys,
     webhooks: e.WEBHOOK_URL && e.WEBHOOK_SECRET ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET } : null,
     rateLimits: {
       messages: { points: e.RATE_LIMIT_MESSAGES, seconds: 10 },

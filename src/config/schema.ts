@@ -119,6 +119,11 @@ export const envSchema = z.object({
     emptyAsUndefined,
     z.string().min(32, "must be at least 32 characters long").max(512).optional(),
   ),
+  /**
+   * Scoped keys for the server API, `name:scope,scope:key` separated by `;` or new lines, e.g.
+   * `badge:unread:…;sync:rooms,messages:…`. Scopes: messages, rooms, unread, tokens, disconnect, all.
+   */
+  SERVER_API_KEYS: z.preprocess(emptyAsUndefined, z.string().max(65_536).optional()),
   /** Where events are POSTed for the PHP app (message.created, presence.changed, room.updated). */
   WEBHOOK_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   /** Signs every webhook (HMAC-SHA256); required with WEBHOOK_URL. */
