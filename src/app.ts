@@ -16,6 +16,7 @@ import { MemoryPresence } from "./chat/presence/tracker.js";
 import { ReadService } from "./chat/reads/service.js";
 import { RoomService } from "./chat/rooms/service.js";
 import { RoomSyncService } from "./chat/rooms/sync.js";
+import { Scopes } from "./chat/scopes.js";
 import { TypingService } from "./chat/typing/service.js";
 import { UserService } from "./chat/users/service.js";
 import { AnnouncingFanout } from "./cluster/announcing-fanout.js";
@@ -102,7 +103,8 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
       .reloadRooms(roomIds)
       .catch((err: unknown) => logger.warn({ err }, "could not re-read changed rooms"));
   });
-  const deps: ChatDeps = { config, store, directory, fanout, now: () => new Date().toISOString() };
+  const scopes = new Scopes(config.users.scopeColumn !== null, directory);
+  const deps: ChatDeps = { config, store, directory, fanout, scopes, now: () => new Date().toISOString() };
   const messages = new MessageService(deps);
   messages.onSent = () => metrics.messagesSent.inc();
   const rooms = new RoomService(deps);
@@ -155,6 +157,7 @@ export async function createApp({ config, logger, db, directory: rawDirectory }:
     metrics,
     maxSocketsPerUser: config.maxSocketsPerUser,
     maxQueuedBytes: config.maxQueuedBytes,
+    scoped: scopes.enabled,
   });
   const stopRecheck = startRecheck({
     io,

@@ -68,7 +68,7 @@ export function createRequestHandler(deps: HttpDeps) {
         const actor = await authenticate(req, deps);
         await deps.limits.take("reads", actor.id);
         const q = parse(roomsQuery, Object.fromEntries(url.searchParams));
-        return sendJson(res, 200, deps.rooms.list(actor, parse(P.roomList, q)));
+        return sendJson(res, 200, await deps.rooms.list(actor, parse(P.roomList, q)));
       }
       const messages = matchPath(messagesPath, url.pathname);
       if (messages && (req.method === "GET" || req.method === "POST")) {

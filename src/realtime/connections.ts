@@ -4,12 +4,13 @@
  */
 import { type Authenticator, HandshakeError } from "../auth/handshake.js";
 import type { PresenceService } from "../chat/presence/service.js";
+import { scopeKey } from "../chat/scopes.js";
 import type { TypingService } from "../chat/typing/service.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { ChatStore } from "../storage/chat-store.js";
 import type { chatHandlers } from "./events.js";
-import { roomChannel, userChannel } from "./fanout.js";
+import { roomChannel, roomScopeChannel, userChannel } from "./fanout.js";
 import { type HandlerRuntime, registerHandlers } from "./handler.js";
 import { limitQueuedBytes } from "./outbound-limit.js";
 import type { ChatServer } from "./types.js";
@@ -27,6 +28,8 @@ export interface ConnectionDeps {
   maxSocketsPerUser: number;
   /** MAX_QUEUED_BYTES */
   maxQueuedBytes: number;
+  /** USERS_SCOPE_COLUMN is set: sockets join their scope's channel of each room too */
+  scoped: boolean;
 }
 
 export function acceptConnections(deps: ConnectionDeps): void {
@@ -76,12 +79,18 @@ export function acceptConnections(deps: ConnectionDeps): void {
     const user = socket.data.user;
     metrics.connections.inc();
     registerHandlers(socket, deps.handlers, runtime);
-    socket.join([userChannel(user.id), ...[...store.roomIdsOf(user.id)].map(roomChannel)]);
+    const roomIds = [...store.roomIdsOf(user.id)];
+    const scope = scopeKey(user.scope);
+    socket.join([
+      userChannel(user.id),
+      ...roomIds.map(roomChannel),
+      ...(deps.scoped ? roomIds.map((id) => roomScopeChannel(id, scope)) : []),
+    ]);
 
     socket.on("disconnect", () => {
       metrics.connections.dec();
       deps.presence
-        .socketDisconnected(user.id)
+        .socketDisconnected(user)
         .catch((err: unknown) => deps.logger.warn({ err }, "presence update failed"));
     });
 
@@ -89,7 +98,7 @@ export function acceptConnections(deps: ConnectionDeps): void {
       .rememberUsers([{ id: user.id, name: user.name }])
       .catch((err: unknown) => deps.logger.warn({ err }, "could not remember a user's name"));
     deps.presence
-      .socketConnected(user.id)
+      .socketConnected(user)
       .catch((err: unknown) => deps.logger.warn({ err }, "presence update failed"));
     socket.emit("session", { user: { id: user.id, name: user.name } });
   });

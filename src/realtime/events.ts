@@ -38,7 +38,7 @@ export function chatHandlers(s: Services) {
       event: "room:get",
       schema: P.roomRef,
       limit: "reads",
-      handle: (actor, p) => ({ room: s.rooms.get(actor, p.roomId) }),
+      handle: async (actor, p) => ({ room: await s.rooms.get(actor, p.roomId) }),
     }),
     defineHandler({
       event: "user:search",

@@ -44,7 +44,10 @@ export class RoomService {
    * repeated, and its news arrives as live events anyway. Each room carries at most
    * LIMITS.listMembersMax members, so one answer stays small however many groups the actor is in.
    */
-  list(actor: Actor, page: { limit?: number | undefined; cursor?: string | undefined } = {}): RoomPage {
+  async list(
+    actor: Actor,
+    page: { limit?: number | undefined; cursor?: string | undefined } = {},
+  ): Promise<RoomPage> {
     const limit = page.limit ?? LIMITS.roomPageDefault;
     const sorted = this.deps.store.roomsOf(actor.id).sort(byActivity);
     let start = 0;
@@ -57,24 +60,35 @@ export class RoomService {
     const last = rooms.at(-1);
     const next =
       last && start + limit < sorted.length ? encodeRoomCursor(last.lastActivityAt, last.id) : null;
+    const visible = await this.deps.scopes.visibleTo(
+      actor,
+      rooms.flatMap((room) => [...room.members.keys()]),
+    );
     return {
       rooms: rooms.map((room) =>
-        roomFor(actor.id, room, this.deps.store, { maxMembers: LIMITS.listMembersMax, keep: actor.id }),
+        roomFor(actor.id, room, this.deps.store, {
+          maxMembers: LIMITS.listMembersMax,
+          keep: actor.id,
+          visible,
+        }),
       ),
       next,
     };
   }
 
-  /** One page of a room's members, in join order. */
-  members(
+  /** One page of a room's members (those the actor may see), in join order. */
+  async members(
     actor: Actor,
     roomId: string,
     page: { limit?: number | undefined; cursor?: string | undefined } = {},
-  ): { members: Member[]; next: string | null } {
+  ): Promise<{ members: Member[]; next: string | null }> {
     const room = memberRoom(this.deps, actor, roomId);
     const limit = page.limit ?? LIMITS.membersPageDefault;
     const after = page.cursor === undefined ? null : decodeMemberCursor(page.cursor);
-    const all = orderedMembers(room).filter((m) => after === null || m.joinOrder > after);
+    const visible = await this.deps.scopes.visibleTo(actor, room.members.keys());
+    const all = orderedMembers(room).filter(
+      (m) => visible(m.userId) && (after === null || m.joinOrder > after),
+    );
     const shown = all.slice(0, limit);
     const last = shown.at(-1);
     return {
@@ -83,7 +97,7 @@ export class RoomService {
     };
   }
 
-  get(actor: Actor, roomId: string): Room {
+  get(actor: Actor, roomId: string): Promise<Room> {
     return this.view(actor, memberRoom(this.deps, actor, roomId));
   }
 
@@ -91,7 +105,7 @@ export class RoomService {
     if (userId === actor.id) throw badRequest("A direct chat needs another person.");
     await lookUpUsers(this.deps, actor, [userId]);
     const { room, created } = await this.deps.store.openDirect(actor.id, userId, this.deps.now());
-    if (created) this.announceJoin(room, [actor.id, userId]);
+    if (created) await this.announceJoin(room, [actor.id, userId]);
     return this.view(actor, room);
   }
 
@@ -105,14 +119,14 @@ export class RoomService {
       memberIds: others,
       at: this.deps.now(),
     });
-    this.announceJoin(room, room.members.keys());
+    await this.announceJoin(room, room.members.keys());
     return this.view(actor, room);
   }
 
   async rename(actor: Actor, roomId: string, name: string): Promise<Room> {
     this.managedGroup(actor, roomId);
     const room = await this.deps.store.rename(roomId, name);
-    this.announce(room);
+    await this.announce(room);
     return this.view(actor, room);
   }
 
@@ -122,7 +136,7 @@ export class RoomService {
     await lookUpUsers(this.deps, actor, newcomers);
     this.checkGroupCap(actor, newcomers);
     const { room, added } = await this.deps.store.addMembers(roomId, newcomers, this.deps.now());
-    if (added.length > 0) this.announceJoin(room, added);
+    if (added.length > 0) await this.announceJoin(room, added);
     return this.view(actor, room);
   }
 
@@ -133,9 +147,9 @@ export class RoomService {
     const target = room.members.get(userId);
     if (!target) throw notFound("user");
     if (target.role === "owner") throw forbidden("The owner's role can't be changed.");
-    if (target.role === role) return this.view(actor, room);
+    if (target.role === role) return await this.view(actor, room);
     const updated = await this.deps.store.setRole(roomId, userId, role);
-    this.announce(updated);
+    await this.announce(updated);
     return this.view(actor, updated);
   }
 
@@ -160,22 +174,40 @@ export class RoomService {
 
   private async removeAndAnnounce(roomId: string, userId: string): Promise<RoomState | null> {
     const { room } = await this.deps.store.removeMember(roomId, userId);
-    this.deps.fanout.remove(userId, roomId);
-    if (room) this.announce(room);
+    const scope = this.deps.scopes.enabled ? (await this.deps.scopes.of([userId])).get(userId) : undefined;
+    this.deps.fanout.remove(userId, roomId, scope === undefined ? [] : [scope]);
+    if (room) await this.announce(room);
     return room;
   }
 
   /** New members' sockets join the room, then every member hears about it. */
-  private announceJoin(room: RoomState, userIds: Iterable<string>): void {
-    this.deps.fanout.join(userIds, room.id);
-    this.announce(room);
+  private async announceJoin(room: RoomState, userIds: Iterable<string>): Promise<void> {
+    const ids = [...userIds];
+    this.deps.fanout.join(
+      ids,
+      room.id,
+      this.deps.scopes.enabled ? await this.deps.scopes.of(ids) : undefined,
+    );
+    await this.announce(room);
   }
 
-  /** Every member's sockets get `room:updated`; the hook (webhooks) hears of it too. */
-  announce(room: RoomState): void {
+  /**
+   * Every member's sockets get `room:updated`; the hook (webhooks, for the trusted PHP app) hears
+   * of it too. With USERS_SCOPE_COLUMN each scope gets its own view, listing only its members.
+   */
+  async announce(room: RoomState): Promise<void> {
     const shared = sharedRoom(room, this.deps.store);
-    this.deps.fanout.roomUpdated(shared);
     this.onUpdated(shared, room.externalKey);
+    if (!this.deps.scopes.enabled) {
+      this.deps.fanout.roomUpdated(shared);
+      return;
+    }
+    this.deps.fanout.roomTouched(room.id);
+    const scopes = await this.deps.scopes.of(room.members.keys());
+    for (const scope of new Set(scopes.values())) {
+      const view = sharedRoom(room, this.deps.store, { visible: (id) => scopes.get(id) === scope });
+      this.deps.fanout.roomUpdated(view, scope);
+    }
   }
 
   /**
@@ -209,7 +241,9 @@ export class RoomService {
     return room;
   }
 
-  private view(actor: Actor, room: RoomState): Room {
-    return roomFor(actor.id, room, this.deps.store);
+  /** The room as the actor sees it: only the members of their scope, with USERS_SCOPE_COLUMN. */
+  private async view(actor: Actor, room: RoomState): Promise<Room> {
+    const visible = await this.deps.scopes.visibleTo(actor, room.members.keys());
+    return roomFor(actor.id, room, this.deps.store, { visible });
   }
 }

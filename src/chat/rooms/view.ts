@@ -10,6 +10,8 @@ export interface ViewOptions {
   maxMembers?: number;
   /** kept in a shortened list whatever their place (the caller, who needs their own role) */
   keep?: string;
+  /** only these members are shown and counted (USERS_SCOPE_COLUMN); default: everyone */
+  visible?: (userId: string) => boolean;
 }
 
 /** The room's members in join order. */
@@ -29,7 +31,8 @@ export function toMember(m: MemberState, store: ChatStore): Member {
 
 /** The room as every member sees it (what `room:updated` carries). */
 export function sharedRoom(room: RoomState, store: ChatStore, options: ViewOptions = {}): SharedRoom {
-  const all = orderedMembers(room);
+  const visible = options.visible;
+  const all = visible ? orderedMembers(room).filter((m) => visible(m.userId)) : orderedMembers(room);
   const max = options.maxMembers ?? Number.POSITIVE_INFINITY;
   let shown = all;
   if (all.length > max) {
