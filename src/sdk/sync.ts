@@ -3,7 +3,7 @@
  * every (re)connect a catch-up through `room:list` and `message:changes` from each loaded room's
  * cursor, so nothing is missed and nothing is applied twice.
  */
-import { LIMITS, type Room, type ServerToClientEvents } from "../protocol/index.js";
+import type { Room, ServerToClientEvents } from "../protocol/index.js";
 import type { ChatClient } from "./client.js";
 
 type Forward = <E extends keyof ServerToClientEvents>(
@@ -114,10 +114,8 @@ async function listAllRooms(client: ChatClient, stale: () => boolean): Promise<R
   const byId = new Map<string, Room>();
   let cursor: string | undefined;
   do {
-    const page = await client.request(
-      "room:list",
-      cursor === undefined ? { limit: LIMITS.roomPageMax } : { limit: LIMITS.roomPageMax, cursor },
-    );
+    const limit = client.options.roomsPageSize;
+    const page = await client.request("room:list", cursor === undefined ? { limit } : { limit, cursor });
     if (stale()) return null;
     for (const room of page.rooms) if (!byId.has(room.id)) byId.set(room.id, room);
     cursor = page.next ?? undefined;

@@ -98,6 +98,23 @@ describe("room:list pages", () => {
     assert.deepEqual(paged, full.members);
   });
 
+  test("the SDK keeps a big group's full member list when a room list shortens it", async (t) => {
+    const crowd = await people(server, 25, "Sdk");
+    const room = await group(crowd[0]!, crowd.slice(1));
+    const client = await sdkClient(t, server, crowd[24]!.user);
+    assert.equal(client.state.room(room.id)?.members.length, LIMITS.listMembersMax, "as listed");
+    await client.openRoom(room.id);
+    await client.refreshRoom(room.id);
+    assert.equal(client.state.room(room.id)?.members.length, 25);
+
+    const synced = new Promise<void>((resolve) => client.on("synced", resolve));
+    client.socket.disconnect();
+    client.reconnectNow();
+    await synced;
+    assert.equal(client.state.room(room.id)?.members.length, 25, "not shrunk by the catch-up's room list");
+    assert.equal(client.state.room(room.id)?.memberCount, 25);
+  });
+
   test("room:members of a room the caller is not in is NOT_FOUND; a made-up cursor is BAD_REQUEST", async () => {
     const [ann, ben, cat] = (await people(server, 3, "Members")) as [Person, Person, Person];
     const room = await group(ann, [ben]);
@@ -201,8 +218,8 @@ describe("answers past the outbound cap", () => {
     assert.equal(first.rooms.length, LIMITS.roomPageDefault);
     assert.ok(socket.connected, "still connected after the big answer");
 
-    // the SDK's catch-up follows every page
-    const client = await sdkClient(t, server, victim);
+    // the SDK's catch-up follows every page (40 rooms a page here: four pages)
+    const client = await sdkClient(t, server, victim, { roomsPageSize: 40 });
     assert.deepEqual(new Set(client.state.rooms().map((r) => r.id)), made);
     assert.equal(client.status, "online");
     assert.ok(socket.connected);
