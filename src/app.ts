@@ -16,6 +16,7 @@ import { MemoryPresence } from "./chat/presence/tracker.js";
 import { ReadService } from "./chat/reads/service.js";
 import { RoomService } from "./chat/rooms/service.js";
 import { RoomSyncService } from "./chat/rooms/sync.js";
+import { Scopes } from "./chat/scopes.js";
 import { TypingService } from "./chat/typing/service.js";
 import { UserService } from "./chat/users/service.js";
 import { AnnouncingFanout } from "./cluster/announcing-fanout.js";
@@ -143,7 +144,15 @@ export async function createApp({
       .reloadRooms(roomIds)
       .catch((err: unknown) => logger.warn({ err }, "could not re-read changed rooms"));
   });
-  const deps: ChatDeps = { config, store, directory, fanout, now: () => new Date(clock()).toISOString() };
+  const scopes = new Scopes(config.users.scopeColumn !== null, directory);
+  const deps: ChatDeps = {
+    config,
+    store,
+    directory,
+    fanout,
+    scopes,
+    now: () => new Date(clock()).toISOString(),
+  };
   const messages = new MessageService(deps);
   messages.onSent = () => metrics.messagesSent.inc();
   const rooms = new RoomService(deps);
@@ -174,6 +183,7 @@ export async function createApp({
     roomSync: new RoomSyncService(deps, rooms),
     fanout,
     logger,
+    shared: sharedCounts,
   });
   const services = {
     rooms,
@@ -198,6 +208,8 @@ export async function createApp({
     maxSocketsPerUser: config.maxSocketsPerUser,
     refusedHandshakes: { addresses: clientAddresses, count: perAddress.refusedHandshakes },
     onConnected: (socket) => recheck.watchExpiry(socket),
+    maxQueuedBytes: config.maxQueuedBytes,
+    scoped: scopes.enabled,
   });
   const recheck = startRecheck({
     io,

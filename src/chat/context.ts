@@ -8,12 +8,15 @@ import type { Fanout } from "../realtime/fanout.js";
 import type { Actor } from "../realtime/types.js";
 import type { ChatStore, RoomState } from "../storage/chat-store.js";
 import type { DirectoryUser, UserDirectory } from "../users/types.js";
+import type { Scopes } from "./scopes.js";
 
 export interface ChatDeps {
   config: Config;
   store: ChatStore;
   directory: UserDirectory;
   fanout: Fanout;
+  /** USERS_SCOPE_COLUMN: who may see whom */
+  scopes: Scopes;
   /** the current time as an ISO-8601 UTC string */
   now: () => string;
 }

@@ -3,6 +3,7 @@
  * the other nodes to re-read that room, so their in-memory view (members, last message, counters)
  * matches the shared database. Announcements of one event-loop turn go out as one publish.
  */
+import type { ScopeKey } from "../chat/scopes.js";
 import type { Message, SharedRoom } from "../protocol/index.js";
 import { Fanout } from "../realtime/fanout.js";
 import type { ChatServer } from "../realtime/types.js";
@@ -34,18 +35,22 @@ export class AnnouncingFanout extends Fanout {
     this.changed(message.roomId);
   }
 
-  override roomUpdated(room: SharedRoom): void {
-    super.roomUpdated(room);
+  override roomUpdated(room: SharedRoom, scope?: ScopeKey): void {
+    super.roomUpdated(room, scope);
     this.changed(room.id);
   }
 
-  override roomRead(roomId: string, userId: string, seq: number): void {
-    super.roomRead(roomId, userId, seq);
+  override roomTouched(roomId: string): void {
     this.changed(roomId);
   }
 
-  override remove(userId: string, roomId: string): void {
-    super.remove(userId, roomId);
+  override roomRead(roomId: string, userId: string, seq: number, scope?: ScopeKey): void {
+    super.roomRead(roomId, userId, seq, scope);
+    this.changed(roomId);
+  }
+
+  override remove(userId: string, roomId: string, scopes?: readonly ScopeKey[]): void {
+    super.remove(userId, roomId, scopes);
     this.changed(roomId);
   }
 

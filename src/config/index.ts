@@ -7,6 +7,7 @@ import { type LaravelCookieConfig, parseLaravelKeys } from "./laravel.js";
 import { type MysqlTlsConfig, parseMysqlTls } from "./mysql-tls.js";
 import { redactUrlPassword } from "./redact.js";
 import { envSchema } from "./schema.js";
+import { parseServerApiKeys, type ServerApiKey } from "./server-api-keys.js";
 
 /**
  * Secrets anyone can read (the old built-in development secret, the examples in the docs): a
@@ -39,6 +40,10 @@ export interface Config {
   maxMessageLength: number;
   maxPayloadBytes: number;
   maxSocketsPerUser: number;
+  /** MAX_GROUPS_PER_USER */
+  maxGroupsPerUser: number;
+  /** MAX_QUEUED_BYTES: a client's backlog of events before it is dropped */
+  maxQueuedBytes: number;
   redisUrl: string | null;
   /** prefix of keys and channels in REDIS_URL */
   redisPrefix: string;
@@ -46,6 +51,11 @@ export interface Config {
   phpSession: PhpSessionConfig | null;
   /** null: the server API for the PHP back end is off (404) */
   serviceApiKey: string | null;
+  /**
+   * Every key of the server API: SERVICE_API_KEY (as `default`, full access) and SERVER_API_KEYS.
+   * Empty: the server API is off (404).
+   */
+  serverApiKeys: ServerApiKey[];
   /** null: no webhooks are sent */
   webhooks: WebhookConfig | null;
   rateLimits: RateLimits;
@@ -187,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) {
     problems.push("WEBHOOK_SECRET: required when WEBHOOK_URL is set (at least 32 bytes)");
   }
+  const serverApiKeys = parseServerApiKeys(e.SERVICE_API_KEY, e.SERVER_API_KEYS, problems);
   const corsOrigins = parseOrigins(e.CORS_ORIGINS ?? (production ? "" : DEV_CORS_ORIGINS), problems);
   const trustProxy = parseProxies(e.TRUST_PROXY ?? "", problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -233,6 +244,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    maxGroupsPerUser: e.MAX_GROUPS_PER_USER,
+    maxQueuedBytes: e.MAX_QUEUED_BYTES,
     redisUrl: e.REDIS_URL ?? null,
     redisPrefix: e.REDIS_PREFIX,
     phpSession: store
@@ -255,6 +268,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         }
       : null,
     serviceApiKey: e.SERVICE_API_KEY ?? null,
+    serverApiKeys,
     webhooks: e.WEBHOOK_URL && e.WEBHOOK_SECRET ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET } : null,
     rateLimits: {
       messages: { points: e.RATE_LIMIT_MESSAGES, seconds: 10 },

@@ -94,6 +94,16 @@ export const envSchema = z.object({
   MAX_PAYLOAD_BYTES: positiveInt(16_777_216).default(262_144),
   /** Connections one user may hold at once (tabs, phones); more are refused. */
   MAX_SOCKETS_PER_USER: positiveInt(10_000).default(20),
+  /**
+   * Groups one user can be in at most; creating or adding someone past it is CONFLICT, so nobody
+   * can be buried under groups they were added to. Rooms the PHP app syncs do not count against it.
+   */
+  MAX_GROUPS_PER_USER: positiveInt(1_000_000).default(500),
+  /**
+   * Bytes of events waiting for one client that does not read before its connection is dropped;
+   * answers to its own requests do not count (past this many, new requests get RATE_LIMITED).
+   */
+  MAX_QUEUED_BYTES: positiveInt(1_073_741_824).default(4_194_304),
   /** Per-user rate limits: message sends, edits, deletions and reactions per 10 seconds. */
   RATE_LIMIT_MESSAGES: positiveInt(1_000_000).default(120),
   /** `typing` events per user per 10 seconds. */
@@ -144,6 +154,11 @@ export const envSchema = z.object({
     emptyAsUndefined,
     z.string().min(32, "must be at least 32 characters long").max(512).optional(),
   ),
+  /**
+   * Scoped keys for the server API, `name:scope,scope:key` separated by `;` or new lines, e.g.
+   * `badge:unread:…;sync:rooms,messages:…`. Scopes: messages, rooms, unread, tokens, disconnect, all.
+   */
+  SERVER_API_KEYS: z.preprocess(emptyAsUndefined, z.string().max(65_536).optional()),
   /** Where events are POSTed for the PHP app (message.created, presence.changed, room.updated). */
   WEBHOOK_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   /** Signs every webhook (HMAC-SHA256); required with WEBHOOK_URL. */

@@ -22,6 +22,7 @@ import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js
 import type { ClientAddresses } from "./client-address.js";
 import type { OriginPolicy } from "./origins.js";
 import { ownOrigin } from "./own-origin.js";
+import { matchPath } from "./paths.js";
 import { readJson, sendError, sendJson } from "./respond.js";
 
 export interface HttpDeps {
@@ -48,6 +49,8 @@ const numberParam = z
   .transform(Number)
   .optional();
 const historyQuery = z.object({ beforeSeq: numberParam, afterSeq: numberParam, limit: numberParam });
+/** `GET /api/rooms?limit=&cursor=` pages as `room:list` does. */
+const roomsQuery = z.object({ limit: numberParam, cursor: z.string().optional() });
 const messagesPath = /^\/api\/rooms\/([^/]+)\/messages$/;
 
 export function createRequestHandler(deps: HttpDeps) {
@@ -79,12 +82,13 @@ export function createRequestHandler(deps: HttpDeps) {
       if (route === "GET /api/rooms") {
         const actor = await authenticate(req, deps);
         await deps.limits.take("reads", actor.id);
-        return sendJson(res, 200, { rooms: deps.rooms.list(actor) });
+        const q = parse(roomsQuery, Object.fromEntries(url.searchParams));
+        return sendJson(res, 200, await deps.rooms.list(actor, parse(P.roomList, q)));
       }
-      const messages = messagesPath.exec(url.pathname);
+      const messages = matchPath(messagesPath, url.pathname);
       if (messages && (req.method === "GET" || req.method === "POST")) {
         const actor = await authenticate(req, deps);
-        const roomId = decodeURIComponent(messages[1]!);
+        const roomId = messages[0]!;
         if (req.method === "GET") {
           await deps.limits.take("reads", actor.id);
           const q = parse(historyQuery, Object.fromEntries(url.searchParams));

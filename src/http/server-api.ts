@@ -1,8 +1,11 @@
 /**
- * The server-to-server API for the PHP back end, under `/api/server/`. It exists only when
- * SERVICE_API_KEY is set (otherwise every route answers 404, as for an unknown address), and
- * every call must carry `Authorization: Bearer <SERVICE_API_KEY>`, compared in constant time.
- * Browsers are turned away (a request with an Origin header is 403): the key belongs on the server.
+ * The server-to-server API for the PHP back end, under `/api/server/`. It exists only when a key
+ * is configured (SERVICE_API_KEY, full access, or the scoped SERVER_API_KEYS; otherwise every route
+ * answers 404, as for an unknown address), and every call must carry `Authorization: Bearer <key>`,
+ * compared in constant time. A key without the route's scope is 403. Wrong keys are counted per
+ * address: past WRONG_KEYS_PER_MINUTE, that address gets 429 with Retry-After, right key or not,
+ * so keys cannot be guessed at speed. Browsers are turned away (a request with an Origin header is
+ * 403): the key belongs on the server.
  *
  *   POST /api/server/messages                  post into a room, as a user or as TimeWise (system)
  *   PUT  /api/server/rooms/:externalKey        create or update a mirrored group room (idempotent)
@@ -12,13 +15,16 @@
  *   POST /api/server/users/:userId/disconnect  close the user's sockets now and revoke their tokens
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { type RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
 import { z } from "zod";
 import type { TokenService } from "../auth/tokens.js";
 import type { MessageService } from "../chat/messages/service.js";
 import type { RoomSyncService } from "../chat/rooms/sync.js";
 import { roomFor, sharedRoom } from "../chat/rooms/view.js";
 import type { Config } from "../config/index.js";
-import { AppError, badRequest, notFound } from "../errors.js";
+import type { ServerApiKey } from "../config/server-api-keys.js";
+import { AppError, notFound } from "../errors.js";
+import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 import type { Logger } from "../logger.js";
 import { HTTP_STATUS } from "../protocol/index.js";
 import * as P from "../protocol/payloads.js";
@@ -26,8 +32,9 @@ import { toErrorBody } from "../realtime/errors.js";
 import type { Fanout } from "../realtime/fanout.js";
 import type { ChatStore } from "../storage/chat-store.js";
 import type { UserDirectory } from "../users/types.js";
+import { matchPath } from "./paths.js";
 import { readJson, sendError, sendJson } from "./respond.js";
-import { type KeyCheck, serviceKeyCheck } from "./service-key.js";
+import { allows, keyRing } from "./service-key.js";
 
 export interface ServerApiDeps {
   config: Config;
@@ -38,7 +45,12 @@ export interface ServerApiDeps {
   roomSync: RoomSyncService;
   fanout: Fanout;
   logger: Logger;
+  /** with several nodes: wrong keys are counted across them */
+  shared?: SharedCounts | undefined;
 }
+
+/** Wrong keys one address may send per minute before it is refused outright. */
+export const WRONG_KEYS_PER_MINUTE = 10;
 
 export const SERVER_API_PREFIX = "/api/server/";
 
@@ -74,20 +86,30 @@ const roomPath = /^\/api\/server\/rooms\/([^/]+)$/;
 const userPath = /^\/api\/server\/users\/([^/]+)\/(unread|disconnect)$/;
 
 export function createServerApi(deps: ServerApiDeps) {
-  const key = deps.config.serviceApiKey;
-  const keyMatches = key === null ? null : serviceKeyCheck(key);
+  const keys = deps.config.serverApiKeys;
+  const findKey = keys.length === 0 ? null : keyRing(keys);
+  const wrongKeys = createLimiter(
+    { name: "server-api-wrong-keys", points: WRONG_KEYS_PER_MINUTE, seconds: 60 },
+    deps.shared,
+  );
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      if (keyMatches === null) return sendError(res, 404, "NOT_FOUND", "There is nothing at this address.");
+      if (findKey === null) return sendError(res, 404, "NOT_FOUND", "There is nothing at this address.");
       if (req.headers.origin !== undefined) {
         return sendError(res, 403, "FORBIDDEN", "The server API is for the PHP back end, not for web pages.");
       }
-      authorize(req, keyMatches, deps.logger);
+      const key = await authorize(req, findKey, wrongKeys, deps.logger);
       const url = new URL(req.url ?? "/", "http://localhost");
       const route = `${req.method} ${url.pathname}`;
+      const need = (scope: Parameters<typeof allows>[1]) => {
+        if (allows(key, scope)) return;
+        deps.logger.warn({ key: key.name, scope }, "server API call outside its key's scopes");
+        throw new AppError("FORBIDDEN", `This key may not do that: it needs the "${scope}" scope.`);
+      };
 
       if (route === "POST /api/server/messages") {
+        need("messages");
         const p = parse(postMessage, await readJson(req));
         const roomId = p.roomId ?? deps.store.roomByExternalKey(p.roomKey!)?.id;
         if (roomId === undefined) throw notFound();
@@ -99,6 +121,7 @@ export function createServerApi(deps: ServerApiDeps) {
         return sendJson(res, 201, { message });
       }
       if (route === "POST /api/server/tokens") {
+        need("tokens");
         const p = parse(mintToken, await readJson(req));
         const user = await activeUser(deps, p.userId);
         // After a disconnect, tokens issued in that same second are refused: mint past it.
@@ -113,9 +136,10 @@ export function createServerApi(deps: ServerApiDeps) {
           user: { id: user.id, name: user.name },
         });
       }
-      const room = roomPath.exec(url.pathname);
+      const room = matchPath(roomPath, url.pathname);
       if (room && (req.method === "PUT" || req.method === "GET")) {
-        const externalKeyValue = parse(externalKey, safeDecode(room[1]!));
+        need("rooms");
+        const externalKeyValue = parse(externalKey, room[0]!);
         if (req.method === "GET") {
           const found = deps.store.roomByExternalKey(externalKeyValue);
           if (!found) throw notFound();
@@ -125,12 +149,15 @@ export function createServerApi(deps: ServerApiDeps) {
         const result = await deps.roomSync.sync({ externalKey: externalKeyValue, ...p });
         return sendJson(res, result.created ? 201 : 200, result);
       }
-      const user = userPath.exec(url.pathname);
+      const user = matchPath(userPath, url.pathname);
       if (user) {
-        const userId = parse(P.userId, safeDecode(user[1]!));
-        if (user[2] === "unread" && req.method === "GET")
+        const userId = parse(P.userId, user[0]!);
+        if (user[1] === "unread" && req.method === "GET") {
+          need("unread");
           return sendJson(res, 200, unread(deps.store, userId));
-        if (user[2] === "disconnect" && req.method === "POST") {
+        }
+        if (user[1] === "disconnect" && req.method === "POST") {
+          need("disconnect");
           const revokedBefore = await deps.store.revokeTokens(userId, Math.floor(Date.now() / 1000));
           deps.fanout.disconnectUser(userId);
           deps.logger.info({ userId }, "user disconnected by the server API");
@@ -141,6 +168,9 @@ export function createServerApi(deps: ServerApiDeps) {
     } catch (error) {
       if (res.headersSent) return;
       if (error instanceof KeyError) return sendError(res, 401, error.code, error.message);
+      if (error instanceof Throttled) {
+        return sendError(res, 429, "RATE_LIMITED", error.message, { retryAfterMs: error.retryAfterMs });
+      }
       const { code, message, ...extra } = toErrorBody(error, deps.logger, { route: req.url });
       sendError(res, HTTP_STATUS[code], code, message, extra);
     }
@@ -176,22 +206,38 @@ class KeyError extends Error {
   }
 }
 
-function authorize(req: IncomingMessage, keyMatches: KeyCheck, logger: Logger): void {
-  const header = req.headers.authorization;
-  if (header === undefined) throw new KeyError("AUTH_REQUIRED");
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match || !keyMatches(match[1]!)) {
-    logger.warn({ ip: req.socket.remoteAddress }, "server API call with a wrong key");
-    throw new KeyError("AUTH_INVALID");
+/** Too many wrong keys from this address. */
+class Throttled extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super("Too many wrong keys from this address. Wait, then try again with the right key.");
   }
 }
 
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw badRequest("The address is not valid.");
+/**
+ * The key the call carries, or an error: 429 while its address is throttled (checked before the
+ * key, so a guess during the wait tells nothing), 401 for a missing or wrong key, which counts.
+ */
+async function authorize(
+  req: IncomingMessage,
+  findKey: (presented: string) => ServerApiKey | null,
+  wrongKeys: RateLimiterAbstract,
+  logger: Logger,
+): Promise<ServerApiKey> {
+  const ip = req.socket.remoteAddress ?? "unknown";
+  const counted = await wrongKeys.get(ip);
+  if (counted !== null && counted.consumedPoints >= WRONG_KEYS_PER_MINUTE) {
+    throw new Throttled(Math.max(1000, counted.msBeforeNext));
   }
+  const header = req.headers.authorization;
+  if (header === undefined) throw new KeyError("AUTH_REQUIRED");
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  const key = match ? findKey(match[1]!) : null;
+  if (key) return key;
+  logger.warn({ ip }, "server API call with a wrong key");
+  await wrongKeys.consume(ip).catch((error: unknown) => {
+    if (!(error instanceof RateLimiterRes)) throw error;
+  });
+  throw new KeyError("AUTH_INVALID");
 }
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {

@@ -4,11 +4,13 @@
  */
 import type { Ack, SessionEndedCode } from "./errors.js";
 import type * as P from "./payloads.js";
-import type { Message, Presence, Room, SharedRoom, User } from "./types.js";
+import type { Member, Message, Presence, Room, SharedRoom, User } from "./types.js";
 
 /** Every request event: what the client sends and what a successful ack adds to `{ ok: true }`. */
 export interface Requests {
-  "room:list": { input: Record<string, never>; result: { rooms: Room[] } };
+  /** `next` is the cursor of the following page, or null on the last one */
+  "room:list": { input: P.RoomListInput; result: { rooms: Room[]; next: string | null } };
+  "room:members": { input: P.RoomMembersInput; result: { members: Member[]; next: string | null } };
   "room:get": { input: P.RoomRefInput; result: { room: Room } };
   "user:search": { input: P.UserSearchInput; result: { users: User[] } };
   "room:direct": { input: P.RoomDirectInput; result: { room: Room } };
@@ -40,6 +42,7 @@ export type RequestEvent = keyof Requests;
 /** The names of every request event, for code that iterates over them (tests, the SDK). */
 export const REQUEST_EVENTS = [
   "room:list",
+  "room:members",
   "room:get",
   "user:search",
   "room:direct",

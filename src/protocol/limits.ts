@@ -13,6 +13,18 @@ export const LIMITS = {
   membersPerRequest: 500,
   presenceIdsMax: 500,
   typingTimeoutMs: 6000,
+  /** rooms in one `room:list` page when no `limit` is given (also the cap for old clients) */
+  roomPageDefault: 100,
+  roomPageMax: 200,
+  /**
+   * members each room carries in a `room:list` answer (the caller always among them); the full
+   * list comes from `room:get` or `room:members`. Keeps a list answer small however many large
+   * groups someone was added to.
+   */
+  listMembersMax: 20,
+  /** members in one `room:members` page */
+  membersPageDefault: 100,
+  membersPageMax: 500,
 } as const;
 
 /** Counts Unicode code points, as the contract measures text. */

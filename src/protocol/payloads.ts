@@ -47,14 +47,33 @@ function limit(max: number) {
   return z.number().int().min(1).max(max).optional();
 }
 
-/** No payload, or a plain object (binary data and arrays are not objects here). */
+/** Binary data and arrays are not objects here. */
+function isPlainObject(v: unknown): boolean {
+  return Object.prototype.toString.call(v) === "[object Object]";
+}
+
+/** No payload, or a plain object. */
 export const empty = z
   .custom<Record<string, never> | undefined>(
-    (v) => v === undefined || Object.prototype.toString.call(v) === "[object Object]",
+    (v) => v === undefined || isPlainObject(v),
     "must be an object such as {}",
   )
   .transform(() => ({}));
 export const roomRef = z.object({ roomId: entityId });
+/** An opaque paging cursor, as a previous answer's `next` gave it. */
+const cursor = z.string().min(1).max(200);
+/** `room:list`: no payload (or `{}`) still works, as in v1, and gives the first page. */
+export const roomList = z.preprocess(
+  (v) => (v === undefined ? {} : v),
+  z
+    .custom<object>(isPlainObject, "must be an object such as {}")
+    .pipe(z.object({ limit: limit(LIMITS.roomPageMax), cursor: cursor.optional() })),
+);
+export const roomMembers = z.object({
+  roomId: entityId,
+  limit: limit(LIMITS.membersPageMax),
+  cursor: cursor.optional(),
+});
 export const userSearch = z.object({
   query: textOf(0, LIMITS.searchQueryMax),
   limit: limit(50),
@@ -112,6 +131,8 @@ export const presenceGet = z.object({ userIds: z.array(userId).max(LIMITS.presen
 
 export type UserSearchInput = z.input<typeof userSearch>;
 export type RoomRefInput = z.input<typeof roomRef>;
+export type RoomListInput = { limit?: number; cursor?: string };
+export type RoomMembersInput = z.input<typeof roomMembers>;
 export type RoomDirectInput = z.input<typeof roomDirect>;
 export type RoomCreateInput = z.input<typeof roomCreate>;
 export type RoomUpdateInput = z.input<typeof roomUpdate>;

@@ -47,7 +47,13 @@ export interface SharedRoom {
   type: RoomType;
   name: string | null;
   createdAt: string;
+  /**
+   * Members in join order. In a `room:list` answer at most `LIMITS.listMembersMax` of them (the
+   * caller always included); `memberCount` says how many there are in all.
+   */
   members: Member[];
+  /** how many members the room has (more than `members.length` when the list was shortened) */
+  memberCount: number;
   lastSeq: number;
   rev: number;
   lastMessage: Message | null;

@@ -4,6 +4,7 @@
  */
 import { type Authenticator, HandshakeError } from "../auth/handshake.js";
 import type { PresenceService } from "../chat/presence/service.js";
+import { scopeKey } from "../chat/scopes.js";
 import type { TypingService } from "../chat/typing/service.js";
 import type { ClientAddresses } from "../http/client-address.js";
 import type { FailureCount } from "../limits/address-limits.js";
@@ -11,7 +12,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { ChatStore } from "../storage/chat-store.js";
 import type { chatHandlers } from "./events.js";
-import { roomChannel, userChannel } from "./fanout.js";
+import { roomChannel, roomScopeChannel, userChannel } from "./fanout.js";
 import { type HandlerRuntime, registerHandlers } from "./handler.js";
 import { limitQueuedBytes } from "./outbound-limit.js";
 import type { ChatServer, ChatSocket } from "./types.js";
@@ -31,13 +32,19 @@ export interface ConnectionDeps {
   onConnected?: (socket: ChatSocket) => void;
   /** caps refused handshakes per client address */
   refusedHandshakes?: { addresses: ClientAddresses; count: FailureCount };
+  /** MAX_QUEUED_BYTES */
+  maxQueuedBytes: number;
+  /** USERS_SCOPE_COLUMN is set: sockets join their scope's channel of each room too */
+  scoped: boolean;
 }
 
 export function acceptConnections(deps: ConnectionDeps): void {
   const { io, store, metrics } = deps;
   const socketsPerUser = new Map<string, number>();
-  // a client that stops reading is dropped before its queue grows without bound
-  limitQueuedBytes(io, deps.logger);
+  // a client that stops reading is dropped before its queue grows without bound, and is refused
+  // new requests while their answers pile up
+  const outbound = limitQueuedBytes(io, deps.logger, deps.maxQueuedBytes);
+  const runtime: HandlerRuntime = { ...deps.runtime, backlogged: outbound.backlogged };
 
   const cap = deps.refusedHandshakes;
   io.use((socket, next) => {
@@ -98,13 +105,19 @@ export function acceptConnections(deps: ConnectionDeps): void {
   io.on("connection", (socket) => {
     const user = socket.data.user;
     metrics.connections.inc();
-    registerHandlers(socket, deps.handlers, deps.runtime);
-    socket.join([userChannel(user.id), ...[...store.roomIdsOf(user.id)].map(roomChannel)]);
+    registerHandlers(socket, deps.handlers, runtime);
+    const roomIds = [...store.roomIdsOf(user.id)];
+    const scope = scopeKey(user.scope);
+    socket.join([
+      userChannel(user.id),
+      ...roomIds.map(roomChannel),
+      ...(deps.scoped ? roomIds.map((id) => roomScopeChannel(id, scope)) : []),
+    ]);
 
     socket.on("disconnect", () => {
       metrics.connections.dec();
       deps.presence
-        .socketDisconnected(user.id)
+        .socketDisconnected(user)
         .catch((err: unknown) => deps.logger.warn({ err }, "presence update failed"));
     });
 
@@ -112,7 +125,7 @@ export function acceptConnections(deps: ConnectionDeps): void {
       .rememberUsers([{ id: user.id, name: user.name }])
       .catch((err: unknown) => deps.logger.warn({ err }, "could not remember a user's name"));
     deps.presence
-      .socketConnected(user.id)
+      .socketConnected(user)
       .catch((err: unknown) => deps.logger.warn({ err }, "presence update failed"));
     deps.onConnected?.(socket);
     const token = socket.data.token;

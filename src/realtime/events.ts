@@ -27,15 +27,21 @@ export function chatHandlers(s: Services) {
   return [
     defineHandler({
       event: "room:list",
-      schema: P.empty,
+      schema: P.roomList,
       limit: "reads",
-      handle: (actor) => ({ rooms: s.rooms.list(actor) }),
+      handle: (actor, p) => s.rooms.list(actor, p),
+    }),
+    defineHandler({
+      event: "room:members",
+      schema: P.roomMembers,
+      limit: "reads",
+      handle: (actor, p) => s.rooms.members(actor, p.roomId, p),
     }),
     defineHandler({
       event: "room:get",
       schema: P.roomRef,
       limit: "reads",
-      handle: (actor, p) => ({ room: s.rooms.get(actor, p.roomId) }),
+      handle: async (actor, p) => ({ room: await s.rooms.get(actor, p.roomId) }),
     }),
     defineHandler({
       event: "user:search",

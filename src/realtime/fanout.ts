@@ -2,13 +2,24 @@
  * Who receives what. Every socket joins a channel for its user and one per room it is in, so a
  * broadcast is one `emit` that Socket.io serializes once; with the Redis adapter the same calls
  * reach the sockets on every node.
+ *
+ * With USERS_SCOPE_COLUMN, every socket also joins one channel per room and scope (`rs:42:"acme"`):
+ * what shows a user (typing, read receipts, `room:updated` with its member list) goes to the
+ * channel of that user's scope only. Messages go to the whole room.
  */
+import type { ScopeKey } from "../chat/scopes.js";
 import type { Message, SharedRoom } from "../protocol/index.js";
 import { coalesceAllWrites } from "./coalesce.js";
 import type { ChatServer } from "./types.js";
 
 export const userChannel = (userId: string) => `u:${userId}`;
 export const roomChannel = (roomId: string) => `r:${roomId}`;
+/** The sockets of one scope in a room (only with USERS_SCOPE_COLUMN). */
+export const roomScopeChannel = (roomId: string, scope: ScopeKey) => `rs:${roomId}:${scope}`;
+
+/** The room's channel, or its scope's when the event is about users of one scope. */
+const roomOrScope = (roomId: string, scope: ScopeKey | undefined) =>
+  scope === undefined ? roomChannel(roomId) : roomScopeChannel(roomId, scope);
 
 export class Fanout {
   constructor(private readonly io: ChatServer) {
@@ -27,16 +38,25 @@ export class Fanout {
     this.io.to(roomChannel(message.roomId)).emit("message:deleted", message);
   }
 
-  roomUpdated(room: SharedRoom): void {
-    this.io.to(roomChannel(room.id)).emit("room:updated", room);
+  /** `scope`: the view of the room for that scope's sockets only. */
+  roomUpdated(room: SharedRoom, scope?: ScopeKey): void {
+    this.io.to(roomOrScope(room.id, scope)).emit("room:updated", room);
   }
 
-  roomRead(roomId: string, userId: string, seq: number): void {
-    this.io.to(roomChannel(roomId)).emit("room:read", { roomId, userId, seq });
+  /** A room changed without a broadcast to its members (several nodes re-read it). */
+  roomTouched(_roomId: string): void {}
+
+  /** `scope`: the reader's, when scopes apply. */
+  roomRead(roomId: string, userId: string, seq: number, scope?: ScopeKey): void {
+    this.io.to(roomOrScope(roomId, scope)).emit("room:read", { roomId, userId, seq });
   }
 
-  typing(roomId: string, userId: string, typing: boolean): void {
-    this.io.to(roomChannel(roomId)).except(userChannel(userId)).emit("typing", { roomId, userId, typing });
+  /** `scope`: the typer's, when scopes apply. */
+  typing(roomId: string, userId: string, typing: boolean, scope?: ScopeKey): void {
+    this.io
+      .to(roomOrScope(roomId, scope))
+      .except(userChannel(userId))
+      .emit("typing", { roomId, userId, typing });
   }
 
   presence(userIds: Iterable<string>, userId: string, online: boolean, lastSeenAt: string | null): void {
@@ -44,15 +64,39 @@ export class Fanout {
     if (channels.length > 0) this.io.to(channels).emit("presence", { userId, online, lastSeenAt });
   }
 
-  /** Makes every socket of these users receive the room's events from now on. */
-  join(userIds: Iterable<string>, roomId: string): void {
-    const channels = [...userIds].map(userChannel);
-    if (channels.length > 0) this.io.in(channels).socketsJoin(roomChannel(roomId));
+  /**
+   * Makes every socket of these users receive the room's events from now on. `scopes` (with
+   * USERS_SCOPE_COLUMN): each user's scope, for the room's scope channel; a user whose scope is
+   * not known joins none.
+   */
+  join(userIds: Iterable<string>, roomId: string, scopes?: ReadonlyMap<string, ScopeKey>): void {
+    const ids = [...userIds];
+    if (ids.length === 0) return;
+    if (!scopes) {
+      this.io.in(ids.map(userChannel)).socketsJoin(roomChannel(roomId));
+      return;
+    }
+    const byScope = new Map<ScopeKey, string[]>();
+    for (const id of ids) {
+      const scope = scopes.get(id);
+      if (scope === undefined) continue;
+      byScope.set(scope, [...(byScope.get(scope) ?? []), id]);
+    }
+    for (const [scope, members] of byScope) {
+      this.io
+        .in(members.map(userChannel))
+        .socketsJoin([roomChannel(roomId), roomScopeChannel(roomId, scope)]);
+    }
   }
 
-  /** Stops the room's events for every socket of this user, then tells them. */
-  remove(userId: string, roomId: string): void {
-    this.io.in(userChannel(userId)).socketsLeave(roomChannel(roomId));
+  /**
+   * Stops the room's events for every socket of this user, then tells them. `scopes`: the scope
+   * channels of the room to leave too (with USERS_SCOPE_COLUMN).
+   */
+  remove(userId: string, roomId: string, scopes: readonly ScopeKey[] = []): void {
+    this.io
+      .in(userChannel(userId))
+      .socketsLeave([roomChannel(roomId), ...scopes.map((s) => roomScopeChannel(roomId, s))]);
     this.io.to(userChannel(userId)).emit("room:removed", { roomId });
   }
 

@@ -36,7 +36,15 @@ export interface HandlerRuntime {
   metrics: Metrics;
   /** false once shutdown began: new requests are answered UNAVAILABLE */
   accepting: () => boolean;
+  /**
+   * true while this socket has more waiting to be sent than the outbound cap (it does not read):
+   * new requests are refused with RATE_LIMITED rather than queueing more answers for it
+   */
+  backlogged?: (socket: ChatSocket) => boolean;
 }
+
+/** How long a client whose backlog is full is asked to wait before asking again. */
+const BACKLOG_RETRY_MS = 1000;
 
 type AnyHandler = HandlerDefinition<RequestEvent, z.ZodType>;
 type Listener = (...args: unknown[]) => void;
@@ -69,6 +77,14 @@ async function run(
   try {
     if (!runtime.accepting())
       throw new AppError("UNAVAILABLE", "The chat server is restarting. Please try again.");
+    if (runtime.backlogged?.(socket)) {
+      throw new AppError(
+        "RATE_LIMITED",
+        "Answers to your earlier requests are still on their way. Please wait a moment.",
+        undefined,
+        BACKLOG_RETRY_MS,
+      );
+    }
     await runtime.limits.take(handler.limit, actor.id);
     const parsed = handler.schema.safeParse(payload);
     if (!parsed.success) {

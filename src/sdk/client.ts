@@ -42,6 +42,8 @@ export interface ChatClientOptions {
   changesPageSize?: number;
   /** Messages per history page (1–100). Default 50. */
   historyPageSize?: number;
+  /** Rooms per `room:list` page while catching up (1–200). Default 200. */
+  roomsPageSize?: number;
   /** Passed on to socket.io-client (transports, reconnection delays, …). */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
   /** The clock in milliseconds, for when to refresh the token (tests). Default `Date.now`. */
@@ -66,7 +68,7 @@ export class ChatClient extends Emitter<ClientEvents & ServerToClientEvents> {
   readonly state: ChatState;
   readonly outbox: Outbox;
   readonly options: Required<
-    Pick<ChatClientOptions, "requestTimeoutMs" | "changesPageSize" | "historyPageSize">
+    Pick<ChatClientOptions, "requestTimeoutMs" | "changesPageSize" | "historyPageSize" | "roomsPageSize">
   >;
   /** Bumped on every session, so a catch-up overtaken by a newer session stops. */
   sessionGeneration = 0;
@@ -81,6 +83,7 @@ export class ChatClient extends Emitter<ClientEvents & ServerToClientEvents> {
       requestTimeoutMs: config.requestTimeoutMs ?? 10_000,
       changesPageSize: config.changesPageSize ?? 200,
       historyPageSize: config.historyPageSize ?? 50,
+      roomsPageSize: config.roomsPageSize ?? LIMITS.roomPageMax,
     };
     this.outbox = new Outbox(config.storage ?? defaultStorage());
     this.state = new ChatState(this.outbox);

@@ -103,6 +103,7 @@ export class RoomState {
     if (readSeq >= lastSeq) unread = 0;
     this.room = {
       ...fresh,
+      members: mergeMembers(old, fresh),
       lastSeq,
       readSeq,
       unread,
@@ -159,4 +160,18 @@ export class RoomState {
   oldestSeq(): number | undefined {
     return this.messages()[0]?.seq;
   }
+}
+
+/**
+ * The members to keep when the server's view arrives. A `room:list` answer shortens big groups'
+ * lists (`members.length < memberCount`): then the fuller list known here stays, with the fresh
+ * entries applied over it, rather than shrinking to the shortened one.
+ */
+function mergeMembers(old: Room, fresh: Room): Room["members"] {
+  const shortened = fresh.members.length < (fresh.memberCount ?? fresh.members.length);
+  if (!shortened || old.members.length <= fresh.members.length) return fresh.members;
+  const freshById = new Map(fresh.members.map((m) => [m.userId, m]));
+  const merged = old.members.map((m) => freshById.get(m.userId) ?? m);
+  for (const m of fresh.members) if (!old.members.some((o) => o.userId === m.userId)) merged.push(m);
+  return merged;
 }

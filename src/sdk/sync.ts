@@ -3,7 +3,7 @@
  * every (re)connect a catch-up through `room:list` and `message:changes` from each loaded room's
  * cursor, so nothing is missed and nothing is applied twice.
  */
-import type { ServerToClientEvents } from "../protocol/index.js";
+import type { Room, ServerToClientEvents } from "../protocol/index.js";
 import type { ChatClient } from "./client.js";
 
 type Forward = <E extends keyof ServerToClientEvents>(
@@ -60,8 +60,8 @@ export function wireEvents(client: ChatClient, forward: Forward): void {
 export async function catchUp(client: ChatClient, generation: number): Promise<boolean> {
   const { state } = client;
   const stale = () => generation !== client.sessionGeneration || client.status !== "online";
-  const { rooms } = await client.request("room:list", {});
-  if (stale()) return false;
+  const rooms = await listAllRooms(client, stale);
+  if (rooms === null) return false;
   // Loaded rooms need what they missed, from the cursor they stopped at; the others only need
   // the fresh room object (their messages load when opened).
   const gaps: { roomId: string; sinceRev: number }[] = [];
@@ -96,6 +96,30 @@ export async function catchUp(client: ChatClient, generation: number): Promise<b
     }
     state.changed();
   }
+  // a room list shortens big groups' member lists: an open room gets its full list again
+  for (const room of rooms) {
+    if (state.roomState(room.id)?.loaded && room.members.length < (room.memberCount ?? 0)) {
+      await client.refreshRoom(room.id);
+      if (stale()) return false;
+    }
+  }
   await client.loadPresence(state.contacts());
   return !stale();
+}
+
+/**
+ * Every room, following `room:list`'s pages (a server without paging answers one page and no
+ * `next`). A room that moved between pages is kept once. Null when the session went stale.
+ */
+async function listAllRooms(client: ChatClient, stale: () => boolean): Promise<Room[] | null> {
+  const byId = new Map<string, Room>();
+  let cursor: string | undefined;
+  do {
+    const limit = client.options.roomsPageSize;
+    const page = await client.request("room:list", cursor === undefined ? { limit } : { limit, cursor });
+    if (stale()) return null;
+    for (const room of page.rooms) if (!byId.has(room.id)) byId.set(room.id, room);
+    cursor = page.next ?? undefined;
+  } while (cursor !== undefined);
+  return [...byId.values()];
 }

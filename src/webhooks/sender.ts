@@ -2,7 +2,13 @@
  * Webhook delivery to the PHP app. `send` only puts the event in a bounded in-memory queue and
  * returns: chat sends never wait for the PHP app. Deliveries run in the background, a few at a
  * time, each with a timeout; a failure is retried with exponential backoff, and an event that
- * still fails after the retry budget (or finds the queue full) is dropped and counted in the log.
+ * still fails after the retry budget is dropped and counted in the log and in the metrics, by type.
+ *
+ * When the queue is full, what matters least goes first: presence changes (they churn, and the
+ * next one says the same thing more freshly), then room updates; message events are only dropped
+ * when nothing else is left to drop. A new event pushes out the oldest queued event of lower
+ * importance, or of the same one for presence and rooms (the newer state wins); a new message
+ * event with only messages queued is dropped itself, so the PHP app never sees a gap in the middle.
  *
  * Every request is signed: `X-TimeWise-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`
  * with `X-TimeWise-Timestamp` (Unix seconds), so a receiver can reject forged and replayed calls.
@@ -47,6 +53,13 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
   concurrency: 4,
 };
 
+/** How much each type matters when the queue is full: the lowest is dropped first. */
+const IMPORTANCE: Record<WebhookType, number> = {
+  "presence.changed": 0,
+  "room.updated": 1,
+  "message.created": 2,
+};
+
 /** How often at most a "dropped" line is logged; drops in between are summed into the next one. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -59,15 +72,15 @@ interface Pending {
 export class WebhookSender {
   private readonly options: WebhookOptions;
   private readonly ready: Pending[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private waiting = 0;
+  /** events waiting for their next try, with the timer that brings them back */
+  private readonly retrying = new Map<Pending, NodeJS.Timeout>();
   private inflight = 0;
   private closed = false;
   private readonly aborts = new Set<AbortController>();
   private dropped = 0;
   private unloggedDrops = 0;
   private dropLogTimer: NodeJS.Timeout | null = null;
-  private readonly outcomes: Counter<"outcome"> | null;
+  private readonly outcomes: Counter<"outcome" | "type"> | null;
 
   constructor(
     private readonly config: WebhookConfig,
@@ -80,8 +93,8 @@ export class WebhookSender {
     this.outcomes = registry
       ? new Counter({
           name: "timewise_chat_webhooks_total",
-          help: "Webhook deliveries, by outcome (delivered, retried, dropped)",
-          labelNames: ["outcome"] as const,
+          help: "Webhook deliveries, by outcome (delivered, retried, dropped) and event type",
+          labelNames: ["outcome", "type"] as const,
           registers: [registry],
         })
       : null;
@@ -90,18 +103,51 @@ export class WebhookSender {
   /** Queues an event; returns at once, never throws. */
   send(type: WebhookType, data: unknown): void {
     if (this.closed) return;
-    if (this.ready.length + this.waiting + this.inflight >= this.options.maxQueue) {
-      this.drop("queue full");
-      return;
-    }
     const event: WebhookEvent = {
       id: randomUUID(),
       type,
       createdAt: new Date(this.now()).toISOString(),
       data,
     };
-    this.ready.push({ event, body: JSON.stringify(event), attempts: 0 });
+    const item: Pending = { event, body: JSON.stringify(event), attempts: 0 };
+    if (this.ready.length + this.retrying.size + this.inflight >= this.options.maxQueue) {
+      const victim = this.evictable(type);
+      if (!victim) {
+        this.drop("queue full", item);
+        return;
+      }
+      this.remove(victim);
+      this.drop("queue full", victim);
+    }
+    this.ready.push(item);
     this.pump();
+  }
+
+  /**
+   * The queued event a new `type` may push out: the oldest of the least importance below it (or
+   * equal to it, except for messages). Events in flight are never taken back.
+   */
+  private evictable(type: WebhookType): Pending | undefined {
+    const rank = IMPORTANCE[type];
+    let victim: Pending | undefined;
+    // retries are older than anything still waiting for its first try
+    for (const item of [...this.retrying.keys(), ...this.ready]) {
+      const itemRank = IMPORTANCE[item.event.type];
+      const allowed = itemRank < rank || (itemRank === rank && type !== "message.created");
+      if (allowed && (victim === undefined || itemRank < IMPORTANCE[victim.event.type])) victim = item;
+    }
+    return victim;
+  }
+
+  private remove(item: Pending): void {
+    const timer = this.retrying.get(item);
+    if (timer) {
+      clearTimeout(timer);
+      this.retrying.delete(item);
+      return;
+    }
+    const index = this.ready.indexOf(item);
+    if (index >= 0) this.ready.splice(index, 1);
   }
 
   /** Events dropped so far (retry budget spent, or queue full). */
@@ -109,15 +155,21 @@ export class WebhookSender {
     return this.dropped;
   }
 
+  /** Events dropped so far, by type. */
+  readonly droppedByType: Record<WebhookType, number> = {
+    "message.created": 0,
+    "presence.changed": 0,
+    "room.updated": 0,
+  };
+
   /** Stops: pending retries are abandoned (and counted as dropped), requests in flight aborted. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    const abandoned = this.ready.length + this.waiting;
-    this.timers.clear();
+    for (const timer of this.retrying.values()) clearTimeout(timer);
+    const abandoned = this.ready.length + this.retrying.size;
+    this.retrying.clear();
     this.ready.length = 0;
-    this.waiting = 0;
     for (const controller of this.aborts) controller.abort();
     if (this.dropLogTimer) clearTimeout(this.dropLogTimer);
     if (abandoned > 0 || this.unloggedDrops > 0) {
@@ -171,35 +223,34 @@ export class WebhookSender {
     }
     if (this.closed) return;
     if (failure === null) {
-      this.outcomes?.inc({ outcome: "delivered" });
+      this.outcomes?.inc({ outcome: "delivered", type: item.event.type });
       return;
     }
     if (item.attempts >= this.options.maxAttempts) {
       this.drop("retry budget spent", item, failure);
       return;
     }
-    this.outcomes?.inc({ outcome: "retried" });
+    this.outcomes?.inc({ outcome: "retried", type: item.event.type });
     const delay = Math.min(this.options.baseDelayMs * 2 ** (item.attempts - 1), this.options.maxDelayMs);
     this.logger.debug(
       { type: item.event.type, attempt: item.attempts, failure, delay },
       "webhook failed; will retry",
     );
-    this.waiting += 1;
     const retry = setTimeout(() => {
-      this.timers.delete(retry);
-      this.waiting -= 1;
+      this.retrying.delete(item);
       this.ready.push(item);
       this.pump();
     }, delay);
     retry.unref();
-    this.timers.add(retry);
+    this.retrying.set(item, retry);
   }
 
   /** Counts a dropped event; logs at once, then at most once per interval with the sum. */
-  private drop(reason: string, item?: Pending, failure?: string): void {
+  private drop(reason: string, item: Pending, failure?: string): void {
     this.dropped += 1;
     this.unloggedDrops += 1;
-    this.outcomes?.inc({ outcome: "dropped" });
+    this.droppedByType[item.event.type] += 1;
+    this.outcomes?.inc({ outcome: "dropped", type: item.event.type });
     if (this.dropLogTimer) return;
     this.logDrops(reason, item, failure);
     this.dropLogTimer = setTimeout(() => {

@@ -14,7 +14,8 @@ import { group, type Person, people, send } from "../support/rooms.js";
 
 /** The payload fields of each event (src/protocol/payloads.ts); the record type makes it exhaustive. */
 const FIELDS: Record<RequestEvent, readonly string[]> = {
-  "room:list": [],
+  "room:list": ["limit", "cursor"],
+  "room:members": ["roomId", "limit", "cursor"],
   "room:get": ["roomId"],
   "user:search": ["query", "limit"],
   "room:direct": ["userId"],
@@ -39,7 +40,8 @@ const FIELDS: Record<RequestEvent, readonly string[]> = {
 
 /** What a successful ack of each event carries besides `ok: true`. */
 const RESULT: Record<RequestEvent, readonly string[]> = {
-  "room:list": ["rooms"],
+  "room:list": ["rooms", "next"],
+  "room:members": ["members", "next"],
   "room:get": ["room"],
   "user:search": ["users"],
   "room:direct": ["room"],
@@ -133,6 +135,8 @@ before(async () => {
     emoji: fc.constantFrom("👍", "🎉", "👨‍👩‍👧‍👦", "x"),
     on: fc.boolean(),
     typing: fc.boolean(),
+    // a page cursor only comes from an answer: none (the first page), or one that does not decode
+    cursor: fc.constantFrom(undefined, "abc"),
   };
 });
 after(() => server.close());

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { io as connectClient } from "socket.io-client";
 import { PAGE_ORIGIN } from "../support/cookies.js";
-import { startServer, type TestServer } from "../support/server.js";
+import { startServer, type TestServer } from "../support/harness.js";
 
 interface Refusal {
   message: string;

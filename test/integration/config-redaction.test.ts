@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { ConfigError, loadConfig } from "../../src/config/index.js";
-import { runUntilExit, serverEnv, tempDir } from "../support/process.js";
+import { runUntilExit, serverEnv, tempDir } from "../support/harness.js";
 
 const BASE = { NODE_ENV: "test", AUTH_JWT_SECRET: "x".repeat(40) };
 const PASSWORD = "hunter2-pass";

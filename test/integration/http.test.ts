@@ -124,7 +124,7 @@ describe("HTTP API", () => {
     const reply = await call(server, "/api/rooms", { token: annToken });
     assert.equal(reply.status, 200);
     const viaSocket = await ok(annSocket, "room:list", {});
-    assert.deepEqual(reply.body, { rooms: viaSocket.rooms });
+    assert.deepEqual(reply.body, { rooms: viaSocket.rooms, next: null });
     const rooms = reply.body.rooms as Room[];
     assert.equal(rooms.length, 1);
     assert.equal(rooms[0]!.id, room.id);
@@ -175,6 +175,22 @@ describe("HTTP API", () => {
         400,
         "BAD_REQUEST",
       );
+    });
+  }
+
+  for (const [method, path] of [
+    ["GET", "/api/rooms/%E0%A4%A/messages"],
+    ["GET", "/api/rooms/%zz/messages"],
+    ["POST", "/api/rooms/%C0/messages"],
+  ] as const) {
+    test(`${method} ${path} (a broken %-escape) answers 400 BAD_REQUEST, not 500`, async () => {
+      const reply = await call(server, path, {
+        method,
+        token: annToken,
+        ...(method === "POST" ? { json: { body: "hi", clientId: "esc-1" } } : {}),
+      });
+      assertError(reply, 400, "BAD_REQUEST");
+      assert.equal((await call(server, "/health")).status, 200);
     });
   }
 

@@ -144,12 +144,26 @@ const idList =
     ["a valid and an invalid id", [pick(f), "x"], BAD],
   ];
 
+/** A paging cursor: only what an earlier answer's `next` gave is valid. */
+const cursorField: Field = () => [
+  ...shapes(false),
+  ["a number", 1, BAD],
+  ["an empty string", "", BAD],
+  ["not a cursor", "abc", BAD],
+  ["a cursor of another list", Buffer.from('["2026-01-01T00:00:00.000Z","1"]').toString("base64url"), BAD],
+  ["201 characters", "c".repeat(201), BAD],
+];
+
 /** Each event: a valid payload for the fixture, and the wrong values of each of its fields. */
 export const SPECS: Record<
   Exclude<RequestEvent, "room:list">,
   { valid: (f: Fixture) => object; fields: Record<string, Field> }
 > = {
   "room:get": { valid: (f) => ({ roomId: f.room.id }), fields: { roomId: id((f) => f.room.id) } },
+  "room:members": {
+    valid: (f) => ({ roomId: f.room.id }),
+    fields: { roomId: id((f) => f.room.id), limit: limit(500), cursor: cursorField },
+  },
   "user:search": {
     valid: () => ({ query: "bob" }),
     fields: { query: text(["100k characters", long, BAD]), limit: limit(50) },

@@ -7,7 +7,7 @@ import type { IncomingMessage } from "node:http";
 import { describe, test } from "node:test";
 import { ConfigError, loadConfig } from "../../src/config/index.js";
 import { ClientAddresses } from "../../src/http/client-address.js";
-import { startServer, type TestServer } from "../support/server.js";
+import { startServer, type TestServer } from "../support/harness.js";
 
 /** A failed sign-in sent as if through a proxy that saw `forwardedFor`; answers the status. */
 async function failLogin(server: TestServer, forwardedFor: string): Promise<number> {

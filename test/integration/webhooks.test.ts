@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { Registry } from "prom-client";
 import { createLogger } from "../../src/logger.js";
 import { DEFAULT_WEBHOOK_OPTIONS, WebhookSender } from "../../src/webhooks/index.js";
 import { ok, requireService, startServer, type TestServer, until } from "../support/harness.js";
@@ -250,6 +251,64 @@ describe("the webhook sender's budget", () => {
       for (let i = 0; i < 10; i++) sender.send("presence.changed", { i });
       assert.equal(sender.droppedCount, 7);
       assert.equal(lines.filter((l) => l.msg === "webhook events dropped")[0]?.reason, "queue full");
+    } finally {
+      await sender.close();
+      await receiver.close();
+    }
+  });
+
+  test("a full queue keeps message events: presence churn is pushed out first, and drops are counted by type", async () => {
+    // a slow PHP app: each request is answered only when the test releases it
+    const receiver = await startReceiver(() => "hold");
+    const { logger } = capture();
+    const registry = new Registry();
+    const sender = new WebhookSender(
+      { url: receiver.url, secret: SECRET },
+      logger,
+      { maxQueue: 5, concurrency: 1 },
+      registry,
+    );
+    const message = (n: number) => sender.send("message.created", { n });
+    const presence = (n: number) => sender.send("presence.changed", { n });
+    try {
+      message(1); // in flight
+      for (let n = 1; n <= 4; n++) presence(n); // the queue is full
+      message(2);
+      message(3);
+      presence(5);
+      message(4);
+      message(5);
+      presence(6); // nothing less important is left: the new presence event goes
+      assert.deepEqual(sender.droppedByType, {
+        "message.created": 0,
+        "presence.changed": 6,
+        "room.updated": 0,
+      });
+
+      await until(() => receiver.received.length === 1, 5000, "the first delivery to arrive");
+      receiver.reply = () => 204;
+      receiver.release();
+      await until(() => receiver.received.length === 5, 5000, "every message event to arrive");
+      const delivered = receiver.received.map(
+        (r) => JSON.parse(r.body) as { type: string; data: { n: number } },
+      );
+      assert.deepEqual(
+        delivered.map((e) => `${e.type} ${e.data.n}`),
+        [1, 2, 3, 4, 5].map((n) => `message.created ${n}`),
+        "every message event, in order",
+      );
+
+      const metrics = await registry.getSingleMetricAsString("timewise_chat_webhooks_total");
+      assert.match(metrics, /timewise_chat_webhooks_total\{outcome="dropped",type="presence.changed"\} 6/);
+      assert.doesNotMatch(metrics, /outcome="dropped",type="message.created"/);
+      await until(
+        async () =>
+          /outcome="delivered",type="message.created"\} 5/.test(
+            await registry.getSingleMetricAsString("timewise_chat_webhooks_total"),
+          ),
+        5000,
+        "five deliveries counted",
+      );
     } finally {
       await sender.close();
       await receiver.close();

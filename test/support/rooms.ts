@@ -147,6 +147,10 @@ export function assertRoomShape(room: SharedRoom | Room, perUser = true): void {
     assert.match(m.joinedAt, ISO, "member.joinedAt");
     assert.ok(Number.isInteger(m.readSeq) && m.readSeq >= 0, `member.readSeq ${m.readSeq}`);
   }
+  assert.ok(
+    Number.isInteger(room.memberCount) && room.memberCount >= room.members.length,
+    `room.memberCount ${room.memberCount}`,
+  );
   assert.ok(Number.isInteger(room.lastSeq) && room.lastSeq >= 0, "room.lastSeq");
   assert.ok(Number.isInteger(room.rev) && room.rev >= 0, "room.rev");
   if (room.lastMessage !== null) assertMessageShape(room.lastMessage);

@@ -18,7 +18,7 @@ import { openDatabase, type SqliteDatabase } from "../../src/storage/sqlite/open
 import { BuiltinDirectory, LoginTakenError } from "../../src/users/builtin-directory.js";
 import { createDirectory } from "../../src/users/create-directory.js";
 import { DirectoryUnavailableError } from "../../src/users/types.js";
-import { tokenSettings } from "../support/server.js";
+import { tokenSettings } from "../support/harness.js";
 import {
   checkSearchLeavesOut,
   checkSearchLimit,

@@ -46,7 +46,7 @@ export function GroupSettingsDialog({ room, onClose }: { room: Room; onClose: ()
         ) : (
           <p>Only the group's owner and admins can change its name and members.</p>
         )}
-        <h3 class="small-heading">People ({room.members.length})</h3>
+        <h3 class="small-heading">People ({room.memberCount ?? room.members.length})</h3>
         <ul class="member-list" aria-label="People in this group">
           {room.members.map((m) => (
             <li key={m.userId}>

@@ -50,9 +50,11 @@ export function RoomView({
   const title = roomTitle(room, me);
   const peer = directPeer(room, me);
   const typing = state.typing(roomId).map((id) => state.userName(id) ?? "Someone");
+  // a room list may carry only the first members of a big group: memberCount is the real number
+  const count = room.memberCount ?? room.members.length;
   const subtitle = peer
     ? presenceText(state, peer)
-    : `${room.members.length} ${room.members.length === 1 ? "person" : "people"}: ${nameList(
+    : `${count} ${count === 1 ? "person" : "people"}: ${nameList(
         room.members.map((m) => (m.userId === me ? "you" : m.name)),
       )}`;
 

@@ -1,6 +1,7 @@
 /**
  * Presence: announces a user going online or offline to everyone who shares a room with them,
- * and answers `presence:get` for those users only.
+ * and answers `presence:get` for those users only. With USERS_SCOPE_COLUMN only roommates of the
+ * same scope count: a user of another company in an old shared room sees nothing either way.
  */
 import type { Presence } from "../../protocol/index.js";
 import type { Actor } from "../../realtime/types.js";
@@ -16,24 +17,29 @@ export class PresenceService {
     private readonly tracker: PresenceTracker,
   ) {}
 
-  async socketConnected(userId: string): Promise<void> {
-    if (await this.tracker.connected(userId)) {
+  async socketConnected(user: Actor): Promise<void> {
+    if (await this.tracker.connected(user.id)) {
       const at = this.deps.now();
-      this.deps.fanout.presence(this.roommates(userId), userId, true, at);
-      this.onChanged(userId, true, at);
+      this.deps.fanout.presence(await this.roommates(user), user.id, true, at);
+      this.onChanged(user.id, true, at);
     }
   }
 
-  async socketDisconnected(userId: string): Promise<void> {
-    if (!(await this.tracker.disconnected(userId))) return;
+  async socketDisconnected(user: Actor): Promise<void> {
+    if (!(await this.tracker.disconnected(user.id))) return;
     const at = this.deps.now();
-    this.deps.fanout.presence(this.roommates(userId), userId, false, at);
-    this.onChanged(userId, false, at);
-    await this.deps.store.setLastSeen(userId, at);
+    this.onChanged(user.id, false, at);
+    // the time is stored even if the roommates can't be looked up now
+    const stored = this.deps.store.setLastSeen(user.id, at);
+    try {
+      this.deps.fanout.presence(await this.roommates(user), user.id, false, at);
+    } finally {
+      await stored;
+    }
   }
 
   async get(actor: Actor, userIds: readonly string[]): Promise<Record<string, Presence>> {
-    const visible = this.roommates(actor.id);
+    const visible = await this.roommates(actor);
     visible.add(actor.id);
     const presence: Record<string, Presence> = {};
     for (const userId of new Set(userIds)) {
@@ -47,13 +53,16 @@ export class PresenceService {
     return presence;
   }
 
-  /** Everyone who shares at least one room with the user (the user excluded). */
-  private roommates(userId: string): Set<string> {
+  /** Everyone who shares at least one room with the user and is in their scope (the user excluded). */
+  private async roommates(user: Actor): Promise<Set<string>> {
     const mates = new Set<string>();
-    for (const room of this.deps.store.roomsOf(userId)) {
+    for (const room of this.deps.store.roomsOf(user.id)) {
       for (const memberId of room.members.keys()) mates.add(memberId);
     }
-    mates.delete(userId);
+    mates.delete(user.id);
+    if (!this.deps.scopes.enabled) return mates;
+    const visible = await this.deps.scopes.visibleTo(user, mates);
+    for (const id of mates) if (!visible(id)) mates.delete(id);
     return mates;
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { Actor } from "../../realtime/types.js";
 import { type ChatDeps, memberRoom } from "../context.js";
+import { scopeKey } from "../scopes.js";
 
 export class ReadService {
   constructor(private readonly deps: ChatDeps) {}
@@ -12,7 +13,9 @@ export class ReadService {
     const room = memberRoom(this.deps, actor, roomId);
     const before = room.members.get(actor.id)?.readSeq ?? 0;
     const readSeq = await this.deps.store.markRead(roomId, actor.id, seq);
-    if (readSeq > before) this.deps.fanout.roomRead(roomId, actor.id, readSeq);
+    // with USERS_SCOPE_COLUMN the receipt shows the reader: only their scope's sockets get it
+    const scope = this.deps.scopes.enabled ? scopeKey(actor.scope) : undefined;
+    if (readSeq > before) this.deps.fanout.roomRead(roomId, actor.id, readSeq, scope);
     return readSeq;
   }
 }

@@ -2,12 +2,35 @@
  * Rooms: listing, direct rooms, groups and their membership. Every change is announced to the
  * members' sockets at once, and sockets of added or removed users start or stop receiving the room.
  */
-import { badRequest, forbidden, notFound } from "../../errors.js";
-import type { Role, Room, SharedRoom } from "../../protocol/index.js";
+import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
+import { LIMITS, type Member, type Role, type Room, type SharedRoom } from "../../protocol/index.js";
 import type { Actor } from "../../realtime/types.js";
 import type { RoomState } from "../../storage/chat-store.js";
 import { type ChatDeps, lookUpUsers, memberRoom } from "../context.js";
-import { roomFor, sharedRoom } from "./view.js";
+import { decodeMemberCursor, decodeRoomCursor, encodeMemberCursor, encodeRoomCursor } from "./cursor.js";
+import { orderedMembers, roomFor, sharedRoom, toMember } from "./view.js";
+
+/** A page of `room:list`. */
+export interface RoomPage {
+  rooms: Room[];
+  /** the cursor of the next page, or null on the last one */
+  next: string | null;
+}
+
+/** Most recent activity first; among equal times the newer (higher) id first. */
+function byActivity(
+  a: Pick<RoomState, "lastActivityAt" | "id">,
+  b: Pick<RoomState, "lastActivityAt" | "id">,
+) {
+  if (a.lastActivityAt !== b.lastActivityAt) return a.lastActivityAt < b.lastActivityAt ? 1 : -1;
+  return compareIds(b.id, a.id);
+}
+
+/** Decimal id strings compared as numbers. */
+function compareIds(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export class RoomService {
   /** Called after every change of a room's name or members, with its key if mirrored (webhooks). */
@@ -15,17 +38,66 @@ export class RoomService {
 
   constructor(private readonly deps: ChatDeps) {}
 
-  /** The actor's rooms, most recent activity first. */
-  list(actor: Actor): Room[] {
-    return this.deps.store
-      .roomsOf(actor.id)
-      .sort((a, b) =>
-        a.lastActivityAt < b.lastActivityAt ? 1 : a.lastActivityAt > b.lastActivityAt ? -1 : 0,
-      )
-      .map((room) => roomFor(actor.id, room, this.deps.store));
+  /**
+   * One page of the actor's rooms, most recent activity first (ties: newer room first). `next`
+   * continues after the page's last room; a room whose activity moves it up meanwhile is not
+   * repeated, and its news arrives as live events anyway. Each room carries at most
+   * LIMITS.listMembersMax members, so one answer stays small however many groups the actor is in.
+   */
+  async list(
+    actor: Actor,
+    page: { limit?: number | undefined; cursor?: string | undefined } = {},
+  ): Promise<RoomPage> {
+    const limit = page.limit ?? LIMITS.roomPageDefault;
+    const sorted = this.deps.store.roomsOf(actor.id).sort(byActivity);
+    let start = 0;
+    if (page.cursor !== undefined) {
+      const after = decodeRoomCursor(page.cursor);
+      start = sorted.findIndex((r) => byActivity(r, { lastActivityAt: after.at, id: after.id }) > 0);
+      if (start < 0) start = sorted.length;
+    }
+    const rooms = sorted.slice(start, start + limit);
+    const last = rooms.at(-1);
+    const next =
+      last && start + limit < sorted.length ? encodeRoomCursor(last.lastActivityAt, last.id) : null;
+    const visible = await this.deps.scopes.visibleTo(
+      actor,
+      rooms.flatMap((room) => [...room.members.keys()]),
+    );
+    return {
+      rooms: rooms.map((room) =>
+        roomFor(actor.id, room, this.deps.store, {
+          maxMembers: LIMITS.listMembersMax,
+          keep: actor.id,
+          visible,
+        }),
+      ),
+      next,
+    };
   }
 
-  get(actor: Actor, roomId: string): Room {
+  /** One page of a room's members (those the actor may see), in join order. */
+  async members(
+    actor: Actor,
+    roomId: string,
+    page: { limit?: number | undefined; cursor?: string | undefined } = {},
+  ): Promise<{ members: Member[]; next: string | null }> {
+    const room = memberRoom(this.deps, actor, roomId);
+    const limit = page.limit ?? LIMITS.membersPageDefault;
+    const after = page.cursor === undefined ? null : decodeMemberCursor(page.cursor);
+    const visible = await this.deps.scopes.visibleTo(actor, room.members.keys());
+    const all = orderedMembers(room).filter(
+      (m) => visible(m.userId) && (after === null || m.joinOrder > after),
+    );
+    const shown = all.slice(0, limit);
+    const last = shown.at(-1);
+    return {
+      members: shown.map((m) => toMember(m, this.deps.store)),
+      next: last && all.length > limit ? encodeMemberCursor(last.joinOrder) : null,
+    };
+  }
+
+  get(actor: Actor, roomId: string): Promise<Room> {
     return this.view(actor, memberRoom(this.deps, actor, roomId));
   }
 
@@ -33,27 +105,28 @@ export class RoomService {
     if (userId === actor.id) throw badRequest("A direct chat needs another person.");
     await lookUpUsers(this.deps, actor, [userId]);
     const { room, created } = await this.deps.store.openDirect(actor.id, userId, this.deps.now());
-    if (created) this.announceJoin(room, [actor.id, userId]);
+    if (created) await this.announceJoin(room, [actor.id, userId]);
     return this.view(actor, room);
   }
 
   async create(actor: Actor, name: string, memberIds: readonly string[]): Promise<Room> {
     const others = memberIds.filter((id) => id !== actor.id);
     await lookUpUsers(this.deps, actor, others);
+    this.checkGroupCap(actor, [actor.id, ...others]);
     const room = await this.deps.store.createGroup({
       name,
       ownerId: actor.id,
       memberIds: others,
       at: this.deps.now(),
     });
-    this.announceJoin(room, room.members.keys());
+    await this.announceJoin(room, room.members.keys());
     return this.view(actor, room);
   }
 
   async rename(actor: Actor, roomId: string, name: string): Promise<Room> {
     this.managedGroup(actor, roomId);
     const room = await this.deps.store.rename(roomId, name);
-    this.announce(room);
+    await this.announce(room);
     return this.view(actor, room);
   }
 
@@ -61,8 +134,9 @@ export class RoomService {
     const current = this.managedGroup(actor, roomId);
     const newcomers = userIds.filter((id) => !current.members.has(id));
     await lookUpUsers(this.deps, actor, newcomers);
+    this.checkGroupCap(actor, newcomers);
     const { room, added } = await this.deps.store.addMembers(roomId, newcomers, this.deps.now());
-    if (added.length > 0) this.announceJoin(room, added);
+    if (added.length > 0) await this.announceJoin(room, added);
     return this.view(actor, room);
   }
 
@@ -73,9 +147,9 @@ export class RoomService {
     const target = room.members.get(userId);
     if (!target) throw notFound("user");
     if (target.role === "owner") throw forbidden("The owner's role can't be changed.");
-    if (target.role === role) return this.view(actor, room);
+    if (target.role === role) return await this.view(actor, room);
     const updated = await this.deps.store.setRole(roomId, userId, role);
-    this.announce(updated);
+    await this.announce(updated);
     return this.view(actor, updated);
   }
 
@@ -100,22 +174,57 @@ export class RoomService {
 
   private async removeAndAnnounce(roomId: string, userId: string): Promise<RoomState | null> {
     const { room } = await this.deps.store.removeMember(roomId, userId);
-    this.deps.fanout.remove(userId, roomId);
-    if (room) this.announce(room);
+    const scope = this.deps.scopes.enabled ? (await this.deps.scopes.of([userId])).get(userId) : undefined;
+    this.deps.fanout.remove(userId, roomId, scope === undefined ? [] : [scope]);
+    if (room) await this.announce(room);
     return room;
   }
 
   /** New members' sockets join the room, then every member hears about it. */
-  private announceJoin(room: RoomState, userIds: Iterable<string>): void {
-    this.deps.fanout.join(userIds, room.id);
-    this.announce(room);
+  private async announceJoin(room: RoomState, userIds: Iterable<string>): Promise<void> {
+    const ids = [...userIds];
+    this.deps.fanout.join(
+      ids,
+      room.id,
+      this.deps.scopes.enabled ? await this.deps.scopes.of(ids) : undefined,
+    );
+    await this.announce(room);
   }
 
-  /** Every member's sockets get `room:updated`; the hook (webhooks) hears of it too. */
-  announce(room: RoomState): void {
+  /**
+   * Every member's sockets get `room:updated`; the hook (webhooks, for the trusted PHP app) hears
+   * of it too. With USERS_SCOPE_COLUMN each scope gets its own view, listing only its members.
+   */
+  async announce(room: RoomState): Promise<void> {
     const shared = sharedRoom(room, this.deps.store);
-    this.deps.fanout.roomUpdated(shared);
     this.onUpdated(shared, room.externalKey);
+    if (!this.deps.scopes.enabled) {
+      this.deps.fanout.roomUpdated(shared);
+      return;
+    }
+    this.deps.fanout.roomTouched(room.id);
+    const scopes = await this.deps.scopes.of(room.members.keys());
+    for (const scope of new Set(scopes.values())) {
+      const view = sharedRoom(room, this.deps.store, { visible: (id) => scopes.get(id) === scope });
+      this.deps.fanout.roomUpdated(view, scope);
+    }
+  }
+
+  /**
+   * MAX_GROUPS_PER_USER: nobody can be put into more groups than that, so adding someone to
+   * thousands of groups cannot bloat their room list. Checked before anything is written; two
+   * requests racing for the last place may both pass, which only ever overshoots by a few.
+   */
+  private checkGroupCap(actor: Actor, userIds: readonly string[]): void {
+    const max = this.deps.config.maxGroupsPerUser;
+    const full = [...new Set(userIds)].filter(
+      (id) => this.deps.store.roomsOf(id).filter((r) => r.type === "group").length >= max,
+    );
+    if (full.length === 0) return;
+    const message = full.includes(actor.id)
+      ? `You are already in ${max} groups, the most one person can be in. Leave a group first.`
+      : `Some of these people are already in ${max} groups, the most one person can be in.`;
+    throw new AppError("CONFLICT", message, { userIds: full, maxGroups: max });
   }
 
   private group(actor: Actor, roomId: string): RoomState {
@@ -132,7 +241,9 @@ export class RoomService {
     return room;
   }
 
-  private view(actor: Actor, room: RoomState): Room {
-    return roomFor(actor.id, room, this.deps.store);
+  /** The room as the actor sees it: only the members of their scope, with USERS_SCOPE_COLUMN. */
+  private async view(actor: Actor, room: RoomState): Promise<Room> {
+    const visible = await this.deps.scopes.visibleTo(actor, room.members.keys());
+    return roomFor(actor.id, room, this.deps.store, { visible });
   }
 }

@@ -57,9 +57,15 @@ export class RoomSyncService {
       at: this.deps.now(),
     });
     if (result.changed) {
-      for (const userId of result.removed) this.deps.fanout.remove(userId, result.room.id);
-      if (result.added.length > 0) this.deps.fanout.join(result.added, result.room.id);
-      this.rooms.announce(result.room);
+      const scopes = this.deps.scopes.enabled
+        ? await this.deps.scopes.of([...result.removed, ...result.added])
+        : undefined;
+      for (const userId of result.removed) {
+        const scope = scopes?.get(userId);
+        this.deps.fanout.remove(userId, result.room.id, scope === undefined ? [] : [scope]);
+      }
+      if (result.added.length > 0) this.deps.fanout.join(result.added, result.room.id, scopes);
+      await this.rooms.announce(result.room);
     }
     return {
       room: sharedRoom(result.room, this.deps.store),
