@@ -127,7 +127,7 @@ export class RoomState {
       ...m,
       readSeq: Math.max(m.readSeq, readSeqs.get(m.userId) ?? 0),
     }));
-    this.room = { ...this.room, name: shared.name, members };
+    this.room = { ...this.room, name: shared.name, members, memberCount: shared.memberCount };
   }
 
   /** A read marker moved. Returns false when the unread count can't be known locally. */

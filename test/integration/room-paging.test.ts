@@ -113,6 +113,12 @@ describe("room:list pages", () => {
     await synced;
     assert.equal(client.state.room(room.id)?.members.length, 25, "not shrunk by the catch-up's room list");
     assert.equal(client.state.room(room.id)?.memberCount, 25);
+
+    // room:updated brings the new count with the new member
+    const extra = await person(server, "Sdk Extra");
+    await ok(crowd[0]!.socket, "room:addMembers", { roomId: room.id, userIds: [extra.id] });
+    await until(() => client.state.room(room.id)?.memberCount === 26, 5000, "the count from room:updated");
+    assert.equal(client.state.room(room.id)?.members.length, 26);
   });
 
   test("room:members of a room the caller is not in is NOT_FOUND; a made-up cursor is BAD_REQUEST", async () => {
