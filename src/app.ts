@@ -184,6 +184,7 @@ export async function createApp({
     fanout,
     logger,
     shared: sharedCounts,
+    clientAddresses,
   });
   const services = {
     rooms,

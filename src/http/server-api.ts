@@ -32,6 +32,7 @@ import { toErrorBody } from "../realtime/errors.js";
 import type { Fanout } from "../realtime/fanout.js";
 import type { ChatStore } from "../storage/chat-store.js";
 import type { UserDirectory } from "../users/types.js";
+import type { ClientAddresses } from "./client-address.js";
 import { matchPath } from "./paths.js";
 import { readJson, sendError, sendJson } from "./respond.js";
 import { allows, keyRing } from "./service-key.js";
@@ -47,6 +48,8 @@ export interface ServerApiDeps {
   logger: Logger;
   /** with several nodes: wrong keys are counted across them */
   shared?: SharedCounts | undefined;
+  /** the caller's address behind TRUST_PROXY, so wrong keys are counted per client, not per proxy */
+  clientAddresses: ClientAddresses;
 }
 
 /** Wrong keys one address may send per minute before it is refused outright. */
@@ -99,7 +102,7 @@ export function createServerApi(deps: ServerApiDeps) {
       if (req.headers.origin !== undefined) {
         return sendError(res, 403, "FORBIDDEN", "The server API is for the PHP back end, not for web pages.");
       }
-      const key = await authorize(req, findKey, wrongKeys, deps.logger);
+      const key = await authorize(req, deps.clientAddresses.of(req), findKey, wrongKeys, deps.logger);
       const url = new URL(req.url ?? "/", "http://localhost");
       const route = `${req.method} ${url.pathname}`;
       const need = (scope: Parameters<typeof allows>[1]) => {
@@ -219,11 +222,11 @@ class Throttled extends Error {
  */
 async function authorize(
   req: IncomingMessage,
+  ip: string,
   findKey: (presented: string) => ServerApiKey | null,
   wrongKeys: RateLimiterAbstract,
   logger: Logger,
 ): Promise<ServerApiKey> {
-  const ip = req.socket.remoteAddress ?? "unknown";
   const counted = await wrongKeys.get(ip);
   if (counted !== null && counted.consumedPoints >= WRONG_KEYS_PER_MINUTE) {
     throw new Throttled(Math.max(1000, counted.msBeforeNext));

@@ -20,8 +20,10 @@ async function api(
   path: string,
   key: string | null,
   body?: unknown,
+  forwardedFor?: string,
 ): Promise<{ status: number; code: string | undefined; retryAfter: string | null }> {
   const headers: Record<string, string> = {};
+  if (forwardedFor !== undefined) headers["x-forwarded-for"] = forwardedFor;
   if (key !== null) headers.authorization = `Bearer ${key}`;
   if (body !== undefined) headers["content-type"] = "application/json";
   const response = await fetch(`${server.url}${path}`, {
@@ -86,6 +88,27 @@ describe("wrong server API keys", () => {
     assert.deepEqual([right.status, right.code], [429, "RATE_LIMITED"], "the right key waits too");
     const seconds = Number(right.retryAfter);
     assert.ok(seconds >= 1 && seconds <= 60, `Retry-After ${right.retryAfter}`);
+  });
+});
+
+describe("wrong server API keys behind a trusted proxy", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({
+      env: { SERVER_API_KEYS: `badge:unread:${BADGE}`, TRUST_PROXY: "127.0.0.1" },
+    });
+  });
+  after(() => server.close());
+
+  test("are counted per client address the proxy names, so one client's guesses do not lock out another", async () => {
+    const path = "/api/server/users/1/unread";
+    for (let i = 0; i <= WRONG_KEYS_PER_MINUTE; i++) {
+      await api(server, "GET", path, `wrong-key-${i}-0123456789abcdef0123456789`, undefined, "203.0.113.7");
+    }
+    const guesser = await api(server, "GET", path, BADGE, undefined, "203.0.113.7");
+    assert.deepEqual([guesser.status, guesser.code], [429, "RATE_LIMITED"]);
+    const other = await api(server, "GET", path, BADGE, undefined, "203.0.113.8");
+    assert.equal(other.status, 200, "another client behind the same proxy still gets in");
   });
 });
 
