@@ -6,10 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import pg from "pg";
+import { lockRooms } from "../../src/storage/postgres/locks.js";
 import { migrate } from "../../src/storage/postgres/migrations.js";
-import { openPool } from "../../src/storage/postgres/pool.js";
+import { openPool, transaction } from "../../src/storage/postgres/pool.js";
 import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
-import { requireService } from "../support/harness.js";
+import { requireService, until } from "../support/harness.js";
 import { chatStoreContract } from "./chat-store-contract.js";
 import { createTestDatabase, type TestDatabase } from "./postgres-database.js";
 
@@ -147,6 +149,71 @@ describe("the PostgreSQL chat store shared by several nodes", { skip }, () => {
       assert.equal((await nodes[0]!.room(room.id))?.members.get("8")?.role, "admin");
     } finally {
       await Promise.all(nodes.map((node) => node.close()));
+    }
+  });
+
+  test("a write locking several rooms takes them in id order, so it never holds one while waiting", async () => {
+    const store = await PostgresChatStore.open({ url: db.url });
+    const holder = new pg.Client({ connectionString: db.url });
+    const pool = openPool({ url: db.url });
+    await holder.connect();
+    try {
+      const a = await store.createGroup({ name: "A", ownerId: "1", memberIds: [], at: AT });
+      const b = await store.createGroup({ name: "B", ownerId: "1", memberIds: [], at: AT });
+      const [low, high] = [a.id, b.id].sort((x, y) => Number(x) - Number(y));
+      // another node holds the lower room
+      await holder.query("BEGIN");
+      await holder.query("SELECT id FROM rooms WHERE id = $1 FOR UPDATE", [low]);
+      // asked for in the opposite order, the write must wait for the lower room first...
+      const write = transaction(pool, async (client) => {
+        const locked = await lockRooms(client, [high!, low!]);
+        return { result: [...locked.keys()] };
+      });
+      await until(
+        async () => {
+          // asked from outside the holder's transaction, which sees one unchanging copy of the view
+          const { rows } = await db.admin.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+            [db.name],
+          );
+          return rows[0].n > 0;
+        },
+        5000,
+        "the write to wait for the lower room",
+      );
+      // ...without holding the higher one meanwhile (NOWAIT fails at once if it were locked)
+      const third = await pool.connect();
+      try {
+        await third.query("BEGIN");
+        await third.query("SELECT id FROM rooms WHERE id = $1 FOR UPDATE NOWAIT", [high]);
+        await third.query("ROLLBACK");
+      } finally {
+        third.release();
+      }
+      await holder.query("COMMIT");
+      assert.deepEqual(await write, [low, high]);
+    } finally {
+      await holder.end();
+      await pool.end();
+      await store.close();
+    }
+  });
+
+  test("search puts the best match first", async () => {
+    const store = await PostgresChatStore.open({ url: db.url });
+    try {
+      const room = await store.createGroup({ name: "Rank", ownerId: "1", memberIds: [], at: AT });
+      const say = (body: string) =>
+        store.sendMessage({ roomId: room.id, senderId: "1", body, clientId: null, replyToId: null, at: AT });
+      const once = await say("the deploy is done, coffee later");
+      const often = await say("deploy deploy deploy: the deploy again");
+      const found = await store.search([room.id], "deploy", 10);
+      assert.deepEqual(
+        found.map((m) => m.id),
+        [often.message.id, once.message.id],
+      );
+    } finally {
+      await store.close();
     }
   });
 
