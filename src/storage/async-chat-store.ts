@@ -1,0 +1,64 @@
+/**
+ * The chat store with every read asynchronous: the shape a store takes when its reads go to a
+ * database server (PostgreSQL) instead of an in-memory mirror. It is derived from `ChatStore` by a
+ * mapped type, so a method added to `ChatStore` appears here too, and cannot be forgotten.
+ */
+import type { ChatStore } from "./chat-store.js";
+
+/**
+ * Members that only make sense for a store that keeps a mirror of another node's writes: a store
+ * that reads the shared database directly always answers as of the latest commit.
+ */
+type MirrorOnly = "reloadRooms";
+
+/**
+ * A method of `ChatStore` whose result, when not already a promise, becomes one. `[R]` keeps a
+ * union such as `Message | undefined` one promise of the union, not a union of promises.
+ */
+type Asynchronous<F> = F extends (...args: infer A) => infer R
+  ? (...args: A) => [R] extends [Promise<unknown>] ? R : Promise<R>
+  : never;
+
+/** `ChatStore` with asynchronous reads, less the mirror-only members. */
+export type AsyncChatStore = {
+  [K in Exclude<keyof ChatStore, MirrorOnly>]: Asynchronous<ChatStore[K]>;
+};
+
+/**
+ * Drives a synchronous `ChatStore` (the SQLite one) through the asynchronous shape, so the same
+ * callers and the same contract tests work with either store. Rooms are still the mirror's live
+ * objects, exactly as the SQLite store hands them out.
+ */
+export function asAsyncChatStore(store: ChatStore): AsyncChatStore {
+  return {
+    room: async (roomId) => store.room(roomId),
+    roomsOf: async (userId) => store.roomsOf(userId),
+    roomIdsOf: async (userId) => store.roomIdsOf(userId),
+    userName: async (userId) => store.userName(userId),
+    lastSeenAt: async (userId) => store.lastSeenAt(userId),
+    message: async (messageId) => store.message(messageId),
+    history: async (roomId, query) => store.history(roomId, query),
+    changes: async (roomId, sinceRev, limit) => store.changes(roomId, sinceRev, limit),
+    search: async (roomIds, query, limit) => store.search(roomIds, query, limit),
+    sendMessage: (input) => store.sendMessage(input),
+    editMessage: (messageId, body, at) => store.editMessage(messageId, body, at),
+    deleteMessage: (messageId, at) => store.deleteMessage(messageId, at),
+    react: (messageId, userId, emoji, on) => store.react(messageId, userId, emoji, on),
+    openDirect: (a, b, at) => store.openDirect(a, b, at),
+    createGroup: (input) => store.createGroup(input),
+    rename: (roomId, name) => store.rename(roomId, name),
+    addMembers: (roomId, userIds, at) => store.addMembers(roomId, userIds, at),
+    setRole: (roomId, userId, role) => store.setRole(roomId, userId, role),
+    removeMember: (roomId, userId) => store.removeMember(roomId, userId),
+    markRead: (roomId, userId, seq) => store.markRead(roomId, userId, seq),
+    rememberUsers: (users) => store.rememberUsers(users),
+    roomByExternalKey: async (externalKey) => store.roomByExternalKey(externalKey),
+    syncGroup: (input) => store.syncGroup(input),
+    revokeTokens: (userId, beforeS) => store.revokeTokens(userId, beforeS),
+    tokensRevokedBefore: async (userId) => store.tokensRevokedBefore(userId),
+    setLastSeen: (userId, at) => store.setLastSeen(userId, at),
+    ping: async () => store.ping(),
+    flush: () => store.flush(),
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The commit feed: every committed write tells every node what changed, through PostgreSQL's
+ * LISTEN/NOTIFY. The writer NOTIFYs inside its transaction, and PostgreSQL delivers the
+ * notification only when (and if) the transaction commits, in commit order. Each node LISTENs on
+ * its own dedicated connection; when that connection is lost, `listen` connects again and reports
+ * "resumed", because what was committed meanwhile was not heard and must be read back (by rev).
+ */
+import pg from "pg";
+import { z } from "zod";
+
+/** The one channel of the feed. */
+export const FEED_CHANNEL = "timewise_chat";
+
+/** Sends one event; run inside the write's transaction. */
+export const notifyStatement = `SELECT pg_notify('${FEED_CHANNEL}', $1)`;
+
+/** What a committed write changed: kept small (NOTIFY payloads are limited to 8000 bytes). */
+export const FeedEventSchema = z.object({
+  /** message: a message was sent, edited, deleted or reacted to; room: the room or its members; read: a read marker; revocation: a user's tokens */
+  kind: z.enum(["message", "room", "read", "revocation"]),
+  roomId: z.string().nullable(),
+  /** the room's rev after the write (contiguous for message changes), null when no room */
+  rev: z.number().int().nonnegative().nullable(),
+  /** the user concerned (read markers, revocations, removed members), when there is one */
+  userId: z.string().optional(),
+});
+
+export type FeedEvent = z.infer<typeof FeedEventSchema>;
+
+export interface ListenOptions {
+  /** `postgres://…`, the chat database */
+  url: string;
+  /** a committed write, in commit order */
+  onEvent: (event: FeedEvent) => void;
+  /** listening again after the connection was lost: fill the gap from the database */
+  onResumed?: () => void;
+  /** the connection was lost, or a payload was not a feed event */
+  onProblem?: (message: string) => void;
+  /** wait before connecting again (default 500 ms, doubling up to 10 s) */
+  retryDelayMs?: number;
+}
+
+export interface Listener {
+  /** Settles once the first LISTEN is in place. */
+  ready: Promise<void>;
+  /** Stops listening and closes the connection. */
+  close(): Promise<void>;
+}
+
+/** The longest wait between two attempts to connect again. */
+const MAX_RETRY_MS = 10_000;
+
+/** Listens to the commit feed on its own connection, connecting again whenever it is lost. */
+export function listen(options: ListenOptions): Listener {
+  const base = options.retryDelayMs ?? 500;
+  let client: pg.Client | null = null;
+  let closed = false;
+  let delay = base;
+  let timer: NodeJS.Timeout | null = null;
+  let connectedOnce = false;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+
+  const onNotification = (message: pg.Notification) => {
+    if (message.channel !== FEED_CHANNEL) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message.payload ?? "");
+    } catch {
+      parsed = undefined;
+    }
+    const event = FeedEventSchema.safeParse(parsed);
+    if (event.success) options.onEvent(event.data);
+    else options.onProblem?.("a commit-feed notification was not a feed event; ignored");
+  };
+
+  const lost = (current: pg.Client, why: string) => {
+    if (client !== current) return; // already handled ("error" and "end" both come)
+    client = null;
+    current.removeAllListeners("notification");
+    current.end().catch(() => {});
+    if (closed) return;
+    options.onProblem?.(`commit feed connection lost (${why}); connecting again`);
+    timer = setTimeout(connect, delay);
+    delay = Math.min(delay * 2, MAX_RETRY_MS);
+  };
+
+  const connect = async () => {
+    timer = null;
+    if (closed) return;
+    const current = new pg.Client({ connectionString: options.url, application_name: "timewise-chat-feed" });
+    client = current;
+    current.on("notification", onNotification);
+    current.on("error", (error) => lost(current, error.message));
+    current.on("end", () => lost(current, "connection ended"));
+    try {
+      await current.connect();
+      await current.query(`LISTEN ${FEED_CHANNEL}`);
+    } catch (error) {
+      lost(current, error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (closed || client !== current) return;
+    delay = base;
+    if (connectedOnce) options.onResumed?.();
+    connectedOnce = true;
+    markReady();
+  };
+
+  void connect();
+  return {
+    ready,
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      const current = client;
+      client = null;
+      markReady();
+      await current?.end().catch(() => {});
+    },
+  };
+}

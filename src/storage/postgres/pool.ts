@@ -1,0 +1,147 @@
+/**
+ * The connection pool to the PostgreSQL chat database, and the one way writes run: a transaction
+ * that is retried when PostgreSQL asks for it, and whose commit-feed events are sent inside it.
+ * Problems of the connection itself (database down, restarting, too many clients) become the
+ * retryable UNAVAILABLE error, so a client is told to try again instead of seeing INTERNAL.
+ */
+import pg from "pg";
+import { AppError, unavailable } from "../../errors.js";
+import { type FeedEvent, notifyStatement } from "./feed.js";
+
+export type Queryable = pg.Pool | pg.PoolClient;
+
+/** How the store connects. */
+export interface PoolOptions {
+  /** `postgres://user:password@host:port/database` */
+  url: string;
+  /** connections per node (default 10) */
+  max?: number;
+  /** how long to wait for a connection before answering UNAVAILABLE (default 5000 ms) */
+  connectTimeoutMs?: number;
+  /** an idle connection broke (the database restarted); the pool replaces it by itself */
+  onProblem?: (message: string) => void;
+}
+
+/** Opens a pool; no connection is made until the first query. */
+export function openPool(options: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    application_name: "timewise-chat",
+  });
+  // without a listener, an idle connection dropped by the server would crash the process
+  pool.on("error", (error) => options.onProblem?.(`chat database connection lost: ${error.message}`));
+  return pool;
+}
+
+/** SQLSTATE classes and codes that say "the database can't answer now; the same request may work soon". */
+const UNAVAILABLE_CODES = new Set([
+  "53300", // too_many_connections
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now (starting up or in recovery)
+  "55P03", // lock_not_available
+  "53100", // disk_full
+  "53200", // out_of_memory
+]);
+/** Worth running the whole transaction again at once: PostgreSQL rolled it back for a conflict. */
+const RETRY_CODES = new Set(["40001", "40P01"]); // serialization_failure, deadlock_detected
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EPIPE",
+  "EHOSTUNREACH",
+]);
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** True for a unique-index violation of the named constraint. */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  return codeOf(error) === "23505" && (error as { constraint?: unknown }).constraint === constraint;
+}
+
+/** Turns a lost or refused connection into UNAVAILABLE; every other error is returned as it is. */
+export function toStoreError(error: unknown): unknown {
+  if (error instanceof AppError) return error;
+  const code = codeOf(error);
+  const message = error instanceof Error ? error.message : "";
+  if (
+    (code !== undefined &&
+      (UNAVAILABLE_CODES.has(code) ||
+        RETRY_CODES.has(code) ||
+        code.startsWith("08") ||
+        NETWORK_CODES.has(code))) ||
+    // pg's own words for a connection that ended or never came within connectTimeoutMs
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      message,
+    )
+  ) {
+    return unavailable("The chat database is not reachable right now. Please try again in a moment.");
+  }
+  return error;
+}
+
+/** Runs a read, with connection problems as UNAVAILABLE. */
+export async function read<R extends pg.QueryResultRow>(
+  db: Queryable,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<R[]> {
+  try {
+    return (await db.query<R>(sql, params as unknown[])).rows;
+  } catch (error) {
+    throw toStoreError(error);
+  }
+}
+
+/** What a write's body returns: its result and the commit-feed events to send on commit. */
+export interface WriteOutcome<T> {
+  result: T;
+  events?: readonly FeedEvent[];
+}
+
+/** Attempts of one write when PostgreSQL reports a deadlock or serialization failure. */
+const ATTEMPTS = 3;
+
+/**
+ * Runs `body` in one READ COMMITTED transaction on one connection. Its events are NOTIFYed just
+ * before COMMIT, so listeners hear of them exactly when, and only if, the write is committed.
+ * A deadlock or serialization failure runs the whole body again (it must have no other effects).
+ */
+export async function transaction<T>(
+  pool: pg.Pool,
+  body: (client: pg.PoolClient) => Promise<WriteOutcome<T>>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      const outcome = await body(client);
+      for (const event of outcome.events ?? []) await client.query(notifyStatement, [JSON.stringify(event)]);
+      await client.query("COMMIT");
+      return outcome.result;
+    } catch (error) {
+      try {
+        await client.query("ROLLBACK");
+      } catch {
+        broken = true; // the connection is gone: don't give it back to the pool
+      }
+      if (attempt < ATTEMPTS && RETRY_CODES.has(codeOf(error) ?? "")) continue;
+      throw toStoreError(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The PostgreSQL chat store: all chat data in one PostgreSQL database that every node shares.
+ * There is no mirror and no write queue: each read asks the database (so every node answers as
+ * of the latest commit on any node), and each write is one transaction, announced on the commit
+ * feed when it commits (feed.ts). The parts live in their own files; this class only wires them
+ * to one pool.
+ */
+import type pg from "pg";
+import type { Message, Role } from "../../protocol/index.js";
+import type { AsyncChatStore } from "../async-chat-store.js";
+import type {
+  ChatStore,
+  GroupSync,
+  GroupSyncResult,
+  HistoryQuery,
+  RemovalResult,
+  RoomState,
+  SendInput,
+} from "../chat-store.js";
+import { syncGroup } from "./external-rooms.js";
+import * as users from "./known-users.js";
+import { loadChanges, loadHistory, loadMessage } from "./message-reads.js";
+import * as messages from "./message-writes.js";
+import { migrate } from "./migrations.js";
+import { openPool, type PoolOptions, read } from "./pool.js";
+import { loadRoom, loadRoomByExternalKey, loadRoomIdsOf, loadRoomsOf } from "./room-reads.js";
+import * as rooms from "./room-writes.js";
+import { searchMessages } from "./search.js";
+
+export class PostgresChatStore implements AsyncChatStore {
+  private closed = false;
+
+  /** Takes over a pool whose database is already migrated; `close` ends it. */
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Connects, brings the schema up to date (once, whichever node gets there first), and opens the store. */
+  static async open(options: PoolOptions): Promise<PostgresChatStore> {
+    const pool = openPool(options);
+    try {
+      await migrate(pool);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return new PostgresChatStore(pool);
+  }
+
+  /** The pool to read with, failing loudly once the store is closed. */
+  private get db(): pg.Pool {
+    if (this.closed) throw new Error("the chat database is closed");
+    return this.pool;
+  }
+
+  room(roomId: string): Promise<RoomState | undefined> {
+    return loadRoom(this.db, roomId);
+  }
+
+  roomsOf(userId: string): Promise<RoomState[]> {
+    return loadRoomsOf(this.db, userId);
+  }
+
+  roomIdsOf(userId: string): Promise<ReadonlySet<string>> {
+    return loadRoomIdsOf(this.db, userId);
+  }
+
+  userName(userId: string): Promise<string> {
+    return users.userName(this.db, userId);
+  }
+
+  lastSeenAt(userId: string): Promise<string | null> {
+    return users.lastSeenAt(this.db, userId);
+  }
+
+  message(messageId: string): Promise<Message | undefined> {
+    return loadMessage(this.db, messageId);
+  }
+
+  history(roomId: string, query: HistoryQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
+    return loadHistory(this.db, roomId, query);
+  }
+
+  changes(
+    roomId: string,
+    sinceRev: number,
+    limit: number,
+  ): Promise<{ messages: Message[]; rev: number; hasMore: boolean }> {
+    return loadChanges(this.db, roomId, sinceRev, limit);
+  }
+
+  search(roomIds: readonly string[], query: string, limit: number): Promise<Message[]> {
+    return searchMessages(this.db, roomIds, query, limit);
+  }
+
+  sendMessage(input: SendInput): Promise<{ message: Message; created: boolean }> {
+    return messages.sendMessage(this.db, input);
+  }
+
+  editMessage(messageId: string, body: string, at: string): Promise<Message> {
+    return messages.editMessage(this.db, messageId, body, at);
+  }
+
+  deleteMessage(messageId: string): Promise<{ message: Message; changed: boolean }> {
+    return messages.deleteMessage(this.db, messageId);
+  }
+
+  react(
+    messageId: string,
+    userId: string,
+    emoji: string,
+    on: boolean,
+  ): Promise<{ message: Message; changed: boolean }> {
+    return messages.react(this.db, messageId, userId, emoji, on);
+  }
+
+  markRead(roomId: string, userId: string, seq: number): Promise<number> {
+    return messages.markRead(this.db, roomId, userId, seq);
+  }
+
+  openDirect(a: string, b: string, at: string): Promise<{ room: RoomState; created: boolean }> {
+    return rooms.openDirect(this.db, a, b, at);
+  }
+
+  createGroup(input: Parameters<ChatStore["createGroup"]>[0]): Promise<RoomState> {
+    return rooms.createGroup(this.db, input);
+  }
+
+  rename(roomId: string, name: string): Promise<RoomState> {
+    return rooms.rename(this.db, roomId, name);
+  }
+
+  addMembers(
+    roomId: string,
+    userIds: readonly string[],
+    at: string,
+  ): Promise<{ room: RoomState; added: string[] }> {
+    return rooms.addMembers(this.db, roomId, userIds, at);
+  }
+
+  setRole(roomId: string, userId: string, role: Role): Promise<RoomState> {
+    return rooms.setRole(this.db, roomId, userId, role);
+  }
+
+  removeMember(roomId: string, userId: string): Promise<RemovalResult> {
+    return rooms.removeMember(this.db, roomId, userId);
+  }
+
+  rememberUsers(list: readonly { id: string; name: string }[]): Promise<void> {
+    return users.rememberUsers(this.db, list);
+  }
+
+  setLastSeen(userId: string, at: string): Promise<void> {
+    return users.setLastSeen(this.db, userId, at);
+  }
+
+  roomByExternalKey(externalKey: string): Promise<RoomState | undefined> {
+    return loadRoomByExternalKey(this.db, externalKey);
+  }
+
+  syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: RoomState }> {
+    return syncGroup(this.db, input);
+  }
+
+  revokeTokens(userId: string, beforeS: number): Promise<number> {
+    return users.revokeTokens(this.db, userId, beforeS);
+  }
+
+  tokensRevokedBefore(userId: string): Promise<number | null> {
+    return users.tokensRevokedBefore(this.db, userId);
+  }
+
+  /** Throws (UNAVAILABLE when unreachable) when the database cannot answer. */
+  async ping(): Promise<void> {
+    await read(this.db, "SELECT 1");
+  }
+
+  /** Nothing is queued: every write has committed before its promise settles. */
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}

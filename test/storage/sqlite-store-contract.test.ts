@@ -1,0 +1,23 @@
+/**
+ * The store contract (chat-store-contract.ts) against the SQLite store, driven through the same
+ * asynchronous calls as the PostgreSQL store.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { asAsyncChatStore } from "../../src/storage/async-chat-store.js";
+import { openDatabase } from "../../src/storage/sqlite/open.js";
+import { SqliteChatStore } from "../../src/storage/sqlite/sqlite-chat-store.js";
+import { chatStoreContract } from "./chat-store-contract.js";
+
+chatStoreContract("SQLite", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "twc-contract-"));
+  const store = new SqliteChatStore(openDatabase(join(dir, "chat.db")));
+  return {
+    store: asAsyncChatStore(store),
+    async dispose() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
