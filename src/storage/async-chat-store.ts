@@ -56,6 +56,7 @@ export function asAsyncChatStore(store: ChatStore): AsyncChatStore {
     syncGroup: (input) => store.syncGroup(input),
     revokeTokens: (userId, beforeS) => store.revokeTokens(userId, beforeS),
     tokensRevokedBefore: async (userId) => store.tokensRevokedBefore(userId),
+    serverSecret: async (name) => store.serverSecret(name),
     setLastSeen: (userId, at) => store.setLastSeen(userId, at),
     ping: async () => store.ping(),
     flush: () => store.flush(),

@@ -304,6 +304,14 @@ export function chatStoreContract(name: string, open: () => Promise<OpenedStore>
       assert.equal(await s.tokensRevokedBefore(a!), 2000);
     });
 
+    test("a server secret is made once per name and read back the same, also when asked at once", async () => {
+      const [first, ...racing] = await Promise.all([1, 2, 3, 4].map(() => s.serverSecret("contract-a")));
+      assert.match(first!, /^[A-Za-z0-9_-]{43}$/);
+      assert.deepEqual(racing, [first, first, first]);
+      assert.equal(await s.serverSecret("contract-a"), first);
+      assert.notEqual(await s.serverSecret("contract-b"), first);
+    });
+
     test("search ignores accents and case, needs every word, matches the last as a prefix", async () => {
       const { room, ids } = await group(1);
       const other = await group(1);

@@ -3,6 +3,7 @@
  * online, and token revocations. Read from the database each time, so a revocation made on one
  * node holds on every node at once.
  */
+import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { type Queryable, read, transaction } from "./pool.js";
 
@@ -68,4 +69,20 @@ export async function tokensRevokedBefore(db: Queryable, userId: string): Promis
     [userId],
   );
   return rows[0] ? Number(rows[0].revoked_before) : null;
+}
+
+/**
+ * The secret called `name`, made on first use: 32 random bytes as base64url. Nodes starting
+ * together agree, since only the first insert wins and everyone reads the row back.
+ */
+export async function serverSecret(db: Queryable, name: string): Promise<string> {
+  // two statements: the SELECT's snapshot is taken after the INSERT, so it also sees a row that a
+  // node racing with this one committed while the INSERT waited for it
+  await read(
+    db,
+    "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+    [name, randomBytes(32).toString("base64url"), new Date().toISOString()],
+  );
+  const rows = await read<{ value: string }>(db, "SELECT value FROM server_secrets WHERE name = $1", [name]);
+  return rows[0]!.value;
 }

@@ -110,6 +110,18 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 2,
+    name: "server secrets",
+    sql: `
+      -- secrets the installation made for itself (the token secret when AUTH_JWT_SECRET is unset)
+      CREATE TABLE server_secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Every node uses the same key, so only one of them migrates at a time. */

@@ -168,6 +168,10 @@ export class PostgresChatStore implements AsyncChatStore {
     return users.tokensRevokedBefore(this.db, userId);
   }
 
+  serverSecret(name: string): Promise<string> {
+    return users.serverSecret(this.db, name);
+  }
+
   /** Throws (UNAVAILABLE when unreachable) when the database cannot answer. */
   async ping(): Promise<void> {
     await read(this.db, "SELECT 1");
