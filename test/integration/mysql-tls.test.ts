@@ -119,6 +119,11 @@ describe("MYSQL_SSL settings", () => {
   const bad: [string, () => Record<string, string>, string][] = [
     ["an unknown mode", () => ({ MYSQL_SSL: "yes" }), "MYSQL_SSL"],
     ["TLS without MYSQL_HOST", () => ({ MYSQL_SSL: "verify", MYSQL_HOST: "" }), "MYSQL_SSL"],
+    [
+      "verify with an IP address as MYSQL_HOST",
+      () => ({ MYSQL_SSL: "verify", MYSQL_HOST: "10.0.0.5" }),
+      "MYSQL_HOST",
+    ],
     ["a CA file without MYSQL_SSL", () => ({ MYSQL_SSL_CA: file("ca.crt") }), "MYSQL_SSL_CA"],
     [
       "a CA file that does not exist",
@@ -284,6 +289,10 @@ describe("MYSQL_SSL against a MariaDB with TLS on (a throw-away server of the te
 
   test("MYSQL_SSL=verify with the CA that signed the server's certificate connects", async () => {
     assert.equal(await readAnn(configFor({ MYSQL_SSL: "verify", MYSQL_SSL_CA: server.caPath })), "Ann");
+  });
+
+  test("MYSQL_SSL=required still takes an IP address as MYSQL_HOST", async () => {
+    assert.equal(await readAnn(configFor({ MYSQL_SSL: "required", MYSQL_HOST: "127.0.0.1" })), "Ann");
   });
 
   test("MYSQL_SSL=verify with another CA is refused, saying to check MYSQL_SSL_CA", async () => {
