@@ -6,6 +6,7 @@
  */
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 
 /** What mysql2's `ssl` option gets for every pool (users and PHP sessions). */
 export interface MysqlTlsConfig {
@@ -45,6 +46,11 @@ export function parseMysqlTls(s: MysqlTlsSettings, problems: string[]): MysqlTls
     return null;
   }
   const before = problems.length;
+  if (s.mode === "verify" && isIP(s.host) !== 0) {
+    // mysql2 sends no server name for an address, and Node then checks the certificate against
+    // "localhost": a certificate naming the address is refused, one naming localhost is taken.
+    problems.push("MYSQL_HOST: MYSQL_SSL=verify needs a host name the certificate lists, not an IP address");
+  }
   if ((s.cert === undefined) !== (s.key === undefined)) {
     const missing = s.cert === undefined ? "MYSQL_SSL_CERT" : "MYSQL_SSL_KEY";
     problems.push(

@@ -214,7 +214,9 @@ function text(value: unknown): string {
 
 /** Turns a driver error into one line saying what to check, keeping the original as the cause. */
 function explain(error: unknown, mysql: MysqlConfig): Error {
-  const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
+  const code =
+    tlsCode(error) ??
+    (typeof error === "object" && error !== null && "code" in error ? String(error.code) : "");
   const where = `MySQL at ${mysql.host}:${mysql.port}`;
   const hints: Record<string, string> = {
     ECONNREFUSED: `${where} refused the connection. Check that it runs, and MYSQL_HOST and MYSQL_PORT.`,
@@ -239,4 +241,23 @@ function explain(error: unknown, mysql: MysqlConfig): Error {
   const reason = error instanceof Error ? error.message : String(error);
   const hint = hints[code] ?? `${where} failed: ${reason}`;
   return new Error(hint, { cause: error });
+}
+
+/**
+ * mysql2 replaces the code of every TLS failure with HANDSHAKE_SSL_ERROR, keeping only Node's
+ * message; the message (OpenSSL's wording, "self signed" in older versions) tells which one it was.
+ */
+const TLS_MESSAGES: [RegExp, string][] = [
+  [/self[- ]signed certificate in certificate chain/i, "SELF_SIGNED_CERT_IN_CHAIN"],
+  [/self[- ]signed certificate/i, "DEPTH_ZERO_SELF_SIGNED_CERT"],
+  [/unable to verify the first certificate/i, "UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
+  [/unable to get local issuer certificate/i, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"],
+  [/does not match certificate's altnames/i, "ERR_TLS_CERT_ALTNAME_INVALID"],
+];
+
+/** The Node TLS code behind a HANDSHAKE_SSL_ERROR, or undefined for any other error. */
+function tlsCode(error: unknown): string | undefined {
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== "HANDSHAKE_SSL_ERROR")
+    return undefined;
+  return TLS_MESSAGES.find(([pattern]) => pattern.test(error.message))?.[1];
 }
