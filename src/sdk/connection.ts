@@ -178,7 +178,6 @@ export class Connection {
     this.hooks.authError(error);
   }
 
-  /** Tries again after the back-off delay, or after `atLeastMs` when the server said so. */
   /**
    * Hands the server a fresh token (`session:refresh`) shortly before `expiresAt`, so the
    * connection is not ended when the first token expires. Only with `getToken`.
@@ -211,6 +210,7 @@ export class Connection {
     this.refreshTimer = null;
   }
 
+  /** Tries again after the back-off delay, or after `atLeastMs` when the server said so. */
   private scheduleRetry(atLeastMs = 0): void {
     this.clearRetry();
     this.retryTimer = setTimeout(

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { ChatAuthError, ChatClient, ChatError, MemoryStorage } from "../../src/sdk/index.js";
-import { startServer, type TestServer, until } from "../support/harness.js";
+import { sleep, startServer, type TestServer, until } from "../support/harness.js";
 import { sdkClient } from "../support/sdk.js";
 
 let server: TestServer;
@@ -59,10 +59,17 @@ test("every request event answers through a promise with its typed result", asyn
   const changes = await a.request("message:changes", { roomId: group.id, sinceRev: 0 });
   assert.equal(changes.rev, reacted.rev);
   let found: string[] = [];
-  await until(async () => {
-    found = (await a.request("message:search", { query: "plan" })).messages.map((m) => m.id);
-    return found.length > 0;
-  });
+  // the search index is written in the background; ask at most 4 times a second, well under the
+  // 60 searches a minute a user may make, however long a busy machine takes
+  await until(
+    async () => {
+      await sleep(250);
+      found = (await a.request("message:search", { query: "plan" })).messages.map((m) => m.id);
+      return found.length > 0;
+    },
+    12_000,
+    "the message in the search index",
+  );
   assert.deepEqual(found, [message.id]);
   assert.deepEqual(await a.request("room:read", { roomId: group.id, seq: 1 }), { readSeq: 1 });
   const { presence } = await a.request("presence:get", { userIds: [bob.id] });
