@@ -65,6 +65,11 @@ export const REQUEST_EVENTS = [
   "session:refresh",
 ] as const satisfies readonly RequestEvent[];
 
+/** Fails the type check when an event of `Requests` is missing from REQUEST_EVENTS. */
+type MissingFromList = Exclude<RequestEvent, (typeof REQUEST_EVENTS)[number]>;
+const everyEventListed: [MissingFromList] extends [never] ? true : MissingFromList = true;
+void everyEventListed;
+
 /** Client→server events. The ack is optional only for `typing`. */
 export type ClientToServerEvents = {
   [E in Exclude<RequestEvent, "typing">]: (
