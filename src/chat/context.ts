@@ -5,7 +5,7 @@
 import type { Config } from "../config/index.js";
 import { notFound } from "../errors.js";
 import type { Fanout } from "../realtime/fanout.js";
-import type { Actor } from "../realtime/types.js";
+import type { Actor } from "../shared/actor.js";
 import type { ChatStore, RoomState } from "../storage/chat-store.js";
 import type { DirectoryUser, UserDirectory } from "../users/types.js";
 import type { Scopes } from "./scopes.js";

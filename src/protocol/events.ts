@@ -70,6 +70,13 @@ type MissingFromList = Exclude<RequestEvent, (typeof REQUEST_EVENTS)[number]>;
 const everyEventListed: [MissingFromList] extends [never] ? true : MissingFromList = true;
 void everyEventListed;
 
+/** Fails the type check unless REQUEST_SCHEMAS has a schema for exactly the events of `Requests`. */
+type SchemaGap =
+  | Exclude<RequestEvent, keyof P.RequestSchemas>
+  | Exclude<keyof P.RequestSchemas, RequestEvent>;
+const everyEventHasASchema: [SchemaGap] extends [never] ? true : SchemaGap = true;
+void everyEventHasASchema;
+
 /** Client→server events. The ack is optional only for `typing`. */
 export type ClientToServerEvents = {
   [E in Exclude<RequestEvent, "typing">]: (

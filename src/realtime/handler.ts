@@ -4,14 +4,16 @@
  * handlers), so no payload can crash the process or the connection.
  */
 import type { z } from "zod";
-import { AppError, badRequest } from "../errors.js";
+import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { type Ack, REQUEST_EVENTS, type RequestEvent, type Requests } from "../protocol/index.js";
 import { REQUEST_SCHEMAS, type RequestInput } from "../protocol/payloads.js";
-import { toErrorBody } from "./errors.js";
+import type { Actor } from "../shared/actor.js";
+import { toErrorBody } from "../shared/error-body.js";
+import { parseInput } from "../shared/parse.js";
 import type { EventLimits, LimitKind } from "./limits.js";
-import type { Actor, ChatSocket } from "./types.js";
+import type { ChatSocket } from "./types.js";
 
 /**
  * What the server does with one request event: its rate-limit bucket and the service call. The
@@ -95,14 +97,8 @@ async function run(
       );
     }
     await runtime.limits.take(handler.limit, actor.id);
-    const parsed = handler.schema.safeParse(payload);
-    if (!parsed.success) {
-      const details = parsed.error.issues
-        .slice(0, 10)
-        .map((i) => ({ path: i.path.join("."), message: i.message }));
-      throw badRequest(describe(details), details);
-    }
-    const result = await handler.handle(actor, parsed.data, socket);
+    const input = parseInput(handler.schema, payload);
+    const result = await handler.handle(actor, input, socket);
     ack?.({ ok: true, ...result });
   } catch (error) {
     const body = toErrorBody(error, runtime.logger, { event: handler.event, userId: actor.id });
@@ -110,12 +106,4 @@ async function run(
     ack?.({ ok: false, error: body });
   }
   runtime.metrics.ackLatency.observe({ event: handler.event, outcome }, (performance.now() - started) / 1000);
-}
-
-function describe(details: { path: string; message: string }[]): string {
-  const first = details[0];
-  if (!first) return "The request is not valid.";
-  return first.path
-    ? `Check "${first.path}": ${first.message}.`
-    : `The request is not valid: ${first.message}.`;
 }

@@ -4,7 +4,7 @@
  */
 import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
 import { codePointLength, type Message } from "../../protocol/index.js";
-import type { Actor } from "../../realtime/types.js";
+import type { Actor } from "../../shared/actor.js";
 import type { HistoryQuery } from "../../storage/chat-store.js";
 import { type ChatDeps, memberRoom } from "../context.js";
 import { SYSTEM_SENDER } from "./system.js";

@@ -4,7 +4,7 @@
  * same scope count: a user of another company in an old shared room sees nothing either way.
  */
 import type { Presence } from "../../protocol/index.js";
-import type { Actor } from "../../realtime/types.js";
+import type { Actor } from "../../shared/actor.js";
 import type { ChatDeps } from "../context.js";
 import type { PresenceTracker } from "./tracker.js";
 

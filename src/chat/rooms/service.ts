@@ -4,7 +4,7 @@
  */
 import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
 import { LIMITS, type Member, type Role, type Room, type SharedRoom } from "../../protocol/index.js";
-import type { Actor } from "../../realtime/types.js";
+import type { Actor } from "../../shared/actor.js";
 import type { RoomState } from "../../storage/chat-store.js";
 import { type ChatDeps, lookUpUsers, memberRoom } from "../context.js";
 import { decodeMemberCursor, decodeRoomCursor, encodeMemberCursor, encodeRoomCursor } from "./cursor.js";

@@ -4,7 +4,7 @@
  * USERS_SCOPE_COLUMN only members of the typer's scope see it.
  */
 import { LIMITS } from "../../protocol/index.js";
-import type { Actor } from "../../realtime/types.js";
+import type { Actor } from "../../shared/actor.js";
 import { type ChatDeps, memberRoom } from "../context.js";
 import { type ScopeKey, scopeKey } from "../scopes.js";
 
