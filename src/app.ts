@@ -152,9 +152,10 @@ export async function createApp({
     fanout,
     scopes,
     now: () => new Date(clock()).toISOString(),
+    listenerError: (err, hook) => logger.error({ err, hook }, "a chat service listener failed"),
   };
   const messages = new MessageService(deps);
-  messages.onSent = () => metrics.messagesSent.inc();
+  messages.onSent.add(() => metrics.messagesSent.inc());
   const rooms = new RoomService(deps);
   const typing = new TypingService(deps);
   const presence = new PresenceService(deps, cluster?.presence ?? new MemoryPresence());
