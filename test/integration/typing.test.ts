@@ -8,16 +8,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { TypingTimers } from "../../src/chat/typing/service.js";
 import { LIMITS } from "../../src/protocol/index.js";
-import {
-  type ChatClient,
-  collect,
-  ok,
-  request,
-  startServer,
-  type TestServer,
-  waitFor,
-} from "../support/harness.js";
-import { expectError, group, MISSING_ID, person } from "../support/rooms.js";
+import { collect, request, startServer, type TestServer, waitFor } from "../support/harness.js";
+import { expectError, group, MISSING_ID, person, roundTrip } from "../support/rooms.js";
 
 /** Timers that only fire when the test says so; `pending` holds those not yet fired or cancelled. */
 class ManualTimers implements TypingTimers {
@@ -38,9 +30,6 @@ class ManualTimers implements TypingTimers {
     for (const timer of due) timer.callback();
   }
 }
-
-/** Anything the server sent `socket` before this returns has arrived (one connection keeps order). */
-const roundTrip = (socket: ChatClient) => ok(socket, "room:list", {});
 
 const timers = new ManualTimers();
 let server: TestServer;
@@ -67,7 +56,7 @@ test("typing reaches the other members and none of the typer's sockets", async (
   const stopped = waitFor(b.socket, "typing", (p) => p.roomId === room.id && !p.typing);
   assert.deepEqual(await request(a.socket, "typing", { roomId: room.id, typing: false }), { ok: true });
   assert.deepEqual(await stopped, { roomId: room.id, userId: a.id, typing: false });
-  await Promise.all([roundTrip(a.socket), roundTrip(a2)]);
+  await roundTrip(a.socket, a2);
   assert.deepEqual(
     echoes.map((e) => e.length),
     [0, 0],
@@ -92,7 +81,7 @@ test("typing in a room of other people is NOT_FOUND and reaches nobody", async (
   const heard = [collect(a.socket, "typing"), collect(b.socket, "typing")];
   expectError(await request(outsider.socket, "typing", { roomId: room.id, typing: true }), "NOT_FOUND");
   expectError(await request(outsider.socket, "typing", { roomId: MISSING_ID, typing: true }), "NOT_FOUND");
-  await Promise.all([roundTrip(a.socket), roundTrip(b.socket)]);
+  await roundTrip(a.socket, b.socket);
   assert.deepEqual(
     heard.map((h) => h.length),
     [0, 0],
