@@ -17,7 +17,7 @@ import { ReadService } from "./chat/reads/service.js";
 import { RoomService } from "./chat/rooms/service.js";
 import { RoomSyncService } from "./chat/rooms/sync.js";
 import { Scopes } from "./chat/scopes.js";
-import { TypingService } from "./chat/typing/service.js";
+import { TypingService, type TypingTimers } from "./chat/typing/service.js";
 import { UserService } from "./chat/users/service.js";
 import { AnnouncingFanout } from "./cluster/announcing-fanout.js";
 import type { Config } from "./config/index.js";
@@ -73,6 +73,10 @@ export interface AppOptions {
   addressLimits?: Partial<AddressLimits>;
   /** the clock in milliseconds, for token times and the re-check (default Date.now) */
   now?: () => number;
+  /** how long a typing indicator lasts without a fresh `typing: true` (default LIMITS.typingTimeoutMs) */
+  typingTimeoutMs?: number;
+  /** the timers of the automatic typing stop (default Node's); tests fire them by hand */
+  typingTimers?: TypingTimers;
 }
 
 export interface App {
@@ -152,11 +156,12 @@ export async function createApp({
     fanout,
     scopes,
     now: () => new Date(clock()).toISOString(),
+    listenerError: (err, hook) => logger.error({ err, hook }, "a chat service listener failed"),
   };
   const messages = new MessageService(deps);
-  messages.onSent = () => metrics.messagesSent.inc();
+  messages.onSent.add(() => metrics.messagesSent.inc());
   const rooms = new RoomService(deps);
-  const typing = new TypingService(deps);
+  const typing = new TypingService(deps, options.typingTimeoutMs, options.typingTimers);
   const presence = new PresenceService(deps, cluster?.presence ?? new MemoryPresence());
   // PHP integration: the session cookie, the server API and webhooks (each off unless configured)
   const sessions = config.phpSession

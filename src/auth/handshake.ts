@@ -12,7 +12,7 @@ import type { FailureCount } from "../limits/address-limits.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { AuthErrorCode, HandshakeErrorData } from "../protocol/index.js";
-import type { Actor } from "../realtime/types.js";
+import type { Actor } from "../shared/actor.js";
 import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js";
 import type { PhpSessions } from "./php-session/index.js";
 import { TokenError, type TokenService } from "./tokens.js";

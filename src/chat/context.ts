@@ -5,7 +5,7 @@
 import type { Config } from "../config/index.js";
 import { notFound } from "../errors.js";
 import type { Fanout } from "../realtime/fanout.js";
-import type { Actor } from "../realtime/types.js";
+import type { Actor } from "../shared/actor.js";
 import type { ChatStore, RoomState } from "../storage/chat-store.js";
 import type { DirectoryUser, UserDirectory } from "../users/types.js";
 import type { Scopes } from "./scopes.js";
@@ -19,6 +19,13 @@ export interface ChatDeps {
   scopes: Scopes;
   /** the current time as an ISO-8601 UTC string */
   now: () => string;
+  /** where an error thrown by a service's listener (onSent…) goes; the request goes on anyway */
+  listenerError?: (error: unknown, hook: string) => void;
+}
+
+/** The `onError` of a service's listener list named `hook`. */
+export function listenerErrors(deps: ChatDeps, hook: string): (error: unknown) => void {
+  return (error) => deps.listenerError?.(error, hook);
 }
 
 /** The room, when the actor is a member; otherwise NOT_FOUND, exactly as for a room that doesn't exist. */

@@ -8,15 +8,15 @@ import { type Authenticator, HandshakeError } from "../auth/handshake.js";
 import { LoginFailedError, type LoginService } from "../auth/login.js";
 import type { MessageService } from "../chat/messages/service.js";
 import type { RoomService } from "../chat/rooms/service.js";
-import { badRequest } from "../errors.js";
 import type { FailureCount } from "../limits/address-limits.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { HTTP_STATUS } from "../protocol/index.js";
 import * as P from "../protocol/payloads.js";
-import { toErrorBody } from "../realtime/errors.js";
 import type { EventLimits } from "../realtime/limits.js";
-import type { Actor } from "../realtime/types.js";
+import type { Actor } from "../shared/actor.js";
+import { toErrorBody } from "../shared/error-body.js";
+import { parseInput } from "../shared/parse.js";
 import type { ChatStore } from "../storage/chat-store.js";
 import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js";
 import type { ClientAddresses } from "./client-address.js";
@@ -82,8 +82,8 @@ export function createRequestHandler(deps: HttpDeps) {
       if (route === "GET /api/rooms") {
         const actor = await authenticate(req, deps);
         await deps.limits.take("reads", actor.id);
-        const q = parse(roomsQuery, Object.fromEntries(url.searchParams));
-        return sendJson(res, 200, await deps.rooms.list(actor, parse(P.roomList, q)));
+        const q = parseInput(roomsQuery, Object.fromEntries(url.searchParams));
+        return sendJson(res, 200, await deps.rooms.list(actor, parseInput(P.roomList, q)));
       }
       const messages = matchPath(messagesPath, url.pathname);
       if (messages && (req.method === "GET" || req.method === "POST")) {
@@ -91,8 +91,8 @@ export function createRequestHandler(deps: HttpDeps) {
         const roomId = messages[0]!;
         if (req.method === "GET") {
           await deps.limits.take("reads", actor.id);
-          const q = parse(historyQuery, Object.fromEntries(url.searchParams));
-          const p = parse(P.messageHistory, { roomId, ...q });
+          const q = parseInput(historyQuery, Object.fromEntries(url.searchParams));
+          const p = parseInput(P.messageHistory, { roomId, ...q });
           return sendJson(
             res,
             200,
@@ -105,7 +105,7 @@ export function createRequestHandler(deps: HttpDeps) {
         }
         await deps.limits.take("messages", actor.id);
         const body = await readJson(req);
-        const p = parse(P.messageSend, { ...(isObject(body) ? body : {}), roomId });
+        const p = parseInput(P.messageSend, { ...(isObject(body) ? body : {}), roomId });
         return sendJson(res, 201, { message: await deps.messages.send(actor, p) });
       }
       sendError(res, 404, "NOT_FOUND", "There is nothing at this address.");
@@ -174,16 +174,6 @@ function applyCors(req: IncomingMessage, res: ServerResponse, origins: OriginPol
     return false;
   }
   return true;
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const details = parsed.error.issues
-    .slice(0, 10)
-    .map((i) => ({ path: i.path.join("."), message: i.message }));
-  const first = details[0];
-  throw badRequest(first ? `Check "${first.path}": ${first.message}.` : "The request is not valid.", details);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -28,8 +28,9 @@ import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 import type { Logger } from "../logger.js";
 import { HTTP_STATUS } from "../protocol/index.js";
 import * as P from "../protocol/payloads.js";
-import { toErrorBody } from "../realtime/errors.js";
 import type { Fanout } from "../realtime/fanout.js";
+import { toErrorBody } from "../shared/error-body.js";
+import { parseInput } from "../shared/parse.js";
 import type { ChatStore } from "../storage/chat-store.js";
 import type { UserDirectory } from "../users/types.js";
 import type { ClientAddresses } from "./client-address.js";
@@ -113,7 +114,7 @@ export function createServerApi(deps: ServerApiDeps) {
 
       if (route === "POST /api/server/messages") {
         need("messages");
-        const p = parse(postMessage, await readJson(req));
+        const p = parseInput(postMessage, await readJson(req));
         const roomId = p.roomId ?? deps.store.roomByExternalKey(p.roomKey!)?.id;
         if (roomId === undefined) throw notFound();
         const input = { roomId, body: p.body, clientId: p.clientId, replyToId: p.replyToId };
@@ -125,7 +126,7 @@ export function createServerApi(deps: ServerApiDeps) {
       }
       if (route === "POST /api/server/tokens") {
         need("tokens");
-        const p = parse(mintToken, await readJson(req));
+        const p = parseInput(mintToken, await readJson(req));
         const user = await activeUser(deps, p.userId);
         // After a disconnect, tokens issued in that same second are refused: mint past it.
         const revoked = deps.store.tokensRevokedBefore(user.id);
@@ -142,19 +143,19 @@ export function createServerApi(deps: ServerApiDeps) {
       const room = matchPath(roomPath, url.pathname);
       if (room && (req.method === "PUT" || req.method === "GET")) {
         need("rooms");
-        const externalKeyValue = parse(externalKey, room[0]!);
+        const externalKeyValue = parseInput(externalKey, room[0]!);
         if (req.method === "GET") {
           const found = deps.store.roomByExternalKey(externalKeyValue);
           if (!found) throw notFound();
           return sendJson(res, 200, { room: sharedRoom(found, deps.store) });
         }
-        const p = parse(upsertRoom, await readJson(req));
+        const p = parseInput(upsertRoom, await readJson(req));
         const result = await deps.roomSync.sync({ externalKey: externalKeyValue, ...p });
         return sendJson(res, result.created ? 201 : 200, result);
       }
       const user = matchPath(userPath, url.pathname);
       if (user) {
-        const userId = parse(P.userId, user[0]!);
+        const userId = parseInput(P.userId, user[0]!);
         if (user[1] === "unread" && req.method === "GET") {
           need("unread");
           return sendJson(res, 200, unread(deps.store, userId));
@@ -241,18 +242,4 @@ async function authorize(
     if (!(error instanceof RateLimiterRes)) throw error;
   });
   throw new KeyError("AUTH_INVALID");
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const details = parsed.error.issues
-    .slice(0, 10)
-    .map((i) => ({ path: i.path.join("."), message: i.message }));
-  const first = details[0];
-  throw new AppError(
-    "BAD_REQUEST",
-    first ? `Check "${first.path || "the request"}": ${first.message}.` : "The request is not valid.",
-    details,
-  );
 }

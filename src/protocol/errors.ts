@@ -58,13 +58,17 @@ export interface ErrorBody {
 export type Ack<R> = ({ ok: true } & R) | { ok: false; error: ErrorBody };
 
 /**
- * `err.data` of a refused handshake. Besides the contract's codes: `TOO_MANY_CONNECTIONS` (the user
- * has the most connections allowed) and `RATE_LIMITED` (too many refused handshakes or unknown
- * session cookies from this address; `retryAfterMs` says how long to wait).
+ * Every code a refused handshake can carry in `err.data.code`: the sign-in codes, plus
+ * `TOO_MANY_CONNECTIONS` (the user has the most connections allowed, MAX_SOCKETS_PER_USER) and
+ * `RATE_LIMITED` (too many refused handshakes or unknown session cookies from this address).
  */
+export const HANDSHAKE_ERROR_CODES = [...AUTH_ERROR_CODES, "TOO_MANY_CONNECTIONS", "RATE_LIMITED"] as const;
+export type HandshakeErrorCode = (typeof HANDSHAKE_ERROR_CODES)[number];
+
+/** `err.data` of a refused handshake. */
 export interface HandshakeErrorData {
-  code: AuthErrorCode | "TOO_MANY_CONNECTIONS" | "RATE_LIMITED";
-  /** only with RATE_LIMITED */
+  code: HandshakeErrorCode;
+  /** only with RATE_LIMITED: how long to wait before trying again */
   retryAfterMs?: number;
 }
 

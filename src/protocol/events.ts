@@ -65,6 +65,18 @@ export const REQUEST_EVENTS = [
   "session:refresh",
 ] as const satisfies readonly RequestEvent[];
 
+/** Fails the type check when an event of `Requests` is missing from REQUEST_EVENTS. */
+type MissingFromList = Exclude<RequestEvent, (typeof REQUEST_EVENTS)[number]>;
+const everyEventListed: [MissingFromList] extends [never] ? true : MissingFromList = true;
+void everyEventListed;
+
+/** Fails the type check unless REQUEST_SCHEMAS has a schema for exactly the events of `Requests`. */
+type SchemaGap =
+  | Exclude<RequestEvent, keyof P.RequestSchemas>
+  | Exclude<keyof P.RequestSchemas, RequestEvent>;
+const everyEventHasASchema: [SchemaGap] extends [never] ? true : SchemaGap = true;
+void everyEventHasASchema;
+
 /** Client→server events. The ack is optional only for `typing`. */
 export type ClientToServerEvents = {
   [E in Exclude<RequestEvent, "typing">]: (

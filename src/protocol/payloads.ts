@@ -150,3 +150,55 @@ export type RoomReadInput = z.input<typeof roomRead>;
 export type TypingInput = z.input<typeof typing>;
 export type SessionRefreshInput = z.input<typeof sessionRefresh>;
 export type PresenceGetInput = z.input<typeof presenceGet>;
+
+/**
+ * The schema of every request event, keyed by event name. The server parses each payload with the
+ * schema listed here, and the tests read each event's fields from it. `events.ts` checks that its
+ * keys are exactly the contract's events, so an event without a schema is a type error.
+ */
+export const REQUEST_SCHEMAS = {
+  "room:list": roomList,
+  "room:members": roomMembers,
+  "room:get": roomRef,
+  "user:search": userSearch,
+  "room:direct": roomDirect,
+  "room:create": roomCreate,
+  "room:update": roomUpdate,
+  "room:addMembers": roomAddMembers,
+  "room:setRole": roomSetRole,
+  "room:removeMember": roomMember,
+  "room:leave": roomRef,
+  "message:send": messageSend,
+  "message:history": messageHistory,
+  "message:changes": messageChanges,
+  "message:edit": messageEdit,
+  "message:delete": messageRef,
+  "message:react": messageReact,
+  "message:search": messageSearch,
+  "room:read": roomRead,
+  "presence:get": presenceGet,
+  typing,
+  "session:refresh": sessionRefresh,
+} as const satisfies Record<string, z.ZodType>;
+
+export type RequestSchemas = typeof REQUEST_SCHEMAS;
+
+/** What the schema of `E` hands to its handler once a payload passed. */
+export type RequestInput<E extends keyof RequestSchemas> = z.output<RequestSchemas[E]>;
+
+/**
+ * The top-level field names a request's payload may carry, read from its schema (through the
+ * `room:list` preprocess pipe), for the docs check and the payload tests.
+ */
+export function requestFields(event: keyof RequestSchemas): string[] {
+  return fieldsOf(REQUEST_SCHEMAS[event]);
+}
+
+function fieldsOf(schema: z.ZodType): string[] {
+  if (schema instanceof z.ZodObject) return Object.keys(schema.shape);
+  if (schema instanceof z.ZodPipe) {
+    const out = fieldsOf(schema.out as z.ZodType);
+    return out.length ? out : fieldsOf(schema.in as z.ZodType);
+  }
+  return [];
+}

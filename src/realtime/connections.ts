@@ -10,10 +10,10 @@ import type { ClientAddresses } from "../http/client-address.js";
 import type { FailureCount } from "../limits/address-limits.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
+import type { HandshakeErrorData } from "../protocol/index.js";
 import type { ChatStore } from "../storage/chat-store.js";
-import type { chatHandlers } from "./events.js";
 import { roomChannel, roomScopeChannel, userChannel } from "./fanout.js";
-import { type HandlerRuntime, registerHandlers } from "./handler.js";
+import { type HandlerRuntime, type HandlerTable, registerHandlers } from "./handler.js";
 import { limitQueuedBytes } from "./outbound-limit.js";
 import type { ChatServer, ChatSocket } from "./types.js";
 
@@ -23,7 +23,7 @@ export interface ConnectionDeps {
   store: ChatStore;
   presence: PresenceService;
   typing: TypingService;
-  handlers: ReturnType<typeof chatHandlers>;
+  handlers: HandlerTable;
   runtime: HandlerRuntime;
   logger: Logger;
   metrics: Metrics;
@@ -72,7 +72,7 @@ export function acceptConnections(deps: ConnectionDeps): void {
         const user = identity.user;
         if ((socketsPerUser.get(user.id) ?? 0) >= deps.maxSocketsPerUser) {
           metrics.authRefusals.inc({ code: "TOO_MANY_CONNECTIONS" });
-          const err = new Error("too_many_connections") as Error & { data: { code: string } };
+          const err = new Error("too_many_connections") as Error & { data: HandshakeErrorData };
           err.data = { code: "TOO_MANY_CONNECTIONS" };
           return next(err);
         }

@@ -1,6 +1,6 @@
 /**
- * Every client→server event of the contract: its schema, its rate-limit bucket and the service
- * call it translates to. Handlers only translate; the services hold the rules.
+ * Every client→server event of the contract: its rate-limit bucket and the service call it
+ * translates to (its schema is in `REQUEST_SCHEMAS`, its answer type in `Requests`). Handlers only translate; the services hold the rules.
  */
 import type { MessageService } from "../chat/messages/service.js";
 import type { PresenceService } from "../chat/presence/service.js";
@@ -8,8 +8,7 @@ import type { ReadService } from "../chat/reads/service.js";
 import type { RoomService } from "../chat/rooms/service.js";
 import type { TypingService } from "../chat/typing/service.js";
 import type { UserService } from "../chat/users/service.js";
-import * as P from "../protocol/payloads.js";
-import { defineHandler } from "./handler.js";
+import type { HandlerTable } from "./handler.js";
 import { sessionRefreshHandler } from "./session-refresh.js";
 
 export interface Services {
@@ -23,86 +22,61 @@ export interface Services {
   sessions: Parameters<typeof sessionRefreshHandler>[0];
 }
 
-export function chatHandlers(s: Services) {
-  return [
-    defineHandler({
-      event: "room:list",
-      schema: P.roomList,
+/** The handler of every request event; the payload schemas are in `REQUEST_SCHEMAS`. */
+export function chatHandlers(s: Services): HandlerTable {
+  return {
+    "room:list": {
       limit: "reads",
       handle: (actor, p) => s.rooms.list(actor, p),
-    }),
-    defineHandler({
-      event: "room:members",
-      schema: P.roomMembers,
+    },
+    "room:members": {
       limit: "reads",
       handle: (actor, p) => s.rooms.members(actor, p.roomId, p),
-    }),
-    defineHandler({
-      event: "room:get",
-      schema: P.roomRef,
+    },
+    "room:get": {
       limit: "reads",
       handle: async (actor, p) => ({ room: await s.rooms.get(actor, p.roomId) }),
-    }),
-    defineHandler({
-      event: "user:search",
-      schema: P.userSearch,
+    },
+    "user:search": {
       limit: "searches",
       handle: async (actor, p) => ({ users: await s.users.search(actor, p.query, p.limit ?? 20) }),
-    }),
-    defineHandler({
-      event: "room:direct",
-      schema: P.roomDirect,
+    },
+    "room:direct": {
       limit: "rooms",
       handle: async (actor, p) => ({ room: await s.rooms.direct(actor, p.userId) }),
-    }),
-    defineHandler({
-      event: "room:create",
-      schema: P.roomCreate,
+    },
+    "room:create": {
       limit: "rooms",
       handle: async (actor, p) => ({ room: await s.rooms.create(actor, p.name, p.memberIds) }),
-    }),
-    defineHandler({
-      event: "room:update",
-      schema: P.roomUpdate,
+    },
+    "room:update": {
       limit: "rooms",
       handle: async (actor, p) => ({ room: await s.rooms.rename(actor, p.roomId, p.name) }),
-    }),
-    defineHandler({
-      event: "room:addMembers",
-      schema: P.roomAddMembers,
+    },
+    "room:addMembers": {
       limit: "rooms",
       handle: async (actor, p) => ({ room: await s.rooms.addMembers(actor, p.roomId, p.userIds) }),
-    }),
-    defineHandler({
-      event: "room:setRole",
-      schema: P.roomSetRole,
+    },
+    "room:setRole": {
       limit: "rooms",
       handle: async (actor, p) => ({ room: await s.rooms.setRole(actor, p.roomId, p.userId, p.role) }),
-    }),
-    defineHandler({
-      event: "room:removeMember",
-      schema: P.roomMember,
+    },
+    "room:removeMember": {
       limit: "rooms",
       handle: async (actor, p) => ({ room: await s.rooms.removeMember(actor, p.roomId, p.userId) }),
-    }),
-    defineHandler({
-      event: "room:leave",
-      schema: P.roomRef,
+    },
+    "room:leave": {
       limit: "rooms",
       handle: async (actor, p) => {
         await s.rooms.leave(actor, p.roomId);
         return {};
       },
-    }),
-    defineHandler({
-      event: "message:send",
-      schema: P.messageSend,
+    },
+    "message:send": {
       limit: "messages",
       handle: async (actor, p) => ({ message: await s.messages.send(actor, p) }),
-    }),
-    defineHandler({
-      event: "message:history",
-      schema: P.messageHistory,
+    },
+    "message:history": {
       limit: "reads",
       handle: (actor, p) =>
         s.messages.history(actor, p.roomId, {
@@ -110,58 +84,42 @@ export function chatHandlers(s: Services) {
           afterSeq: p.afterSeq,
           limit: p.limit ?? 50,
         }),
-    }),
-    defineHandler({
-      event: "message:changes",
-      schema: P.messageChanges,
+    },
+    "message:changes": {
       limit: "reads",
       handle: (actor, p) => s.messages.changes(actor, p.roomId, p.sinceRev, p.limit ?? 200),
-    }),
-    defineHandler({
-      event: "message:edit",
-      schema: P.messageEdit,
+    },
+    "message:edit": {
       limit: "messages",
       handle: async (actor, p) => ({ message: await s.messages.edit(actor, p.messageId, p.body) }),
-    }),
-    defineHandler({
-      event: "message:delete",
-      schema: P.messageRef,
+    },
+    "message:delete": {
       limit: "messages",
       handle: async (actor, p) => ({ message: await s.messages.delete(actor, p.messageId) }),
-    }),
-    defineHandler({
-      event: "message:react",
-      schema: P.messageReact,
+    },
+    "message:react": {
       limit: "messages",
       handle: async (actor, p) => ({ message: await s.messages.react(actor, p.messageId, p.emoji, p.on) }),
-    }),
-    defineHandler({
-      event: "message:search",
-      schema: P.messageSearch,
+    },
+    "message:search": {
       limit: "searches",
       handle: (actor, p) => ({ messages: s.messages.search(actor, p.query, p.roomId, p.limit ?? 20) }),
-    }),
-    defineHandler({
-      event: "room:read",
-      schema: P.roomRead,
+    },
+    "room:read": {
       limit: "reads",
       handle: async (actor, p) => ({ readSeq: await s.reads.markRead(actor, p.roomId, p.seq) }),
-    }),
-    defineHandler({
-      event: "typing",
-      schema: P.typing,
+    },
+    typing: {
       limit: "typing",
       handle: (actor, p) => {
         s.typing.set(actor, p.roomId, p.typing);
         return {};
       },
-    }),
-    defineHandler({
-      event: "presence:get",
-      schema: P.presenceGet,
+    },
+    "presence:get": {
       limit: "reads",
       handle: async (actor, p) => ({ presence: await s.presence.get(actor, p.userIds) }),
-    }),
-    sessionRefreshHandler(s.sessions),
-  ];
+    },
+    "session:refresh": sessionRefreshHandler(s.sessions),
+  };
 }

@@ -4,31 +4,36 @@
  * handlers), so no payload can crash the process or the connection.
  */
 import type { z } from "zod";
-import { AppError, badRequest } from "../errors.js";
+import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import type { Ack, RequestEvent, Requests } from "../protocol/index.js";
-import { toErrorBody } from "./errors.js";
+import { type Ack, REQUEST_EVENTS, type RequestEvent, type Requests } from "../protocol/index.js";
+import { REQUEST_SCHEMAS, type RequestInput } from "../protocol/payloads.js";
+import type { Actor } from "../shared/actor.js";
+import { toErrorBody } from "../shared/error-body.js";
+import { parseInput } from "../shared/parse.js";
 import type { EventLimits, LimitKind } from "./limits.js";
-import type { Actor, ChatSocket } from "./types.js";
+import type { ChatSocket } from "./types.js";
 
-export interface HandlerDefinition<E extends RequestEvent, S extends z.ZodType> {
-  event: E;
-  schema: S;
+/**
+ * What the server does with one request event: its rate-limit bucket and the service call. The
+ * payload's schema comes from `REQUEST_SCHEMAS` (the contract) and the result type from
+ * `Requests`, so the handler is typed by both.
+ */
+export interface EventHandler<E extends RequestEvent> {
   limit: LimitKind;
   handle: (
     actor: Actor,
-    input: z.output<S>,
+    input: RequestInput<E>,
     socket: ChatSocket,
   ) => Requests[E]["result"] | Promise<Requests[E]["result"]>;
 }
 
-/** Declares a handler; the generic ties the result type to the contract's event. */
-export function defineHandler<E extends RequestEvent, S extends z.ZodType>(
-  definition: HandlerDefinition<E, S>,
-): HandlerDefinition<E, S> {
-  return definition;
-}
+/**
+ * One handler per request event. A mapped type, so an event added to the contract without a
+ * handler here (or a handler whose answer does not match its event) fails the type check.
+ */
+export type HandlerTable = { [E in RequestEvent]: EventHandler<E> };
 
 export interface HandlerRuntime {
   limits: EventLimits;
@@ -46,17 +51,23 @@ export interface HandlerRuntime {
 /** How long a client whose backlog is full is asked to wait before asking again. */
 const BACKLOG_RETRY_MS = 1000;
 
-type AnyHandler = HandlerDefinition<RequestEvent, z.ZodType>;
+/** A table entry with its event's types erased, once the table has been type-checked. */
+interface AnyHandler {
+  event: RequestEvent;
+  schema: z.ZodType;
+  limit: LimitKind;
+  handle: (actor: Actor, input: unknown, socket: ChatSocket) => object | Promise<object>;
+}
 type Listener = (...args: unknown[]) => void;
 
-export function registerHandlers(
-  socket: ChatSocket,
-  handlers: readonly AnyHandler[],
-  runtime: HandlerRuntime,
-): void {
+/** Listens on `socket` for every request event of the contract, each with its table entry. */
+export function registerHandlers(socket: ChatSocket, table: HandlerTable, runtime: HandlerRuntime): void {
   const on = socket.on.bind(socket) as unknown as (event: string, listener: Listener) => void;
-  for (const handler of handlers) {
-    on(handler.event, (...args: unknown[]) => {
+  for (const event of REQUEST_EVENTS) {
+    // each entry was checked against its own event by HandlerTable; here they run alike
+    const entry = table[event] as unknown as Omit<AnyHandler, "event" | "schema">;
+    const handler: AnyHandler = { ...entry, event, schema: REQUEST_SCHEMAS[event] };
+    on(event, (...args: unknown[]) => {
       void run(handler, socket, args, runtime);
     });
   }
@@ -86,14 +97,8 @@ async function run(
       );
     }
     await runtime.limits.take(handler.limit, actor.id);
-    const parsed = handler.schema.safeParse(payload);
-    if (!parsed.success) {
-      const details = parsed.error.issues
-        .slice(0, 10)
-        .map((i) => ({ path: i.path.join("."), message: i.message }));
-      throw badRequest(describe(details), details);
-    }
-    const result = await handler.handle(actor, parsed.data, socket);
+    const input = parseInput(handler.schema, payload);
+    const result = await handler.handle(actor, input, socket);
     ack?.({ ok: true, ...result });
   } catch (error) {
     const body = toErrorBody(error, runtime.logger, { event: handler.event, userId: actor.id });
@@ -101,12 +106,4 @@ async function run(
     ack?.({ ok: false, error: body });
   }
   runtime.metrics.ackLatency.observe({ event: handler.event, outcome }, (performance.now() - started) / 1000);
-}
-
-function describe(details: { path: string; message: string }[]): string {
-  const first = details[0];
-  if (!first) return "The request is not valid.";
-  return first.path
-    ? `Check "${first.path}": ${first.message}.`
-    : `The request is not valid: ${first.message}.`;
 }

@@ -5,16 +5,13 @@
  */
 import { TokenError, type TokenService } from "../auth/tokens.js";
 import { AppError } from "../errors.js";
-import * as P from "../protocol/payloads.js";
-import { defineHandler } from "./handler.js";
+import type { EventHandler } from "./handler.js";
 
 export function sessionRefreshHandler(deps: {
   tokens: TokenService;
   revocations: { tokensRevokedBefore(userId: string): number | null };
-}) {
-  return defineHandler({
-    event: "session:refresh",
-    schema: P.sessionRefresh,
+}): EventHandler<"session:refresh"> {
+  return {
     limit: "reads",
     handle: async (actor, p, socket) => {
       if (socket.data.via !== "token") {
@@ -38,5 +35,5 @@ export function sessionRefreshHandler(deps: {
       socket.data.onTokenChange?.();
       return { expiresAt: new Date(verified.expiresAt * 1000).toISOString() };
     },
-  });
+  };
 }

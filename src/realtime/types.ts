@@ -3,13 +3,7 @@
  */
 import type { Server, Socket } from "socket.io";
 import type { ClientToServerEvents, ServerToClientEvents } from "../protocol/index.js";
-
-/** Who is on the other end of a socket, as established at the handshake. */
-export interface Actor {
-  id: string;
-  name: string;
-  scope: string | null;
-}
+import type { Actor } from "../shared/actor.js";
 
 export interface SocketData {
   user: Actor;

@@ -2,7 +2,7 @@
  * The SDK's typed errors. A failed acknowledgement becomes a `ChatError` with the contract's code;
  * a refused connection a `ChatAuthError`; a request that got no answer a `ChatTimeoutError`.
  */
-import type { AuthErrorCode, ErrorBody, ErrorCode } from "../protocol/index.js";
+import type { ErrorBody, ErrorCode, HandshakeErrorCode } from "../protocol/index.js";
 
 /** The server answered a request with `{ ok: false }`. `code` is one of the contract's codes. */
 export class ChatError extends Error {
@@ -27,15 +27,11 @@ export class ChatError extends Error {
  */
 export class ChatAuthError extends Error {
   override readonly name = "ChatAuthError";
-  readonly code: AuthErrorCode | "TOO_MANY_CONNECTIONS" | "RATE_LIMITED";
+  readonly code: HandshakeErrorCode;
   /** only with `RATE_LIMITED`: how long to wait before trying again */
   readonly retryAfterMs: number | undefined;
 
-  constructor(
-    code: AuthErrorCode | "TOO_MANY_CONNECTIONS" | "RATE_LIMITED",
-    message: string,
-    retryAfterMs?: number,
-  ) {
+  constructor(code: HandshakeErrorCode, message: string, retryAfterMs?: number) {
     super(message);
     this.code = code;
     this.retryAfterMs = retryAfterMs;

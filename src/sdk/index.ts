@@ -3,7 +3,13 @@
  * uses; `ChatClient` is the entry point.
  */
 export type * from "../protocol/index.js";
-export { AUTH_ERROR_CODES, ERROR_CODES, LIMITS, REQUEST_EVENTS } from "../protocol/index.js";
+export {
+  AUTH_ERROR_CODES,
+  ERROR_CODES,
+  HANDSHAKE_ERROR_CODES,
+  LIMITS,
+  REQUEST_EVENTS,
+} from "../protocol/index.js";
 export {
   ChatClient,
   type ChatClientOptions,

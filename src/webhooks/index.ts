@@ -1,5 +1,5 @@
 /**
- * Feeds the webhook sender from the chat services' hooks: every stored message, every presence
+ * Feeds the webhook sender from the chat services' listener lists: every stored message, every presence
  * change and every room change. The hooks only queue; they never delay the services.
  */
 import type { MessageService } from "../chat/messages/service.js";
@@ -14,19 +14,9 @@ export function connectWebhooks(
   services: { messages: MessageService; rooms: RoomService; presence: PresenceService },
 ): void {
   const { messages, rooms, presence } = services;
-  const sent = messages.onSent;
-  messages.onSent = (message) => {
-    sent(message);
-    sender.send("message.created", { message });
-  };
-  const updated = rooms.onUpdated;
-  rooms.onUpdated = (room, externalKey) => {
-    updated(room, externalKey);
-    sender.send("room.updated", { room, externalKey });
-  };
-  const changed = presence.onChanged;
-  presence.onChanged = (userId, online, lastSeenAt) => {
-    changed(userId, online, lastSeenAt);
-    sender.send("presence.changed", { userId, online, lastSeenAt });
-  };
+  messages.onSent.add((message) => sender.send("message.created", { message }));
+  rooms.onUpdated.add((room, externalKey) => sender.send("room.updated", { room, externalKey }));
+  presence.onChanged.add((userId, online, lastSeenAt) =>
+    sender.send("presence.changed", { userId, online, lastSeenAt }),
+  );
 }

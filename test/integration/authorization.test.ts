@@ -17,8 +17,8 @@ import {
   memberOf,
   type Person,
   person,
+  roundTrip,
   send,
-  settle,
 } from "../support/rooms.js";
 
 let server: TestServer;
@@ -118,7 +118,7 @@ for (const [who, caller] of [
           "the answer does not reveal that the room exists",
         );
       }
-      await settle();
+      await roundTrip(owner.socket, member.socket);
       for (const { event: e, seen } of heard) assert.equal(seen.length, 0, `members received ${e}`);
     });
   }

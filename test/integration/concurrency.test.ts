@@ -5,8 +5,17 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Message } from "../../src/protocol/index.js";
-import { collect, ok, startServer, type TestServer, until } from "../support/harness.js";
-import { allMessages, clientId, getRoom, group, memberOf, people, send, settle } from "../support/rooms.js";
+import { collect, ok, startServer, type TestServer } from "../support/harness.js";
+import {
+  allMessages,
+  clientId,
+  getRoom,
+  group,
+  memberOf,
+  people,
+  roundTrip,
+  send,
+} from "../support/rooms.js";
 
 let server: TestServer;
 before(async () => {
@@ -47,12 +56,8 @@ test("200 messages sent at once by five users get seq 1..200 and reach every mem
   for (const m of history) assert.deepEqual(m, byId.get(m.id), "history matches what the acks said");
   assert.equal((await getRoom(owner.socket, room.id)).lastSeq, total);
 
-  await until(
-    () => received.every((r) => r.length >= total),
-    10_000,
-    "every member to receive every message",
-  );
-  await settle();
+  // every send was acked, so a round trip on each member's socket is past every broadcast
+  await roundTrip(...users.map((u) => u.socket));
   for (const [i, r] of received.entries()) {
     assert.equal(r.length, total, `member ${i} received each message exactly once`);
     assert.deepEqual(
@@ -94,8 +99,7 @@ test("the same clientId sent six times at once from two sockets stores one messa
   );
   assert.equal(new Set(results.map((r) => r.message.id)).size, 1, "every retry answers the same message");
   assert.equal(new Set(results.map((r) => r.message.body)).size, 1, "one body wins");
-  await until(() => heard.length >= 1);
-  await settle();
+  await roundTrip(b!.socket);
   assert.equal(heard.length, 1);
   assert.equal((await allMessages(a!.socket, room.id)).length, 1);
 });

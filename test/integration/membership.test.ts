@@ -15,8 +15,8 @@ import {
   memberOf,
   nextMillisecond,
   person,
+  roundTrip,
   send,
-  settle,
 } from "../support/rooms.js";
 
 let server: TestServer;
@@ -166,7 +166,7 @@ test("a removed user gets room:removed on every socket and no more events of tha
   const toB = waitFor(b.socket, "message:new", (m) => m.roomId === room.id);
   await send(a.socket, room.id, "not for c");
   await toB;
-  await settle();
+  await roundTrip(c.socket, c2);
   assert.deepEqual([leakedA.length, leakedB.length], [0, 0], "no message:new after room:removed");
   expectError(await request(c.socket, "room:get", { roomId: room.id }), "NOT_FOUND", "a removed member");
   expectError(await request(c.socket, "message:history", { roomId: room.id }), "NOT_FOUND");
@@ -200,7 +200,7 @@ test("room:leave answers {} and the leaver's sockets stop receiving the room", a
   await aSees;
   const leaked = [collect(b.socket, "message:new"), collect(b2, "message:new")];
   await send(a.socket, room.id, "after b left");
-  await settle();
+  await roundTrip(b.socket, b2);
   assert.deepEqual(
     leaked.map((l) => l.length),
     [0, 0],

@@ -14,8 +14,8 @@ import {
   group,
   MISSING_ID,
   person,
+  roundTrip,
   send,
-  settle,
 } from "../support/rooms.js";
 
 let server: TestServer;
@@ -101,7 +101,7 @@ test("resending the same clientId returns the stored message and broadcasts it o
   const first = await ok(a.socket, "message:send", { roomId: room.id, body: "first body", clientId: id });
   const again = await ok(a.socket, "message:send", { roomId: room.id, body: "second body", clientId: id });
   assert.deepEqual(again.message, first.message, "the first body wins");
-  await settle();
+  await roundTrip(b.socket);
   assert.equal(seenByB.length, 1, "one broadcast only");
   assert.equal((await allMessages(a.socket, room.id)).length, 1);
   assert.equal((await getRoom(a.socket, room.id)).lastSeq, 1);

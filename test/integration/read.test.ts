@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { collect, ok, request, startServer, type TestServer, waitFor } from "../support/harness.js";
-import { expectError, getRoom, group, memberOf, person, sendMany, settle } from "../support/rooms.js";
+import { expectError, getRoom, group, memberOf, person, roundTrip, sendMany } from "../support/rooms.js";
 
 let server: TestServer;
 before(async () => {
@@ -52,7 +52,7 @@ test("the read marker never moves backwards", async () => {
   assert.equal(back.readSeq, 3);
   const same = await ok(b.socket, "room:read", { roomId: room.id, seq: 0 });
   assert.equal(same.readSeq, 3);
-  await settle();
+  await roundTrip(a.socket);
   assert.ok(
     receipts.every((r) => r.seq === 3),
     `a receipt never announces a marker going back: ${JSON.stringify(receipts)}`,

@@ -15,8 +15,8 @@ import {
   memberOf,
   nextMillisecond,
   person,
+  roundTrip,
   send,
-  settle,
 } from "../support/rooms.js";
 
 let server: TestServer;
@@ -90,7 +90,7 @@ test("room:create with an unknown member answers NOT_FOUND and creates nothing",
   const seenByB = collect(b.socket, "room:updated");
   const res = await request(a.socket, "room:create", { name: "Ghosts", memberIds: [b.id, MISSING_ID] });
   expectError(res, "NOT_FOUND", "room:create with an unknown member");
-  await settle();
+  await roundTrip(b.socket);
   assert.deepEqual(
     (await ok(a.socket, "room:list", {})).rooms.map((r) => r.id),
     before,
@@ -213,7 +213,7 @@ test("room:direct creates the one direct room once and tells the other user only
   const later = collect(b.socket, "room:updated");
   assert.equal((await ok(a.socket, "room:direct", { userId: b.id })).room.id, room.id);
   assert.equal((await ok(b.socket, "room:direct", { userId: a.id })).room.id, room.id);
-  await settle();
+  await roundTrip(b.socket);
   assert.equal(later.length, 0, "asking again creates nothing and announces nothing");
   const bRooms = (await ok(b.socket, "room:list", {})).rooms;
   assert.deepEqual(

@@ -29,8 +29,8 @@ import {
   memberIds,
   type Person,
   person,
+  roundTrip,
   send,
-  settle,
 } from "../support/rooms.js";
 
 const KEY = randomBytes(24).toString("hex");
@@ -129,7 +129,7 @@ describe("the server API", () => {
     await until(() => seen.length === 1, 5000, "Bob's message:new");
     const again = await api(server, "POST", "/api/server/messages", { ...payload, body: "changed" });
     assert.equal((again.body.message as { id: string }).id, message.id);
-    await settle();
+    await roundTrip(bob.socket);
     assert.equal(seen.length, 1, "no second broadcast");
   });
 
@@ -207,7 +207,7 @@ describe("the server API", () => {
     const second = await put({ name: "Team Blue", memberIds: [ann.id, bob.id] });
     assert.deepEqual([second.status, second.body.created, second.body.changed], [200, false, false]);
     assert.equal((second.body.room as { id: string }).id, room.id, "still one room");
-    await settle();
+    await roundTrip(bob.socket);
     assert.equal(updates.length, 0, "an unchanged sync announces nothing");
 
     // Bob leaves the team, Cat and Dan join; the name changes
@@ -234,7 +234,7 @@ describe("the server API", () => {
       clientId: clientId(),
     });
     assert.equal((await danSees).body, "Welcome Cat and Dan");
-    await settle();
+    await roundTrip(bob.socket);
     assert.equal(bobMessages.length, 0);
 
     // the owner can be handed over; GET returns the room

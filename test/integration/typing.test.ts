@@ -1,16 +1,40 @@
 /**
  * typing: other members see it, none of the typer's own sockets do, an optional ack answers
  * { ok: true }, and the server ends a typing indicator itself 6 s after the last `typing: true`.
+ * The automatic stop runs on timers this file fires by hand, so no test waits 6 s; a request on
+ * the listening socket is the barrier that shows nothing more is on its way to it.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import type { TypingTimers } from "../../src/chat/typing/service.js";
 import { LIMITS } from "../../src/protocol/index.js";
-import { collect, request, sleep, startServer, type TestServer, waitFor } from "../support/harness.js";
-import { expectError, group, MISSING_ID, person, settle } from "../support/rooms.js";
+import { collect, request, startServer, type TestServer, waitFor } from "../support/harness.js";
+import { expectError, group, MISSING_ID, person, roundTrip } from "../support/rooms.js";
 
+/** Timers that only fire when the test says so; `pending` holds those not yet fired or cancelled. */
+class ManualTimers implements TypingTimers {
+  readonly pending = new Map<number, { callback: () => void; ms: number }>();
+  #next = 0;
+  start(callback: () => void, ms: number): number {
+    this.#next += 1;
+    this.pending.set(this.#next, { callback, ms });
+    return this.#next;
+  }
+  cancel(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+  /** Fires every pending timer, as if the timeout had passed. */
+  fireAll(): void {
+    const due = [...this.pending.values()];
+    this.pending.clear();
+    for (const timer of due) timer.callback();
+  }
+}
+
+const timers = new ManualTimers();
 let server: TestServer;
 before(async () => {
-  server = await startServer();
+  server = await startServer({ app: { typingTimers: timers } });
 });
 after(async () => {
   await server?.close();
@@ -32,7 +56,7 @@ test("typing reaches the other members and none of the typer's sockets", async (
   const stopped = waitFor(b.socket, "typing", (p) => p.roomId === room.id && !p.typing);
   assert.deepEqual(await request(a.socket, "typing", { roomId: room.id, typing: false }), { ok: true });
   assert.deepEqual(await stopped, { roomId: room.id, userId: a.id, typing: false });
-  await settle();
+  await roundTrip(a.socket, a2);
   assert.deepEqual(
     echoes.map((e) => e.length),
     [0, 0],
@@ -57,37 +81,47 @@ test("typing in a room of other people is NOT_FOUND and reaches nobody", async (
   const heard = [collect(a.socket, "typing"), collect(b.socket, "typing")];
   expectError(await request(outsider.socket, "typing", { roomId: room.id, typing: true }), "NOT_FOUND");
   expectError(await request(outsider.socket, "typing", { roomId: MISSING_ID, typing: true }), "NOT_FOUND");
-  await settle();
+  await roundTrip(a.socket, b.socket);
   assert.deepEqual(
     heard.map((h) => h.length),
     [0, 0],
   );
 });
 
-test("the server sends typing: false itself about 6 s after the last typing: true", {
-  timeout: 20_000,
-}, async () => {
+test("the server sends typing: false itself 6 s after the last typing: true, and a renewal restarts the wait", async () => {
+  timers.fireAll(); // ends the indicators earlier tests left running
   const a = await person(server);
   const b = await person(server);
   const room = await group(a, [b]);
   const first = waitFor(b.socket, "typing", (p) => p.typing);
-  a.socket.emit("typing", { roomId: room.id, typing: true });
-  await first;
-  const falses = collect(b.socket, "typing");
-  // Renewing after 2 s must push the automatic stop back; nothing may stop it meanwhile.
-  await sleep(2000);
-  assert.equal(falses.length, 0, "no typing: false while the user keeps typing");
-  const lastTrue = Date.now();
   assert.deepEqual(await request(a.socket, "typing", { roomId: room.id, typing: true }), { ok: true });
-  const stopped = await waitFor(b.socket, "typing", (p) => !p.typing, 9000);
-  const after = Date.now() - lastTrue;
-  assert.deepEqual(stopped, { roomId: room.id, userId: a.id, typing: false });
-  assert.ok(after >= LIMITS.typingTimeoutMs - 1000, `stopped ${after} ms after the last typing: true`);
-  assert.ok(after <= 9000, `stopped ${after} ms after the last typing: true`);
-  assert.equal(falses.filter((p) => !p.typing).length, 1, "one automatic typing: false");
+  await first;
+  const heard = collect(b.socket, "typing");
+  const started = [...timers.pending.keys()];
+  assert.deepEqual(
+    [...timers.pending.values()].map((t) => t.ms),
+    [LIMITS.typingTimeoutMs],
+  );
+  // a renewal cancels the first stop and starts a fresh full wait, without a second typing: true
+  assert.deepEqual(await request(a.socket, "typing", { roomId: room.id, typing: true }), { ok: true });
+  assert.equal(
+    started.some((id) => timers.pending.has(id)),
+    false,
+    "the first stop was cancelled",
+  );
+  assert.deepEqual(
+    [...timers.pending.values()].map((t) => t.ms),
+    [LIMITS.typingTimeoutMs],
+  );
+  await roundTrip(b.socket);
+  assert.deepEqual(heard, [], "nothing more while the user keeps typing");
+  timers.fireAll();
+  await roundTrip(b.socket);
+  assert.deepEqual(heard, [{ roomId: room.id, userId: a.id, typing: false }]);
 });
 
-test("an explicit typing: false is not followed by an automatic one", { timeout: 15_000 }, async () => {
+test("an explicit typing: false is not followed by an automatic one", async () => {
+  timers.fireAll(); // ends the indicators earlier tests left running
   const a = await person(server);
   const b = await person(server);
   const room = await group(a, [b]);
@@ -95,14 +129,16 @@ test("an explicit typing: false is not followed by an automatic one", { timeout:
   a.socket.emit("typing", { roomId: room.id, typing: true });
   await started;
   const stopped = waitFor(b.socket, "typing", (p) => !p.typing);
-  a.socket.emit("typing", { roomId: room.id, typing: false });
+  assert.deepEqual(await request(a.socket, "typing", { roomId: room.id, typing: false }), { ok: true });
   await stopped;
+  assert.equal(timers.pending.size, 0, "the automatic stop was cancelled");
   const later = collect(b.socket, "typing");
-  await sleep(LIMITS.typingTimeoutMs + 1000);
-  assert.deepEqual(later, [], "the automatic stop was cancelled");
+  timers.fireAll();
+  await roundTrip(b.socket);
+  assert.deepEqual(later, []);
 });
 
-test("a typer who disconnects stops typing for the others", { timeout: 15_000 }, async () => {
+test("a typer who disconnects stops typing for the others", async () => {
   const a = await person(server);
   const b = await person(server);
   const room = await group(a, [b]);

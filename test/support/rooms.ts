@@ -110,8 +110,18 @@ export function expectError(response: Ack<unknown>, code: ErrorCode, what = ""):
   assert.equal(typeof response.error.message, "string", `${what}: error.message should be a string`);
 }
 
-/** A short pause, only for checking that something does NOT arrive. */
+/**
+ * A short pause, only for checking that something does NOT arrive when no request can serve as
+ * the barrier (the server's disconnect handling, for example). Prefer `roundTrip`.
+ */
 export const settle = (): Promise<unknown> => sleep(300);
+
+/**
+ * A request on each socket: anything the server sent to them before has arrived when this
+ * resolves, since one connection keeps the order. The barrier for "nothing more came".
+ */
+export const roundTrip = (...sockets: ChatClient[]): Promise<unknown> =>
+  Promise.all(sockets.map((socket) => ok(socket, "room:list", {})));
 
 /** Lets the clock move on, so activity times of consecutive steps cannot tie. */
 export const nextMillisecond = (): Promise<unknown> => sleep(3);

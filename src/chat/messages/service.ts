@@ -4,9 +4,10 @@
  */
 import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
 import { codePointLength, type Message } from "../../protocol/index.js";
-import type { Actor } from "../../realtime/types.js";
+import type { Actor } from "../../shared/actor.js";
+import { Listeners } from "../../shared/listeners.js";
 import type { HistoryQuery } from "../../storage/chat-store.js";
-import { type ChatDeps, memberRoom } from "../context.js";
+import { type ChatDeps, listenerErrors, memberRoom } from "../context.js";
 import { SYSTEM_SENDER } from "./system.js";
 
 export interface SendRequest {
@@ -17,10 +18,12 @@ export interface SendRequest {
 }
 
 export class MessageService {
-  /** Called after every new message is stored (metrics, webhooks). */
-  onSent: (message: Message) => void = () => {};
+  /** Hears every new message once it is stored (metrics, webhooks). */
+  readonly onSent: Listeners<[message: Message]>;
 
-  constructor(private readonly deps: ChatDeps) {}
+  constructor(private readonly deps: ChatDeps) {
+    this.onSent = new Listeners(listenerErrors(deps, "onSent"));
+  }
 
   async send(actor: Actor, input: SendRequest): Promise<Message> {
     memberRoom(this.deps, actor, input.roomId);
@@ -45,7 +48,7 @@ export class MessageService {
     });
     if (created) {
       this.deps.fanout.messageNew(message);
-      this.onSent(message);
+      this.onSent.emit(message);
     }
     return message;
   }

@@ -4,31 +4,34 @@
  * same scope count: a user of another company in an old shared room sees nothing either way.
  */
 import type { Presence } from "../../protocol/index.js";
-import type { Actor } from "../../realtime/types.js";
-import type { ChatDeps } from "../context.js";
+import type { Actor } from "../../shared/actor.js";
+import { Listeners } from "../../shared/listeners.js";
+import { type ChatDeps, listenerErrors } from "../context.js";
 import type { PresenceTracker } from "./tracker.js";
 
 export class PresenceService {
-  /** Called when a user comes online or goes offline (webhooks). */
-  onChanged: (userId: string, online: boolean, lastSeenAt: string) => void = () => {};
+  /** Hears a user come online or go offline (webhooks). */
+  readonly onChanged: Listeners<[userId: string, online: boolean, lastSeenAt: string]>;
 
   constructor(
     private readonly deps: ChatDeps,
     private readonly tracker: PresenceTracker,
-  ) {}
+  ) {
+    this.onChanged = new Listeners(listenerErrors(deps, "onChanged"));
+  }
 
   async socketConnected(user: Actor): Promise<void> {
     if (await this.tracker.connected(user.id)) {
       const at = this.deps.now();
       this.deps.fanout.presence(await this.roommates(user), user.id, true, at);
-      this.onChanged(user.id, true, at);
+      this.onChanged.emit(user.id, true, at);
     }
   }
 
   async socketDisconnected(user: Actor): Promise<void> {
     if (!(await this.tracker.disconnected(user.id))) return;
     const at = this.deps.now();
-    this.onChanged(user.id, false, at);
+    this.onChanged.emit(user.id, false, at);
     // the time is stored even if the roommates can't be looked up now
     const stored = this.deps.store.setLastSeen(user.id, at);
     try {

@@ -2,7 +2,7 @@
  * Read markers: a member's marker only moves forward and never past the room's last message;
  * every member's sockets hear about it (read receipts, and the reader's other devices).
  */
-import type { Actor } from "../../realtime/types.js";
+import type { Actor } from "../../shared/actor.js";
 import { type ChatDeps, memberRoom } from "../context.js";
 import { scopeKey } from "../scopes.js";
 

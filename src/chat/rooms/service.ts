@@ -4,9 +4,10 @@
  */
 import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
 import { LIMITS, type Member, type Role, type Room, type SharedRoom } from "../../protocol/index.js";
-import type { Actor } from "../../realtime/types.js";
+import type { Actor } from "../../shared/actor.js";
+import { Listeners } from "../../shared/listeners.js";
 import type { RoomState } from "../../storage/chat-store.js";
-import { type ChatDeps, lookUpUsers, memberRoom } from "../context.js";
+import { type ChatDeps, listenerErrors, lookUpUsers, memberRoom } from "../context.js";
 import { decodeMemberCursor, decodeRoomCursor, encodeMemberCursor, encodeRoomCursor } from "./cursor.js";
 import { orderedMembers, roomFor, sharedRoom, toMember } from "./view.js";
 
@@ -33,10 +34,12 @@ function compareIds(a: string, b: string): number {
 }
 
 export class RoomService {
-  /** Called after every change of a room's name or members, with its key if mirrored (webhooks). */
-  onUpdated: (room: SharedRoom, externalKey: string | null) => void = () => {};
+  /** Hears every change of a room's name or members, with its key if mirrored (webhooks). */
+  readonly onUpdated: Listeners<[room: SharedRoom, externalKey: string | null]>;
 
-  constructor(private readonly deps: ChatDeps) {}
+  constructor(private readonly deps: ChatDeps) {
+    this.onUpdated = new Listeners(listenerErrors(deps, "onUpdated"));
+  }
 
   /**
    * One page of the actor's rooms, most recent activity first (ties: newer room first). `next`
@@ -197,7 +200,7 @@ export class RoomService {
    */
   async announce(room: RoomState): Promise<void> {
     const shared = sharedRoom(room, this.deps.store);
-    this.onUpdated(shared, room.externalKey);
+    this.onUpdated.emit(shared, room.externalKey);
     if (!this.deps.scopes.enabled) {
       this.deps.fanout.roomUpdated(shared);
       return;

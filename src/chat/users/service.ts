@@ -2,7 +2,7 @@
  * Finding colleagues to chat with: active users other than the caller, within their scope.
  */
 import type { User } from "../../protocol/index.js";
-import type { Actor } from "../../realtime/types.js";
+import type { Actor } from "../../shared/actor.js";
 import type { ChatDeps } from "../context.js";
 
 export class UserService {

@@ -1,7 +1,8 @@
 /**
  * Turns anything a handler threw into the contract's error body. Known errors keep their code;
  * a busy or full database and an unreachable directory are UNAVAILABLE (retry later); anything
- * else is INTERNAL, logged here, and never shown to the client.
+ * else is INTERNAL, logged here, and never shown to the client. Used alike by socket acks, the
+ * HTTP routes and the server API, so one failure gets one answer whichever way it came.
  */
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
