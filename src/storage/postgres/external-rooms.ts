@@ -7,6 +7,7 @@
 import type pg from "pg";
 import type { Role } from "../../protocol/index.js";
 import type { GroupSync, GroupSyncResult, RoomState } from "../chat-store.js";
+import { planRoles } from "../group-roles.js";
 import { lockRoom } from "./locks.js";
 import { transaction } from "./pool.js";
 import { INSERT_MEMBER, mustRoom, roomEvent } from "./room-writes.js";
@@ -64,25 +65,15 @@ export function syncGroup(pool: pg.Pool, input: GroupSync): Promise<GroupSyncRes
     for (const id of added) await db.query(INSERT_MEMBER, [roomId, id, "member", input.at, readSeq]);
 
     const order = (await membersNow()).map((m) => m.user_id);
-    const oldOwner = [...before].find(([, role]) => role === "owner")?.[0];
-    const admins = input.adminIds === null ? null : new Set(input.adminIds);
-    const owner =
-      input.ownerId ??
-      (oldOwner !== undefined && wanted.has(oldOwner) ? oldOwner : undefined) ??
-      order.find((id) => (admins ? admins.has(id) : before.get(id) === "admin")) ??
-      order[0];
-    let roleChanges = 0;
-    for (const id of order) {
-      // newcomers were inserted as plain members
-      const current = before.get(id) ?? "member";
-      let role: Role;
-      if (id === owner) role = "owner";
-      else if (admins) role = admins.has(id) ? "admin" : "member";
-      else role = current === "owner" ? "member" : current;
-      if (role === current) continue;
-      await db.query("UPDATE members SET role = $1 WHERE room_id = $2 AND user_id = $3", [role, roomId, id]);
-      if (before.has(id)) roleChanges += 1;
+    const changes = planRoles(input, before, order);
+    for (const { userId, role } of changes) {
+      await db.query("UPDATE members SET role = $1 WHERE room_id = $2 AND user_id = $3", [
+        role,
+        roomId,
+        userId,
+      ]);
     }
+    const roleChanges = changes.filter((c) => c.existing).length;
     changed = changed || added.length > 0 || removed.length > 0 || roleChanges > 0;
     const room = await mustRoom(db, roomId);
     return {

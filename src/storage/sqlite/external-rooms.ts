@@ -5,6 +5,7 @@
  * two syncs of the same key can never create two rooms.
  */
 import type { Role } from "../../protocol/index.js";
+import { planRoles } from "../group-roles.js";
 import type { SqliteDatabase } from "./open.js";
 
 /** What the PHP app says a mirrored room should be. */
@@ -85,25 +86,9 @@ export function prepareExternalRooms(db: SqliteDatabase) {
       for (const id of added) s.insertMember.run(roomId, id, input.at, roomId, readSeq);
 
       const order = (s.members.all(roomId) as { user_id: string; role: Role }[]).map((m) => m.user_id);
-      const oldOwner = [...before].find(([, role]) => role === "owner")?.[0];
-      const admins = input.adminIds === null ? null : new Set(input.adminIds);
-      const owner =
-        input.ownerId ??
-        (oldOwner !== undefined && wanted.has(oldOwner) ? oldOwner : undefined) ??
-        order.find((id) => (admins ? admins.has(id) : before.get(id) === "admin")) ??
-        order[0];
-      let roleChanges = 0;
-      for (const id of order) {
-        // newcomers were inserted as plain members
-        const current = before.get(id) ?? "member";
-        let role: Role;
-        if (id === owner) role = "owner";
-        else if (admins) role = admins.has(id) ? "admin" : "member";
-        else role = current === "owner" ? "member" : current;
-        if (role === current) continue;
-        s.setRole.run(role, roomId, id);
-        if (before.has(id)) roleChanges += 1;
-      }
+      const changes = planRoles(input, before, order);
+      for (const { userId, role } of changes) s.setRole.run(role, roomId, userId);
+      const roleChanges = changes.filter((c) => c.existing).length;
       changed = changed || added.length > 0 || removed.length > 0 || roleChanges > 0;
       return { roomId: String(roomId), created: !existing, changed, added, removed };
     },
