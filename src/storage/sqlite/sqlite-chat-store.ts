@@ -5,7 +5,7 @@
  * this class builds them over one connection and one queue, and delegates.
  */
 import type { Message, Role } from "../../protocol/index.js";
-import type { ChatStore, HistoryQuery, RemovalResult, RoomState, SendInput } from "../chat-store.js";
+import type { ChatStore, HistoryQuery, RemovalResult, SendInput, StoredRoom } from "../chat-store.js";
 import { Background } from "./background.js";
 import { DurableReads } from "./durable-reads.js";
 import { DurableSync } from "./durable-sync.js";
@@ -66,12 +66,12 @@ export class SqliteChatStore implements ChatStore {
     this.roomWrites = new RoomWrites(this.s, this.queue, this.mirror, this.external);
   }
 
-  room(roomId: string): RoomState | undefined {
+  room(roomId: string): StoredRoom | undefined {
     return this.mirror.rooms.get(roomId);
   }
 
-  roomsOf(userId: string): RoomState[] {
-    const rooms: RoomState[] = [];
+  roomsOf(userId: string): StoredRoom[] {
+    const rooms: StoredRoom[] = [];
     for (const id of this.mirror.roomIdsOf(userId)) {
       const room = this.mirror.rooms.get(id);
       if (room) rooms.push(room);
@@ -136,15 +136,15 @@ export class SqliteChatStore implements ChatStore {
     return this.messageWrites.markRead(roomId, userId, seq);
   }
 
-  openDirect(a: string, b: string, at: string): Promise<{ room: RoomState; created: boolean }> {
+  openDirect(a: string, b: string, at: string): Promise<{ room: StoredRoom; created: boolean }> {
     return this.roomWrites.openDirect(a, b, at);
   }
 
-  createGroup(input: NewGroup): Promise<RoomState> {
+  createGroup(input: NewGroup): Promise<StoredRoom> {
     return this.roomWrites.createGroup(input);
   }
 
-  rename(roomId: string, name: string): Promise<RoomState> {
+  rename(roomId: string, name: string): Promise<StoredRoom> {
     return this.roomWrites.rename(roomId, name);
   }
 
@@ -152,11 +152,11 @@ export class SqliteChatStore implements ChatStore {
     roomId: string,
     userIds: readonly string[],
     at: string,
-  ): Promise<{ room: RoomState; added: string[] }> {
+  ): Promise<{ room: StoredRoom; added: string[] }> {
     return this.roomWrites.addMembers(roomId, userIds, at);
   }
 
-  setRole(roomId: string, userId: string, role: Role): Promise<RoomState> {
+  setRole(roomId: string, userId: string, role: Role): Promise<StoredRoom> {
     return this.roomWrites.setRole(roomId, userId, role);
   }
 
@@ -185,12 +185,12 @@ export class SqliteChatStore implements ChatStore {
     }));
   }
 
-  roomByExternalKey(externalKey: string): RoomState | undefined {
+  roomByExternalKey(externalKey: string): StoredRoom | undefined {
     const id = this.external.openRoomId(externalKey);
     return id === null ? undefined : this.room(id);
   }
 
-  syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: RoomState }> {
+  syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: StoredRoom }> {
     return this.roomWrites.syncGroup(input);
   }
 
