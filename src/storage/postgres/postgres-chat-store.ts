@@ -23,6 +23,7 @@ import { loadChanges, loadHistory, loadMessage } from "./message-reads.js";
 import * as messages from "./message-writes.js";
 import { migrate } from "./migrations.js";
 import { openPool, type PoolOptions, read } from "./pool.js";
+import * as reads from "./read-writes.js";
 import { loadRoom, loadRoomByExternalKey, loadRoomIdsOf, loadRoomsOf } from "./room-reads.js";
 import * as rooms from "./room-writes.js";
 import { searchMessages } from "./search.js";
@@ -113,7 +114,7 @@ export class PostgresChatStore implements AsyncChatStore {
   }
 
   markRead(roomId: string, userId: string, seq: number): Promise<number> {
-    return messages.markRead(this.db, roomId, userId, seq);
+    return reads.markRead(this.db, roomId, userId, seq);
   }
 
   openDirect(a: string, b: string, at: string): Promise<{ room: StoredRoom; created: boolean }> {

@@ -1,8 +1,8 @@
 /**
  * The SQLite chat store (better-sqlite3). Reads of rooms come from the in-memory mirror, message
  * reads from prepared statements, and every write goes through the group-commit queue. Each part
- * lives in its own file (message-queries.ts, message-writes.ts, room-writes.ts, known-users.ts);
- * this class builds them over one connection and one queue, and delegates.
+ * lives in its own file (message-queries.ts, message-writes.ts, read-writes.ts, room-writes.ts,
+ * known-users.ts); this class builds them over one connection and one queue, and delegates.
  */
 import type { Message, Role } from "../../protocol/index.js";
 import type { ChatStore, HistoryQuery, RemovalResult, SendInput, StoredRoom } from "../chat-store.js";
@@ -15,6 +15,7 @@ import { KnownUsers } from "./known-users.js";
 import { MessageQueries } from "./message-queries.js";
 import { MessageWrites } from "./message-writes.js";
 import type { SqliteDatabase } from "./open.js";
+import { ReadWrites } from "./read-writes.js";
 import { Revocations } from "./revocations.js";
 import { RoomMirror } from "./room-mirror.js";
 import { type NewGroup, RoomWrites } from "./room-writes.js";
@@ -38,6 +39,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly users: KnownUsers;
   private readonly messages: MessageQueries;
   private readonly messageWrites: MessageWrites;
+  private readonly readWrites: ReadWrites;
   private readonly roomWrites: RoomWrites;
   private closed = false;
 
@@ -63,6 +65,7 @@ export class SqliteChatStore implements ChatStore {
     this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, (roomId) =>
       this.background.roomChanged(roomId),
     );
+    this.readWrites = new ReadWrites(this.s, this.queue, this.mirror);
     this.roomWrites = new RoomWrites(this.s, this.queue, this.mirror, this.external);
   }
 
@@ -133,7 +136,7 @@ export class SqliteChatStore implements ChatStore {
   }
 
   markRead(roomId: string, userId: string, seq: number): Promise<number> {
-    return this.messageWrites.markRead(roomId, userId, seq);
+    return this.readWrites.markRead(roomId, userId, seq);
   }
 
   openDirect(a: string, b: string, at: string): Promise<{ room: StoredRoom; created: boolean }> {
