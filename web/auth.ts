@@ -4,6 +4,7 @@
  * localStorage so a reload stays signed in; handed-over tokens are never stored.
  */
 import { OriginPolicy, PARENT_ORIGINS_META } from "../src/http/origins.js";
+import type { LoginBody } from "../src/protocol/index.js";
 import type { TokenReason, User } from "../src/sdk/index.js";
 
 const TOKEN_KEY = "twc:session";
@@ -104,7 +105,7 @@ export async function signInWithPassword(username: string, password: string): Pr
     throw new SignInError("That username and password don't match. Please try again.");
   if (response.status === 429) throw new SignInError("Too many tries. Please wait a minute, then try again.");
   if (!response.ok) throw new SignInError("Signing in isn't possible right now. Please try again soon.");
-  const { token, user } = (await response.json()) as { token: string; user: User };
+  const { token, user } = (await response.json()) as LoginBody;
   const session: Session = { token, user, source: "password" };
   try {
     localStorage.setItem(TOKEN_KEY, JSON.stringify(session));

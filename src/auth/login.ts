@@ -8,6 +8,7 @@ import { z } from "zod";
 import { AppError, badRequest } from "../errors.js";
 import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 import type { Logger } from "../logger.js";
+import type { LoginBody } from "../protocol/index.js";
 import type { UserDirectory } from "../users/types.js";
 import { DummyHash, MAX_PASSWORD_BYTES, shapeOf, verifyPassword } from "./passwords.js";
 import type { TokenService } from "./tokens.js";
@@ -42,11 +43,8 @@ export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
   usernameWindowS: 300,
 };
 
-/** What a successful sign-in returns (the body of `POST /api/login`). */
-export interface LoginResult {
-  token: string;
-  user: { id: string; name: string };
-}
+/** What a successful sign-in returns: the body of `POST /api/login`. */
+export type LoginResult = LoginBody;
 
 /** Password sign-in. */
 export interface LoginService {

@@ -6,7 +6,7 @@ import type { Config } from "../config/index.js";
 import { notFound } from "../errors.js";
 import type { Fanout } from "../realtime/fanout.js";
 import type { Actor } from "../shared/actor.js";
-import type { ChatStore, RoomState } from "../storage/chat-store.js";
+import type { ChatStore, StoredRoom } from "../storage/chat-store.js";
 import type { DirectoryUser, UserDirectory } from "../users/types.js";
 import type { Scopes } from "./scopes.js";
 
@@ -29,7 +29,7 @@ export function listenerErrors(deps: ChatDeps, hook: string): (error: unknown) =
 }
 
 /** The room, when the actor is a member; otherwise NOT_FOUND, exactly as for a room that doesn't exist. */
-export function memberRoom(deps: ChatDeps, actor: Actor, roomId: string): RoomState {
+export function memberRoom(deps: ChatDeps, actor: Actor, roomId: string): StoredRoom {
   const room = deps.store.room(roomId);
   if (!room?.members.has(actor.id)) throw notFound();
   return room;

@@ -4,10 +4,24 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AppError } from "../errors.js";
+import type { HttpErrorBody, HttpResponses, HttpRoute } from "../protocol/index.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/**
+ * A route's successful answer. The route names the body type (`HttpResponses`), so what a handler
+ * sends is checked against the contract; it is not otherwise used.
+ */
+export function reply<R extends HttpRoute>(
+  res: ServerResponse,
+  _route: R,
+  status: number,
+  body: HttpResponses[R],
+): void {
+  sendJson(res, status, body);
+}
+
+function sendJson(res: ServerResponse, status: number, body: HttpResponses[HttpRoute] | HttpErrorBody): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
@@ -20,9 +34,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export function sendError(
   res: ServerResponse,
   status: number,
-  code: string,
+  code: HttpErrorBody["error"]["code"],
   message: string,
-  extra?: Record<string, unknown>,
+  extra?: Omit<HttpErrorBody["error"], "code" | "message">,
 ): void {
   if (extra?.retryAfterMs !== undefined)
     res.setHeader("retry-after", Math.ceil(Number(extra.retryAfterMs) / 1000));

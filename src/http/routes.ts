@@ -11,7 +11,7 @@ import type { RoomService } from "../chat/rooms/service.js";
 import type { FailureCount } from "../limits/address-limits.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import { HTTP_STATUS } from "../protocol/index.js";
+import { HTTP_STATUS, type ReadyBody } from "../protocol/index.js";
 import * as P from "../protocol/payloads.js";
 import type { EventLimits } from "../realtime/limits.js";
 import type { Actor } from "../shared/actor.js";
@@ -23,7 +23,7 @@ import type { ClientAddresses } from "./client-address.js";
 import type { OriginPolicy } from "./origins.js";
 import { ownOrigin } from "./own-origin.js";
 import { matchPath } from "./paths.js";
-import { readJson, sendError, sendJson } from "./respond.js";
+import { readJson, reply, sendError } from "./respond.js";
 
 export interface HttpDeps {
   origins: OriginPolicy;
@@ -59,7 +59,7 @@ export function createRequestHandler(deps: HttpDeps) {
       if (!applyCors(req, res, deps.origins)) return;
       const url = new URL(req.url ?? "/", "http://localhost");
       const route = `${req.method} ${url.pathname}`;
-      if (route === "GET /health") return sendJson(res, 200, { status: "ok" });
+      if (route === "GET /health") return reply(res, "GET /health", 200, { status: "ok" });
       if (route === "GET /ready") {
         const wait = await deps.readyLimit.take(deps.clientAddresses.of(req));
         if (wait > 0) {
@@ -77,13 +77,13 @@ export function createRequestHandler(deps: HttpDeps) {
       if (route === "POST /api/login") {
         const body = (await readJson(req)) as { username?: unknown; password?: unknown } | null;
         const ip = deps.clientAddresses.of(req);
-        return sendJson(res, 200, await deps.login.login(body?.username, body?.password, ip));
+        return reply(res, route, 200, await deps.login.login(body?.username, body?.password, ip));
       }
       if (route === "GET /api/rooms") {
         const actor = await authenticate(req, deps);
         await deps.limits.take("reads", actor.id);
         const q = parseInput(roomsQuery, Object.fromEntries(url.searchParams));
-        return sendJson(res, 200, await deps.rooms.list(actor, parseInput(P.roomList, q)));
+        return reply(res, route, 200, await deps.rooms.list(actor, parseInput(P.roomList, q)));
       }
       const messages = matchPath(messagesPath, url.pathname);
       if (messages && (req.method === "GET" || req.method === "POST")) {
@@ -93,8 +93,9 @@ export function createRequestHandler(deps: HttpDeps) {
           await deps.limits.take("reads", actor.id);
           const q = parseInput(historyQuery, Object.fromEntries(url.searchParams));
           const p = parseInput(P.messageHistory, { roomId, ...q });
-          return sendJson(
+          return reply(
             res,
+            "GET /api/rooms/:roomId/messages",
             200,
             deps.messages.history(actor, p.roomId, {
               beforeSeq: p.beforeSeq,
@@ -106,7 +107,9 @@ export function createRequestHandler(deps: HttpDeps) {
         await deps.limits.take("messages", actor.id);
         const body = await readJson(req);
         const p = parseInput(P.messageSend, { ...(isObject(body) ? body : {}), roomId });
-        return sendJson(res, 201, { message: await deps.messages.send(actor, p) });
+        return reply(res, "POST /api/rooms/:roomId/messages", 201, {
+          message: await deps.messages.send(actor, p),
+        });
       }
       sendError(res, 404, "NOT_FOUND", "There is nothing at this address.");
     } catch (error) {
@@ -125,7 +128,7 @@ export function createRequestHandler(deps: HttpDeps) {
 }
 
 async function ready(res: ServerResponse, deps: HttpDeps): Promise<void> {
-  const checks = { sqlite: "ok", users: "ok" };
+  const checks: ReadyBody["checks"] = { sqlite: "ok", users: "ok" };
   try {
     deps.store.ping();
   } catch {
@@ -137,7 +140,7 @@ async function ready(res: ServerResponse, deps: HttpDeps): Promise<void> {
     checks.users = error instanceof DirectoryUnavailableError ? "unavailable" : "error";
   }
   const ok = checks.sqlite === "ok" && checks.users === "ok";
-  sendJson(res, ok ? 200 : 503, { status: ok ? "ok" : "unavailable", checks });
+  reply(res, "GET /ready", ok ? 200 : 503, { status: ok ? "ok" : "unavailable", checks });
 }
 
 function authenticate(req: IncomingMessage, deps: HttpDeps): Promise<Actor> {

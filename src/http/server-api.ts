@@ -26,7 +26,7 @@ import type { ServerApiKey } from "../config/server-api-keys.js";
 import { AppError, notFound } from "../errors.js";
 import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 import type { Logger } from "../logger.js";
-import { HTTP_STATUS } from "../protocol/index.js";
+import { HTTP_STATUS, type UnreadBody } from "../protocol/index.js";
 import * as P from "../protocol/payloads.js";
 import type { Fanout } from "../realtime/fanout.js";
 import { toErrorBody } from "../shared/error-body.js";
@@ -35,7 +35,7 @@ import type { ChatStore } from "../storage/chat-store.js";
 import type { UserDirectory } from "../users/types.js";
 import type { ClientAddresses } from "./client-address.js";
 import { matchPath } from "./paths.js";
-import { readJson, sendError, sendJson } from "./respond.js";
+import { readJson, reply, sendError } from "./respond.js";
 import { allows, keyRing } from "./service-key.js";
 
 export interface ServerApiDeps {
@@ -122,7 +122,7 @@ export function createServerApi(deps: ServerApiDeps) {
           p.senderId == null
             ? await deps.messages.sendAsSystem(input)
             : await deps.messages.send(await activeUser(deps, p.senderId), input);
-        return sendJson(res, 201, { message });
+        return reply(res, route, 201, { message });
       }
       if (route === "POST /api/server/tokens") {
         need("tokens");
@@ -134,7 +134,7 @@ export function createServerApi(deps: ServerApiDeps) {
         const iat = revoked !== null && revoked >= nowS ? revoked + 1 : nowS;
         const ttlS = Math.min(p.ttlS ?? deps.config.auth.loginTokenTtlS, deps.config.auth.maxTtlS);
         const token = await deps.tokens.sign(user.id, ttlS, iat);
-        return sendJson(res, 200, {
+        return reply(res, route, 200, {
           token,
           expiresAt: new Date((iat + ttlS) * 1000).toISOString(),
           user: { id: user.id, name: user.name },
@@ -147,25 +147,29 @@ export function createServerApi(deps: ServerApiDeps) {
         if (req.method === "GET") {
           const found = deps.store.roomByExternalKey(externalKeyValue);
           if (!found) throw notFound();
-          return sendJson(res, 200, { room: sharedRoom(found, deps.store) });
+          return reply(res, "GET /api/server/rooms/:externalKey", 200, {
+            room: sharedRoom(found, deps.store),
+          });
         }
         const p = parseInput(upsertRoom, await readJson(req));
         const result = await deps.roomSync.sync({ externalKey: externalKeyValue, ...p });
-        return sendJson(res, result.created ? 201 : 200, result);
+        return reply(res, "PUT /api/server/rooms/:externalKey", result.created ? 201 : 200, result);
       }
       const user = matchPath(userPath, url.pathname);
       if (user) {
         const userId = parseInput(P.userId, user[0]!);
         if (user[1] === "unread" && req.method === "GET") {
           need("unread");
-          return sendJson(res, 200, unread(deps.store, userId));
+          return reply(res, "GET /api/server/users/:userId/unread", 200, unread(deps.store, userId));
         }
         if (user[1] === "disconnect" && req.method === "POST") {
           need("disconnect");
           const revokedBefore = await deps.store.revokeTokens(userId, Math.floor(Date.now() / 1000));
           deps.fanout.disconnectUser(userId);
           deps.logger.info({ userId }, "user disconnected by the server API");
-          return sendJson(res, 200, { revokedBefore: new Date(revokedBefore * 1000).toISOString() });
+          return reply(res, "POST /api/server/users/:userId/disconnect", 200, {
+            revokedBefore: new Date(revokedBefore * 1000).toISOString(),
+          });
         }
       }
       sendError(res, 404, "NOT_FOUND", "There is nothing at this address.");
@@ -182,8 +186,8 @@ export function createServerApi(deps: ServerApiDeps) {
 }
 
 /** The badge: unread messages in total and per room (rooms with none are left out). Memory only. */
-function unread(store: ChatStore, userId: string) {
-  const rooms: { roomId: string; unread: number }[] = [];
+function unread(store: ChatStore, userId: string): UnreadBody {
+  const rooms: UnreadBody["rooms"] = [];
   let total = 0;
   for (const state of store.roomsOf(userId)) {
     const n = roomFor(userId, state, store).unread;

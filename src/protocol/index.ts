@@ -5,6 +5,7 @@
  */
 export * from "./errors.js";
 export * from "./events.js";
+export type * from "./http.js";
 export * from "./limits.js";
 export type * from "./payloads.js";
 export * from "./types.js";

@@ -15,7 +15,7 @@ import type { ChatStore } from "../storage/chat-store.js";
 import { roomChannel, roomScopeChannel, userChannel } from "./fanout.js";
 import { type HandlerRuntime, type HandlerTable, registerHandlers } from "./handler.js";
 import { limitQueuedBytes } from "./outbound-limit.js";
-import type { ChatServer, ChatSocket } from "./types.js";
+import type { ChatServer, ServerSocket } from "./types.js";
 
 export interface ConnectionDeps {
   io: ChatServer;
@@ -29,7 +29,7 @@ export interface ConnectionDeps {
   metrics: Metrics;
   maxSocketsPerUser: number;
   /** called for every accepted socket (the re-check starts its token-expiry timer) */
-  onConnected?: (socket: ChatSocket) => void;
+  onConnected?: (socket: ServerSocket) => void;
   /** caps refused handshakes per client address */
   refusedHandshakes?: { addresses: ClientAddresses; count: FailureCount };
   /** MAX_QUEUED_BYTES */

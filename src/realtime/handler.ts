@@ -13,7 +13,7 @@ import type { Actor } from "../shared/actor.js";
 import { toErrorBody } from "../shared/error-body.js";
 import { parseInput } from "../shared/parse.js";
 import type { EventLimits, LimitKind } from "./limits.js";
-import type { ChatSocket } from "./types.js";
+import type { ServerSocket } from "./types.js";
 
 /**
  * What the server does with one request event: its rate-limit bucket and the service call. The
@@ -25,7 +25,7 @@ export interface EventHandler<E extends RequestEvent> {
   handle: (
     actor: Actor,
     input: RequestInput<E>,
-    socket: ChatSocket,
+    socket: ServerSocket,
   ) => Requests[E]["result"] | Promise<Requests[E]["result"]>;
 }
 
@@ -45,7 +45,7 @@ export interface HandlerRuntime {
    * true while this socket has more waiting to be sent than the outbound cap (it does not read):
    * new requests are refused with RATE_LIMITED rather than queueing more answers for it
    */
-  backlogged?: (socket: ChatSocket) => boolean;
+  backlogged?: (socket: ServerSocket) => boolean;
 }
 
 /** How long a client whose backlog is full is asked to wait before asking again. */
@@ -56,12 +56,12 @@ interface AnyHandler {
   event: RequestEvent;
   schema: z.ZodType;
   limit: LimitKind;
-  handle: (actor: Actor, input: unknown, socket: ChatSocket) => object | Promise<object>;
+  handle: (actor: Actor, input: unknown, socket: ServerSocket) => object | Promise<object>;
 }
 type Listener = (...args: unknown[]) => void;
 
 /** Listens on `socket` for every request event of the contract, each with its table entry. */
-export function registerHandlers(socket: ChatSocket, table: HandlerTable, runtime: HandlerRuntime): void {
+export function registerHandlers(socket: ServerSocket, table: HandlerTable, runtime: HandlerRuntime): void {
   const on = socket.on.bind(socket) as unknown as (event: string, listener: Listener) => void;
   for (const event of REQUEST_EVENTS) {
     // each entry was checked against its own event by HandlerTable; here they run alike
@@ -75,7 +75,7 @@ export function registerHandlers(socket: ChatSocket, table: HandlerTable, runtim
 
 async function run(
   handler: AnyHandler,
-  socket: ChatSocket,
+  socket: ServerSocket,
   args: unknown[],
   runtime: HandlerRuntime,
 ): Promise<void> {

@@ -19,7 +19,7 @@
  * reads can hold at most the cap plus the answers already being computed.
  */
 import type { Logger } from "../logger.js";
-import type { ChatServer, ChatSocket } from "./types.js";
+import type { ChatServer, ServerSocket } from "./types.js";
 
 /**
  * 4 MB waiting for one client that the kernel would not take: far beyond any single event
@@ -65,7 +65,7 @@ function isAck(packet: EnginePacket): boolean {
 /** The outbound limit of every connection of one server. */
 export interface OutboundLimit {
   /** true while what waits for this socket, answers included, is past the cap */
-  backlogged(socket: ChatSocket): boolean;
+  backlogged(socket: ServerSocket): boolean;
 }
 
 /** Watches every connection of `io` and drops the ones whose pushed events pass `maxBytes`. */

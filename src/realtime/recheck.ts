@@ -11,7 +11,7 @@ import type { Logger } from "../logger.js";
 import type { DirectoryUser, UserDirectory } from "../users/types.js";
 import { endSession, tokenExpired, tokenRevoked } from "./session-end.js";
 import { recheckSessions } from "./session-recheck.js";
-import type { ChatServer, ChatSocket } from "./types.js";
+import type { ChatServer, ServerSocket } from "./types.js";
 
 const CHUNK = 500;
 /** setTimeout's longest delay; a later expiry is caught by the periodic round instead. */
@@ -36,7 +36,7 @@ export interface Recheck {
   /** Runs one round now (tests, and the token-expiry timers); resolves when it is done. */
   runNow(): Promise<void>;
   /** Starts the timer that ends `socket` when its token expires. */
-  watchExpiry(socket: ChatSocket): void;
+  watchExpiry(socket: ServerSocket): void;
   stop(): void;
 }
 
@@ -59,7 +59,7 @@ export function startRecheck(deps: RecheckDeps): Recheck {
   };
 
   const checkUsers = async (): Promise<void> => {
-    const byUser = new Map<string, ChatSocket[]>();
+    const byUser = new Map<string, ServerSocket[]>();
     for (const socket of sockets()) {
       const list = byUser.get(socket.data.user.id);
       if (list) list.push(socket);
@@ -113,7 +113,7 @@ export function startRecheck(deps: RecheckDeps): Recheck {
     return running;
   };
 
-  const watchExpiry = (socket: ChatSocket): void => {
+  const watchExpiry = (socket: ServerSocket): void => {
     const token = socket.data.token;
     if (!token) return;
     const delay = Math.min(Math.max(0, token.expiresAt * 1000 - deps.now()), MAX_TIMER_MS);

@@ -4,9 +4,9 @@
  * of guessing from a bare "io server disconnect".
  */
 import type { SessionEndedCode } from "../protocol/index.js";
-import type { ChatSocket } from "./types.js";
+import type { ServerSocket } from "./types.js";
 
-export function endSession(socket: ChatSocket, code: SessionEndedCode): void {
+export function endSession(socket: ServerSocket, code: SessionEndedCode): void {
   if (!socket.connected) return;
   socket.emit("session:ended", { code });
   // Engine.IO flushes what is already queued (the event above) before it closes the transport
@@ -14,14 +14,14 @@ export function endSession(socket: ChatSocket, code: SessionEndedCode): void {
 }
 
 /** Whether a token socket's token is past its `exp` at `nowMs`. */
-export function tokenExpired(socket: ChatSocket, nowMs: number): boolean {
+export function tokenExpired(socket: ServerSocket, nowMs: number): boolean {
   const token = socket.data.token;
   return token !== undefined && token.expiresAt * 1000 <= nowMs;
 }
 
 /** Whether a token socket's token was issued at or before a revocation of its user. */
 export function tokenRevoked(
-  socket: ChatSocket,
+  socket: ServerSocket,
   revocations: { tokensRevokedBefore(userId: string): number | null },
 ): boolean {
   const token = socket.data.token;

@@ -6,13 +6,13 @@
 import type { PhpSessions } from "../auth/php-session/index.js";
 import type { Logger } from "../logger.js";
 import { endSession } from "./session-end.js";
-import type { ChatServer, ChatSocket } from "./types.js";
+import type { ChatServer, ServerSocket } from "./types.js";
 
 /** Sessions read at once, so a large node does not flood the store. */
 const PARALLEL = 20;
 
 export async function recheckSessions(io: ChatServer, sessions: PhpSessions, logger: Logger): Promise<void> {
-  const bySession = new Map<string, ChatSocket[]>();
+  const bySession = new Map<string, ServerSocket[]>();
   for (const socket of io.of("/").sockets.values()) {
     const id = socket.data.via === "cookie" ? socket.data.sessionId : undefined;
     if (id === undefined) continue;

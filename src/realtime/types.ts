@@ -21,4 +21,4 @@ export interface SocketData {
 type NoServerEvents = {};
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, NoServerEvents, SocketData>;
-export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, NoServerEvents, SocketData>;
+export type ServerSocket = Socket<ClientToServerEvents, ServerToClientEvents, NoServerEvents, SocketData>;

@@ -21,7 +21,7 @@ export interface MemberState {
 }
 
 /** An open room as the store keeps it. */
-export interface RoomState {
+export interface StoredRoom {
   id: string;
   type: RoomType;
   name: string | null;
@@ -50,16 +50,16 @@ export interface SendInput {
 }
 
 export interface RemovalResult {
-  room: RoomState | null;
+  room: StoredRoom | null;
   /** the room has no members left and is closed */
   closed: boolean;
 }
 
 export interface ChatStore {
   /** An open room, or undefined. */
-  room(roomId: string): RoomState | undefined;
+  room(roomId: string): StoredRoom | undefined;
   /** The open rooms a user is a member of. */
-  roomsOf(userId: string): RoomState[];
+  roomsOf(userId: string): StoredRoom[];
   /** The room ids a user is a member of. */
   roomIdsOf(userId: string): ReadonlySet<string>;
   /** The name last seen for a user. */
@@ -84,29 +84,29 @@ export interface ChatStore {
     emoji: string,
     on: boolean,
   ): Promise<{ message: Message; changed: boolean }>;
-  openDirect(a: string, b: string, at: string): Promise<{ room: RoomState; created: boolean }>;
+  openDirect(a: string, b: string, at: string): Promise<{ room: StoredRoom; created: boolean }>;
   createGroup(input: {
     name: string;
     ownerId: string;
     memberIds: readonly string[];
     at: string;
     externalKey?: string;
-  }): Promise<RoomState>;
-  rename(roomId: string, name: string): Promise<RoomState>;
+  }): Promise<StoredRoom>;
+  rename(roomId: string, name: string): Promise<StoredRoom>;
   addMembers(
     roomId: string,
     userIds: readonly string[],
     at: string,
-  ): Promise<{ room: RoomState; added: string[] }>;
-  setRole(roomId: string, userId: string, role: Role): Promise<RoomState>;
+  ): Promise<{ room: StoredRoom; added: string[] }>;
+  setRole(roomId: string, userId: string, role: Role): Promise<StoredRoom>;
   /** Removes a member; an owner leaving hands ownership on; the last one out closes the room. */
   removeMember(roomId: string, userId: string): Promise<RemovalResult>;
   markRead(roomId: string, userId: string, seq: number): Promise<number>;
   rememberUsers(users: readonly { id: string; name: string }[]): Promise<void>;
   /** The open room mirrored under an external key (`team:42`), or undefined. */
-  roomByExternalKey(externalKey: string): RoomState | undefined;
+  roomByExternalKey(externalKey: string): StoredRoom | undefined;
   /** Creates, reopens or updates the group mirrored under `input.externalKey` (idempotent). */
-  syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: RoomState }>;
+  syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: StoredRoom }>;
   /** Refuses the user's tokens issued at or before `beforeS` (Unix seconds) from now on; durable. */
   revokeTokens(userId: string, beforeS: number): Promise<number>;
   /** The second up to which the user's tokens are refused, or null. */

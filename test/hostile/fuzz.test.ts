@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 import fc from "fast-check";
 import { ERROR_CODES, REQUEST_EVENTS, type RequestEvent } from "../../src/protocol/index.js";
 import { requestFields } from "../../src/protocol/payloads.js";
-import { type ChatClient, request, startServer, type TestServer } from "../support/harness.js";
+import { request, startServer, type TestServer, type TestSocket } from "../support/harness.js";
 import { heapAfterGc } from "../support/heap.js";
 import { group, type Person, people, send } from "../support/rooms.js";
 
@@ -188,7 +188,7 @@ function assertContractAck(event: RequestEvent, ack: unknown, payload: unknown):
 class ClientCannotEncode extends Error {}
 
 /** Emits `event` with `payload` and resolves with the ack; rejects when none comes within 5 s. */
-function ask(socket: ChatClient, event: RequestEvent, payload: unknown): Promise<unknown> {
+function ask(socket: TestSocket, event: RequestEvent, payload: unknown): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ack for ${event} within 5 s`)), 5000);
     try {
@@ -210,7 +210,7 @@ function ask(socket: ChatClient, event: RequestEvent, payload: unknown): Promise
  * her messages survive for edits and reactions (Bob may delete only his own; Ann re-adds him
  * through fuzzed room:addMembers).
  */
-const senderOf = (event: RequestEvent): ChatClient =>
+const senderOf = (event: RequestEvent): TestSocket =>
   event === "room:leave" || event === "message:delete" ? bob.socket : ann.socket;
 
 /** One batch: `runs` arbitrary payloads for every event, each answered with a contract ack. */

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { ErrorBody, Message, Room } from "../../src/protocol/index.js";
-import { type ChatClient, collect, ok, request, startServer, type TestServer } from "../support/harness.js";
+import { collect, ok, request, startServer, type TestServer, type TestSocket } from "../support/harness.js";
 import {
   allMessages,
   clientId,
@@ -88,7 +88,7 @@ const shape = (error: ErrorBody, ids: string[]) => {
   return JSON.parse(text) as unknown;
 };
 
-const listen = (sockets: ChatClient[]) =>
+const listen = (sockets: TestSocket[]) =>
   sockets.flatMap((s) =>
     (
       ["message:new", "message:updated", "message:deleted", "room:updated", "typing", "room:read"] as const

@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import {
-  type ChatClient,
   collect,
   ok,
   request,
@@ -14,6 +13,7 @@ import {
   startServer,
   TEST_REDIS_URL,
   type TestServer,
+  type TestSocket,
   until,
   waitFor,
 } from "../support/harness.js";
@@ -35,7 +35,7 @@ describe("two nodes sharing Redis and the chat database", { skip }, () => {
     await a?.close();
   });
 
-  async function onNode(node: TestServer, name: string): Promise<{ id: string; socket: ChatClient }> {
+  async function onNode(node: TestServer, name: string): Promise<{ id: string; socket: TestSocket }> {
     const user = await a.addUser(name);
     return { id: user.id, socket: await node.connect(user) };
   }
@@ -133,7 +133,7 @@ describe("rate limits across two nodes", { skip }, () => {
     const onB = await b.connect(ann);
     const { room } = await ok(onA, "room:create", { name: "Limits", memberIds: [bob.id] });
     await until(async () => (await request(onB, "room:get", { roomId: room.id })).ok, 5000, "room on node b");
-    const send = (socket: ChatClient) =>
+    const send = (socket: TestSocket) =>
       request(socket, "message:send", { roomId: room.id, body: "hi", clientId: randomUUID() });
     for (let i = 0; i < 6; i++) assert.equal((await send(onA)).ok, true, `send ${i + 1} on node a`);
     const onNodeB = [];

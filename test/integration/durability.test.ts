@@ -11,7 +11,6 @@ import Database from "better-sqlite3";
 import type { Message } from "../../src/protocol/index.js";
 import { MIGRATIONS } from "../../src/storage/sqlite/migrations.js";
 import {
-  type ChatClient,
   cliAddUser,
   connectWithToken,
   ok,
@@ -21,6 +20,7 @@ import {
   serverEnv,
   signToken,
   spawnServer,
+  type TestSocket,
   tempDir,
   until,
 } from "../support/harness.js";
@@ -32,8 +32,8 @@ let n = 0;
 interface Setup {
   sqlite: string;
   server: ServerProcess;
-  a: ChatClient;
-  b: ChatClient;
+  a: TestSocket;
+  b: TestSocket;
   ids: { a: string; b: string };
   roomId: string;
 }
@@ -57,7 +57,7 @@ async function setup(): Promise<Setup> {
 const bodyOf = (clientId: string) => `body of ${clientId} kw${clientId.replace(/[^a-z0-9]/gi, "")}`;
 
 /** Sends one message, retrying after RATE_LIMITED as a client would; null when the connection dropped. */
-async function send(socket: ChatClient, roomId: string, clientId: string): Promise<Message | null> {
+async function send(socket: TestSocket, roomId: string, clientId: string): Promise<Message | null> {
   for (let attempt = 0; attempt < 50; attempt++) {
     if (!socket.connected) return null;
     const ack = await request(socket, "message:send", { roomId, body: bodyOf(clientId), clientId }).catch(
@@ -91,7 +91,7 @@ async function burst(s: Setup, count: number, onAck: (acked: number) => void): P
 }
 
 /** The room's whole history, paging backwards with beforeSeq. */
-async function history(socket: ChatClient, roomId: string): Promise<Message[]> {
+async function history(socket: TestSocket, roomId: string): Promise<Message[]> {
   const all: Message[] = [];
   let beforeSeq: number | undefined;
   for (;;) {
@@ -137,7 +137,7 @@ async function verifyAfterRestart(
  * After a crash, catch-up from rev 0 returns every message once in ascending rev up to the room's
  * rev, and the full-text index still finds the newest message.
  */
-async function checkCatchUpAndSearch(socket: ChatClient, roomId: string, stored: Message[]) {
+async function checkCatchUpAndSearch(socket: TestSocket, roomId: string, stored: Message[]) {
   const changes = await request(socket, "message:changes", { roomId, sinceRev: 0, limit: 500 });
   assert.equal(changes.ok, true, JSON.stringify(changes));
   const revs = (changes.messages as Message[]).map((m) => m.rev);

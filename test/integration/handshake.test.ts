@@ -8,12 +8,12 @@ import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { io } from "socket.io-client";
 import {
-  type ChatClient,
   craftToken,
   request,
   startServer,
   TEST_SECRET,
   type TestServer,
+  type TestSocket,
   type TestUser,
 } from "../support/harness.js";
 
@@ -171,7 +171,7 @@ describe("handshake with the default settings", () => {
 
   test("an Authorization: Bearer header opens a socket over polling then websocket", async () => {
     const token = sign(valid());
-    const socket: ChatClient = io(server.url, {
+    const socket: TestSocket = io(server.url, {
       extraHeaders: { authorization: `Bearer ${token}` },
       transports: ["polling", "websocket"],
       forceNew: true,

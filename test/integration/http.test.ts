@@ -6,13 +6,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Message, Room } from "../../src/protocol/index.js";
 import {
-  type ChatClient,
   collect,
   craftToken,
   ok,
   startServer,
   TEST_SECRET,
   type TestServer,
+  type TestSocket,
   type TestUser,
   until,
   waitFor,
@@ -65,8 +65,8 @@ describe("HTTP API", () => {
   let bob: TestUser;
   let cat: TestUser;
   let annToken: string;
-  let annSocket: ChatClient;
-  let bobSocket: ChatClient;
+  let annSocket: TestSocket;
+  let bobSocket: TestSocket;
   let room: Room;
   const sent: Message[] = [];
 

@@ -4,12 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type ChatClient, request, startServer, type TestServer, until } from "../support/harness.js";
+import { request, startServer, type TestServer, type TestSocket, until } from "../support/harness.js";
 
 const RECHECK_WITHIN_MS = 8000;
 
 /** Counts disconnects of `socket`, to poll on. */
-function watch(socket: ChatClient): { disconnected: () => boolean } {
+function watch(socket: TestSocket): { disconnected: () => boolean } {
   let gone = false;
   socket.on("disconnect", () => {
     gone = true;

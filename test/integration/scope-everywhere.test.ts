@@ -16,12 +16,12 @@ import { after, before, describe, test } from "node:test";
 import type { ResultSetHeader } from "mysql2/promise";
 import type { SharedRoom } from "../../src/protocol/index.js";
 import {
-  type ChatClient,
   collect,
   ok,
   requireService,
   startServer,
   type TestServer,
+  type TestSocket,
   waitFor,
 } from "../support/harness.js";
 import { createTestDatabase, phpUsersTable, type TestDatabase } from "../support/mariadb.js";
@@ -35,7 +35,7 @@ describe("a room shared by two companies from before USERS_SCOPE_COLUMN", { skip
   let server: TestServer;
   let roomId: string;
   const id: Record<"ann" | "ben" | "zoe" | "zed", string> = { ann: "", ben: "", zoe: "", zed: "" };
-  const socket: Partial<Record<keyof typeof id, ChatClient>> = {};
+  const socket: Partial<Record<keyof typeof id, TestSocket>> = {};
 
   const insert = async (username: string, company: number) => {
     const [result] = await db.conn.execute<ResultSetHeader>(
@@ -82,7 +82,7 @@ describe("a room shared by two companies from before USERS_SCOPE_COLUMN", { skip
   });
 
   /** Ben says something to the whole room and both `sockets` receive it. */
-  async function marker(...sockets: ChatClient[]): Promise<void> {
+  async function marker(...sockets: TestSocket[]): Promise<void> {
     const cid = clientId();
     const heard = sockets.map((s) => waitFor(s, "message:new", (m) => m.clientId === cid));
     await ok(socket.ben!, "message:send", { roomId, body: "marker", clientId: cid });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { SessionEndedCode } from "../../src/protocol/index.js";
-import { type ChatClient, request, startServer, type TestServer } from "../support/harness.js";
+import { request, startServer, type TestServer, type TestSocket } from "../support/harness.js";
 
 /** A server whose clock only moves when the test says so. */
 async function clockedServer(): Promise<{ server: TestServer; advance(ms: number): void; nowS(): number }> {
@@ -23,7 +23,7 @@ async function clockedServer(): Promise<{ server: TestServer; advance(ms: number
 }
 
 /** Resolves with the `session:ended` code and the disconnect reason, in the order they came. */
-function ending(socket: ChatClient): Promise<{ code: SessionEndedCode; reason: string }> {
+function ending(socket: TestSocket): Promise<{ code: SessionEndedCode; reason: string }> {
   return new Promise((resolve, reject) => {
     let code: SessionEndedCode | null = null;
     socket.once("session:ended", (payload) => {

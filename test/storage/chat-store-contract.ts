@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { LIMITS } from "../../src/protocol/index.js";
 import type { AsyncChatStore } from "../../src/storage/async-chat-store.js";
-import type { RoomState } from "../../src/storage/chat-store.js";
+import type { StoredRoom } from "../../src/storage/chat-store.js";
 import { until } from "../support/harness.js";
 
 export interface OpenedStore {
@@ -23,7 +23,7 @@ const LATER = "2026-03-01T10:05:00.000Z";
 let nextUser = 1000;
 const users = (n: number) => Array.from({ length: n }, () => String(nextUser++));
 
-const roles = (room: RoomState | null | undefined) =>
+const roles = (room: StoredRoom | null | undefined) =>
   Object.fromEntries([...(room?.members.values() ?? [])].map((m) => [m.userId, m.role]));
 
 export function chatStoreContract(name: string, open: () => Promise<OpenedStore>): void {

@@ -13,7 +13,7 @@ import type {
 } from "../../src/protocol/index.js";
 
 /** A test's socket, typed by the contract. */
-export type ChatClient = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
+export type TestSocket = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
 
 /** Socket options tests may change; the defaults are WebSocket only, no reconnection, a new connection. */
 export type ClientOptions = Partial<ManagerOptions & SocketOptions>;
@@ -23,7 +23,7 @@ export function openSocket(
   url: string,
   auth: Record<string, unknown>,
   options: ClientOptions = {},
-): ChatClient {
+): TestSocket {
   return io(url, { auth, transports: ["websocket"], reconnection: false, forceNew: true, ...options });
 }
 
@@ -31,7 +31,7 @@ export function openSocket(
  * Resolves once the server sent `session` on a socket opened with `openSocket`; rejects (and closes
  * the socket) if the connection was refused.
  */
-export function sessionOf(socket: ChatClient): Promise<{ socket: ChatClient; user: User }> {
+export function sessionOf(socket: TestSocket): Promise<{ socket: TestSocket; user: User }> {
   return new Promise((resolve, reject) => {
     socket.once("session", ({ user }) => resolve({ socket, user }));
     socket.once("connect_error", (err) => {
@@ -45,7 +45,7 @@ export function sessionOf(socket: ChatClient): Promise<{ socket: ChatClient; use
  * Resolves with the refusal of a socket opened with `openSocket` (its message and contract code);
  * rejects, closing the socket, if the connection was accepted.
  */
-export function refusalOf(socket: ChatClient): Promise<{ message: string; code: string | undefined }> {
+export function refusalOf(socket: TestSocket): Promise<{ message: string; code: string | undefined }> {
   return new Promise((resolve, reject) => {
     socket.once("connect", () => {
       socket.close();
@@ -63,13 +63,13 @@ export function connectWithToken(
   url: string,
   token: string,
   options: ClientOptions = {},
-): Promise<{ socket: ChatClient; user: User }> {
+): Promise<{ socket: TestSocket; user: User }> {
   return sessionOf(openSocket(url, { token }, options));
 }
 
 /** Sends a request event and resolves with its ack (rejects after `timeoutMs`). */
 export function request<E extends RequestEvent>(
-  socket: ChatClient,
+  socket: TestSocket,
   event: E,
   payload: unknown,
   timeoutMs = 5000,
@@ -89,7 +89,7 @@ export function request<E extends RequestEvent>(
 
 /** Like `request`, but fails the test unless the ack is ok; returns the result. */
 export async function ok<E extends RequestEvent>(
-  socket: ChatClient,
+  socket: TestSocket,
   event: E,
   payload: Requests[E]["input"],
   timeoutMs?: number,
@@ -101,7 +101,7 @@ export async function ok<E extends RequestEvent>(
 
 /** Resolves with the next `event` on `socket` that satisfies `predicate`. */
 export function waitFor<E extends keyof ServerToClientEvents>(
-  socket: ChatClient,
+  socket: TestSocket,
   event: E,
   predicate: (...args: Parameters<ServerToClientEvents[E]>) => boolean = () => true,
   timeoutMs = 5000,
@@ -123,7 +123,7 @@ export function waitFor<E extends keyof ServerToClientEvents>(
 
 /** Collects every `event` a socket receives, for "received exactly once" checks. */
 export function collect<E extends keyof ServerToClientEvents>(
-  socket: ChatClient,
+  socket: TestSocket,
   event: E,
 ): Parameters<ServerToClientEvents[E]>[0][] {
   const seen: Parameters<ServerToClientEvents[E]>[0][] = [];

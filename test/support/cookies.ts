@@ -2,7 +2,7 @@
  * Connecting socket.io clients the way a browser on a PHP page does: with the PHP session cookie
  * and the page's Origin header (Node's client sends neither unless told).
  */
-import { type ChatClient, openSocket, refusalOf, sessionOf } from "./client.js";
+import { openSocket, refusalOf, sessionOf, type TestSocket } from "./client.js";
 
 /** The page origin the cookie tests allow in CORS_ORIGINS. */
 export const PAGE_ORIGIN = "http://timewise.test";
@@ -14,7 +14,7 @@ export interface CookieConnection {
   transports?: ("websocket" | "polling")[];
 }
 
-function open(url: string, c: CookieConnection): ChatClient {
+function open(url: string, c: CookieConnection): TestSocket {
   const headers: Record<string, string> = {};
   if (c.cookie !== undefined) headers.cookie = c.cookie;
   const origin = c.origin === undefined ? PAGE_ORIGIN : c.origin;
@@ -26,7 +26,7 @@ function open(url: string, c: CookieConnection): ChatClient {
 export async function connectWithCookie(
   url: string,
   c: CookieConnection,
-): Promise<{ socket: ChatClient; userId: string }> {
+): Promise<{ socket: TestSocket; userId: string }> {
   const { socket, user } = await sessionOf(open(url, c));
   return { socket, userId: user.id };
 }
@@ -40,7 +40,7 @@ export function refusedWithCookie(
 }
 
 /** Resolves true once the socket is disconnected by the server (polled by tests). */
-export function watchDisconnect(socket: ChatClient): () => boolean {
+export function watchDisconnect(socket: TestSocket): () => boolean {
   let gone = !socket.connected;
   socket.on("disconnect", () => {
     gone = true;

@@ -5,7 +5,6 @@
  * the parts live in small files beside this one.
  */
 export {
-  type ChatClient,
   type ClientOptions,
   collect,
   connectWithToken,
@@ -14,6 +13,7 @@ export {
   refusalOf,
   request,
   sessionOf,
+  type TestSocket,
   waitFor,
 } from "./client.js";
 export {

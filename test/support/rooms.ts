@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { Ack, ErrorCode, Member, Message, Room, SharedRoom } from "../../src/protocol/index.js";
-import { type ChatClient, ok, sleep, type TestServer, type TestUser } from "./harness.js";
+import { ok, sleep, type TestServer, type TestSocket, type TestUser } from "./harness.js";
 
 /** Ids on the wire are decimal strings. */
 export const ID = /^[1-9][0-9]*$/;
@@ -18,7 +18,7 @@ export const MISSING_ID = "987654321";
 export interface Person {
   id: string;
   user: TestUser;
-  socket: ChatClient;
+  socket: TestSocket;
 }
 
 /** Adds a user to the built-in directory and connects one socket for them. */
@@ -50,7 +50,7 @@ export const clientId = (): string => randomUUID();
 
 /** Sends a message and returns the stored message from the ack. */
 export async function send(
-  socket: ChatClient,
+  socket: TestSocket,
   roomId: string,
   body = `hello ${randomUUID().slice(0, 8)}`,
   replyToId?: string,
@@ -64,7 +64,7 @@ export async function send(
 
 /** Sends `count` messages one after another; returns them in order. */
 export async function sendMany(
-  socket: ChatClient,
+  socket: TestSocket,
   roomId: string,
   count: number,
   prefix = "msg",
@@ -75,12 +75,12 @@ export async function sendMany(
 }
 
 /** The room as `socket`'s user sees it now. */
-export async function getRoom(socket: ChatClient, roomId: string): Promise<Room> {
+export async function getRoom(socket: TestSocket, roomId: string): Promise<Room> {
   return (await ok(socket, "room:get", { roomId })).room;
 }
 
 /** Every message of a room, paged forward with `afterSeq`. */
-export async function allMessages(socket: ChatClient, roomId: string): Promise<Message[]> {
+export async function allMessages(socket: TestSocket, roomId: string): Promise<Message[]> {
   const all: Message[] = [];
   let afterSeq = 0;
   for (;;) {
@@ -120,7 +120,7 @@ export const settle = (): Promise<unknown> => sleep(300);
  * A request on each socket: anything the server sent to them before has arrived when this
  * resolves, since one connection keeps the order. The barrier for "nothing more came".
  */
-export const roundTrip = (...sockets: ChatClient[]): Promise<unknown> =>
+export const roundTrip = (...sockets: TestSocket[]): Promise<unknown> =>
   Promise.all(sockets.map((socket) => ok(socket, "room:list", {})));
 
 /** Lets the clock move on, so activity times of consecutive steps cannot tie. */

@@ -14,7 +14,7 @@ import { openDatabase, type SqliteDatabase } from "../../src/storage/sqlite/open
 import { BuiltinDirectory } from "../../src/users/builtin-directory.js";
 import { createDirectory } from "../../src/users/create-directory.js";
 import type { UserDirectory } from "../../src/users/types.js";
-import { type ChatClient, type ClientOptions, openSocket, refusalOf, sessionOf } from "./client.js";
+import { type ClientOptions, openSocket, refusalOf, sessionOf, type TestSocket } from "./client.js";
 import { TEST_SECRET } from "./tokens.js";
 
 export interface TestUser {
@@ -39,7 +39,7 @@ export interface TestServer {
   ): Promise<TestUser>;
   token(userId: string, ttlS?: number): Promise<string>;
   /** Connects and resolves once the `session` event arrived. */
-  connect(user: TestUser | { token: string }, options?: ClientOptions): Promise<ChatClient>;
+  connect(user: TestUser | { token: string }, options?: ClientOptions): Promise<TestSocket>;
   /** Connects and resolves with the refusal (rejects if the connection was accepted). */
   connectRefused(
     auth: Record<string, unknown>,
@@ -88,7 +88,7 @@ export async function startServer(
   });
   const address = await app.listen();
   const url = `http://127.0.0.1:${address.port}`;
-  const sockets: ChatClient[] = [];
+  const sockets: TestSocket[] = [];
 
   const open = (auth: Record<string, unknown>, opts: ClientOptions = {}) => {
     const socket = openSocket(url, auth, opts);

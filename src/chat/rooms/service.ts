@@ -6,7 +6,7 @@ import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
 import { LIMITS, type Member, type Role, type Room, type SharedRoom } from "../../protocol/index.js";
 import type { Actor } from "../../shared/actor.js";
 import { Listeners } from "../../shared/listeners.js";
-import type { RoomState } from "../../storage/chat-store.js";
+import type { StoredRoom } from "../../storage/chat-store.js";
 import { type ChatDeps, listenerErrors, lookUpUsers, memberRoom } from "../context.js";
 import { decodeMemberCursor, decodeRoomCursor, encodeMemberCursor, encodeRoomCursor } from "./cursor.js";
 import { orderedMembers, roomFor, sharedRoom, toMember } from "./view.js";
@@ -20,8 +20,8 @@ export interface RoomPage {
 
 /** Most recent activity first; among equal times the newer (higher) id first. */
 function byActivity(
-  a: Pick<RoomState, "lastActivityAt" | "id">,
-  b: Pick<RoomState, "lastActivityAt" | "id">,
+  a: Pick<StoredRoom, "lastActivityAt" | "id">,
+  b: Pick<StoredRoom, "lastActivityAt" | "id">,
 ) {
   if (a.lastActivityAt !== b.lastActivityAt) return a.lastActivityAt < b.lastActivityAt ? 1 : -1;
   return compareIds(b.id, a.id);
@@ -175,7 +175,7 @@ export class RoomService {
     await this.removeAndAnnounce(roomId, actor.id);
   }
 
-  private async removeAndAnnounce(roomId: string, userId: string): Promise<RoomState | null> {
+  private async removeAndAnnounce(roomId: string, userId: string): Promise<StoredRoom | null> {
     const { room } = await this.deps.store.removeMember(roomId, userId);
     const scope = this.deps.scopes.enabled ? (await this.deps.scopes.of([userId])).get(userId) : undefined;
     this.deps.fanout.remove(userId, roomId, scope === undefined ? [] : [scope]);
@@ -184,7 +184,7 @@ export class RoomService {
   }
 
   /** New members' sockets join the room, then every member hears about it. */
-  private async announceJoin(room: RoomState, userIds: Iterable<string>): Promise<void> {
+  private async announceJoin(room: StoredRoom, userIds: Iterable<string>): Promise<void> {
     const ids = [...userIds];
     this.deps.fanout.join(
       ids,
@@ -198,7 +198,7 @@ export class RoomService {
    * Every member's sockets get `room:updated`; the hook (webhooks, for the trusted PHP app) hears
    * of it too. With USERS_SCOPE_COLUMN each scope gets its own view, listing only its members.
    */
-  async announce(room: RoomState): Promise<void> {
+  async announce(room: StoredRoom): Promise<void> {
     const shared = sharedRoom(room, this.deps.store);
     this.onUpdated.emit(shared, room.externalKey);
     if (!this.deps.scopes.enabled) {
@@ -230,13 +230,13 @@ export class RoomService {
     throw new AppError("CONFLICT", message, { userIds: full, maxGroups: max });
   }
 
-  private group(actor: Actor, roomId: string): RoomState {
+  private group(actor: Actor, roomId: string): StoredRoom {
     const room = memberRoom(this.deps, actor, roomId);
     if (room.type !== "group") throw badRequest("This can only be done in a group, not in a direct chat.");
     return room;
   }
 
-  private managedGroup(actor: Actor, roomId: string): RoomState {
+  private managedGroup(actor: Actor, roomId: string): StoredRoom {
     const room = this.group(actor, roomId);
     const role = room.members.get(actor.id)?.role;
     if (role !== "owner" && role !== "admin")
@@ -245,7 +245,7 @@ export class RoomService {
   }
 
   /** The room as the actor sees it: only the members of their scope, with USERS_SCOPE_COLUMN. */
-  private async view(actor: Actor, room: RoomState): Promise<Room> {
+  private async view(actor: Actor, room: StoredRoom): Promise<Room> {
     const visible = await this.deps.scopes.visibleTo(actor, room.members.keys());
     return roomFor(actor.id, room, this.deps.store, { visible });
   }

@@ -5,7 +5,7 @@
  * here (server API), so no caller scope applies; unknown users are refused, disabled ones skipped.
  */
 import { AppError, badRequest } from "../../errors.js";
-import type { SharedRoom } from "../../protocol/index.js";
+import type { RoomSyncBody } from "../../protocol/index.js";
 import type { ChatDeps } from "../context.js";
 import type { RoomService } from "./service.js";
 import { sharedRoom } from "./view.js";
@@ -18,15 +18,8 @@ export interface RoomSyncInput {
   adminIds?: readonly string[] | undefined;
 }
 
-export interface RoomSyncResult {
-  room: SharedRoom;
-  created: boolean;
-  changed: boolean;
-  added: string[];
-  removed: string[];
-  /** disabled users left out of the room */
-  skipped: string[];
-}
+/** What a sync answers: the body of `PUT /api/server/rooms/:externalKey`. */
+export type RoomSyncResult = RoomSyncBody;
 
 export class RoomSyncService {
   constructor(

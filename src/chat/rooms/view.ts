@@ -2,7 +2,7 @@
  * Turns the store's room state into the contract's Room objects.
  */
 import type { Member, Room, SharedRoom } from "../../protocol/index.js";
-import type { ChatStore, MemberState, RoomState } from "../../storage/chat-store.js";
+import type { ChatStore, MemberState, StoredRoom } from "../../storage/chat-store.js";
 
 /** How a room is shown: how many members at most, and who must be among them. */
 export interface ViewOptions {
@@ -15,7 +15,7 @@ export interface ViewOptions {
 }
 
 /** The room's members in join order. */
-export function orderedMembers(room: RoomState): MemberState[] {
+export function orderedMembers(room: StoredRoom): MemberState[] {
   return [...room.members.values()].sort((a, b) => a.joinOrder - b.joinOrder);
 }
 
@@ -30,7 +30,7 @@ export function toMember(m: MemberState, store: ChatStore): Member {
 }
 
 /** The room as every member sees it (what `room:updated` carries). */
-export function sharedRoom(room: RoomState, store: ChatStore, options: ViewOptions = {}): SharedRoom {
+export function sharedRoom(room: StoredRoom, store: ChatStore, options: ViewOptions = {}): SharedRoom {
   const visible = options.visible;
   const all = visible ? orderedMembers(room).filter((m) => visible(m.userId)) : orderedMembers(room);
   const max = options.maxMembers ?? Number.POSITIVE_INFINITY;
@@ -54,7 +54,7 @@ export function sharedRoom(room: RoomState, store: ChatStore, options: ViewOptio
 }
 
 /** The room as one member sees it, with their read marker and unread count. */
-export function roomFor(userId: string, room: RoomState, store: ChatStore, options: ViewOptions = {}): Room {
+export function roomFor(userId: string, room: StoredRoom, store: ChatStore, options: ViewOptions = {}): Room {
   const me = room.members.get(userId);
   const readSeq = me?.readSeq ?? 0;
   const unread = Math.max(0, room.lastSeq - readSeq - (me?.ownAfterRead ?? 0));

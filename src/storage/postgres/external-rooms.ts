@@ -6,13 +6,13 @@
  */
 import type pg from "pg";
 import type { Role } from "../../protocol/index.js";
-import type { GroupSync, GroupSyncResult, RoomState } from "../chat-store.js";
+import type { GroupSync, GroupSyncResult, StoredRoom } from "../chat-store.js";
 import { planRoles } from "../group-roles.js";
 import { lockRoom } from "./locks.js";
 import { transaction } from "./pool.js";
 import { INSERT_MEMBER, mustRoom, roomEvent } from "./room-writes.js";
 
-export function syncGroup(pool: pg.Pool, input: GroupSync): Promise<GroupSyncResult & { room: RoomState }> {
+export function syncGroup(pool: pg.Pool, input: GroupSync): Promise<GroupSyncResult & { room: StoredRoom }> {
   return transaction(pool, async (db) => {
     await db.query("SELECT pg_advisory_xact_lock(hashtext('timewise_chat:external:' || $1))", [
       input.externalKey,

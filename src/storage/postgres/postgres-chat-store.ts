@@ -14,8 +14,8 @@ import type {
   GroupSyncResult,
   HistoryQuery,
   RemovalResult,
-  RoomState,
   SendInput,
+  StoredRoom,
 } from "../chat-store.js";
 import { syncGroup } from "./external-rooms.js";
 import * as users from "./known-users.js";
@@ -23,6 +23,7 @@ import { loadChanges, loadHistory, loadMessage } from "./message-reads.js";
 import * as messages from "./message-writes.js";
 import { migrate } from "./migrations.js";
 import { openPool, type PoolOptions, read } from "./pool.js";
+import * as reads from "./read-writes.js";
 import { loadRoom, loadRoomByExternalKey, loadRoomIdsOf, loadRoomsOf } from "./room-reads.js";
 import * as rooms from "./room-writes.js";
 import { searchMessages } from "./search.js";
@@ -51,11 +52,11 @@ export class PostgresChatStore implements AsyncChatStore {
     return this.pool;
   }
 
-  room(roomId: string): Promise<RoomState | undefined> {
+  room(roomId: string): Promise<StoredRoom | undefined> {
     return loadRoom(this.db, roomId);
   }
 
-  roomsOf(userId: string): Promise<RoomState[]> {
+  roomsOf(userId: string): Promise<StoredRoom[]> {
     return loadRoomsOf(this.db, userId);
   }
 
@@ -113,18 +114,18 @@ export class PostgresChatStore implements AsyncChatStore {
   }
 
   markRead(roomId: string, userId: string, seq: number): Promise<number> {
-    return messages.markRead(this.db, roomId, userId, seq);
+    return reads.markRead(this.db, roomId, userId, seq);
   }
 
-  openDirect(a: string, b: string, at: string): Promise<{ room: RoomState; created: boolean }> {
+  openDirect(a: string, b: string, at: string): Promise<{ room: StoredRoom; created: boolean }> {
     return rooms.openDirect(this.db, a, b, at);
   }
 
-  createGroup(input: Parameters<ChatStore["createGroup"]>[0]): Promise<RoomState> {
+  createGroup(input: Parameters<ChatStore["createGroup"]>[0]): Promise<StoredRoom> {
     return rooms.createGroup(this.db, input);
   }
 
-  rename(roomId: string, name: string): Promise<RoomState> {
+  rename(roomId: string, name: string): Promise<StoredRoom> {
     return rooms.rename(this.db, roomId, name);
   }
 
@@ -132,11 +133,11 @@ export class PostgresChatStore implements AsyncChatStore {
     roomId: string,
     userIds: readonly string[],
     at: string,
-  ): Promise<{ room: RoomState; added: string[] }> {
+  ): Promise<{ room: StoredRoom; added: string[] }> {
     return rooms.addMembers(this.db, roomId, userIds, at);
   }
 
-  setRole(roomId: string, userId: string, role: Role): Promise<RoomState> {
+  setRole(roomId: string, userId: string, role: Role): Promise<StoredRoom> {
     return rooms.setRole(this.db, roomId, userId, role);
   }
 
@@ -152,11 +153,11 @@ export class PostgresChatStore implements AsyncChatStore {
     return users.setLastSeen(this.db, userId, at);
   }
 
-  roomByExternalKey(externalKey: string): Promise<RoomState | undefined> {
+  roomByExternalKey(externalKey: string): Promise<StoredRoom | undefined> {
     return loadRoomByExternalKey(this.db, externalKey);
   }
 
-  syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: RoomState }> {
+  syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: StoredRoom }> {
     return syncGroup(this.db, input);
   }
 

@@ -2,27 +2,27 @@
  * Room reads, straight from the shared database: every node answers as of the latest commit on
  * any node, so access decided from them (membership, roles) is never stale.
  */
-import type { RoomState } from "../chat-store.js";
+import type { StoredRoom } from "../chat-store.js";
 import { dbId } from "./ids.js";
 import { type Queryable, read } from "./pool.js";
-import { ROOM_QUERY, type RoomRow, toRoomState } from "./rows.js";
+import { ROOM_QUERY, type RoomRow, toStoredRoom } from "./rows.js";
 
 /** An open room, or undefined. */
-export async function loadRoom(db: Queryable, roomId: string): Promise<RoomState | undefined> {
+export async function loadRoom(db: Queryable, roomId: string): Promise<StoredRoom | undefined> {
   const id = dbId(roomId);
   if (id === null) return undefined;
   const rows = await read<RoomRow>(db, `${ROOM_QUERY} WHERE r.id = $1 AND NOT r.closed`, [id]);
-  return rows[0] ? toRoomState(rows[0]) : undefined;
+  return rows[0] ? toStoredRoom(rows[0]) : undefined;
 }
 
 /** The open rooms a user is a member of, in id order. */
-export async function loadRoomsOf(db: Queryable, userId: string): Promise<RoomState[]> {
+export async function loadRoomsOf(db: Queryable, userId: string): Promise<StoredRoom[]> {
   const rows = await read<RoomRow>(
     db,
     `${ROOM_QUERY} WHERE NOT r.closed AND r.id IN (SELECT room_id FROM members WHERE user_id = $1) ORDER BY r.id`,
     [userId],
   );
-  return rows.map(toRoomState);
+  return rows.map(toStoredRoom);
 }
 
 /** The ids of the open rooms a user is a member of. */
@@ -39,9 +39,9 @@ export async function loadRoomIdsOf(db: Queryable, userId: string): Promise<Read
 export async function loadRoomByExternalKey(
   db: Queryable,
   externalKey: string,
-): Promise<RoomState | undefined> {
+): Promise<StoredRoom | undefined> {
   const rows = await read<RoomRow>(db, `${ROOM_QUERY} WHERE r.external_key = $1 AND NOT r.closed`, [
     externalKey,
   ]);
-  return rows[0] ? toRoomState(rows[0]) : undefined;
+  return rows[0] ? toStoredRoom(rows[0]) : undefined;
 }

@@ -7,7 +7,7 @@
 import type pg from "pg";
 import { notFound } from "../../errors.js";
 import type { Role } from "../../protocol/index.js";
-import type { ChatStore, RemovalResult, RoomState } from "../chat-store.js";
+import type { ChatStore, RemovalResult, StoredRoom } from "../chat-store.js";
 import type { FeedEvent } from "./feed.js";
 import { type LockedRoom, lockRoom } from "./locks.js";
 import { transaction, type WriteOutcome } from "./pool.js";
@@ -24,7 +24,7 @@ const INSERT_ROOM = `
   VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING RETURNING id`;
 
 /** The room as this transaction sees it; it exists, since the transaction holds its lock. */
-export async function mustRoom(db: pg.PoolClient, roomId: string): Promise<RoomState> {
+export async function mustRoom(db: pg.PoolClient, roomId: string): Promise<StoredRoom> {
   const room = await loadRoom(db, roomId);
   if (!room) throw notFound();
   return room;
@@ -40,9 +40,9 @@ export function openDirect(
   a: string,
   b: string,
   at: string,
-): Promise<{ room: RoomState; created: boolean }> {
+): Promise<{ room: StoredRoom; created: boolean }> {
   const key = [a, b].sort((x, y) => Number(x) - Number(y)).join(":");
-  return transaction<{ room: RoomState; created: boolean }>(pool, async (db) => {
+  return transaction<{ room: StoredRoom; created: boolean }>(pool, async (db) => {
     // ON CONFLICT: when two nodes open the same pair at once, the second waits for the first's
     // commit and then finds its room
     const inserted = await db.query<{ id: string }>(INSERT_ROOM, ["direct", null, key, null, at]);
@@ -61,7 +61,7 @@ export function openDirect(
 /** A group to create: `ChatStore.createGroup`'s input. */
 type NewGroup = Parameters<ChatStore["createGroup"]>[0];
 
-export function createGroup(pool: pg.Pool, input: NewGroup): Promise<RoomState> {
+export function createGroup(pool: pg.Pool, input: NewGroup): Promise<StoredRoom> {
   return transaction(pool, async (db) => {
     const { name, ownerId, at } = input;
     const { rows } = await db.query<{ id: string }>(
@@ -92,7 +92,7 @@ function roomWrite<T>(
   });
 }
 
-export function rename(pool: pg.Pool, roomId: string, name: string): Promise<RoomState> {
+export function rename(pool: pg.Pool, roomId: string, name: string): Promise<StoredRoom> {
   return roomWrite(pool, roomId, async (db, locked) => {
     await db.query("UPDATE rooms SET name = $1 WHERE id = $2", [name, locked.id]);
     const room = await mustRoom(db, locked.id);
@@ -105,7 +105,7 @@ export function addMembers(
   roomId: string,
   userIds: readonly string[],
   at: string,
-): Promise<{ room: RoomState; added: string[] }> {
+): Promise<{ room: StoredRoom; added: string[] }> {
   return roomWrite(pool, roomId, async (db, locked) => {
     const added: string[] = [];
     // newcomers start with the history read
@@ -118,7 +118,7 @@ export function addMembers(
   });
 }
 
-export function setRole(pool: pg.Pool, roomId: string, userId: string, role: Role): Promise<RoomState> {
+export function setRole(pool: pg.Pool, roomId: string, userId: string, role: Role): Promise<StoredRoom> {
   return roomWrite(pool, roomId, async (db, locked) => {
     await db.query("UPDATE members SET role = $1 WHERE room_id = $2 AND user_id = $3", [
       role,

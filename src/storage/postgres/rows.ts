@@ -3,7 +3,7 @@
  * full range): ids stay strings, as on the wire; counters become numbers (safe below 2^53).
  */
 import type { Message, Role, RoomType } from "../../protocol/index.js";
-import type { MemberState, RoomState } from "../chat-store.js";
+import type { MemberState, StoredRoom } from "../chat-store.js";
 
 /** The columns every message query selects, for the table aliased `m`. */
 export const MESSAGE_COLUMNS =
@@ -71,7 +71,7 @@ export interface RoomRow {
   last_message: MessageRow | null;
 }
 
-export function toRoomState(row: RoomRow): RoomState {
+export function toStoredRoom(row: RoomRow): StoredRoom {
   const members = new Map<string, MemberState>();
   for (const [userId, role, joinedAt, joinOrder, readSeq, ownAfterRead] of row.members) {
     members.set(userId, {

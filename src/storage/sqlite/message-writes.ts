@@ -1,5 +1,5 @@
 /**
- * Message writes: sending, editing, deleting, reactions and read markers. Each runs as one write
+ * Message writes: sending, editing, deleting and reactions (read markers: read-writes.ts). Each runs as one write
  * of the group-commit queue and is mirrored into the open rooms once it is durable.
  */
 import { AppError, badRequest, notFound } from "../../errors.js";
@@ -155,29 +155,6 @@ export class MessageWrites {
           if (!room) return;
           room.rev = message.rev;
           if (room.lastMessage?.id === message.id) room.lastMessage = message;
-        },
-      };
-    });
-  }
-
-  markRead(roomId: string, userId: string, seq: number): Promise<number> {
-    return this.queue.run(() => {
-      const id = Number(roomId);
-      const counters = this.s.roomCounters.get(id) as { last_seq: number } | undefined;
-      const member = this.s.member.get(id, userId) as { read_seq: number } | undefined;
-      if (!counters || !member) throw notFound();
-      const target = Math.min(seq, counters.last_seq);
-      if (target <= member.read_seq) return { result: member.read_seq };
-      const own = this.s.ownMessagesAfter.get(id, userId, target) as number;
-      this.s.setRead.run(target, own, id, userId);
-      return {
-        result: target,
-        apply: () => {
-          const state = this.mirror.rooms.get(roomId)?.members.get(userId);
-          if (state) {
-            state.readSeq = target;
-            state.ownAfterRead = own;
-          }
         },
       };
     });

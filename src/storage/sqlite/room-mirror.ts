@@ -3,7 +3,7 @@
  * start-up and updated only after commits, so authorization and room lists never query SQLite.
  */
 import type { Role, RoomType } from "../../protocol/index.js";
-import type { MemberState, RoomState } from "../chat-store.js";
+import type { MemberState, StoredRoom } from "../chat-store.js";
 import type { SqliteDatabase } from "./open.js";
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./rows.js";
 
@@ -32,7 +32,7 @@ const ROOM_COLUMNS = "id, type, name, created_at, external_key, last_seq, rev, l
 const MEMBER_COLUMNS = "room_id, user_id, role, joined_at, join_order, read_seq, own_after_read";
 
 export class RoomMirror {
-  readonly rooms = new Map<string, RoomState>();
+  readonly rooms = new Map<string, StoredRoom>();
   private readonly byUser = new Map<string, Set<string>>();
   private readonly roomById;
   private readonly membersOf;
@@ -46,7 +46,7 @@ export class RoomMirror {
     );
 
     const rooms = db.prepare(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE closed = 0`).all() as RoomRow[];
-    for (const row of rooms) this.rooms.set(String(row.id), toRoomState(row));
+    for (const row of rooms) this.rooms.set(String(row.id), toStoredRoom(row));
     const members = db
       .prepare(
         `SELECT ${MEMBER_COLUMNS} FROM members JOIN rooms ON rooms.id = members.room_id WHERE rooms.closed = 0`,
@@ -74,13 +74,13 @@ export class RoomMirror {
   }
 
   /** Re-reads one room after a commit that changed it (rare: room operations only). */
-  reload(roomId: string): RoomState | undefined {
+  reload(roomId: string): StoredRoom | undefined {
     const old = this.rooms.get(roomId);
     for (const userId of old?.members.keys() ?? []) this.unlink(userId, roomId);
     this.rooms.delete(roomId);
     const row = this.roomById.get(Number(roomId)) as RoomRow | undefined;
     if (!row) return undefined;
-    const room = toRoomState(row);
+    const room = toStoredRoom(row);
     for (const m of this.membersOf.all(Number(roomId)) as MemberRow[]) {
       room.members.set(m.user_id, toMemberState(m));
       this.link(m.user_id, roomId);
@@ -106,7 +106,7 @@ export class RoomMirror {
 
 const EMPTY: ReadonlySet<string> = new Set();
 
-function toRoomState(row: RoomRow): RoomState {
+function toStoredRoom(row: RoomRow): StoredRoom {
   return {
     id: String(row.id),
     type: row.type,

@@ -5,7 +5,7 @@
  */
 import { notFound } from "../../errors.js";
 import type { Role } from "../../protocol/index.js";
-import type { RemovalResult, RoomState } from "../chat-store.js";
+import type { RemovalResult, StoredRoom } from "../chat-store.js";
 import type { ExternalRooms, GroupSync, GroupSyncResult } from "./external-rooms.js";
 import type { RoomMirror } from "./room-mirror.js";
 import type { Statements } from "./statements.js";
@@ -28,7 +28,7 @@ export class RoomWrites {
     private readonly external: ExternalRooms,
   ) {}
 
-  async openDirect(a: string, b: string, at: string): Promise<{ room: RoomState; created: boolean }> {
+  async openDirect(a: string, b: string, at: string): Promise<{ room: StoredRoom; created: boolean }> {
     const key = [a, b].sort((x, y) => Number(x) - Number(y)).join(":");
     const { id, created } = await this.queue.run(() => {
       const existing = this.s.roomByDirectKey.get(key) as { id: number } | undefined;
@@ -43,7 +43,7 @@ export class RoomWrites {
     return { room: this.mustRoom(id), created };
   }
 
-  async createGroup(input: NewGroup): Promise<RoomState> {
+  async createGroup(input: NewGroup): Promise<StoredRoom> {
     const id = await this.queue.run(() => {
       const { name, ownerId, at } = input;
       const roomId = Number(
@@ -58,7 +58,7 @@ export class RoomWrites {
     return this.mustRoom(id);
   }
 
-  async rename(roomId: string, name: string): Promise<RoomState> {
+  async rename(roomId: string, name: string): Promise<StoredRoom> {
     await this.roomWrite(roomId, () => this.s.renameRoom.run(name, Number(roomId)));
     return this.mustRoom(roomId);
   }
@@ -67,7 +67,7 @@ export class RoomWrites {
     roomId: string,
     userIds: readonly string[],
     at: string,
-  ): Promise<{ room: RoomState; added: string[] }> {
+  ): Promise<{ room: StoredRoom; added: string[] }> {
     const added = await this.roomWrite(roomId, (counters) =>
       userIds.filter(
         (userId) =>
@@ -78,7 +78,7 @@ export class RoomWrites {
     return { room: this.mustRoom(roomId), added };
   }
 
-  async setRole(roomId: string, userId: string, role: Role): Promise<RoomState> {
+  async setRole(roomId: string, userId: string, role: Role): Promise<StoredRoom> {
     await this.roomWrite(roomId, () => this.s.setRole.run(role, Number(roomId), userId));
     return this.mustRoom(roomId);
   }
@@ -114,7 +114,7 @@ export class RoomWrites {
     });
   }
 
-  async syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: RoomState }> {
+  async syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: StoredRoom }> {
     const result = await this.queue.run(() => {
       const synced = this.external.sync(input);
       return { result: synced, apply: synced.changed ? () => this.mirror.reload(synced.roomId) : undefined };
@@ -122,7 +122,7 @@ export class RoomWrites {
     return { ...result, room: this.mustRoom(result.roomId) };
   }
 
-  private mustRoom(roomId: string): RoomState {
+  private mustRoom(roomId: string): StoredRoom {
     const room = this.mirror.rooms.get(roomId);
     if (!room) throw notFound();
     return room;

@@ -1,11 +1,11 @@
 /**
  * The SQLite chat store (better-sqlite3). Reads of rooms come from the in-memory mirror, message
  * reads from prepared statements, and every write goes through the group-commit queue. Each part
- * lives in its own file (message-queries.ts, message-writes.ts, room-writes.ts, known-users.ts);
- * this class builds them over one connection and one queue, and delegates.
+ * lives in its own file (message-queries.ts, message-writes.ts, read-writes.ts, room-writes.ts,
+ * known-users.ts); this class builds them over one connection and one queue, and delegates.
  */
 import type { Message, Role } from "../../protocol/index.js";
-import type { ChatStore, HistoryQuery, RemovalResult, RoomState, SendInput } from "../chat-store.js";
+import type { ChatStore, HistoryQuery, RemovalResult, SendInput, StoredRoom } from "../chat-store.js";
 import { Background } from "./background.js";
 import { DurableReads } from "./durable-reads.js";
 import { DurableSync } from "./durable-sync.js";
@@ -15,6 +15,7 @@ import { KnownUsers } from "./known-users.js";
 import { MessageQueries } from "./message-queries.js";
 import { MessageWrites } from "./message-writes.js";
 import type { SqliteDatabase } from "./open.js";
+import { ReadWrites } from "./read-writes.js";
 import { Revocations } from "./revocations.js";
 import { RoomMirror } from "./room-mirror.js";
 import { type NewGroup, RoomWrites } from "./room-writes.js";
@@ -38,6 +39,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly users: KnownUsers;
   private readonly messages: MessageQueries;
   private readonly messageWrites: MessageWrites;
+  private readonly readWrites: ReadWrites;
   private readonly roomWrites: RoomWrites;
   private closed = false;
 
@@ -63,15 +65,16 @@ export class SqliteChatStore implements ChatStore {
     this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, (roomId) =>
       this.background.roomChanged(roomId),
     );
+    this.readWrites = new ReadWrites(this.s, this.queue, this.mirror);
     this.roomWrites = new RoomWrites(this.s, this.queue, this.mirror, this.external);
   }
 
-  room(roomId: string): RoomState | undefined {
+  room(roomId: string): StoredRoom | undefined {
     return this.mirror.rooms.get(roomId);
   }
 
-  roomsOf(userId: string): RoomState[] {
-    const rooms: RoomState[] = [];
+  roomsOf(userId: string): StoredRoom[] {
+    const rooms: StoredRoom[] = [];
     for (const id of this.mirror.roomIdsOf(userId)) {
       const room = this.mirror.rooms.get(id);
       if (room) rooms.push(room);
@@ -133,18 +136,18 @@ export class SqliteChatStore implements ChatStore {
   }
 
   markRead(roomId: string, userId: string, seq: number): Promise<number> {
-    return this.messageWrites.markRead(roomId, userId, seq);
+    return this.readWrites.markRead(roomId, userId, seq);
   }
 
-  openDirect(a: string, b: string, at: string): Promise<{ room: RoomState; created: boolean }> {
+  openDirect(a: string, b: string, at: string): Promise<{ room: StoredRoom; created: boolean }> {
     return this.roomWrites.openDirect(a, b, at);
   }
 
-  createGroup(input: NewGroup): Promise<RoomState> {
+  createGroup(input: NewGroup): Promise<StoredRoom> {
     return this.roomWrites.createGroup(input);
   }
 
-  rename(roomId: string, name: string): Promise<RoomState> {
+  rename(roomId: string, name: string): Promise<StoredRoom> {
     return this.roomWrites.rename(roomId, name);
   }
 
@@ -152,11 +155,11 @@ export class SqliteChatStore implements ChatStore {
     roomId: string,
     userIds: readonly string[],
     at: string,
-  ): Promise<{ room: RoomState; added: string[] }> {
+  ): Promise<{ room: StoredRoom; added: string[] }> {
     return this.roomWrites.addMembers(roomId, userIds, at);
   }
 
-  setRole(roomId: string, userId: string, role: Role): Promise<RoomState> {
+  setRole(roomId: string, userId: string, role: Role): Promise<StoredRoom> {
     return this.roomWrites.setRole(roomId, userId, role);
   }
 
@@ -185,12 +188,12 @@ export class SqliteChatStore implements ChatStore {
     }));
   }
 
-  roomByExternalKey(externalKey: string): RoomState | undefined {
+  roomByExternalKey(externalKey: string): StoredRoom | undefined {
     const id = this.external.openRoomId(externalKey);
     return id === null ? undefined : this.room(id);
   }
 
-  syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: RoomState }> {
+  syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: StoredRoom }> {
     return this.roomWrites.syncGroup(input);
   }
 

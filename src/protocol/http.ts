@@ -1,0 +1,100 @@
+/**
+ * The JSON bodies the HTTP routes answer with (PROTOCOL.md §HTTP, and the server API for the PHP
+ * back end), one named type each. `HttpResponses` maps every route to its body, and the server
+ * sends through `reply(res, route, …)`, so a handler that sends another shape fails the type check
+ * and the web UI reads the same types it is sent.
+ */
+import type { AuthErrorCode, ErrorBody, ErrorCode } from "./errors.js";
+import type { Requests } from "./events.js";
+import type { Message, SharedRoom, User } from "./types.js";
+
+/** `GET /health`: the process is up. */
+export interface HealthBody {
+  status: "ok";
+}
+
+/** One dependency as `/ready` found it: `error` when the user directory failed in an unknown way. */
+export type ReadyCheck = "ok" | "unavailable" | "error";
+
+/** `GET /ready`: 200 with `ok` when both databases answer, 503 with `unavailable` otherwise. */
+export interface ReadyBody {
+  status: "ok" | "unavailable";
+  checks: { sqlite: ReadyCheck; users: ReadyCheck };
+}
+
+/** `POST /api/login`: a chat token for the user whose password matched. */
+export interface LoginBody {
+  token: string;
+  user: User;
+}
+
+/** `GET /api/rooms`: a page of rooms, as `room:list` answers. */
+export type RoomPageBody = Requests["room:list"]["result"];
+
+/** `GET /api/rooms/:roomId/messages`: a page of history, as `message:history` answers. */
+export type HistoryBody = Requests["message:history"]["result"];
+
+/** `POST /api/rooms/:roomId/messages` and `POST /api/server/messages`: the stored message. */
+export interface MessageBody {
+  message: Message;
+}
+
+/** `GET /api/server/rooms/:externalKey`: a mirrored room as everyone in it sees it. */
+export interface SharedRoomBody {
+  room: SharedRoom;
+}
+
+/** `PUT /api/server/rooms/:externalKey`: the mirrored room after the sync, and what changed. */
+export interface RoomSyncBody {
+  room: SharedRoom;
+  /** true (and status 201) when this call created the room */
+  created: boolean;
+  changed: boolean;
+  /** user ids added to and removed from the room by this call */
+  added: string[];
+  removed: string[];
+  /** disabled users left out of the room */
+  skipped: string[];
+}
+
+/** `GET /api/server/users/:userId/unread`: the navbar badge; rooms with nothing unread are left out. */
+export interface UnreadBody {
+  userId: string;
+  total: number;
+  rooms: { roomId: string; unread: number }[];
+}
+
+/** `POST /api/server/tokens`: a chat token minted for a user. */
+export interface TokenBody {
+  token: string;
+  expiresAt: string;
+  user: User;
+}
+
+/** `POST /api/server/users/:userId/disconnect`: tokens issued before this time are refused. */
+export interface DisconnectBody {
+  revokedBefore: string;
+}
+
+/** Every failed HTTP call, whatever the route: the error object an ack carries, or a sign-in refusal. */
+export interface HttpErrorBody {
+  error: Omit<ErrorBody, "code"> & { code: ErrorCode | AuthErrorCode };
+}
+
+/** Each HTTP route and the body of its successful answer. */
+export interface HttpResponses {
+  "GET /health": HealthBody;
+  "GET /ready": ReadyBody;
+  "POST /api/login": LoginBody;
+  "GET /api/rooms": RoomPageBody;
+  "GET /api/rooms/:roomId/messages": HistoryBody;
+  "POST /api/rooms/:roomId/messages": MessageBody;
+  "POST /api/server/messages": MessageBody;
+  "POST /api/server/tokens": TokenBody;
+  "GET /api/server/rooms/:externalKey": SharedRoomBody;
+  "PUT /api/server/rooms/:externalKey": RoomSyncBody;
+  "GET /api/server/users/:userId/unread": UnreadBody;
+  "POST /api/server/users/:userId/disconnect": DisconnectBody;
+}
+
+export type HttpRoute = keyof HttpResponses;
