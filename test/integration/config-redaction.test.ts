@@ -6,21 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { ConfigError, loadConfig } from "../../src/config/index.js";
-import { runUntilExit, serverEnv, tempDir } from "../support/harness.js";
+import { configProblems, runUntilExit, serverEnv, tempDir } from "../support/harness.js";
 
 const BASE = { NODE_ENV: "test", AUTH_JWT_SECRET: "x".repeat(40) };
 const PASSWORD = "hunter2-pass";
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ ...BASE, ...env });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problems = (env: Record<string, string>) => configProblems({ ...BASE, ...env });
 
 /** Each case: the bad setting, the variable the line must name, and what it shows instead. */
 const CASES: { name: string; env: Record<string, string>; variable: string; shows: string }[] = [

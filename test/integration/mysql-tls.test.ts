@@ -15,10 +15,10 @@ import { after, before, describe, test } from "node:test";
 import { createConnection, type RowDataPacket } from "mysql2/promise";
 import { MysqlSessionStore } from "../../src/auth/php-session/mysql.js";
 import { SessionStoreUnavailableError } from "../../src/auth/php-session/types.js";
-import { ConfigError, loadConfig } from "../../src/config/index.js";
+import { loadConfig } from "../../src/config/index.js";
 import { MysqlDirectory } from "../../src/users/mysql-directory.js";
 import { DirectoryUnavailableError } from "../../src/users/types.js";
-import { requireService } from "../support/harness.js";
+import { configProblems, requireService } from "../support/harness.js";
 import { createTestDatabase, phpUsersTable, type TestDatabase } from "../support/mariadb.js";
 import { startTlsMariaDb, type TlsMariaDb } from "../support/tls-mariadb.js";
 
@@ -53,15 +53,7 @@ function selfSigned(name: string, cn: string): void {
   );
 }
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ ...BASE, ...env });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problems = (env: Record<string, string>) => configProblems({ ...BASE, ...env });
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "twc-mysql-tls-"));

@@ -5,21 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { ConfigError, loadConfig } from "../../src/config/index.js";
-import { runUntilExit, serverEnv, tempDir } from "../support/harness.js";
+import { loadConfig } from "../../src/config/index.js";
+import { configProblems, runUntilExit, serverEnv, tempDir } from "../support/harness.js";
 
 const BASE = { NODE_ENV: "test", AUTH_JWT_SECRET: "x".repeat(40) };
 const KEY = "k".repeat(40);
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ ...BASE, ...env });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problems = (env: Record<string, string>) => configProblems({ ...BASE, ...env });
 
 describe("PHP integration settings", () => {
   test("off by default; the PHP session settings default to the contract's values", () => {

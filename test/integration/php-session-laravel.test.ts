@@ -12,9 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { ResultSetHeader } from "mysql2/promise";
-import { ConfigError, loadConfig } from "../../src/config/index.js";
+import { loadConfig } from "../../src/config/index.js";
 import { connectWithCookie, PAGE_ORIGIN, refusedWithCookie, watchDisconnect } from "../support/cookies.js";
 import {
+  configProblems,
   request,
   requireService,
   runUntilExit,
@@ -213,15 +214,7 @@ describe("Laravel session cookie, database driver", { skip: skipDatabase }, () =
 describe("Laravel settings", () => {
   const BASE = { NODE_ENV: "test", AUTH_JWT_SECRET: "x".repeat(40), PHP_SESSION_STORE: "files" };
   const KEY = `base64:${Buffer.alloc(32, 7).toString("base64")}`;
-  const problems = (env: Record<string, string>): string[] => {
-    try {
-      loadConfig({ ...BASE, ...env });
-    } catch (error) {
-      if (error instanceof ConfigError) return error.problems;
-      throw error;
-    }
-    return [];
-  };
+  const problems = (env: Record<string, string>) => configProblems({ ...BASE, ...env });
 
   test("keys are read like Laravel's APP_KEY and APP_PREVIOUS_KEYS, current key first", () => {
     const raw = "r".repeat(32);

@@ -16,6 +16,7 @@ export {
   type TestSocket,
   waitFor,
 } from "./client.js";
+export { configProblems } from "./config.js";
 export {
   CLI,
   cliAddUser,
