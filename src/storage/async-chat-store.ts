@@ -35,6 +35,8 @@ export function asAsyncChatStore(store: ChatStore): AsyncChatStore {
     roomsOf: async (userId) => store.roomsOf(userId),
     roomIdsOf: async (userId) => store.roomIdsOf(userId),
     userName: async (userId) => store.userName(userId),
+    userNames: async (userIds) => store.userNames(userIds),
+    membership: async (roomId, userId) => store.membership(roomId, userId),
     lastSeenAt: async (userId) => store.lastSeenAt(userId),
     message: async (messageId) => store.message(messageId),
     history: async (roomId, query) => store.history(roomId, query),

@@ -64,6 +64,10 @@ export interface ChatStore {
   roomIdsOf(userId: string): ReadonlySet<string>;
   /** The name last seen for a user. */
   userName(userId: string): string;
+  /** The names last seen for several users at once (one read, not one per user). */
+  userNames(userIds: readonly string[]): ReadonlyMap<string, string>;
+  /** The user's role in an open room, or undefined when they are not a member (or it is closed). */
+  membership(roomId: string, userId: string): Role | undefined;
   lastSeenAt(userId: string): string | null;
 
   message(messageId: string): Message | undefined;

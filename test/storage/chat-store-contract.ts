@@ -248,6 +248,21 @@ export function chatStoreContract(name: string, open: () => Promise<OpenedStore>
       await assert.rejects(s.rename(room.id, "gone"), { code: "NOT_FOUND" });
     });
 
+    test("a membership read gives the role in an open room, and nothing for others or closed rooms", async () => {
+      const { room, ids } = await group(2);
+      const [stranger] = users(1);
+      assert.equal(await s.membership(room.id, ids[0]!), "owner");
+      assert.equal(await s.membership(room.id, ids[1]!), "member");
+      assert.equal(await s.membership(room.id, stranger!), undefined);
+      assert.equal(await s.membership("no-such-room", ids[0]!), undefined);
+      await s.setRole(room.id, ids[1]!, "admin");
+      assert.equal(await s.membership(room.id, ids[1]!), "admin");
+      await s.removeMember(room.id, ids[1]!);
+      assert.equal(await s.membership(room.id, ids[1]!), undefined);
+      await s.removeMember(room.id, ids[0]!);
+      assert.equal(await s.membership(room.id, ids[0]!), undefined);
+    });
+
     test("a renamed room keeps its name", async () => {
       const { room } = await group(1);
       assert.equal((await s.rename(room.id, "Night shift")).name, "Night shift");
@@ -296,6 +311,16 @@ export function chatStoreContract(name: string, open: () => Promise<OpenedStore>
       ]);
       assert.equal(await s.userName(a!), "Ann");
       assert.equal(await s.userName(b!), "Bob");
+      const [unknown] = users(1);
+      assert.deepEqual(
+        [...(await s.userNames([a!, unknown!, b!]))],
+        [
+          [a, "Ann"],
+          [unknown, `User ${unknown}`],
+          [b, "Bob"],
+        ],
+      );
+      assert.equal((await s.userNames([])).size, 0);
       assert.equal(await s.lastSeenAt(b!), AT);
       assert.equal(await s.lastSeenAt(a!), null);
       assert.equal(await s.tokensRevokedBefore(a!), null);

@@ -15,6 +15,23 @@ export async function userName(db: Queryable, userId: string): Promise<string> {
   return rows[0]?.name ?? `User ${userId}`;
 }
 
+/** The names of several users in one query; an unknown user gets the same stand-in as `userName`. */
+export async function userNames(
+  db: Queryable,
+  userIds: readonly string[],
+): Promise<ReadonlyMap<string, string>> {
+  const names = new Map<string, string>();
+  if (userIds.length === 0) return names;
+  const rows = await read<{ id: string; name: string }>(
+    db,
+    "SELECT id, name FROM known_users WHERE id = ANY($1::text[]) AND name <> ''",
+    [[...userIds]],
+  );
+  const known = new Map(rows.map((r) => [r.id, r.name]));
+  for (const id of userIds) names.set(id, known.get(id) ?? `User ${id}`);
+  return names;
+}
+
 export async function lastSeenAt(db: Queryable, userId: string): Promise<string | null> {
   const rows = await read<{ last_seen_at: string | null }>(
     db,

@@ -24,7 +24,7 @@ import * as messages from "./message-writes.js";
 import { migrate } from "./migrations.js";
 import { openPool, type PoolOptions, read } from "./pool.js";
 import * as reads from "./read-writes.js";
-import { loadRoom, loadRoomByExternalKey, loadRoomIdsOf, loadRoomsOf } from "./room-reads.js";
+import { loadMembership, loadRoom, loadRoomByExternalKey, loadRoomIdsOf, loadRoomsOf } from "./room-reads.js";
 import * as rooms from "./room-writes.js";
 import { searchMessages } from "./search.js";
 
@@ -66,6 +66,14 @@ export class PostgresChatStore implements AsyncChatStore {
 
   userName(userId: string): Promise<string> {
     return users.userName(this.db, userId);
+  }
+
+  userNames(userIds: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    return users.userNames(this.db, userIds);
+  }
+
+  membership(roomId: string, userId: string): Promise<Role | undefined> {
+    return loadMembership(this.db, roomId, userId);
   }
 
   lastSeenAt(userId: string): Promise<string | null> {

@@ -90,6 +90,15 @@ export class SqliteChatStore implements ChatStore {
     return this.users.userName(userId);
   }
 
+  userNames(userIds: readonly string[]): ReadonlyMap<string, string> {
+    // names are in memory here, so one by one costs nothing
+    return new Map(userIds.map((id) => [id, this.users.userName(id)]));
+  }
+
+  membership(roomId: string, userId: string): Role | undefined {
+    return this.mirror.rooms.get(roomId)?.members.get(userId)?.role;
+  }
+
   lastSeenAt(userId: string): string | null {
     return this.users.lastSeenAt(userId);
   }
