@@ -24,7 +24,7 @@ import type { Config } from "./config/index.js";
 import { ClientAddresses } from "./http/client-address.js";
 import { guardHandshakes } from "./http/handshake-origins.js";
 import { OriginPolicy } from "./http/origins.js";
-import { createRequestHandler } from "./http/routes.js";
+import { createRequestHandler, type ReadyProbe } from "./http/routes.js";
 import { createServerApi, SERVER_API_PREFIX } from "./http/server-api.js";
 import { createWebAssets } from "./http/static.js";
 import { type AddressLimits, createAddressLimits, DEFAULT_ADDRESS_LIMITS } from "./limits/address-limits.js";
@@ -36,7 +36,7 @@ import { Fanout } from "./realtime/fanout.js";
 import { EventLimits } from "./realtime/limits.js";
 import { startRecheck } from "./realtime/recheck.js";
 import type { ChatServer } from "./realtime/types.js";
-import type { ChatStore } from "./storage/chat-store.js";
+import { type AsyncChatStore, asAsyncChatStore } from "./storage/async-chat-store.js";
 import type { SqliteDatabase } from "./storage/sqlite/open.js";
 import { JWT_SECRET_NAME } from "./storage/sqlite/server-secrets.js";
 import { SqliteChatStore } from "./storage/sqlite/sqlite-chat-store.js";
@@ -48,18 +48,59 @@ import { connectWebhooks, WebhookSender } from "./webhooks/index.js";
  * AUTH_JWT_SECRET, or else this installation's own random secret from the chat database (made on
  * the first start). The log says how to share it; it never shows the secret itself.
  */
-function tokenSecret(config: Config, store: ChatStore, logger: Logger): Uint8Array {
+async function tokenSecret(config: Config, store: AsyncChatStore, logger: Logger): Promise<Uint8Array> {
   if (config.auth.jwtSecret) return config.auth.jwtSecret;
   logger.warn(
     "AUTH_JWT_SECRET is not set: tokens use a random secret made for this installation and kept in the chat database. To let the PHP app make tokens, run `npm run secret` on this machine and set the secret it prints as AUTH_JWT_SECRET on both sides.",
   );
-  return new TextEncoder().encode(store.serverSecret(JWT_SECRET_NAME));
+  return new TextEncoder().encode(await store.serverSecret(JWT_SECRET_NAME));
+}
+
+/**
+ * Where the chat data lives. SQLite: the server builds its store on the open file, with the parts
+ * only a store with an in-memory mirror needs (re-reading rooms other nodes changed). PostgreSQL:
+ * an opened store, whose every read asks the shared database, so there is nothing to re-read.
+ */
+export type ChatDatabase =
+  | { kind: "sqlite"; db: SqliteDatabase }
+  | { kind: "postgres"; store: AsyncChatStore };
+
+/** The store the services use, and the SQLite store itself for its SQLite-only parts. */
+function openChatStore(
+  chat: ChatDatabase,
+  metrics: Metrics,
+  logger: Logger,
+): { store: AsyncChatStore; sqlite: SqliteChatStore | null } {
+  if (chat.kind === "postgres") return { store: chat.store, sqlite: null };
+  const sqlite = new SqliteChatStore(chat.db, {
+    onCommit: (writes, seconds) => {
+      metrics.storeWrite.observe(seconds);
+      metrics.storeBatch.observe(writes);
+    },
+    onBackgroundProblem: (problem) => logger.error({ problem }, "chat database background work failed"),
+  });
+  return { store: asAsyncChatStore(sqlite), sqlite };
+}
+
+/**
+ * What `/ready` pings besides the directory. On PostgreSQL the chat store is `database`, and Redis
+ * is checked too: every broadcast between nodes goes through it (PROTOCOL v2.1).
+ */
+function readyProbes(
+  store: AsyncChatStore,
+  postgres: boolean,
+  cluster: { redis: { ping(): Promise<unknown> } } | null,
+): ReadyProbe[] {
+  if (!postgres) return [{ name: "sqlite", ping: () => store.ping() }];
+  const probes: ReadyProbe[] = [{ name: "database", ping: () => store.ping() }];
+  if (cluster) probes.push({ name: "redis", ping: () => cluster.redis.ping() });
+  return probes;
 }
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
-  db: SqliteDatabase;
+  chat: ChatDatabase;
   directory: UserDirectory;
   /** Tuning that is not a setting: tests use small limits here. */
   options?: AppOptions;
@@ -83,7 +124,7 @@ export interface App {
   httpServer: HttpServer;
   io: ChatServer;
   tokens: TokenService;
-  store: ChatStore;
+  store: AsyncChatStore;
   metrics: Metrics;
   /** Runs the re-check of live connections now (tokens, users, scopes, PHP sessions). */
   recheckNow(): Promise<void>;
@@ -96,21 +137,18 @@ export interface App {
 export async function createApp({
   config,
   logger,
-  db,
+  chat,
   directory: rawDirectory,
   options = {},
 }: AppDeps): Promise<App> {
   const metrics = createMetrics();
-  const store = new SqliteChatStore(db, {
-    onCommit: (writes, seconds) => {
-      metrics.storeWrite.observe(seconds);
-      metrics.storeBatch.observe(writes);
-    },
-    onBackgroundProblem: (problem) => logger.error({ problem }, "chat database background work failed"),
-  });
+  const { store, sqlite } = openChatStore(chat, metrics, logger);
   const directory = new CachedDirectory(rawDirectory);
   const clock = options.now ?? Date.now;
-  const tokens = createTokenService({ ...config.auth, jwtSecret: tokenSecret(config, store, logger) }, clock);
+  const tokens = createTokenService(
+    { ...config.auth, jwtSecret: await tokenSecret(config, store, logger) },
+    clock,
+  );
   const origins = new OriginPolicy(config.corsOrigins);
   const clientAddresses = new ClientAddresses(config.trustProxy);
   let accepting = true;
@@ -135,7 +173,9 @@ export async function createApp({
   const cluster = config.redisUrl
     ? (await import("./cluster/index.js")).joinCluster(io, config.redisUrl, config.redisPrefix, logger)
     : null;
-  const fanout = cluster ? new AnnouncingFanout(io, cluster) : new Fanout(io);
+  // SQLite nodes keep a mirror, so each tells the others which rooms it changed; PostgreSQL nodes
+  // read the shared database every time and only need the adapter's broadcasts
+  const fanout = cluster && sqlite ? new AnnouncingFanout(io, cluster) : new Fanout(io);
   // rate limits are counted across nodes too, so more nodes never mean a bigger allowance
   const sharedCounts = cluster ? { redis: cluster.redis, prefix: config.redisPrefix } : undefined;
   const limits = new EventLimits(config.rateLimits, sharedCounts);
@@ -143,11 +183,13 @@ export async function createApp({
     { ...DEFAULT_ADDRESS_LIMITS, ...options.addressLimits },
     sharedCounts,
   );
-  cluster?.onRoomsChanged((roomIds) => {
-    store
-      .reloadRooms(roomIds)
-      .catch((err: unknown) => logger.warn({ err }, "could not re-read changed rooms"));
-  });
+  if (sqlite) {
+    cluster?.onRoomsChanged((roomIds) => {
+      sqlite
+        .reloadRooms(roomIds)
+        .catch((err: unknown) => logger.warn({ err }, "could not re-read changed rooms"));
+    });
+  }
   const scopes = new Scopes(config.users.scopeColumn !== null, directory);
   const deps: ChatDeps = {
     config,
@@ -242,7 +284,7 @@ export async function createApp({
     rooms,
     messages,
     limits,
-    store,
+    readyChecks: readyProbes(store, sqlite === null, cluster),
     directory,
     metrics,
     logger,

@@ -4,9 +4,10 @@
  * manager, since npm may not pass signals on.
  */
 import { existsSync } from "node:fs";
-import { createApp } from "./app.js";
+import { type ChatDatabase, createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config/index.js";
 import { createLogger } from "./logger.js";
+import { PostgresChatStore } from "./storage/postgres/postgres-chat-store.js";
 import { DatabaseOpenError, openDatabase } from "./storage/sqlite/open.js";
 import { createDirectory } from "./users/create-directory.js";
 
@@ -40,8 +41,26 @@ try {
   throw error;
 }
 
+// CHAT_DATABASE_URL: the chat data is in PostgreSQL (the SQLite file then only holds the built-in
+// user directory, when MYSQL_HOST is not set)
+let chat: ChatDatabase = { kind: "sqlite", db };
+if (config.chatDatabase) {
+  try {
+    const store = await PostgresChatStore.open({
+      url: config.chatDatabase.url,
+      max: config.chatDatabase.poolSize,
+      onProblem: (message) => logger.warn(message),
+    });
+    chat = { kind: "postgres", store };
+  } catch (error) {
+    fail([
+      `CHAT_DATABASE_URL: check that PostgreSQL is running and the address is right; it did not answer (${(error as Error).message})`,
+    ]);
+  }
+}
+
 const directory = await createDirectory(config, db);
-const app = await createApp({ config, logger, db, directory });
+const app = await createApp({ config, logger, chat, directory });
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -66,7 +85,13 @@ process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejec
 try {
   const address = await app.listen();
   logger.info(
-    { port: address.port, host: config.host, users: directory.kind, sqlite: config.sqlitePath },
+    {
+      port: address.port,
+      host: config.host,
+      users: directory.kind,
+      chatStore: chat.kind,
+      ...(chat.kind === "sqlite" ? { sqlite: config.sqlitePath } : {}),
+    },
     "TimeWise Chat is listening",
   );
 } catch (error) {

@@ -15,7 +15,7 @@ import type { AuthErrorCode, HandshakeErrorData } from "../protocol/index.js";
 import type { Actor } from "../shared/actor.js";
 import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js";
 import type { PhpSessions } from "./php-session/index.js";
-import { TokenError, type TokenService } from "./tokens.js";
+import { TokenError, type TokenRevocations, type TokenService } from "./tokens.js";
 
 /** A refused handshake: `err.message` and `err.data` as the client's `connect_error` receives them. */
 export class HandshakeError extends Error {
@@ -50,7 +50,7 @@ export interface AuthenticatorDeps {
   /** cookie sign-in needs an Origin header these allow (cross-site WebSocket hijacking) */
   origins?: { allows(origin: string, own: string | undefined): boolean };
   /** tokens of a user issued at or before this second (server API "disconnect") are refused */
-  revocations?: { tokensRevokedBefore(userId: string): number | null };
+  revocations?: TokenRevocations;
   /** caps session-store lookups for cookies that name no session, per client address */
   unknownSessions?: { addresses: ClientAddresses; count: FailureCount };
 }
@@ -94,7 +94,7 @@ async function credentials(
   const token = presentedToken(auth, req);
   if (token !== null) {
     const verified = await deps.tokens.verify(token);
-    const revokedBefore = deps.revocations?.tokensRevokedBefore(verified.userId) ?? null;
+    const revokedBefore = (await deps.revocations?.tokensRevokedBefore(verified.userId)) ?? null;
     if (revokedBefore !== null && (verified.issuedAt === null || verified.issuedAt <= revokedBefore)) {
       throw new HandshakeError("AUTH_INVALID");
     }

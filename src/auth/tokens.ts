@@ -31,6 +31,12 @@ export interface VerifiedToken {
   issuedAt: number | null;
 }
 
+/** Where token revocations (server API "disconnect") are read: the chat store, on every node. */
+export interface TokenRevocations {
+  /** The second up to which the user's tokens are refused, or null. */
+  tokensRevokedBefore(userId: string): Promise<number | null>;
+}
+
 export interface TokenService {
   /** `issuedAtS` overrides `iat` (the server API mints tokens that postdate a revocation). */
   sign(userId: string, ttlS?: number, issuedAtS?: number): Promise<string>;

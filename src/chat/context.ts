@@ -4,15 +4,17 @@
  */
 import type { Config } from "../config/index.js";
 import { notFound } from "../errors.js";
+import type { Role } from "../protocol/index.js";
 import type { Fanout } from "../realtime/fanout.js";
 import type { Actor } from "../shared/actor.js";
-import type { ChatStore, StoredRoom } from "../storage/chat-store.js";
+import type { AsyncChatStore } from "../storage/async-chat-store.js";
+import type { StoredRoom } from "../storage/chat-store.js";
 import type { DirectoryUser, UserDirectory } from "../users/types.js";
 import type { Scopes } from "./scopes.js";
 
 export interface ChatDeps {
   config: Config;
-  store: ChatStore;
+  store: AsyncChatStore;
   directory: UserDirectory;
   fanout: Fanout;
   /** USERS_SCOPE_COLUMN: who may see whom */
@@ -29,10 +31,20 @@ export function listenerErrors(deps: ChatDeps, hook: string): (error: unknown) =
 }
 
 /** The room, when the actor is a member; otherwise NOT_FOUND, exactly as for a room that doesn't exist. */
-export function memberRoom(deps: ChatDeps, actor: Actor, roomId: string): StoredRoom {
-  const room = deps.store.room(roomId);
+export async function memberRoom(deps: ChatDeps, actor: Actor, roomId: string): Promise<StoredRoom> {
+  const room = await deps.store.room(roomId);
   if (!room?.members.has(actor.id)) throw notFound();
   return room;
+}
+
+/**
+ * The actor's role in the room, when they are a member; otherwise NOT_FOUND like `memberRoom`.
+ * One narrow read, not the whole room: this guards every send, history page and typing event.
+ */
+export async function memberRole(deps: ChatDeps, actor: Actor, roomId: string): Promise<Role> {
+  const role = await deps.store.membership(roomId, actor.id);
+  if (role === undefined) throw notFound();
+  return role;
 }
 
 /**

@@ -30,6 +30,8 @@ export interface Config {
   sqlitePath: string;
   /** the chat database's page cache; the other connections share as much again */
   sqliteCacheMb: number;
+  /** CHAT_DATABASE_URL: the chat data in PostgreSQL; null: in SQLite at `sqlitePath` */
+  chatDatabase: { url: string; poolSize: number } | null;
   /** null: the built-in user directory */
   mysql: MysqlConfig | null;
   users: UsersTableConfig;
@@ -208,6 +210,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: e.CHAT_HOST,
     sqlitePath: e.SQLITE_PATH,
     sqliteCacheMb: e.SQLITE_CACHE_MB,
+    chatDatabase: e.CHAT_DATABASE_URL
+      ? { url: e.CHAT_DATABASE_URL, poolSize: e.CHAT_DATABASE_POOL_SIZE }
+      : null,
     mysql: e.MYSQL_HOST
       ? {
           host: e.MYSQL_HOST,

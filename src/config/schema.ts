@@ -26,6 +26,18 @@ export const envSchema = z.object({
    * share as much again.
    */
   SQLITE_CACHE_MB: positiveInt(16_384).default(64),
+  /**
+   * A PostgreSQL database (`postgres://user:password@host:port/db`) for the chat data, shared by
+   * every node. Unset: the chat data is in the SQLite file at SQLITE_PATH.
+   */
+  CHAT_DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .url({ protocol: /^postgres(ql)?$/, error: "write it as postgres://user:password@host:port/database" })
+      .optional(),
+  ),
+  /** Connections to CHAT_DATABASE_URL per node. */
+  CHAT_DATABASE_POOL_SIZE: positiveInt(1000).default(10),
   /** The PHP app's MySQL/MariaDB. Unset: the built-in user directory in the SQLite file is used. */
   MYSQL_HOST: z.preprocess(emptyAsUndefined, z.string().optional()),
   MYSQL_PORT: port.default(3306),

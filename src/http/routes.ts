@@ -11,13 +11,12 @@ import type { RoomService } from "../chat/rooms/service.js";
 import type { FailureCount } from "../limits/address-limits.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import { HTTP_STATUS, type ReadyBody } from "../protocol/index.js";
+import { HTTP_STATUS, type ReadyBody, type ReadyDependency } from "../protocol/index.js";
 import * as P from "../protocol/payloads.js";
 import type { EventLimits } from "../realtime/limits.js";
 import type { Actor } from "../shared/actor.js";
 import { toErrorBody } from "../shared/error-body.js";
 import { parseInput } from "../shared/parse.js";
-import type { ChatStore } from "../storage/chat-store.js";
 import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js";
 import type { ClientAddresses } from "./client-address.js";
 import type { OriginPolicy } from "./origins.js";
@@ -36,10 +35,17 @@ export interface HttpDeps {
   rooms: RoomService;
   messages: MessageService;
   limits: EventLimits;
-  store: ChatStore;
+  /** what `/ready` pings besides the directory: the chat store, and Redis on PostgreSQL */
+  readyChecks: readonly ReadyProbe[];
   directory: UserDirectory;
   metrics: Metrics;
   logger: Logger;
+}
+
+/** One dependency of `/ready`: it is `ok` when `ping` resolves. */
+export interface ReadyProbe {
+  name: ReadyDependency;
+  ping(): Promise<unknown>;
 }
 
 /** Query strings carry text, so numbers are converted here (and only here) before validation. */
@@ -97,7 +103,7 @@ export function createRequestHandler(deps: HttpDeps) {
             res,
             "GET /api/rooms/:roomId/messages",
             200,
-            deps.messages.history(actor, p.roomId, {
+            await deps.messages.history(actor, p.roomId, {
               beforeSeq: p.beforeSeq,
               afterSeq: p.afterSeq,
               limit: p.limit ?? 50,
@@ -128,18 +134,23 @@ export function createRequestHandler(deps: HttpDeps) {
 }
 
 async function ready(res: ServerResponse, deps: HttpDeps): Promise<void> {
-  const checks: ReadyBody["checks"] = { sqlite: "ok", users: "ok" };
-  try {
-    deps.store.ping();
-  } catch {
-    checks.sqlite = "unavailable";
-  }
+  const checks: ReadyBody["checks"] = { users: "ok" };
+  await Promise.all(
+    deps.readyChecks.map(async (probe) => {
+      try {
+        await probe.ping();
+        checks[probe.name] = "ok";
+      } catch {
+        checks[probe.name] = "unavailable";
+      }
+    }),
+  );
   try {
     await deps.directory.ping();
   } catch (error) {
     checks.users = error instanceof DirectoryUnavailableError ? "unavailable" : "error";
   }
-  const ok = checks.sqlite === "ok" && checks.users === "ok";
+  const ok = Object.values(checks).every((check) => check === "ok");
   reply(res, "GET /ready", ok ? 200 : 503, { status: ok ? "ok" : "unavailable", checks });
 }
 

@@ -20,7 +20,7 @@ import { z } from "zod";
 import type { TokenService } from "../auth/tokens.js";
 import type { MessageService } from "../chat/messages/service.js";
 import type { RoomSyncService } from "../chat/rooms/sync.js";
-import { roomFor, sharedRoom } from "../chat/rooms/view.js";
+import { sharedRoom, unreadOf } from "../chat/rooms/view.js";
 import type { Config } from "../config/index.js";
 import type { ServerApiKey } from "../config/server-api-keys.js";
 import { AppError, notFound } from "../errors.js";
@@ -31,7 +31,7 @@ import * as P from "../protocol/payloads.js";
 import type { Fanout } from "../realtime/fanout.js";
 import { toErrorBody } from "../shared/error-body.js";
 import { parseInput } from "../shared/parse.js";
-import type { ChatStore } from "../storage/chat-store.js";
+import type { AsyncChatStore } from "../storage/async-chat-store.js";
 import type { UserDirectory } from "../users/types.js";
 import type { ClientAddresses } from "./client-address.js";
 import { matchPath } from "./paths.js";
@@ -42,7 +42,7 @@ export interface ServerApiDeps {
   config: Config;
   tokens: TokenService;
   directory: UserDirectory;
-  store: ChatStore;
+  store: AsyncChatStore;
   messages: MessageService;
   roomSync: RoomSyncService;
   fanout: Fanout;
@@ -115,7 +115,7 @@ export function createServerApi(deps: ServerApiDeps) {
       if (route === "POST /api/server/messages") {
         need("messages");
         const p = parseInput(postMessage, await readJson(req));
-        const roomId = p.roomId ?? deps.store.roomByExternalKey(p.roomKey!)?.id;
+        const roomId = p.roomId ?? (await deps.store.roomByExternalKey(p.roomKey!))?.id;
         if (roomId === undefined) throw notFound();
         const input = { roomId, body: p.body, clientId: p.clientId, replyToId: p.replyToId };
         const message =
@@ -129,7 +129,7 @@ export function createServerApi(deps: ServerApiDeps) {
         const p = parseInput(mintToken, await readJson(req));
         const user = await activeUser(deps, p.userId);
         // After a disconnect, tokens issued in that same second are refused: mint past it.
-        const revoked = deps.store.tokensRevokedBefore(user.id);
+        const revoked = await deps.store.tokensRevokedBefore(user.id);
         const nowS = Math.floor(Date.now() / 1000);
         const iat = revoked !== null && revoked >= nowS ? revoked + 1 : nowS;
         const ttlS = Math.min(p.ttlS ?? deps.config.auth.loginTokenTtlS, deps.config.auth.maxTtlS);
@@ -145,10 +145,10 @@ export function createServerApi(deps: ServerApiDeps) {
         need("rooms");
         const externalKeyValue = parseInput(externalKey, room[0]!);
         if (req.method === "GET") {
-          const found = deps.store.roomByExternalKey(externalKeyValue);
+          const found = await deps.store.roomByExternalKey(externalKeyValue);
           if (!found) throw notFound();
           return reply(res, "GET /api/server/rooms/:externalKey", 200, {
-            room: sharedRoom(found, deps.store),
+            room: await sharedRoom(found, deps.store),
           });
         }
         const p = parseInput(upsertRoom, await readJson(req));
@@ -160,7 +160,7 @@ export function createServerApi(deps: ServerApiDeps) {
         const userId = parseInput(P.userId, user[0]!);
         if (user[1] === "unread" && req.method === "GET") {
           need("unread");
-          return reply(res, "GET /api/server/users/:userId/unread", 200, unread(deps.store, userId));
+          return reply(res, "GET /api/server/users/:userId/unread", 200, await unread(deps.store, userId));
         }
         if (user[1] === "disconnect" && req.method === "POST") {
           need("disconnect");
@@ -185,12 +185,12 @@ export function createServerApi(deps: ServerApiDeps) {
   };
 }
 
-/** The badge: unread messages in total and per room (rooms with none are left out). Memory only. */
-function unread(store: ChatStore, userId: string): UnreadBody {
+/** The badge: unread messages in total and per room (rooms with none are left out). One read. */
+async function unread(store: AsyncChatStore, userId: string): Promise<UnreadBody> {
   const rooms: UnreadBody["rooms"] = [];
   let total = 0;
-  for (const state of store.roomsOf(userId)) {
-    const n = roomFor(userId, state, store).unread;
+  for (const state of await store.roomsOf(userId)) {
+    const n = unreadOf(userId, state).unread;
     if (n === 0) continue;
     rooms.push({ roomId: state.id, unread: n });
     total += n;

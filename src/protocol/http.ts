@@ -16,10 +16,17 @@ export interface HealthBody {
 /** One dependency as `/ready` found it: `error` when the user directory failed in an unknown way. */
 export type ReadyCheck = "ok" | "unavailable" | "error";
 
-/** `GET /ready`: 200 with `ok` when both databases answer, 503 with `unavailable` otherwise. */
+/** The dependencies `/ready` checks besides the user directory (`users`). */
+export type ReadyDependency = "sqlite" | "database" | "redis";
+
+/**
+ * `GET /ready`: 200 with `ok` when every dependency answers, 503 with `unavailable` otherwise.
+ * `sqlite` on SQLite; `database` (the PostgreSQL chat store) and, with REDIS_URL, `redis` on
+ * PostgreSQL (v2.1).
+ */
 export interface ReadyBody {
   status: "ok" | "unavailable";
-  checks: { sqlite: ReadyCheck; users: ReadyCheck };
+  checks: { [D in ReadyDependency]?: ReadyCheck } & { users: ReadyCheck };
 }
 
 /** `POST /api/login`: a chat token for the user whose password matched. */

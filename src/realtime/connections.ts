@@ -11,7 +11,7 @@ import type { FailureCount } from "../limits/address-limits.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { HandshakeErrorData } from "../protocol/index.js";
-import type { ChatStore } from "../storage/chat-store.js";
+import type { AsyncChatStore } from "../storage/async-chat-store.js";
 import { roomChannel, roomScopeChannel, userChannel } from "./fanout.js";
 import { type HandlerRuntime, type HandlerTable, registerHandlers } from "./handler.js";
 import { limitQueuedBytes } from "./outbound-limit.js";
@@ -20,7 +20,7 @@ import type { ChatServer, ServerSocket } from "./types.js";
 export interface ConnectionDeps {
   io: ChatServer;
   authenticator: Authenticator;
-  store: ChatStore;
+  store: AsyncChatStore;
   presence: PresenceService;
   typing: TypingService;
   handlers: HandlerTable;
@@ -41,6 +41,7 @@ export interface ConnectionDeps {
 export function acceptConnections(deps: ConnectionDeps): void {
   const { io, store, metrics } = deps;
   const socketsPerUser = new Map<string, number>();
+  const roomsAtConnect = new WeakMap<ServerSocket, ReadonlySet<string>>();
   // a client that stops reading is dropped before its queue grows without bound, and is refused
   // new requests while their answers pile up
   const outbound = limitQueuedBytes(io, deps.logger, deps.maxQueuedBytes);
@@ -95,7 +96,19 @@ export function acceptConnections(deps: ConnectionDeps): void {
         socket.data.via = identity.via;
         if (identity.via === "cookie") socket.data.sessionId = identity.sessionId;
         else socket.data.token = identity.token;
-        next();
+        // the rooms are read before the socket counts as connected, so it joins their channels at
+        // once at "connection" and misses no broadcast sent after that
+        store.roomIdsOf(user.id).then(
+          (roomIds) => {
+            roomsAtConnect.set(socket, roomIds);
+            next();
+          },
+          (error: unknown) => {
+            release();
+            deps.logger.warn({ err: error }, "could not read a user's rooms at the handshake");
+            next(new HandshakeError("AUTH_UNAVAILABLE"));
+          },
+        );
       },
       (error: unknown) =>
         next(error instanceof HandshakeError ? error : new HandshakeError("AUTH_UNAVAILABLE")),
@@ -106,7 +119,8 @@ export function acceptConnections(deps: ConnectionDeps): void {
     const user = socket.data.user;
     metrics.connections.inc();
     registerHandlers(socket, deps.handlers, runtime);
-    const roomIds = [...store.roomIdsOf(user.id)];
+    const roomIds = [...(roomsAtConnect.get(socket) ?? [])];
+    roomsAtConnect.delete(socket);
     const scope = scopeKey(user.scope);
     socket.join([
       userChannel(user.id),

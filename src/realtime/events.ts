@@ -103,7 +103,9 @@ export function chatHandlers(s: Services): HandlerTable {
     },
     "message:search": {
       limit: "searches",
-      handle: (actor, p) => ({ messages: s.messages.search(actor, p.query, p.roomId, p.limit ?? 20) }),
+      handle: async (actor, p) => ({
+        messages: await s.messages.search(actor, p.query, p.roomId, p.limit ?? 20),
+      }),
     },
     "room:read": {
       limit: "reads",
@@ -111,8 +113,8 @@ export function chatHandlers(s: Services): HandlerTable {
     },
     typing: {
       limit: "typing",
-      handle: (actor, p) => {
-        s.typing.set(actor, p.roomId, p.typing);
+      handle: async (actor, p) => {
+        await s.typing.set(actor, p.roomId, p.typing);
         return {};
       },
     },

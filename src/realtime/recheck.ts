@@ -7,6 +7,7 @@
  * checked at the moment its token expires, so it does not outlive it by up to a whole interval.
  */
 import type { PhpSessions } from "../auth/php-session/index.js";
+import type { TokenRevocations } from "../auth/tokens.js";
 import type { Logger } from "../logger.js";
 import type { DirectoryUser, UserDirectory } from "../users/types.js";
 import { endSession, tokenExpired, tokenRevoked } from "./session-end.js";
@@ -23,7 +24,7 @@ export interface RecheckDeps {
     refresh?: (ids: readonly string[]) => Promise<Map<string, DirectoryUser>>;
   };
   /** tokens of a user issued at or before this second are revoked (server API "disconnect") */
-  revocations: { tokensRevokedBefore(userId: string): number | null };
+  revocations: TokenRevocations;
   logger: Logger;
   intervalS: number;
   /** the clock, in milliseconds (injectable for tests) */
@@ -45,13 +46,25 @@ export function startRecheck(deps: RecheckDeps): Recheck {
   const sockets = () => [...io.of("/").sockets.values()];
 
   /** Ends token sockets that expired or were revoked; answers the ones still open. */
-  const checkTokens = (): void => {
+  const checkTokens = async (): Promise<void> => {
     const now = deps.now();
+    const live: ServerSocket[] = [];
     for (const socket of sockets()) {
       if (tokenExpired(socket, now)) {
         logger.info({ userId: socket.data.user.id }, "ending a connection whose token expired");
         endSession(socket, "AUTH_EXPIRED");
-      } else if (tokenRevoked(socket, deps.revocations)) {
+      } else if (socket.data.token) live.push(socket);
+    }
+    // one revocation read per user, not per socket; a chunk at a time so the database is not flooded
+    const userIds = [...new Set(live.map((socket) => socket.data.user.id))];
+    const revoked = new Map<string, number | null>();
+    for (let i = 0; i < userIds.length; i += CHUNK) {
+      const chunk = userIds.slice(i, i + CHUNK);
+      const found = await Promise.all(chunk.map((id) => deps.revocations.tokensRevokedBefore(id)));
+      for (const [j, id] of chunk.entries()) revoked.set(id, found[j] ?? null);
+    }
+    for (const socket of live) {
+      if (tokenRevoked(socket, revoked.get(socket.data.user.id) ?? null)) {
         logger.info({ userId: socket.data.user.id }, "ending a connection whose token was revoked");
         endSession(socket, "AUTH_INVALID");
       }
@@ -93,7 +106,7 @@ export function startRecheck(deps: RecheckDeps): Recheck {
   const round = (): Promise<void> => {
     running ??= (async () => {
       try {
-        checkTokens();
+        await checkTokens();
       } catch (err) {
         logger.warn({ err }, "could not re-check tokens; will try again");
       }

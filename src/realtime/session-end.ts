@@ -19,13 +19,9 @@ export function tokenExpired(socket: ServerSocket, nowMs: number): boolean {
   return token !== undefined && token.expiresAt * 1000 <= nowMs;
 }
 
-/** Whether a token socket's token was issued at or before a revocation of its user. */
-export function tokenRevoked(
-  socket: ServerSocket,
-  revocations: { tokensRevokedBefore(userId: string): number | null },
-): boolean {
+/** Whether a token socket's token was issued at or before `revokedBefore` (its user's revocation). */
+export function tokenRevoked(socket: ServerSocket, revokedBefore: number | null): boolean {
   const token = socket.data.token;
   if (token === undefined) return false;
-  const before = revocations.tokensRevokedBefore(socket.data.user.id);
-  return before !== null && (token.issuedAt === null || token.issuedAt <= before);
+  return revokedBefore !== null && (token.issuedAt === null || token.issuedAt <= revokedBefore);
 }

@@ -3,13 +3,13 @@
  * user before its first one expires, so a long-lived tab is not disconnected every token lifetime.
  * The new token is checked exactly like a handshake token (signature, claims, revocation).
  */
-import { TokenError, type TokenService } from "../auth/tokens.js";
+import { TokenError, type TokenRevocations, type TokenService } from "../auth/tokens.js";
 import { AppError } from "../errors.js";
 import type { EventHandler } from "./handler.js";
 
 export function sessionRefreshHandler(deps: {
   tokens: TokenService;
-  revocations: { tokensRevokedBefore(userId: string): number | null };
+  revocations: TokenRevocations;
 }): EventHandler<"session:refresh"> {
   return {
     limit: "reads",
@@ -24,7 +24,7 @@ export function sessionRefreshHandler(deps: {
         if (error instanceof TokenError) throw new AppError("FORBIDDEN", "That token is not valid.");
         throw error;
       }
-      const revokedBefore = deps.revocations.tokensRevokedBefore(verified.userId);
+      const revokedBefore = await deps.revocations.tokensRevokedBefore(verified.userId);
       const revoked =
         revokedBefore !== null && (verified.issuedAt === null || verified.issuedAt <= revokedBefore);
       // a token of another user would switch identities mid-connection: reconnect for that

@@ -157,7 +157,7 @@ describe("tokens and passwords never reach the logs", () => {
     const directory = new BuiltinDirectory(db);
     // the most verbose level, written to memory, so every line the server logs can be inspected
     const logger = createLogger("trace", { write: (line: string) => void lines.push(line) });
-    app = await createApp({ config, logger, db, directory });
+    app = await createApp({ config, logger, chat: { kind: "sqlite", db }, directory });
     url = `http://127.0.0.1:${(await app.listen()).port}`;
     await directory.add({
       login: "logann",

@@ -8,8 +8,7 @@ import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { type FeedEvent, type Listener, listen, notifyStatement } from "../../src/storage/postgres/feed.js";
 import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
-import { requireService, until } from "../support/harness.js";
-import { createTestDatabase, type TestDatabase } from "./postgres-database.js";
+import { createTestDatabase, requireService, type TestDatabase, until } from "../support/harness.js";
 
 const skip = await requireService("postgres");
 const AT = "2026-03-01T10:00:00.000Z";

@@ -11,9 +11,8 @@ import { lockRooms } from "../../src/storage/postgres/locks.js";
 import { MIGRATIONS, migrate } from "../../src/storage/postgres/migrations.js";
 import { openPool, transaction } from "../../src/storage/postgres/pool.js";
 import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
-import { requireService, until } from "../support/harness.js";
+import { createTestDatabase, requireService, type TestDatabase, until } from "../support/harness.js";
 import { chatStoreContract } from "./chat-store-contract.js";
-import { createTestDatabase, type TestDatabase } from "./postgres-database.js";
 
 const skip = await requireService("postgres");
 

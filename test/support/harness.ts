@@ -17,6 +17,7 @@ export {
   waitFor,
 } from "./client.js";
 export { configProblems } from "./config.js";
+export { createTestDatabase, postgresUrl, type TestDatabase } from "./postgres-database.js";
 export {
   CLI,
   cliAddUser,
@@ -29,7 +30,16 @@ export {
   spawnServer,
   tempDir,
 } from "./process.js";
-export { startServer, type TestServer, type TestUser, tokenSettings } from "./server.js";
+export {
+  type StartOptions,
+  sqliteOnly,
+  startServer,
+  TEST_CHAT_STORE,
+  type TestChatStore,
+  type TestServer,
+  type TestUser,
+  tokenSettings,
+} from "./server.js";
 export { CHROMIUM, requireService, type Service, TEST_POSTGRES, TEST_REDIS_URL } from "./services.js";
 export { craftToken, signToken, TEST_SECRET } from "./tokens.js";
 export { sleep, until } from "./wait.js";

@@ -2,19 +2,25 @@
  * Starts a real TimeWise Chat server in the test's own process, on port 0 with a temporary SQLite
  * file, and connects real socket.io-client sockets to it (client.ts). Tests reach it through
  * harness.ts; for the real entry point in a child process, see process.ts.
+ *
+ * With `TEST_CHAT_STORE=postgres` (or `store: "postgres"`) the chat data goes to a fresh
+ * PostgreSQL database instead, dropped when the server closes; a second node given the first
+ * one's `database` shares it. The SQLite file then only holds the built-in user directory.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type App, type AppOptions, createApp } from "../../src/app.js";
+import { type App, type AppOptions, type ChatDatabase, createApp } from "../../src/app.js";
 import type { TokenSettings } from "../../src/auth/tokens.js";
 import { type AuthConfig, type Config, loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/logger.js";
+import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
 import { openDatabase, type SqliteDatabase } from "../../src/storage/sqlite/open.js";
 import { BuiltinDirectory } from "../../src/users/builtin-directory.js";
 import { createDirectory } from "../../src/users/create-directory.js";
 import type { UserDirectory } from "../../src/users/types.js";
 import { type ClientOptions, openSocket, refusalOf, sessionOf, type TestSocket } from "./client.js";
+import { createTestDatabase, type TestDatabase } from "./postgres-database.js";
 import { TEST_SECRET } from "./tokens.js";
 
 export interface TestUser {
@@ -33,6 +39,10 @@ export interface TestServer {
   /** the built-in directory (null when the test runs against MySQL) */
   builtin: BuiltinDirectory | null;
   sqlitePath: string;
+  /** where the chat data is: the SQLite file, or a PostgreSQL database */
+  chatStore: TestChatStore;
+  /** the PostgreSQL database of the chat data (null on SQLite); give it to a second node to share */
+  database: TestDatabase | null;
   addUser(
     name?: string,
     options?: { password?: string; scope?: string | null; login?: string },
@@ -50,9 +60,48 @@ export interface TestServer {
 
 let userCounter = 0;
 
-export async function startServer(
-  options: { env?: Record<string, string>; sqlitePath?: string; app?: AppOptions } = {},
-): Promise<TestServer> {
+export type TestChatStore = "sqlite" | "postgres";
+
+/** The store tests run on: TEST_CHAT_STORE=postgres runs them on PostgreSQL (default SQLite). */
+export const TEST_CHAT_STORE: TestChatStore =
+  process.env.TEST_CHAT_STORE === "postgres" ? "postgres" : "sqlite";
+
+/**
+ * For `{ skip }` of a test that only makes sense with the SQLite store (it opens the file, kills
+ * the process to test the WAL, …): false on SQLite, else the reason, printed once per reason.
+ */
+export function sqliteOnly(why: string): string | false {
+  if (TEST_CHAT_STORE === "sqlite") return false;
+  const reason = `SQLite only: ${why}`;
+  if (!printed.has(reason)) process.stderr.write(`skipping under TEST_CHAT_STORE=postgres: ${reason}\n`);
+  printed.add(reason);
+  return reason;
+}
+const printed = new Set<string>();
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  sqlitePath?: string;
+  app?: AppOptions;
+  /** default TEST_CHAT_STORE */
+  store?: TestChatStore;
+  /** a PostgreSQL database another test server made: this one shares it (and leaves it in place) */
+  database?: TestDatabase;
+}
+
+/** The chat store of a test server: the SQLite file, or PostgreSQL (a fresh database unless given). */
+async function openChat(
+  db: SqliteDatabase,
+  options: StartOptions,
+): Promise<{ chat: ChatDatabase; database: TestDatabase | null; owned: boolean }> {
+  const kind = options.database ? "postgres" : (options.store ?? TEST_CHAT_STORE);
+  if (kind === "sqlite") return { chat: { kind: "sqlite", db }, database: null, owned: false };
+  const database = options.database ?? (await createTestDatabase("server"));
+  const store = await PostgresChatStore.open({ url: database.url, max: 4 });
+  return { chat: { kind: "postgres", store }, database, owned: !options.database };
+}
+
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "twc-test-"));
   const sqlitePath = options.sqlitePath ?? join(dir, "chat.db");
   const config = loadConfig({
@@ -68,13 +117,14 @@ export async function startServer(
   const builtin = config.mysql ? null : new BuiltinDirectory(db);
   const directory = builtin ?? (await createDirectory(config, db));
   const logger = createLogger(config.logLevel);
+  const { chat, database, owned } = await openChat(db, options);
   // every test connects from 127.0.0.1, hundreds of times and often refused on purpose: the
   // per-address caps get generous defaults here, and test/integration/address-limits.test.ts small ones
   const roomy = { points: 1_000_000, seconds: 60 };
   const app = await createApp({
     config,
     logger,
-    db,
+    chat,
     directory,
     options: {
       ...options.app,
@@ -105,6 +155,8 @@ export async function startServer(
     directory,
     builtin,
     sqlitePath,
+    chatStore: chat.kind,
+    database,
     async addUser(name, opts = {}) {
       if (!builtin) throw new Error("addUser needs the built-in directory");
       userCounter += 1;
@@ -127,6 +179,9 @@ export async function startServer(
     async close() {
       for (const s of sockets) s.close();
       await app.close();
+      // on SQLite the store closed the file; on PostgreSQL the directory's connection is still open
+      if (chat.kind === "postgres" && db.open) db.close();
+      if (owned) await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

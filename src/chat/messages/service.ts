@@ -3,11 +3,11 @@
  * reactions and search. Every broadcast happens after the change is durably stored.
  */
 import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
-import { codePointLength, type Message } from "../../protocol/index.js";
+import { codePointLength, type Message, type Role } from "../../protocol/index.js";
 import type { Actor } from "../../shared/actor.js";
 import { Listeners } from "../../shared/listeners.js";
 import type { HistoryQuery } from "../../storage/chat-store.js";
-import { type ChatDeps, listenerErrors, memberRoom } from "../context.js";
+import { type ChatDeps, listenerErrors, memberRole } from "../context.js";
 import { SYSTEM_SENDER } from "./system.js";
 
 export interface SendRequest {
@@ -26,13 +26,13 @@ export class MessageService {
   }
 
   async send(actor: Actor, input: SendRequest): Promise<Message> {
-    memberRoom(this.deps, actor, input.roomId);
+    await memberRole(this.deps, actor, input.roomId);
     return this.deliver(actor.id, input);
   }
 
   /** Posts as the TimeWise app itself (SYSTEM_SENDER), into any open room: the server API only. */
   async sendAsSystem(input: SendRequest): Promise<Message> {
-    if (!this.deps.store.room(input.roomId)) throw notFound();
+    if (!(await this.deps.store.room(input.roomId))) throw notFound();
     return this.deliver(SYSTEM_SENDER.id, input);
   }
 
@@ -53,18 +53,22 @@ export class MessageService {
     return message;
   }
 
-  history(actor: Actor, roomId: string, query: HistoryQuery): { messages: Message[]; hasMore: boolean } {
-    memberRoom(this.deps, actor, roomId);
+  async history(
+    actor: Actor,
+    roomId: string,
+    query: HistoryQuery,
+  ): Promise<{ messages: Message[]; hasMore: boolean }> {
+    await memberRole(this.deps, actor, roomId);
     return this.deps.store.history(roomId, query);
   }
 
-  changes(actor: Actor, roomId: string, sinceRev: number, limit: number) {
-    memberRoom(this.deps, actor, roomId);
+  async changes(actor: Actor, roomId: string, sinceRev: number, limit: number) {
+    await memberRole(this.deps, actor, roomId);
     return this.deps.store.changes(roomId, sinceRev, limit);
   }
 
   async edit(actor: Actor, messageId: string, body: string): Promise<Message> {
-    const message = this.visibleMessage(actor, messageId);
+    const { message } = await this.visibleMessage(actor, messageId);
     if (message.senderId !== actor.id) throw forbidden("You can only edit your own messages.");
     this.checkBody(body);
     if (message.body === body && !message.deleted) return message;
@@ -74,9 +78,8 @@ export class MessageService {
   }
 
   async delete(actor: Actor, messageId: string): Promise<Message> {
-    const message = this.visibleMessage(actor, messageId);
+    const { message, role } = await this.visibleMessage(actor, messageId);
     if (message.senderId !== actor.id) {
-      const role = this.deps.store.room(message.roomId)?.members.get(actor.id)?.role;
       if (role !== "owner" && role !== "admin") {
         throw forbidden("Only the sender, or the room's owner or an admin, can delete this message.");
       }
@@ -87,25 +90,24 @@ export class MessageService {
   }
 
   async react(actor: Actor, messageId: string, emoji: string, on: boolean): Promise<Message> {
-    this.visibleMessage(actor, messageId);
+    await this.visibleMessage(actor, messageId);
     const { message, changed } = await this.deps.store.react(messageId, actor.id, emoji, on);
     if (changed) this.deps.fanout.messageUpdated(message);
     return message;
   }
 
-  search(actor: Actor, query: string, roomId: string | undefined, limit: number): Message[] {
-    const roomIds =
-      roomId === undefined
-        ? [...this.deps.store.roomIdsOf(actor.id)]
-        : [memberRoom(this.deps, actor, roomId).id];
+  async search(actor: Actor, query: string, roomId: string | undefined, limit: number): Promise<Message[]> {
+    if (roomId !== undefined) await memberRole(this.deps, actor, roomId);
+    const roomIds = roomId === undefined ? [...(await this.deps.store.roomIdsOf(actor.id))] : [roomId];
     return this.deps.store.search(roomIds, query, limit);
   }
 
-  /** The message, when the actor is a member of its room; else NOT_FOUND. */
-  private visibleMessage(actor: Actor, messageId: string): Message {
-    const message = this.deps.store.message(messageId);
-    if (!message || !this.deps.store.room(message.roomId)?.members.has(actor.id)) throw notFound("message");
-    return message;
+  /** The message and the actor's role in its room, when they are a member; else NOT_FOUND. */
+  private async visibleMessage(actor: Actor, messageId: string): Promise<{ message: Message; role: Role }> {
+    const message = await this.deps.store.message(messageId);
+    const role = message && (await this.deps.store.membership(message.roomId, actor.id));
+    if (!message || role === undefined) throw notFound("message");
+    return { message, role };
   }
 
   private checkBody(body: string): void {

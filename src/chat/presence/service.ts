@@ -50,7 +50,7 @@ export class PresenceService {
       const online = await this.tracker.isOnline(userId);
       presence[userId] = {
         online,
-        lastSeenAt: online ? this.deps.now() : this.deps.store.lastSeenAt(userId),
+        lastSeenAt: online ? this.deps.now() : await this.deps.store.lastSeenAt(userId),
       };
     }
     return presence;
@@ -59,7 +59,7 @@ export class PresenceService {
   /** Everyone who shares at least one room with the user and is in their scope (the user excluded). */
   private async roommates(user: Actor): Promise<Set<string>> {
     const mates = new Set<string>();
-    for (const room of this.deps.store.roomsOf(user.id)) {
+    for (const room of await this.deps.store.roomsOf(user.id)) {
       for (const memberId of room.members.keys()) mates.add(memberId);
     }
     mates.delete(user.id);

@@ -10,7 +10,7 @@ export class ReadService {
   constructor(private readonly deps: ChatDeps) {}
 
   async markRead(actor: Actor, roomId: string, seq: number): Promise<number> {
-    const room = memberRoom(this.deps, actor, roomId);
+    const room = await memberRoom(this.deps, actor, roomId);
     const before = room.members.get(actor.id)?.readSeq ?? 0;
     const readSeq = await this.deps.store.markRead(roomId, actor.id, seq);
     // with USERS_SCOPE_COLUMN the receipt shows the reader: only their scope's sockets get it

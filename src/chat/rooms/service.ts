@@ -9,7 +9,7 @@ import { Listeners } from "../../shared/listeners.js";
 import type { StoredRoom } from "../../storage/chat-store.js";
 import { type ChatDeps, listenerErrors, lookUpUsers, memberRoom } from "../context.js";
 import { decodeMemberCursor, decodeRoomCursor, encodeMemberCursor, encodeRoomCursor } from "./cursor.js";
-import { orderedMembers, roomFor, sharedRoom, toMember } from "./view.js";
+import { orderedMembers, roomFor, roomsFor, sharedRoom, toMember } from "./view.js";
 
 /** A page of `room:list`. */
 export interface RoomPage {
@@ -52,7 +52,7 @@ export class RoomService {
     page: { limit?: number | undefined; cursor?: string | undefined } = {},
   ): Promise<RoomPage> {
     const limit = page.limit ?? LIMITS.roomPageDefault;
-    const sorted = this.deps.store.roomsOf(actor.id).sort(byActivity);
+    const sorted = (await this.deps.store.roomsOf(actor.id)).sort(byActivity);
     let start = 0;
     if (page.cursor !== undefined) {
       const after = decodeRoomCursor(page.cursor);
@@ -68,13 +68,11 @@ export class RoomService {
       rooms.flatMap((room) => [...room.members.keys()]),
     );
     return {
-      rooms: rooms.map((room) =>
-        roomFor(actor.id, room, this.deps.store, {
-          maxMembers: LIMITS.listMembersMax,
-          keep: actor.id,
-          visible,
-        }),
-      ),
+      rooms: await roomsFor(actor.id, rooms, this.deps.store, {
+        maxMembers: LIMITS.listMembersMax,
+        keep: actor.id,
+        visible,
+      }),
       next,
     };
   }
@@ -85,7 +83,7 @@ export class RoomService {
     roomId: string,
     page: { limit?: number | undefined; cursor?: string | undefined } = {},
   ): Promise<{ members: Member[]; next: string | null }> {
-    const room = memberRoom(this.deps, actor, roomId);
+    const room = await memberRoom(this.deps, actor, roomId);
     const limit = page.limit ?? LIMITS.membersPageDefault;
     const after = page.cursor === undefined ? null : decodeMemberCursor(page.cursor);
     const visible = await this.deps.scopes.visibleTo(actor, room.members.keys());
@@ -94,14 +92,15 @@ export class RoomService {
     );
     const shown = all.slice(0, limit);
     const last = shown.at(-1);
+    const names = await this.deps.store.userNames(shown.map((m) => m.userId));
     return {
-      members: shown.map((m) => toMember(m, this.deps.store)),
+      members: shown.map((m) => toMember(m, names)),
       next: last && all.length > limit ? encodeMemberCursor(last.joinOrder) : null,
     };
   }
 
-  get(actor: Actor, roomId: string): Promise<Room> {
-    return this.view(actor, memberRoom(this.deps, actor, roomId));
+  async get(actor: Actor, roomId: string): Promise<Room> {
+    return this.view(actor, await memberRoom(this.deps, actor, roomId));
   }
 
   async direct(actor: Actor, userId: string): Promise<Room> {
@@ -115,7 +114,7 @@ export class RoomService {
   async create(actor: Actor, name: string, memberIds: readonly string[]): Promise<Room> {
     const others = memberIds.filter((id) => id !== actor.id);
     await lookUpUsers(this.deps, actor, others);
-    this.checkGroupCap(actor, [actor.id, ...others]);
+    await this.checkGroupCap(actor, [actor.id, ...others]);
     const room = await this.deps.store.createGroup({
       name,
       ownerId: actor.id,
@@ -127,24 +126,24 @@ export class RoomService {
   }
 
   async rename(actor: Actor, roomId: string, name: string): Promise<Room> {
-    this.managedGroup(actor, roomId);
+    await this.managedGroup(actor, roomId);
     const room = await this.deps.store.rename(roomId, name);
     await this.announce(room);
     return this.view(actor, room);
   }
 
   async addMembers(actor: Actor, roomId: string, userIds: readonly string[]): Promise<Room> {
-    const current = this.managedGroup(actor, roomId);
+    const current = await this.managedGroup(actor, roomId);
     const newcomers = userIds.filter((id) => !current.members.has(id));
     await lookUpUsers(this.deps, actor, newcomers);
-    this.checkGroupCap(actor, newcomers);
+    await this.checkGroupCap(actor, newcomers);
     const { room, added } = await this.deps.store.addMembers(roomId, newcomers, this.deps.now());
     if (added.length > 0) await this.announceJoin(room, added);
     return this.view(actor, room);
   }
 
   async setRole(actor: Actor, roomId: string, userId: string, role: Exclude<Role, "owner">): Promise<Room> {
-    const room = this.group(actor, roomId);
+    const room = await this.group(actor, roomId);
     if (room.members.get(actor.id)?.role !== "owner")
       throw forbidden("Only the room's owner can change roles.");
     const target = room.members.get(userId);
@@ -157,7 +156,7 @@ export class RoomService {
   }
 
   async removeMember(actor: Actor, roomId: string, userId: string): Promise<Room> {
-    const room = this.managedGroup(actor, roomId);
+    const room = await this.managedGroup(actor, roomId);
     const target = room.members.get(userId);
     if (!target) throw notFound("user");
     if (target.role === "owner") throw forbidden("The room's owner can't be removed.");
@@ -171,7 +170,7 @@ export class RoomService {
   }
 
   async leave(actor: Actor, roomId: string): Promise<void> {
-    this.group(actor, roomId);
+    await this.group(actor, roomId);
     await this.removeAndAnnounce(roomId, actor.id);
   }
 
@@ -199,7 +198,7 @@ export class RoomService {
    * of it too. With USERS_SCOPE_COLUMN each scope gets its own view, listing only its members.
    */
   async announce(room: StoredRoom): Promise<void> {
-    const shared = sharedRoom(room, this.deps.store);
+    const shared = await sharedRoom(room, this.deps.store);
     this.onUpdated.emit(shared, room.externalKey);
     if (!this.deps.scopes.enabled) {
       this.deps.fanout.roomUpdated(shared);
@@ -208,7 +207,7 @@ export class RoomService {
     this.deps.fanout.roomTouched(room.id);
     const scopes = await this.deps.scopes.of(room.members.keys());
     for (const scope of new Set(scopes.values())) {
-      const view = sharedRoom(room, this.deps.store, { visible: (id) => scopes.get(id) === scope });
+      const view = await sharedRoom(room, this.deps.store, { visible: (id) => scopes.get(id) === scope });
       this.deps.fanout.roomUpdated(view, scope);
     }
   }
@@ -218,11 +217,13 @@ export class RoomService {
    * thousands of groups cannot bloat their room list. Checked before anything is written; two
    * requests racing for the last place may both pass, which only ever overshoots by a few.
    */
-  private checkGroupCap(actor: Actor, userIds: readonly string[]): void {
+  private async checkGroupCap(actor: Actor, userIds: readonly string[]): Promise<void> {
     const max = this.deps.config.maxGroupsPerUser;
-    const full = [...new Set(userIds)].filter(
-      (id) => this.deps.store.roomsOf(id).filter((r) => r.type === "group").length >= max,
+    const ids = [...new Set(userIds)];
+    const counts = await Promise.all(
+      ids.map(async (id) => (await this.deps.store.roomsOf(id)).filter((r) => r.type === "group").length),
     );
+    const full = ids.filter((_, i) => counts[i]! >= max);
     if (full.length === 0) return;
     const message = full.includes(actor.id)
       ? `You are already in ${max} groups, the most one person can be in. Leave a group first.`
@@ -230,14 +231,14 @@ export class RoomService {
     throw new AppError("CONFLICT", message, { userIds: full, maxGroups: max });
   }
 
-  private group(actor: Actor, roomId: string): StoredRoom {
-    const room = memberRoom(this.deps, actor, roomId);
+  private async group(actor: Actor, roomId: string): Promise<StoredRoom> {
+    const room = await memberRoom(this.deps, actor, roomId);
     if (room.type !== "group") throw badRequest("This can only be done in a group, not in a direct chat.");
     return room;
   }
 
-  private managedGroup(actor: Actor, roomId: string): StoredRoom {
-    const room = this.group(actor, roomId);
+  private async managedGroup(actor: Actor, roomId: string): Promise<StoredRoom> {
+    const room = await this.group(actor, roomId);
     const role = room.members.get(actor.id)?.role;
     if (role !== "owner" && role !== "admin")
       throw forbidden("Only the room's owner or an admin can do this.");

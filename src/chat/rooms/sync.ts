@@ -61,7 +61,7 @@ export class RoomSyncService {
       await this.rooms.announce(result.room);
     }
     return {
-      room: sharedRoom(result.room, this.deps.store),
+      room: await sharedRoom(result.room, this.deps.store),
       created: result.created,
       changed: result.changed,
       added: result.added,

@@ -6,7 +6,7 @@
  */
 import { LIMITS } from "../../protocol/index.js";
 import type { Actor } from "../../shared/actor.js";
-import { type ChatDeps, memberRoom } from "../context.js";
+import { type ChatDeps, memberRole } from "../context.js";
 import { type ScopeKey, scopeKey } from "../scopes.js";
 
 /**
@@ -34,6 +34,8 @@ interface Typist {
 
 export class TypingService {
   private readonly typists = new Map<string, Typist>();
+  /** the last pending `set` per room and user, so their events apply in order */
+  private readonly checks = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deps: ChatDeps,
@@ -41,9 +43,27 @@ export class TypingService {
     private readonly timers: TypingTimers = REAL_TYPING_TIMERS,
   ) {}
 
-  set(actor: Actor, roomId: string, typing: boolean): void {
-    memberRoom(this.deps, actor, roomId);
+  /**
+   * Starts or stops the actor's typing indicator. The membership check is a database read on
+   * PostgreSQL, so one user's events in one room are applied in the order they came: a quick
+   * `true` then `false` never ends up typing.
+   */
+  set(actor: Actor, roomId: string, typing: boolean): Promise<void> {
     const key = `${roomId}:${actor.id}`;
+    const turn = (this.checks.get(key) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => memberRole(this.deps, actor, roomId))
+      .then(() => this.apply(actor, roomId, typing, key));
+    this.checks.set(key, turn);
+    turn
+      .finally(() => {
+        if (this.checks.get(key) === turn) this.checks.delete(key);
+      })
+      .catch(() => undefined);
+    return turn;
+  }
+
+  private apply(actor: Actor, roomId: string, typing: boolean, key: string): void {
     const known = this.typists.get(key);
     if (!typing) {
       if (known) this.stop(key);

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { TEST_POSTGRES } from "../support/harness.js";
+import { TEST_POSTGRES } from "./services.js";
 
 /** The test server's URL for a database. */
 export const postgresUrl = (database: string) =>
