@@ -11,6 +11,16 @@ import { copySmallTables, type TableResult } from "./small-tables.js";
 import { closeSource, openSource } from "./source.js";
 import { IDENTITY_TABLES } from "./tables.js";
 
+/** Connections copying rooms side by side (the pool needs at least this many). */
+const WORKERS = 2;
+
+/**
+ * For the copy's own connections only. Commits need not wait for the disk: a copy cut short by a
+ * crash is simply run again, and each room is checked before it counts. A larger pending list
+ * lets the search index take whole batches before merging them in.
+ */
+const SESSION_SETTINGS = "SET synchronous_commit = off; SET gin_pending_list_limit = '64MB'";
+
 export interface CopyReport {
   rooms: number;
   members: number;
@@ -49,17 +59,29 @@ export async function copyStore(options: CopyOptions): Promise<CopyReport> {
     };
     const rooms = new RoomSource(source);
     const all = rooms.rooms();
+    // rooms are copied on two connections at once: the work is mostly PostgreSQL's (search
+    // vectors and indexes), and two backends keep both cores busy while this process waits
+    let next = 0;
+    const worker = async () => {
+      const client = await options.pool.connect();
+      try {
+        await client.query(SESSION_SETTINGS);
+        while (next < all.length) {
+          const result = await copyRoom(client, rooms, all[next++]!);
+          report.rooms++;
+          report.members += result.members;
+          report.messages += result.messages;
+          report.addedMessages += result.addedMessages;
+          if (result.problem) report.problems.push(result.problem);
+          options.onRoom?.(report.rooms, all.length);
+        }
+      } finally {
+        client.release();
+      }
+    };
+    await Promise.all(Array.from({ length: WORKERS }, worker));
     const client = await options.pool.connect();
     try {
-      for (const room of all) {
-        const result = await copyRoom(client, rooms, room);
-        report.rooms++;
-        report.members += result.members;
-        report.messages += result.messages;
-        report.addedMessages += result.addedMessages;
-        if (result.problem) report.problems.push(result.problem);
-        options.onRoom?.(report.rooms, all.length);
-      }
       await continueIdentities(client);
     } finally {
       client.release();
