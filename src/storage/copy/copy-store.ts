@@ -79,7 +79,16 @@ export async function copyStore(options: CopyOptions): Promise<CopyReport> {
         client.release();
       }
     };
-    await Promise.all(Array.from({ length: WORKERS }, worker));
+    // on a failure the other worker stops after its current room, before the file is closed
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: WORKERS }, () =>
+        worker().catch((error: unknown) => {
+          next = all.length;
+          throw error;
+        }),
+      ),
+    );
+    for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
     const client = await options.pool.connect();
     try {
       await continueIdentities(client);
