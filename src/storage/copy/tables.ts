@@ -1,0 +1,99 @@
+/**
+ * Every table of the SQLite chat schema that holds data, with its columns in one order used for
+ * reading, inserting and checksums alike. The SQLite search index (its own file) is not here: it
+ * holds only words derived from message bodies, which PostgreSQL indexes by itself on insert.
+ */
+
+/** How a column is written to PostgreSQL and into a checksum line. */
+export type Kind = "text" | "int" | "bool";
+
+export interface Column {
+  name: string;
+  kind: Kind;
+}
+
+export interface TableSpec {
+  name: string;
+  columns: readonly Column[];
+  /** the SQLite ORDER BY that reads the table in a stable order */
+  order: string;
+}
+
+const text = (name: string): Column => ({ name, kind: "text" });
+const int = (name: string): Column => ({ name, kind: "int" });
+const bool = (name: string): Column => ({ name, kind: "bool" });
+
+export const ROOMS: TableSpec = {
+  name: "rooms",
+  columns: [
+    int("id"),
+    text("type"),
+    text("name"),
+    text("direct_key"),
+    text("external_key"),
+    text("created_at"),
+    int("last_seq"),
+    int("rev"),
+    text("last_activity_at"),
+    bool("closed"),
+  ],
+  order: "id",
+};
+
+/** Members with their read markers (read_seq) and unread bookkeeping. */
+export const MEMBERS: TableSpec = {
+  name: "members",
+  columns: [
+    int("room_id"),
+    text("user_id"),
+    text("role"),
+    text("joined_at"),
+    int("join_order"),
+    int("read_seq"),
+    int("own_after_read"),
+  ],
+  order: "room_id, user_id",
+};
+
+/** Messages with their client ids, replies, edits, deletes and reactions. */
+export const MESSAGES: TableSpec = {
+  name: "messages",
+  columns: [
+    int("id"),
+    int("room_id"),
+    int("seq"),
+    int("rev"),
+    text("sender_id"),
+    text("body"),
+    text("client_id"),
+    int("reply_to_id"),
+    text("created_at"),
+    text("edited_at"),
+    bool("deleted"),
+    text("reactions"),
+  ],
+  order: "room_id, seq",
+};
+
+/** Tables that belong to no room, copied and checked whole. */
+export const SMALL_TABLES: readonly TableSpec[] = [
+  { name: "known_users", columns: [text("id"), text("name"), text("last_seen_at")], order: "id" },
+  { name: "token_revocations", columns: [text("user_id"), int("revoked_before")], order: "user_id" },
+  { name: "server_secrets", columns: [text("name"), text("value"), text("created_at")], order: "name" },
+  {
+    name: "directory_users",
+    columns: [
+      int("id"),
+      text("login"),
+      text("name"),
+      text("password_hash"),
+      bool("active"),
+      text("scope"),
+      text("created_at"),
+    ],
+    order: "id",
+  },
+];
+
+/** Tables whose ids PostgreSQL hands out itself: its counter must continue after the copied ids. */
+export const IDENTITY_TABLES = ["rooms", "messages", "directory_users"] as const;

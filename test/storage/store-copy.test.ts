@@ -1,0 +1,342 @@
+/**
+ * `npm run store -- copy`: a SQLite file filled through the real SQLite store is copied into a
+ * fresh PostgreSQL database, then read back through the PostgreSQL store and compared with what
+ * the SQLite store answered. Re-running copies nothing; the file's bytes never change; a target
+ * row changed afterwards is found and named; the command's usage mistakes are one clear line.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import type pg from "pg";
+import type { Message } from "../../src/protocol/index.js";
+import type { StoredRoom } from "../../src/storage/chat-store.js";
+import { type CopyReport, copyStore } from "../../src/storage/copy/copy-store.js";
+import { openPool } from "../../src/storage/postgres/pool.js";
+import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
+import { openDatabase } from "../../src/storage/sqlite/open.js";
+import { SqliteChatStore } from "../../src/storage/sqlite/sqlite-chat-store.js";
+import { requireService, until } from "../support/harness.js";
+import { ROOT } from "../support/process.js";
+import { createTestDatabase, type TestDatabase } from "./postgres-database.js";
+
+const skip = await requireService("postgres");
+const run = promisify(execFile);
+const TSX = import.meta.resolve("tsx");
+const CLI = join(ROOT, "src/storage/copy/cli.ts");
+
+const AT = "2026-03-01T10:00:00.000Z";
+const at = (minute: number) => `2026-03-01T10:${String(minute).padStart(2, "0")}:00.000Z`;
+
+/** What the SQLite store answered, to compare the PostgreSQL store's answers with. */
+interface Expected {
+  rooms: Map<string, StoredRoom | undefined>;
+  history: Map<string, Message[]>;
+  changes: Map<string, { messages: Message[]; rev: number }>;
+  roomsOf: Map<string, string[]>;
+  names: Map<string, string>;
+  lastSeen: Map<string, string | null>;
+  revokedBefore: number | null;
+  secret: string;
+  search: string[];
+}
+
+const USERS = ["u1", "u2", "u3", "u4"];
+
+/** Fills the file through the real SQLite store: every kind of row it keeps. */
+async function fill(path: string): Promise<Expected> {
+  const store = new SqliteChatStore(openDatabase(path));
+  try {
+    await store.rememberUsers(USERS.map((id) => ({ id, name: `User ${id}` })));
+    await store.setLastSeen("u2", at(3));
+    const direct = (await store.openDirect("u1", "u2", AT)).room;
+    const group = await store.createGroup({
+      name: "Ops",
+      ownerId: "u1",
+      memberIds: ["u1", "u2", "u3"],
+      at: AT,
+    });
+    const synced = await store.syncGroup({
+      externalKey: "team:42",
+      name: "Team 42",
+      memberIds: ["u3", "u4", "u1"],
+      ownerId: null,
+      adminIds: ["u4"],
+      at: AT,
+    });
+    const send = (
+      roomId: string,
+      senderId: string,
+      body: string,
+      minute: number,
+      replyToId: string | null = null,
+    ) =>
+      store.sendMessage({
+        roomId,
+        senderId,
+        body,
+        clientId: `c-${senderId}-${minute}`,
+        replyToId,
+        at: at(minute),
+      });
+
+    const hello = (await send(direct.id, "u1", "Hello, café people", 1)).message;
+    await send(direct.id, "u2", "Hi | there\nnew line", 2, hello.id);
+    await store.sendMessage({
+      roomId: direct.id,
+      senderId: "u2",
+      body: "no client id",
+      clientId: null,
+      replyToId: null,
+      at: at(3),
+    });
+    for (let i = 0; i < 30; i++) await send(group.id, USERS[i % 3]!, `group message ${i} 🚀`, 10 + (i % 40));
+    const first = (await store.history(group.id, { limit: 1, afterSeq: 0 })).messages[0]!;
+    await store.editMessage(first.id, "edited first message", at(50));
+    await store.react(first.id, "u2", "👍", true);
+    await store.react(first.id, "u3", "🎉", true);
+    await store.react(first.id, "u1", "👍", true);
+    const second = (await store.history(group.id, { limit: 1, afterSeq: 1 })).messages[0]!;
+    await store.deleteMessage(second.id);
+    await store.markRead(group.id, "u2", 20);
+    await store.markRead(direct.id, "u1", 2);
+    await store.rename(group.id, "Ops & friends");
+    await store.setRole(group.id, "u3", "admin");
+    await store.removeMember(group.id, "u2");
+    await send(synced.room.id, "u4", "synced room hello", 5);
+    await store.revokeTokens("u3", 1_770_000_000);
+    const secret = store.serverSecret("token");
+
+    const roomIds = [direct.id, group.id, synced.room.id];
+    const expected: Expected = {
+      rooms: new Map(roomIds.map((id) => [id, store.room(id)])),
+      history: new Map(roomIds.map((id) => [id, store.history(id, { limit: 1000 }).messages])),
+      changes: new Map(roomIds.map((id) => [id, store.changes(id, 0, 1000)])),
+      roomsOf: new Map(USERS.map((u) => [u, idsOf(store.roomsOf(u))])),
+      names: new Map(USERS.map((u) => [u, store.userName(u)])),
+      lastSeen: new Map(USERS.map((u) => [u, store.lastSeenAt(u)])),
+      revokedBefore: store.tokensRevokedBefore("u3"),
+      secret,
+      search: [],
+    };
+    await store.flush();
+    // the indexer fills SQLite's search file shortly after commit: wait for it to find the message
+    await until(
+      () => {
+        expected.search = store.search(roomIds, "cafe", 10).map((m) => m.id);
+        return expected.search.length > 0;
+      },
+      5000,
+      "SQLite search to find the message",
+    );
+    return expected;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Room ids in id order (the two stores list a user's rooms in different orders). */
+const idsOf = (rooms: readonly StoredRoom[]) => rooms.map((r) => r.id).sort((a, b) => Number(a) - Number(b));
+
+const fileHash = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
+  let dir: string;
+  let path: string;
+  let target: TestDatabase;
+  let pool: pg.Pool;
+  let expected: Expected;
+  let first: CopyReport;
+  let bytesBefore: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "twc-copy-"));
+    path = join(dir, "chat.db");
+    expected = await fill(path);
+    bytesBefore = fileHash(path);
+    target = await createTestDatabase("copy");
+    pool = openPool({ url: target.url, max: 2 });
+    first = await copyStore({ sqlitePath: path, pool });
+  });
+  after(async () => {
+    await pool?.end();
+    await target?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the first run copies every room, member, message and table and finds them equal", () => {
+    assert.deepEqual(first.problems, []);
+    assert.equal(first.rooms, 3);
+    assert.equal(first.messages, 34);
+    assert.equal(first.addedMessages, 34);
+    assert.equal(first.members, 2 + 2 + 3);
+    const added = Object.fromEntries(first.tables.map((t) => [t.table, t.added]));
+    assert.deepEqual(added, { known_users: 4, token_revocations: 1, server_secrets: 1, directory_users: 0 });
+  });
+
+  test("the PostgreSQL store answers exactly as the SQLite store did", async () => {
+    const store = new PostgresChatStore(openPool({ url: target.url, max: 2 }));
+    try {
+      for (const [id, room] of expected.rooms) {
+        assert.deepEqual(await store.room(id), room, `room ${id}`);
+        assert.deepEqual((await store.history(id, { limit: 1000 })).messages, expected.history.get(id));
+        const changes = await store.changes(id, 0, 1000);
+        assert.deepEqual(
+          { messages: changes.messages, rev: changes.rev },
+          {
+            messages: expected.changes.get(id)!.messages,
+            rev: expected.changes.get(id)!.rev,
+          },
+        );
+      }
+      for (const user of USERS) {
+        assert.deepEqual(idsOf(await store.roomsOf(user)), expected.roomsOf.get(user));
+        assert.equal(await store.userName(user), expected.names.get(user));
+        assert.equal(await store.lastSeenAt(user), expected.lastSeen.get(user));
+      }
+      assert.equal(await store.tokensRevokedBefore("u3"), expected.revokedBefore);
+      assert.equal(await store.serverSecret("token"), expected.secret);
+      assert.notEqual(expected.search.length, 0);
+      const roomIds = [...expected.rooms.keys()];
+      assert.deepEqual(
+        (await store.search(roomIds, "cafe", 10)).map((m) => m.id),
+        expected.search,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("new rooms and messages in PostgreSQL get ids after the copied ones", async () => {
+    const store = new PostgresChatStore(openPool({ url: target.url, max: 2 }));
+    try {
+      const copied = [...expected.rooms.keys()].map(Number);
+      const room = await store.createGroup({ name: "After", ownerId: "u1", memberIds: ["u1"], at: AT });
+      assert.ok(Number(room.id) > Math.max(...copied));
+      const sent = await store.sendMessage({
+        roomId: room.id,
+        senderId: "u1",
+        body: "new",
+        clientId: null,
+        replyToId: null,
+        at: AT,
+      });
+      const copiedIds = [...expected.history.values()].flat().map((m) => Number(m.id));
+      assert.ok(Number(sent.message.id) > Math.max(...copiedIds));
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("running the copy again copies nothing new and still checks every room", async () => {
+    const again = await copyStore({ sqlitePath: path, pool });
+    assert.deepEqual(again.problems, []);
+    assert.equal(again.rooms, 3);
+    assert.equal(again.messages, 34);
+    assert.equal(again.addedMessages, 0);
+    assert.ok(again.tables.every((t) => t.added === 0));
+  });
+
+  test("the SQLite file's bytes are unchanged by the copies", () => {
+    assert.equal(fileHash(path), bytesBefore);
+  });
+
+  test("a message changed in the target is found and its room named, and nothing else fails", async () => {
+    const [groupId] = [...expected.rooms.keys()].slice(1, 2);
+    await pool.query("UPDATE messages SET body = 'tampered' WHERE room_id = $1 AND seq = 5", [groupId]);
+    const report = await copyStore({ sqlitePath: path, pool });
+    assert.equal(report.problems.length, 1);
+    assert.match(report.problems[0]!, new RegExp(`^room ${groupId}: its messages differ`));
+  });
+
+  test("a target room with other values is rolled back whole and named", async () => {
+    const fresh = await createTestDatabase("copyconflict");
+    const other = openPool({ url: fresh.url, max: 2 });
+    try {
+      const store = await PostgresChatStore.open({ url: fresh.url, max: 2 });
+      // the target already has a room 1 of its own, with one message
+      const room = (await store.openDirect("x1", "x2", AT)).room;
+      await store.sendMessage({
+        roomId: room.id,
+        senderId: "x1",
+        body: "mine",
+        clientId: null,
+        replyToId: null,
+        at: AT,
+      });
+      await store.close();
+      const report = await copyStore({ sqlitePath: path, pool: other });
+      assert.deepEqual(report.problems, [
+        "room 1: the target already has this room with other values (name, seq, rev, times or keys); nothing was copied for it",
+      ]);
+      const { rows } = await other.query("SELECT count(*)::int AS n FROM messages WHERE room_id = 1");
+      assert.equal(rows[0].n, 1);
+      const copied = await other.query("SELECT count(*)::int AS n FROM messages WHERE room_id <> 1");
+      assert.equal(copied.rows[0].n, 34 - 3);
+    } finally {
+      await other.end();
+      await fresh.drop();
+    }
+  });
+
+  describe("the command", () => {
+    const cli = async (...args: string[]) => {
+      try {
+        const { stdout, stderr } = await run(process.execPath, ["--import", TSX, CLI, ...args], { cwd: dir });
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        const e = error as { code: number; stdout: string; stderr: string };
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+      }
+    };
+    const oneLine = (stderr: string) => {
+      const lines = stderr.trimEnd().split("\n");
+      assert.equal(lines.length, 1, stderr);
+      return lines[0]!;
+    };
+
+    for (const [what, args, message] of [
+      [
+        "without --from",
+        ["copy", "--to", "postgres://root@127.0.0.1/x"],
+        /^Say which file to copy: --from sqlite:/,
+      ],
+      ["without --to", ["copy", "--from", "sqlite:./chat.db"], /^Say where to copy it: --to postgres:\/\//],
+      [
+        "with a missing file",
+        ["copy", "--from", "sqlite:./nope.db", "--to", "postgres://root@127.0.0.1/x"],
+        /^Check the --from path: there is no file at \.\/nope\.db\.$/,
+      ],
+      [
+        "with a URL that is not PostgreSQL",
+        ["copy", "--from", "sqlite:./chat.db", "--to", "mysql://x"],
+        /^Give the PostgreSQL database as --to postgres:\/\//,
+      ],
+      ["with an unknown option", ["copy", "--form", "x"], /^Unknown option '--form'/],
+      ["with an unknown command", ["move"], /^Unknown command "move"/],
+      [
+        "with a database that cannot be reached",
+        ["copy", "--from", "sqlite:./chat.db", "--to", "postgres://root:secret@127.0.0.1:1/x"],
+        /^Check the --to URL and that PostgreSQL is running: cannot connect to postgres:\/\/root:\*\*\*@127\.0\.0\.1:1\/x /,
+      ],
+    ] as const) {
+      test(`run ${what}, it prints one clear line and exits 1`, async () => {
+        const result = await cli(...args);
+        assert.equal(result.code, 1);
+        assert.match(oneLine(result.stderr), message);
+      });
+    }
+
+    test("a run that finds a difference prints it and exits 2; the summary says to fix the target", async () => {
+      const result = await cli("copy", "--from", "sqlite:./chat.db", "--to", target.url);
+      assert.equal(result.code, 2);
+      assert.match(oneLine(result.stderr), /^Differs: room \d+: its messages differ/);
+      assert.match(result.stdout, /Copied 3 rooms, 7 members and 34 messages \(0 new\)/);
+      assert.match(result.stdout, /rooms or tables differ in the target/);
+    });
+  });
+});
