@@ -14,6 +14,7 @@ import {
 import { type ChatSocket, Connection, type TokenReason } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { type ChatAuthError, ChatTimeoutError } from "./errors.js";
+import { GapFiller } from "./gap-fill.js";
 import { Outbox } from "./outbox.js";
 import { applyAnswer, emitRequest } from "./requests.js";
 import { Sender } from "./sender.js";
@@ -70,6 +71,8 @@ export class ChatClient extends Emitter<ClientEvents & ServerToClientEvents> {
   readonly options: Required<
     Pick<ChatClientOptions, "requestTimeoutMs" | "changesPageSize" | "historyPageSize" | "roomsPageSize">
   >;
+  /** Fetches what live events skipped (a jump in a room's `rev`) while connected. */
+  readonly gaps: GapFiller = new GapFiller(this);
   /** Bumped on every session, so a catch-up overtaken by a newer session stops. */
   sessionGeneration = 0;
   private readonly connection: Connection;
@@ -253,6 +256,7 @@ export class ChatClient extends Emitter<ClientEvents & ServerToClientEvents> {
   /** Closes the connection for good. */
   close(): void {
     this.closed = true;
+    this.gaps.close();
     this.sender.close();
     this.connection.close();
     this.state.dispose();

@@ -14,14 +14,16 @@ export class RoomState {
   loaded = false;
   /** Whether older messages than the loaded ones exist. */
   hasOlder = false;
-  /** The room `rev` up to which this client has every change of its loaded messages. */
-  cursor: number;
   /**
-   * Between a disconnect and the end of catch-up the cursor must not move (events arriving after
-   * the reconnect could skip the gap); the highest live `rev` is kept here instead.
+   * The room `rev` up to which this client has every change. It only moves to the next `rev`
+   * (cursor + 1), or to what a `message:changes` answer covers: a live event further ahead means
+   * one was missed on the way, and the cursor waits for it to be fetched.
    */
+  cursor: number;
+  /** Between a disconnect and the end of catch-up: the catch-up fetches the gaps, nobody else. */
   catchingUp = false;
-  private liveRev = 0;
+  /** Revs of live events received past `cursor + 1`, waiting for the gap below them to be filled. */
+  private readonly ahead = new Set<number>();
   /** Users typing in this room, with when their indicator runs out. */
   readonly typing = new Map<string, number>();
 
@@ -71,22 +73,41 @@ export class RoomState {
     this.sorted = null;
   }
 
-  /** Moves the cursor for an event received while connected (or notes it while catching up). */
+  /**
+   * A live event's `rev`: the next one moves the cursor (with any waiting just above it), one
+   * further ahead waits for the gap to be fetched, an old one (a repeat) changes nothing.
+   */
   advance(rev: number): void {
-    if (this.catchingUp) this.liveRev = Math.max(this.liveRev, rev);
-    else this.cursor = Math.max(this.cursor, rev);
+    if (rev <= this.cursor) return;
+    this.ahead.add(rev);
+    this.absorb();
+  }
+
+  /** Whether a live event came past a missing `rev`: `message:changes` from the cursor fills it. */
+  hasGap(): boolean {
+    return this.ahead.size > 0;
+  }
+
+  /** A `message:changes` answer (or a fresh room) covers everything up to `rev`. */
+  coveredTo(rev: number): void {
+    this.cursor = Math.max(this.cursor, rev);
+    this.absorb();
+  }
+
+  /** Moves the cursor over the waiting revs that follow it without a gap, and forgets older ones. */
+  private absorb(): void {
+    while (this.ahead.delete(this.cursor + 1)) this.cursor += 1;
+    for (const rev of this.ahead) if (rev <= this.cursor) this.ahead.delete(rev);
   }
 
   beginCatchUp(): void {
-    if (this.catchingUp) return;
     this.catchingUp = true;
-    this.liveRev = this.cursor;
   }
 
-  /** Catch-up reached `rev`: everything up to it, and every live event since, is applied. */
+  /** Catch-up reached `rev`: everything up to it is applied; later live events count on top. */
   finishCatchUp(rev: number): void {
     this.catchingUp = false;
-    this.cursor = Math.max(this.cursor, rev, this.liveRev);
+    this.coveredTo(rev);
   }
 
   /**

@@ -1,10 +1,12 @@
 /**
- * Keeping the local state in step with the server: live events applied as they arrive, and after
- * every (re)connect a catch-up through `room:list` and `message:changes` from each loaded room's
- * cursor, so nothing is missed and nothing is applied twice.
+ * Keeping the local state in step with the server: live events applied as they arrive (a gap in
+ * their `rev`s is fetched by gap-fill.ts), and after every (re)connect a catch-up through
+ * `room:list` and `message:changes` from each loaded room's cursor, so nothing is missed and
+ * nothing is applied twice.
  */
 import type { Room, ServerToClientEvents } from "../protocol/index.js";
 import type { ChatClient } from "./client.js";
+import { fetchChanges } from "./gap-fill.js";
 
 type Forward = <E extends keyof ServerToClientEvents>(
   event: E,
@@ -20,6 +22,7 @@ export function wireEvents(client: ChatClient, forward: Forward): void {
     socket.on(event, (message) => {
       state.applyMessage(message, true);
       state.changed();
+      client.gaps.check(message.roomId);
       forward(event, message);
     });
   }
@@ -77,25 +80,15 @@ export async function catchUp(client: ChatClient, generation: number): Promise<b
   state.changed();
 
   for (const gap of gaps) {
-    let sinceRev = gap.sinceRev;
-    for (;;) {
-      const page = await client.request("message:changes", {
-        roomId: gap.roomId,
-        sinceRev,
-        limit: client.options.changesPageSize,
-      });
-      if (stale()) return false;
-      const room = state.roomState(gap.roomId);
-      if (!room) break; // I left it meanwhile
-      for (const message of page.messages) state.applyMessage(message, false);
-      sinceRev = page.rev;
-      if (!page.hasMore) {
-        room.finishCatchUp(page.rev);
-        break;
-      }
-    }
+    const room = state.roomState(gap.roomId);
+    const applied = await fetchChanges(client, gap.roomId, stale);
+    if (stale()) return false;
+    // null: I left the room meanwhile; else the cursor now covers all the server had
+    if (applied !== null) room?.finishCatchUp(room.cursor);
     state.changed();
   }
+  // live events that came past a missing rev during the catch-up: fetch what they skipped
+  client.gaps.checkAll(rooms.map((r) => r.id));
   // a room list shortens big groups' member lists: an open room gets its full list again
   for (const room of rooms) {
     if (state.roomState(room.id)?.loaded && room.members.length < (room.memberCount ?? 0)) {

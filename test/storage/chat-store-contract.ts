@@ -12,8 +12,10 @@ import { until } from "../support/harness.js";
 
 export interface OpenedStore {
   store: AsyncChatStore;
-  /** closes the store and removes its database */
+  /** closes the store (and any `another`) and removes its database */
   dispose(): Promise<void>;
+  /** a second store on the same database, as a second node would open it; closed by `dispose` */
+  another(): Promise<AsyncChatStore>;
 }
 
 const AT = "2026-03-01T10:00:00.000Z";
@@ -193,6 +195,37 @@ export function chatStoreContract(name: string, open: () => Promise<OpenedStore>
       );
       assert.deepEqual([rest.rev, rest.hasMore], [4, false]);
       assert.deepEqual(await s.changes(room.id, 4, 10), { messages: [], rev: 4, hasMore: false });
+    });
+
+    test("the changes cursor matches the rows it comes with, also when another node wrote them", async () => {
+      const { room, ids } = await group(1);
+      const other = await opened.another();
+      for (const body of ["a", "b", "c"]) {
+        await other.sendMessage({
+          roomId: room.id,
+          senderId: ids[0]!,
+          body,
+          clientId: null,
+          replyToId: null,
+          at: LATER,
+        });
+      }
+      // more to come: the cursor is the last row's rev
+      const page = await s.changes(room.id, 0, 2);
+      assert.deepEqual(
+        page.messages.map((m) => m.rev),
+        [1, 2],
+      );
+      assert.deepEqual([page.rev, page.hasMore], [2, true]);
+      // nothing left: the cursor is the room's rev as of the same read, never behind its rows
+      const rest = await s.changes(room.id, page.rev, 10);
+      assert.deepEqual(
+        rest.messages.map((m) => [m.body, m.rev]),
+        [["c", 3]],
+      );
+      assert.deepEqual([rest.rev, rest.hasMore], [3, false]);
+      const all = await s.changes(room.id, 0, 10);
+      assert.deepEqual([all.messages.length, all.rev, all.hasMore], [3, 3, false]);
     });
 
     test("history pages back and forth by seq", async () => {

@@ -20,9 +20,16 @@ if (!skip) {
   chatStoreContract("PostgreSQL", async () => {
     const db = await createTestDatabase("contract");
     const store = await PostgresChatStore.open({ url: db.url });
+    const others: PostgresChatStore[] = [];
     return {
       store,
+      async another() {
+        const other = await PostgresChatStore.open({ url: db.url });
+        others.push(other);
+        return other;
+      },
       async dispose() {
+        for (const other of others) await other.close();
         await store.close();
         await db.drop();
       },

@@ -12,10 +12,19 @@ import { chatStoreContract } from "./chat-store-contract.js";
 
 chatStoreContract("SQLite", async () => {
   const dir = mkdtempSync(join(tmpdir(), "twc-contract-"));
-  const store = new SqliteChatStore(openDatabase(join(dir, "chat.db")));
+  const path = join(dir, "chat.db");
+  const store = new SqliteChatStore(openDatabase(path));
+  const others: SqliteChatStore[] = [];
   return {
     store: asAsyncChatStore(store),
+    async another() {
+      // a second node sharing the same file
+      const other = new SqliteChatStore(openDatabase(path));
+      others.push(other);
+      return asAsyncChatStore(other);
+    },
     async dispose() {
+      for (const other of others) await other.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

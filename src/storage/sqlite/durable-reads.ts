@@ -21,8 +21,17 @@ function prepareReads(db: SqliteDatabase) {
     after: p(
       `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?`,
     ),
+    // the room's rev and the rows in ONE statement, so both come from the same snapshot (another
+    // node writing to the same file may commit between two statements); a closed or unknown room
+    // gives room_rev null, and with no change the LEFT JOIN still gives one row of nulls
     changes: p(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.room_id = ? AND m.rev > ? ORDER BY m.rev ASC LIMIT ?`,
+      `SELECT CASE WHEN r.closed THEN NULL ELSE r.rev END AS room_rev, c.*
+       FROM (SELECT 1) one
+       LEFT JOIN rooms r ON r.id = @room
+       LEFT JOIN (
+         SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.room_id = @room AND m.rev > @since ORDER BY m.rev ASC LIMIT @limit
+       ) c ON 1
+       ORDER BY c.rev`,
     ),
   };
 }

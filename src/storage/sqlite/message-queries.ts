@@ -38,17 +38,29 @@ export class MessageQueries {
     return { messages: rows.map(toMessage), hasMore };
   }
 
+  /**
+   * The changes after `sinceRev` and the cursor to continue from. The room's rev is read in the
+   * same statement as the rows, not from the mirror: with several nodes on one file, the mirror
+   * can lag behind rows another node committed, and the cursor must never fall behind (or run
+   * ahead of) the rows it answers with.
+   */
   changes(
     roomId: string,
     sinceRev: number,
     limit: number,
   ): { messages: Message[]; rev: number; hasMore: boolean } {
-    const rows = this.durable.reads.changes.all(Number(roomId), sinceRev, limit + 1) as MessageRow[];
-    const hasMore = rows.length > limit;
-    if (hasMore) rows.pop();
-    const messages = rows.map(toMessage);
-    const roomRev = this.mirror.rooms.get(roomId)?.rev ?? sinceRev;
-    const rev = hasMore ? messages.at(-1)!.rev : Math.max(roomRev, sinceRev);
+    const rows = this.durable.reads.changes.all({
+      room: Number(roomId),
+      since: sinceRev,
+      limit: limit + 1,
+    }) as ((MessageRow & { room_rev: number | null }) | { id: null; room_rev: number | null })[];
+    const roomRev = rows[0]?.room_rev ?? null;
+    const found = rows.filter((r): r is MessageRow & { room_rev: number | null } => r.id !== null);
+    const hasMore = found.length > limit;
+    if (hasMore) found.pop();
+    const messages = found.map(toMessage);
+    // a closed or unknown room has no rev of its own: the cursor stays where the caller was
+    const rev = hasMore ? messages.at(-1)!.rev : Math.max(roomRev ?? sinceRev, sinceRev);
     return { messages, rev, hasMore };
   }
 
