@@ -17,6 +17,7 @@ export {
   waitFor,
 } from "./client.js";
 export { configProblems } from "./config.js";
+export { ManualTimers } from "./manual-timers.js";
 export {
   CLI,
   cliAddUser,
