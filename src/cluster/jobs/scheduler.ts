@@ -1,5 +1,5 @@
 /**
- * Periodic background jobs (clean-ups now; e-mail digests and retention later) that run exactly
+ * Periodic background jobs (later e-mail digests, retention and clean-ups) that run exactly
  * once per turn across all nodes. Every node adds the same jobs; at each turn a node first asks
  * its `JobClaims` whether it may run the job. With one node (SQLite) the answer is always yes;
  * with PostgreSQL it is yes only on the node holding the job's advisory lock
