@@ -18,6 +18,7 @@ export {
 } from "./client.js";
 export { configProblems } from "./config.js";
 export { createTestDatabase, postgresUrl, type TestDatabase } from "./postgres-database.js";
+export { ManualTimers } from "./manual-timers.js";
 export {
   CLI,
   cliAddUser,
