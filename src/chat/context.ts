@@ -5,18 +5,19 @@
 import type { Config } from "../config/index.js";
 import { notFound } from "../errors.js";
 import type { Role } from "../protocol/index.js";
-import type { Fanout } from "../realtime/fanout.js";
 import type { Actor } from "../shared/actor.js";
 import type { AsyncChatStore } from "../storage/async-chat-store.js";
 import type { StoredRoom } from "../storage/chat-store.js";
 import type { DirectoryUser, UserDirectory } from "../users/types.js";
+import type { Broadcast } from "./broadcast.js";
 import type { Scopes } from "./scopes.js";
 
 export interface ChatDeps {
   config: Config;
   store: AsyncChatStore;
   directory: UserDirectory;
-  fanout: Fanout;
+  /** what connected users are told (src/realtime/fanout.ts, without the services knowing Socket.io) */
+  fanout: Broadcast;
   /** USERS_SCOPE_COLUMN: who may see whom */
   scopes: Scopes;
   /** the current time as an ISO-8601 UTC string */

@@ -7,6 +7,7 @@
  * what shows a user (typing, read receipts, `room:updated` with its member list) goes to the
  * channel of that user's scope only. Messages go to the whole room.
  */
+import type { Broadcast } from "../chat/broadcast.js";
 import type { ScopeKey } from "../chat/scopes.js";
 import type { Message, SharedRoom } from "../protocol/index.js";
 import { coalesceAllWrites } from "./coalesce.js";
@@ -21,7 +22,7 @@ export const roomScopeChannel = (roomId: string, scope: ScopeKey) => `rs:${roomI
 const roomOrScope = (roomId: string, scope: ScopeKey | undefined) =>
   scope === undefined ? roomChannel(roomId) : roomScopeChannel(roomId, scope);
 
-export class Fanout {
+export class Fanout implements Broadcast {
   constructor(private readonly io: ChatServer) {
     coalesceAllWrites(io);
   }

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { REQUEST_EVENTS } from "../../src/protocol/index.js";
-import { request } from "../support/harness.js";
-import { group, person, send, settle } from "../support/rooms.js";
+import { request, waitFor } from "../support/harness.js";
+import { clientId, group, person, send } from "../support/rooms.js";
 import {
   type Answer,
   BAD,
@@ -117,7 +117,12 @@ test("events without an ack callback, valid or not, crash nothing", async () => 
     emit.call(f.owner.socket, event);
   }
   for (const [event, spec] of SPEC_ENTRIES) emit.call(f.owner.socket, event, spec.valid(f));
-  await settle();
+  // the server handles one socket's events in the order they came: a last un-acked message, seen
+  // arriving in the owner's own room, shows that everything before it was taken in
+  const last = { roomId: f.spare.id, body: "the last un-acked event", clientId: clientId() };
+  const arrived = waitFor(f.owner.socket, "message:new", (m) => m.body === last.body);
+  emit.call(f.owner.socket, "message:send", last);
+  assert.equal((await arrived).roomId, f.spare.id);
   assert.equal(f.owner.socket.connected, true);
   await stillWorks(f);
 });

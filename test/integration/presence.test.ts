@@ -4,10 +4,24 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { collect, ok, startServer, type TestServer, waitFor } from "../support/harness.js";
-import { group, ISO, MISSING_ID, person, settle } from "../support/rooms.js";
+import { userChannel } from "../../src/realtime/fanout.js";
+import { collect, ok, startServer, type TestServer, until, waitFor } from "../support/harness.js";
+import { group, ISO, MISSING_ID, person, roundTrip } from "../support/rooms.js";
 
 let server: TestServer;
+
+/**
+ * Resolves once the server has let go of all but `count` of the user's sockets. Socket.io takes a
+ * socket out of its channels just before its `disconnect` listeners run, and the presence update
+ * they start needs no I/O with the in-memory tracker, so a request after this sees its outcome.
+ */
+const serverSockets = (userId: string, count: number) =>
+  until(
+    async () => (await server.app.io.in(userChannel(userId)).fetchSockets()).length === count,
+    5000,
+    `the server to hold ${count} socket(s) of ${userId}`,
+  );
+
 before(async () => {
   server = await startServer();
 });
@@ -28,18 +42,18 @@ test("a user goes online with the first socket and offline only when the last on
   const b2 = await server.connect(bUser);
   const updates = collect(a.socket, "presence");
   b1.disconnect();
-  await settle();
-  assert.ok(
-    updates.every((p) => p.online),
-    `no offline while another socket is connected: ${JSON.stringify(updates)}`,
-  );
+  await serverSockets(bUser.id, 1);
+  // presence:get on a's socket also delivers anything sent to a before it
   const still = await ok(a.socket, "presence:get", { userIds: [bUser.id] });
   assert.equal(still.presence[bUser.id]?.online, true);
+  assert.deepEqual(updates, [], "nothing is announced while another socket is connected");
 
   const offline = waitFor(a.socket, "presence", (p) => p.userId === bUser.id && !p.online);
   const before = Date.now();
   b2.disconnect();
   const last = await offline;
+  // had the first disconnect announced anything, it would have come before this one
+  assert.deepEqual(updates, [last], "one offline, when the last socket goes");
   assert.match(last.lastSeenAt ?? "", ISO);
   assert.ok(Date.parse(last.lastSeenAt ?? "") >= before - 60_000, "lastSeenAt is about now");
   const got = await ok(a.socket, "presence:get", { userIds: [bUser.id] });
@@ -57,7 +71,9 @@ test("presence goes only to users who share a room", async () => {
   await aHeard;
   b.disconnect();
   await waitFor(a.socket, "presence", (p) => p.userId === bUser.id && !p.online);
-  await settle();
+  // the offline went out in one emit to every roommate: a request on the stranger's socket
+  // delivers it there too, had the stranger been among them
+  await roundTrip(stranger.socket);
   assert.deepEqual(
     strangerHeard.filter((p) => p.userId === bUser.id),
     [],
@@ -95,8 +111,11 @@ test("presence:get covers direct rooms and stops after the shared room is left",
 
 test("presence follows current membership: added users are announced, users who left are not", async () => {
   const a = await person(server);
+  // still shares a room with c after c leaves a's room, so c's offline is announced to someone
+  const witness = await person(server);
   const cUser = await server.addUser();
   const c = await server.connect(cUser);
+  await group(witness, [{ id: cUser.id }]);
   const room = await group(a, []);
   await ok(a.socket, "room:addMembers", { roomId: room.id, userIds: [cUser.id] });
   const offline = waitFor(a.socket, "presence", (p) => p.userId === cUser.id && !p.online);
@@ -106,8 +125,11 @@ test("presence follows current membership: added users are announced, users who 
   const c2 = await server.connect(cUser);
   await ok(c2, "room:leave", { roomId: room.id });
   const heard = collect(a.socket, "presence");
+  const witnessed = waitFor(witness.socket, "presence", (p) => p.userId === cUser.id && !p.online);
   c2.disconnect();
-  await settle();
+  await witnessed;
+  // the same emit would have gone to a: a request on a's socket delivers it, had a been told
+  await roundTrip(a.socket);
   assert.deepEqual(
     heard.filter((p) => p.userId === cUser.id),
     [],

@@ -111,12 +111,6 @@ export function expectError(response: Ack<unknown>, code: ErrorCode, what = ""):
 }
 
 /**
- * A short pause, only for checking that something does NOT arrive when no request can serve as
- * the barrier (the server's disconnect handling, for example). Prefer `roundTrip`.
- */
-export const settle = (): Promise<unknown> => sleep(300);
-
-/**
  * A request on each socket: anything the server sent to them before has arrived when this
  * resolves, since one connection keeps the order. The barrier for "nothing more came".
  */
