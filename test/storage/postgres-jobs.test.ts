@@ -11,7 +11,7 @@ import pg from "pg";
 import { createJobScheduler, type Job, type JobScheduler } from "../../src/cluster/jobs/index.js";
 import { JOB_LOCK_SPACE } from "../../src/storage/postgres/job-locks.js";
 import { ManualTimers, requireService, until } from "../support/harness.js";
-import { createTestDatabase, type TestDatabase } from "./postgres-database.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres-database.js";
 
 const skip = await requireService("postgres");
 const MINUTE = 60_000;

@@ -13,7 +13,7 @@ import { copyStore } from "../../src/storage/copy/copy-store.js";
 import { openPool } from "../../src/storage/postgres/pool.js";
 import { openDatabase } from "../../src/storage/sqlite/open.js";
 import { requireService } from "../support/harness.js";
-import { createTestDatabase, type TestDatabase } from "./postgres-database.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres-database.js";
 
 const skip = await requireService("postgres");
 

@@ -21,8 +21,8 @@ import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-stor
 import { openDatabase } from "../../src/storage/sqlite/open.js";
 import { SqliteChatStore } from "../../src/storage/sqlite/sqlite-chat-store.js";
 import { requireService, until } from "../support/harness.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres-database.js";
 import { ROOT } from "../support/process.js";
-import { createTestDatabase, type TestDatabase } from "./postgres-database.js";
 
 const skip = await requireService("postgres");
 const run = promisify(execFile);

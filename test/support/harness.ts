@@ -17,8 +17,8 @@ export {
   waitFor,
 } from "./client.js";
 export { configProblems } from "./config.js";
-export { createTestDatabase, postgresUrl, type TestDatabase } from "./postgres-database.js";
 export { ManualTimers } from "./manual-timers.js";
+export { createTestDatabase, postgresUrl, type TestDatabase } from "./postgres-database.js";
 export {
   CLI,
   cliAddUser,
