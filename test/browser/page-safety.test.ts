@@ -17,7 +17,10 @@ const { skip, browser } = await useBrowser();
 /** "Signed in as …" in the top bar, once the chat is shown. */
 async function signedInAs(page: Page): Promise<string> {
   await page.getByRole("navigation", { name: "Chats" }).waitFor();
-  return (await page.locator(".topbar .me").textContent()) ?? "";
+  // the list can show before the top bar has its name, on a busy machine: wait for the name itself
+  const me = page.locator(".topbar .me", { hasText: "Signed in as" });
+  await me.waitFor();
+  return (await me.textContent()) ?? "";
 }
 
 test("a #token= link for someone else asks before replacing the signed-in person", { skip }, async (t) => {
