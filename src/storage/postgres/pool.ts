@@ -126,6 +126,13 @@ export async function transaction<T>(
       throw toStoreError(error);
     }
     let broken = false;
+    // The pool listens for errors of idle connections only. A connection lost while checked out
+    // (between two queries of this transaction) emits "error" with no listener, which would end the
+    // whole process; here it only marks the connection broken, and the next query fails as UNAVAILABLE.
+    const onLost = () => {
+      broken = true;
+    };
+    client.on("error", onLost);
     try {
       await client.query("BEGIN");
       const outcome = await body(client);
@@ -141,6 +148,7 @@ export async function transaction<T>(
       if (attempt < ATTEMPTS && RETRY_CODES.has(codeOf(error) ?? "")) continue;
       throw toStoreError(error);
     } finally {
+      client.off("error", onLost);
       client.release(broken);
     }
   }
