@@ -2,6 +2,9 @@
  * Presence shared by several nodes through Redis. Each node counts its own sockets per user in a
  * hash field; a node that dies stops refreshing its heartbeat and its counts stop counting, so a
  * crash never leaves anybody "online" for good.
+ * Each node also keeps its counts in memory, the truth for its own sockets: when Redis comes back
+ * (restarted empty, or after changes it missed while away), the node writes them back, so users
+ * still connected are online again and users who left meanwhile are not stuck online.
  */
 import type { Redis } from "ioredis";
 import type { PresenceTracker } from "./tracker.js";
@@ -32,6 +35,11 @@ return total
 
 export class RedisPresence implements PresenceTracker {
   private readonly timer: NodeJS.Timeout;
+  /** this node's sockets per user (users with none are left out) */
+  private readonly local = new Map<string, number>();
+  /** users whose count Redis may not hold right (a write failed): written again on reconnect */
+  private readonly unsynced = new Set<string>();
+  private readonly onReady = () => void this.resync();
 
   constructor(
     private readonly redis: Redis,
@@ -41,6 +49,8 @@ export class RedisPresence implements PresenceTracker {
     this.heartbeat();
     this.timer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
     this.timer.unref();
+    // ioredis emits "ready" after every (re)connection
+    redis.on("ready", this.onReady);
   }
 
   async connected(userId: string): Promise<boolean> {
@@ -58,6 +68,7 @@ export class RedisPresence implements PresenceTracker {
   /** Stops the heartbeat and withdraws this node's counts. */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.redis.off("ready", this.onReady);
     await this.redis.zrem(this.nodesKey, this.nodeId);
   }
 
@@ -65,17 +76,53 @@ export class RedisPresence implements PresenceTracker {
     return `${this.prefix}:presence-nodes`;
   }
 
+  private userKey(userId: string): string {
+    return `${this.prefix}:presence:${userId}`;
+  }
+
   private async count(userId: string, delta: number): Promise<number> {
-    const total = await this.redis.eval(
-      COUNT_SCRIPT,
-      2,
-      `${this.prefix}:presence:${userId}`,
-      this.nodesKey,
-      this.nodeId,
-      delta,
-      Date.now(),
-    );
-    return Number(total);
+    if (delta !== 0) {
+      const mine = Math.max(0, (this.local.get(userId) ?? 0) + delta);
+      if (mine > 0) this.local.set(userId, mine);
+      else this.local.delete(userId);
+    }
+    try {
+      const total = await this.redis.eval(
+        COUNT_SCRIPT,
+        2,
+        this.userKey(userId),
+        this.nodesKey,
+        this.nodeId,
+        delta,
+        Date.now(),
+      );
+      return Number(total);
+    } catch (error) {
+      if (delta !== 0) this.unsynced.add(userId);
+      throw error;
+    }
+  }
+
+  /**
+   * Writes this node's counts back after a reconnection: every user it has sockets of, and the
+   * users whose change did not reach Redis. Absolute values, so running it twice is harmless.
+   */
+  private async resync(): Promise<void> {
+    const users = new Set([...this.local.keys(), ...this.unsynced]);
+    this.unsynced.clear();
+    const batch = this.redis.multi();
+    batch.zadd(this.nodesKey, Date.now() + NODE_TTL_MS, this.nodeId);
+    for (const userId of users) {
+      const mine = this.local.get(userId) ?? 0;
+      if (mine > 0) batch.hset(this.userKey(userId), this.nodeId, mine);
+      else batch.hdel(this.userKey(userId), this.nodeId);
+    }
+    try {
+      await batch.exec();
+    } catch {
+      // lost again before it was written: the next "ready" writes everything again
+      for (const userId of users) this.unsynced.add(userId);
+    }
   }
 
   private heartbeat(): void {
