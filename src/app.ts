@@ -112,7 +112,7 @@ export interface AppOptions {
   loginLimits?: LoginLimits;
   /** caps per client address on unauthenticated traffic (default DEFAULT_ADDRESS_LIMITS) */
   addressLimits?: Partial<AddressLimits>;
-  /** the clock in milliseconds, for token times and the re-check (default Date.now) */
+  /** the clock in milliseconds, for token times, the re-check and rate-limit windows (default Date.now) */
   now?: () => number;
   /** how long a typing indicator lasts without a fresh `typing: true` (default LIMITS.typingTimeoutMs) */
   typingTimeoutMs?: number;
@@ -178,10 +178,11 @@ export async function createApp({
   const fanout = cluster && sqlite ? new AnnouncingFanout(io, cluster) : new Fanout(io);
   // rate limits are counted across nodes too, so more nodes never mean a bigger allowance
   const sharedCounts = cluster ? { redis: cluster.redis, prefix: config.redisPrefix } : undefined;
-  const limits = new EventLimits(config.rateLimits, sharedCounts);
+  const limits = new EventLimits(config.rateLimits, sharedCounts, clock);
   const perAddress = createAddressLimits(
     { ...DEFAULT_ADDRESS_LIMITS, ...options.addressLimits },
     sharedCounts,
+    clock,
   );
   if (sqlite) {
     cluster?.onRoomsChanged((roomIds) => {
@@ -232,6 +233,7 @@ export async function createApp({
     logger,
     shared: sharedCounts,
     clientAddresses,
+    now: clock,
   });
   const services = {
     rooms,
@@ -274,6 +276,7 @@ export async function createApp({
     logger,
     shared: sharedCounts,
     limits: options.loginLimits,
+    now: clock,
   });
   const handle = createRequestHandler({
     origins,

@@ -3,7 +3,7 @@
  * and hands out a chat token. Unknown user, inactive user and wrong password get the same answer
  * after the same hashing work, so the answer does not reveal which logins exist.
  */
-import { type RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
+import { type RateLimiterLike, RateLimiterRes } from "rate-limiter-flexible";
 import { z } from "zod";
 import { AppError, badRequest } from "../errors.js";
 import { createLimiter, type SharedCounts } from "../limits/limiter.js";
@@ -71,16 +71,20 @@ export function createLoginService(deps: {
   logger: Logger;
   limits?: LoginLimits;
   shared?: SharedCounts;
+  /** the clock of in-memory attempt windows (default Date.now) */
+  now?: () => number;
 }): LoginService {
   const { directory, tokens, logger } = deps;
   const limits = deps.limits ?? DEFAULT_LOGIN_LIMITS;
   const byIp = createLimiter(
     { name: "login-ip", points: limits.perIp, seconds: limits.ipWindowS },
     deps.shared,
+    deps.now,
   );
   const byUser = createLimiter(
     { name: "login-user", points: limits.perUsername, seconds: limits.usernameWindowS },
     deps.shared,
+    deps.now,
   );
   // Made now, so the first unknown-user sign-in does not wait for it (and is not slower either).
   const dummy = new DummyHash();
@@ -152,7 +156,7 @@ export function normalizeLogin(login: string): string {
 
 /** Takes one point or throws RATE_LIMITED saying how long to wait. */
 async function take(
-  limiter: RateLimiterAbstract,
+  limiter: RateLimiterLike,
   key: string,
   logger: Logger,
   limit: "ip" | "username",

@@ -15,7 +15,7 @@
  *   POST /api/server/users/:userId/disconnect  close the user's sockets now and revoke their tokens
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
+import { type RateLimiterLike, RateLimiterRes } from "rate-limiter-flexible";
 import { z } from "zod";
 import type { TokenService } from "../auth/tokens.js";
 import type { MessageService } from "../chat/messages/service.js";
@@ -51,6 +51,8 @@ export interface ServerApiDeps {
   shared?: SharedCounts | undefined;
   /** the caller's address behind TRUST_PROXY, so wrong keys are counted per client, not per proxy */
   clientAddresses: ClientAddresses;
+  /** the app's clock: token times and wrong-key windows (default Date.now) */
+  now?: () => number;
 }
 
 /** Wrong keys one address may send per minute before it is refused outright. */
@@ -95,7 +97,9 @@ export function createServerApi(deps: ServerApiDeps) {
   const wrongKeys = createLimiter(
     { name: "server-api-wrong-keys", points: WRONG_KEYS_PER_MINUTE, seconds: 60 },
     deps.shared,
+    deps.now,
   );
+  const now = deps.now ?? Date.now;
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
@@ -130,7 +134,7 @@ export function createServerApi(deps: ServerApiDeps) {
         const user = await activeUser(deps, p.userId);
         // After a disconnect, tokens issued in that same second are refused: mint past it.
         const revoked = await deps.store.tokensRevokedBefore(user.id);
-        const nowS = Math.floor(Date.now() / 1000);
+        const nowS = Math.floor(now() / 1000);
         const iat = revoked !== null && revoked >= nowS ? revoked + 1 : nowS;
         const ttlS = Math.min(p.ttlS ?? deps.config.auth.loginTokenTtlS, deps.config.auth.maxTtlS);
         const token = await deps.tokens.sign(user.id, ttlS, iat);
@@ -164,7 +168,7 @@ export function createServerApi(deps: ServerApiDeps) {
         }
         if (user[1] === "disconnect" && req.method === "POST") {
           need("disconnect");
-          const revokedBefore = await deps.store.revokeTokens(userId, Math.floor(Date.now() / 1000));
+          const revokedBefore = await deps.store.revokeTokens(userId, Math.floor(now() / 1000));
           deps.fanout.disconnectUser(userId);
           deps.logger.info({ userId }, "user disconnected by the server API");
           return reply(res, "POST /api/server/users/:userId/disconnect", 200, {
@@ -229,7 +233,7 @@ async function authorize(
   req: IncomingMessage,
   ip: string,
   findKey: (presented: string) => ServerApiKey | null,
-  wrongKeys: RateLimiterAbstract,
+  wrongKeys: RateLimiterLike,
   logger: Logger,
 ): Promise<ServerApiKey> {
   const counted = await wrongKeys.get(ip);

@@ -5,7 +5,7 @@
  * databases). The address is the one ClientAddresses found, so behind a trusted proxy every client
  * has its own allowance. Counted across nodes when several share Redis.
  */
-import { type RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
+import { type RateLimiterLike, RateLimiterRes } from "rate-limiter-flexible";
 import { createLimiter, type SharedCounts } from "./limiter.js";
 
 /** `points` per `seconds` for one address. */
@@ -38,7 +38,7 @@ export const DEFAULT_ADDRESS_LIMITS: AddressLimits = {
  */
 export class FailureCount {
   constructor(
-    private readonly limiter: RateLimiterAbstract,
+    private readonly limiter: RateLimiterLike,
     private readonly points: number,
   ) {}
 
@@ -73,9 +73,10 @@ export class FailureCount {
 export function createAddressLimits(
   limits: AddressLimits,
   shared?: SharedCounts,
+  now: () => number = Date.now,
 ): Record<keyof AddressLimits, FailureCount> {
   const make = (name: string, a: Allowance) =>
-    new FailureCount(createLimiter({ name, points: a.points, seconds: a.seconds }, shared), a.points);
+    new FailureCount(createLimiter({ name, points: a.points, seconds: a.seconds }, shared, now), a.points);
   return {
     refusedHandshakes: make("ip-refused-handshakes", limits.refusedHandshakes),
     unknownSessions: make("ip-unknown-sessions", limits.unknownSessions),

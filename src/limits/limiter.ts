@@ -4,9 +4,13 @@
  * an attacker's sign-in attempts are spread over, at the cost of one Redis round trip per counted
  * event. Should Redis fail, each node falls back to counting in memory rather than refusing
  * everything or letting everything through.
+ *
+ * In memory, counts run on the app's clock (tests move it instead of sleeping). In Redis, windows
+ * end by Redis's own expiry, one clock for all nodes.
  */
 import type { Redis } from "ioredis";
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
+import { type RateLimiterLike, RateLimiterRedis } from "rate-limiter-flexible";
+import { ClockedMemoryLimiter } from "./clocked-memory.js";
 
 /** Where several nodes keep their shared counts: a Redis and the key prefix of this deployment. */
 export interface SharedCounts {
@@ -17,9 +21,10 @@ export interface SharedCounts {
 export function createLimiter(
   options: { name: string; points: number; seconds: number },
   shared?: SharedCounts,
-): RateLimiterAbstract {
+  now: () => number = Date.now,
+): RateLimiterLike {
   const allowance = { points: options.points, duration: options.seconds };
-  const memory = new RateLimiterMemory({ ...allowance, keyPrefix: options.name });
+  const memory = new ClockedMemoryLimiter(options.points, options.seconds, options.name, now);
   if (!shared) return memory;
   return new RateLimiterRedis({
     ...allowance,

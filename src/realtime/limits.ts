@@ -2,7 +2,7 @@
  * Per-user rate limits for socket events, answered RATE_LIMITED with how long to wait. Where they
  * are counted (memory, or Redis for several nodes) is decided in limits/limiter.ts.
  */
-import type { RateLimiterAbstract } from "rate-limiter-flexible";
+import type { RateLimiterLike } from "rate-limiter-flexible";
 import { RateLimiterRes } from "rate-limiter-flexible";
 import type { RateLimits } from "../config/index.js";
 import { AppError } from "../errors.js";
@@ -11,12 +11,12 @@ import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 export type LimitKind = keyof RateLimits;
 
 export class EventLimits {
-  private readonly limiters: Record<LimitKind, RateLimiterAbstract>;
+  private readonly limiters: Record<LimitKind, RateLimiterLike>;
 
-  /** `shared`: count in Redis, for several nodes */
-  constructor(limits: RateLimits, shared?: SharedCounts) {
+  /** `shared`: count in Redis, for several nodes; `now`: the clock of in-memory windows */
+  constructor(limits: RateLimits, shared?: SharedCounts, now: () => number = Date.now) {
     const make = (kind: LimitKind) =>
-      createLimiter({ name: kind, points: limits[kind].points, seconds: limits[kind].seconds }, shared);
+      createLimiter({ name: kind, points: limits[kind].points, seconds: limits[kind].seconds }, shared, now);
     this.limiters = {
       messages: make("messages"),
       typing: make("typing"),

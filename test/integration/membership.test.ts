@@ -4,7 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { collect, ok, request, startServer, type TestServer, waitFor } from "../support/harness.js";
+import {
+  collect,
+  ok,
+  request,
+  startServer,
+  TestClock,
+  type TestServer,
+  waitFor,
+} from "../support/harness.js";
 import {
   expectError,
   getRoom,
@@ -13,15 +21,16 @@ import {
   MISSING_ID,
   memberIds,
   memberOf,
-  nextMillisecond,
   person,
   roundTrip,
   send,
 } from "../support/rooms.js";
 
 let server: TestServer;
+// moved on between writes whose order by time a test checks, instead of sleeping
+const clock = new TestClock();
 before(async () => {
-  server = await startServer();
+  server = await startServer({ app: { now: clock.now } });
 });
 after(async () => {
   await server?.close();
@@ -213,9 +222,9 @@ test("a leaving owner hands ownership to the longest-standing admin", async () =
   const a = await person(server);
   const [b, c, d] = [await person(server), await person(server), await person(server)];
   const room = await group(a, [b]);
-  await nextMillisecond();
+  clock.tick();
   await ok(a.socket, "room:addMembers", { roomId: room.id, userIds: [c.id] });
-  await nextMillisecond();
+  clock.tick();
   await ok(a.socket, "room:addMembers", { roomId: room.id, userIds: [d.id] });
   await ok(a.socket, "room:setRole", { roomId: room.id, userId: c.id, role: "admin" });
   await ok(a.socket, "room:setRole", { roomId: room.id, userId: d.id, role: "admin" });
@@ -240,7 +249,7 @@ test("a leaving owner without admins hands ownership to the longest-standing mem
   const [b, c] = [await person(server), await person(server)];
   const room = await group(a, []);
   await ok(a.socket, "room:addMembers", { roomId: room.id, userIds: [b.id] });
-  await nextMillisecond();
+  clock.tick();
   await ok(a.socket, "room:addMembers", { roomId: room.id, userIds: [c.id] });
   await ok(a.socket, "room:leave", { roomId: room.id });
   const after = await getRoom(c.socket, room.id);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Ack } from "../../src/protocol/index.js";
-import { ok, request, sleep, startServer, type TestServer } from "../support/harness.js";
+import { ok, request, startServer, TestClock, type TestServer } from "../support/harness.js";
 import {
   allMessages,
   clientId,
@@ -20,8 +20,10 @@ import {
 } from "../support/rooms.js";
 
 let server: TestServer;
+// windows end when the test moves this clock, not after a real wait
+const clock = new TestClock();
 before(async () => {
-  server = await startServer();
+  server = await startServer({ app: { now: clock.now } });
 });
 after(async () => {
   await server?.close();
@@ -67,8 +69,8 @@ test("message:send is limited to 120 per user in 10 s, the 121st is not stored, 
   assert.equal((await getRoom(a.socket, room.id)).lastSeq, 120, "a limited message is not stored");
   assert.equal((await send(b.socket, room.id, "b is not limited")).seq, 121);
   if (limited.ok) return;
-  // After the advertised wait the user may send again.
-  await sleep(limited.error.retryAfterMs ?? 0);
+  // After the advertised wait (the clock moved, not slept) the user may send again.
+  clock.advance(limited.error.retryAfterMs ?? 0);
   assert.equal((await send(a.socket, room.id, "after the wait")).seq, 122);
 });
 

@@ -4,7 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { collect, ok, request, startServer, type TestServer, waitFor } from "../support/harness.js";
+import {
+  collect,
+  ok,
+  request,
+  startServer,
+  TestClock,
+  type TestServer,
+  waitFor,
+} from "../support/harness.js";
 import {
   assertRoomShape,
   expectError,
@@ -13,15 +21,16 @@ import {
   MISSING_ID,
   memberIds,
   memberOf,
-  nextMillisecond,
   person,
   roundTrip,
   send,
 } from "../support/rooms.js";
 
 let server: TestServer;
+// moved on between writes whose order by time a test checks, instead of sleeping
+const clock = new TestClock();
 before(async () => {
-  server = await startServer();
+  server = await startServer({ app: { now: clock.now } });
 });
 after(async () => {
   await server?.close();
@@ -148,7 +157,7 @@ test("room:list puts the room with the most recent message first", async () => {
   const ids = [r1.id, r2.id, r3.id];
   for (const r of [r1, r2, r3, r1]) {
     await send(b.socket, r.id);
-    await nextMillisecond();
+    clock.tick();
   }
   assert.deepEqual(await listIds(a, ids), [r1.id, r3.id, r2.id]);
   await send(a.socket, r2.id);
@@ -161,7 +170,7 @@ test("a newly created room comes before rooms whose last activity is older", asy
   const b = await person(server);
   const old = await group(a, [b], "old");
   await send(a.socket, old.id);
-  await nextMillisecond();
+  clock.tick();
   const fresh = await group(b, [a], "fresh");
   assert.deepEqual(await listIds(a, [old.id, fresh.id]), [fresh.id, old.id]);
 });

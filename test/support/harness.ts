@@ -42,5 +42,6 @@ export {
   tokenSettings,
 } from "./server.js";
 export { CHROMIUM, requireService, type Service, TEST_POSTGRES, TEST_REDIS_URL } from "./services.js";
+export { TestClock } from "./test-clock.js";
 export { craftToken, signToken, TEST_SECRET } from "./tokens.js";
 export { sleep, until } from "./wait.js";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { Ack, ErrorCode, Member, Message, Room, SharedRoom } from "../../src/protocol/index.js";
-import { ok, sleep, type TestServer, type TestSocket, type TestUser } from "./harness.js";
+import { ok, type TestServer, type TestSocket, type TestUser } from "./harness.js";
 
 /** Ids on the wire are decimal strings. */
 export const ID = /^[1-9][0-9]*$/;
@@ -116,9 +116,6 @@ export function expectError(response: Ack<unknown>, code: ErrorCode, what = ""):
  */
 export const roundTrip = (...sockets: TestSocket[]): Promise<unknown> =>
   Promise.all(sockets.map((socket) => ok(socket, "room:list", {})));
-
-/** Lets the clock move on, so activity times of consecutive steps cannot tie. */
-export const nextMillisecond = (): Promise<unknown> => sleep(3);
 
 /** Checks the shape of a Message against the contract. */
 export function assertMessageShape(message: Message): void {
