@@ -9,6 +9,7 @@ import type { RoomService } from "../chat/rooms/service.js";
 import type { TypingService } from "../chat/typing/service.js";
 import type { UserService } from "../chat/users/service.js";
 import type { HandlerTable } from "./handler.js";
+import { inOrder } from "./in-order.js";
 import { sessionRefreshHandler } from "./session-refresh.js";
 
 export interface Services {
@@ -74,7 +75,10 @@ export function chatHandlers(s: Services): HandlerTable {
     },
     "message:send": {
       limit: "messages",
-      handle: async (actor, p) => ({ message: await s.messages.send(actor, p) }),
+      // one socket's messages to a room are stored in the order it sent them
+      handle: async (actor, p, socket) => ({
+        message: await inOrder(socket, p.roomId, () => s.messages.send(actor, p)),
+      }),
     },
     "message:history": {
       limit: "reads",

@@ -28,7 +28,7 @@ describe("two nodes sharing Redis and the chat database", { skip }, () => {
   before(async () => {
     const env = { REDIS_URL, REDIS_PREFIX: `twc-test-${randomUUID().slice(0, 8)}` };
     a = await startServer({ env });
-    b = await startServer({ env, sqlitePath: a.sqlitePath });
+    b = await startServer({ env, sqlitePath: a.sqlitePath, database: a.database ?? undefined });
   });
   after(async () => {
     await b?.close();
@@ -119,7 +119,7 @@ describe("rate limits across two nodes", { skip }, () => {
       RATE_LIMIT_MESSAGES: "10",
     };
     a = await startServer({ env });
-    b = await startServer({ env, sqlitePath: a.sqlitePath });
+    b = await startServer({ env, sqlitePath: a.sqlitePath, database: a.database ?? undefined });
   });
   after(async () => {
     await b?.close();

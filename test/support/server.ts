@@ -96,7 +96,7 @@ async function openChat(
 ): Promise<{ chat: ChatDatabase; database: TestDatabase | null; owned: boolean }> {
   const kind = options.database ? "postgres" : (options.store ?? TEST_CHAT_STORE);
   if (kind === "sqlite") return { chat: { kind: "sqlite", db }, database: null, owned: false };
-  const database = options.database ?? (await createTestDatabase("server"));
+  const database = options.database ?? (await createTestDatabase("server", { schema: "migrated" }));
   const store = await PostgresChatStore.open({ url: database.url, max: 4 });
   return { chat: { kind: "postgres", store }, database, owned: !options.database };
 }
