@@ -133,7 +133,13 @@ function summarize(r: TrafficResult): string {
   if (r.scenario === "capacity")
     return `${r.rssPerConnectionKb.toFixed(1)} KB/conn, ${r.connectPerS.toFixed(0)} conn/s, ${r.connectFailed} failed`;
   const nodes = r.nodeCores.length > 1 ? ` (${r.nodeCores.map((c) => c.toFixed(2)).join(" + ")})` : "";
-  return `${r.acksPerS.toFixed(0)} acks/s, ${r.deliveriesPerS.toFixed(0)} deliveries/s, delivery p99 ${r.deliveryLatency.p99.toFixed(1)} ms, ${checks}, target ${r.targetCores.toFixed(2)} cores${nodes}, generator ${r.generatorCores.toFixed(2)} → ${r.saturated}`;
+  const pg = r.pgActivity
+    ? `; database connections: ${Object.entries(r.pgActivity)
+        .slice(0, 3)
+        .map(([state, share]) => `${state} ${(100 * share).toFixed(0)} %`)
+        .join(", ")}`
+    : "";
+  return `${r.acksPerS.toFixed(0)} acks/s, ${r.deliveriesPerS.toFixed(0)} deliveries/s, delivery p99 ${r.deliveryLatency.p99.toFixed(1)} ms, ${checks}, target ${r.targetCores.toFixed(2)} cores${nodes}, generator ${r.generatorCores.toFixed(2)} → ${r.saturated}${pg}`;
 }
 
 const report: BenchReport = {

@@ -36,12 +36,16 @@ export async function unreachable(services: Services): Promise<string | null> {
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
-  redis.on("error", () => {}); // the answer below says it; no unhandled error event
+  // ioredis rejects with "Connection is closed"; the error event has the reason (ECONNREFUSED…)
+  let reason: string | null = null;
+  redis.on("error", (error: Error) => {
+    reason ??= error.message;
+  });
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
-    return `Redis at ${redact(services.redisUrl)} did not answer (${(error as Error).message})`;
+    return `Redis at ${redact(services.redisUrl)} did not answer (${reason ?? (error as Error).message})`;
   } finally {
     redis.disconnect();
   }
@@ -60,6 +64,7 @@ function redact(url: string): string {
 }
 
 export interface BenchDatabase {
+  name: string;
   url: string;
   drop(): Promise<void>;
 }
@@ -78,6 +83,7 @@ export async function createDatabase(services: Services): Promise<BenchDatabase>
   const url = new URL(services.pgAdminUrl);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.toString(),
     async drop() {
       try {
@@ -92,4 +98,51 @@ export async function createDatabase(services: Services): Promise<BenchDatabase>
 /** A Redis key prefix no other run uses (REDIS_PREFIX allows letters, digits, :, _ and -). */
 export function redisPrefix(): string {
   return `twc-bench-${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * What the nodes' database connections are doing, sampled every `everyMs` from pg_stat_activity:
+ * the share of samples in each state ("active: IO/WALSync", "active: Lock/transactionid",
+ * "idle in transaction: Client/ClientRead", "idle"…). It shows where a write's time goes: the
+ * commit's disk flush, waiting for another transaction's room lock, or waiting for the node.
+ */
+export function sampleActivity(
+  services: Services,
+  database: string,
+  everyMs = 50,
+): { stop(): Promise<Record<string, number>> } {
+  const counts = new Map<string, number>();
+  let samples = 0;
+  let stopped = false;
+  const client = new pg.Client({ connectionString: services.pgAdminUrl });
+  const done = (async () => {
+    await client.connect();
+    while (!stopped) {
+      const { rows } = await client.query<{
+        state: string | null;
+        type: string | null;
+        event: string | null;
+      }>(
+        `SELECT state, wait_event_type AS type, wait_event AS event FROM pg_stat_activity
+         WHERE datname = $1 AND application_name = 'timewise-chat' AND backend_type = 'client backend'`,
+        [database],
+      );
+      for (const r of rows) {
+        const key = `${r.state ?? "?"}${r.type ? `: ${r.type}/${r.event}` : ""}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+        samples++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await done.catch(() => {});
+      await client.end().catch(() => {});
+      const shares: Record<string, number> = {};
+      for (const [key, n] of [...counts].sort((a, b) => b[1] - a[1])) shares[key] = n / Math.max(1, samples);
+      return shares;
+    },
+  };
 }

@@ -179,5 +179,30 @@ export function renderPostgres(report: BenchReport): string | null {
       ...checks,
       "",
     );
+  const activity: string[] = [];
+  for (const scenario of ["S1", "S3"]) {
+    for (const kind of ["postgres", "pg-1node", "pg-2nodes"] as const) {
+      const list = t.filter((r) => r.scenario === scenario && r.target === kind && r.pgActivity !== null);
+      if (list.length === 0) continue;
+      const mean = new Map<string, number>();
+      for (const r of list)
+        for (const [state, share] of Object.entries(r.pgActivity!))
+          mean.set(state, (mean.get(state) ?? 0) + share / list.length);
+      const top = [...mean]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([state, share]) => `${state} ${fmt(100 * share)} %`);
+      activity.push(`| ${scenario} | ${NAMES[kind]} | ${top.join("; ")} |`);
+    }
+  }
+  if (activity.length > 0)
+    lines.push(
+      "What the nodes' PostgreSQL connections were doing during the measured window (pg_stat_activity every 50 ms, the five most common states; `active: IO/WALSync` is the commit's disk flush, `Lock/…` waiting for another transaction's room lock, `idle in transaction: Client/ClientRead` waiting for the node's next query):",
+      "",
+      "| scenario | setup | share of connection samples |",
+      "| --- | --- | --- |",
+      ...activity,
+      "",
+    );
   return lines.join("\n");
 }

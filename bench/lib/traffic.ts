@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import type { ClientSpec, SentReport, VerifiedReport } from "./ipc.js";
 import type { WorkerPool } from "./pool.js";
-import { createDatabase, redisPrefix, type Services } from "./postgres.js";
+import { createDatabase, redisPrefix, type Services, sampleActivity } from "./postgres.js";
 import { createRooms, prepareDatabase, signToken } from "./setup.js";
 import { clockMs, latencySummary } from "./stats.js";
 import { machineBusyS, startRelay, startServer, type Target, tempDir } from "./targets.js";
@@ -120,6 +120,8 @@ export interface TrafficResult {
   targetCores: number;
   /** the same, node by node */
   nodeCores: number[];
+  /** on PostgreSQL: what the nodes' connections were doing in the window (state → share of samples) */
+  pgActivity: Record<string, number> | null;
   generatorCores: number;
   /** every process of the machine, the benchmark's and anyone else's */
   machineCores: number;
@@ -132,6 +134,8 @@ interface Prepared {
   targets: Target[];
   clients: ClientSpec[];
   cleanup: () => Promise<void>;
+  /** the PostgreSQL database's name, when there is one */
+  database: string | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -155,7 +159,7 @@ async function prepare(s: TrafficScenario, kind: TargetKind, services?: Services
         localAddress: localAddress(i),
       };
     });
-    return { targets: [target], clients, cleanup: () => target.stop() };
+    return { targets: [target], clients, cleanup: () => target.stop(), database: null };
   }
   const setup = NODES[kind];
   if (setup.postgres && !services) throw new Error(`${kind} needs PostgreSQL and Redis`);
@@ -194,7 +198,7 @@ async function prepare(s: TrafficScenario, kind: TargetKind, services?: Services
         url: targets[i % targets.length]!.url,
       };
     });
-    return { targets, clients, cleanup };
+    return { targets, clients, cleanup, database: database?.name ?? null };
   } catch (error) {
     await cleanup();
     throw error;
@@ -225,7 +229,7 @@ export async function runTraffic(
   cpus: number,
   services?: Services,
 ): Promise<TrafficResult> {
-  const { targets, clients, cleanup } = await prepare(s, kind, services);
+  const { targets, clients, cleanup, database } = await prepare(s, kind, services);
   const n = pool.workers.length;
   const target = targets[0]!;
   const rssKb = () => targets.reduce((a, t) => a + t.rssKb(), 0);
@@ -257,15 +261,19 @@ export async function runTraffic(
     let sent: SentReport[] = [];
     let verified: VerifiedReport[] = [];
     let nodeCores = targets.map(() => 0);
+    let pgActivity: Record<string, number> | null = null;
     let machineStart = 0;
     let machineCores = 0;
     if (s.sendersPerRoom > 0) {
       const startAt = clockMs() + 300;
       let cpuStart = targets.map(() => 0);
       let cpuEnd = targets.map(() => 0);
+      let sampler: ReturnType<typeof sampleActivity> | null = null;
+      let sampled: Promise<Record<string, number>> | null = null;
       const t1 = setTimeout(
         () => {
           cpuStart = cpuS();
+          if (database && services) sampler = sampleActivity(services, database);
           machineStart = machineBusyS();
         },
         startAt + s.warmupMs - clockMs(),
@@ -273,6 +281,7 @@ export async function runTraffic(
       const t2 = setTimeout(
         () => {
           cpuEnd = cpuS();
+          sampled = sampler?.stop() ?? null;
           machineCores = (machineBusyS() - machineStart) / (s.durationMs / 1000);
         },
         startAt + s.warmupMs + s.durationMs - clockMs(),
@@ -294,6 +303,8 @@ export async function runTraffic(
       );
       clearTimeout(t1);
       clearTimeout(t2);
+      // a window cut short by a failure leaves the sampler running: stop it here
+      pgActivity = await (sampled ?? (sampler as ReturnType<typeof sampleActivity> | null)?.stop() ?? null);
       nodeCores = cpuEnd.map((end, i) => (end - cpuStart[i]!) / (s.durationMs / 1000));
       const roomOfSender = new Map(clients.filter((c) => c.sendsTo).map((c) => [c.id, c.sendsTo!]));
       const senders = sent.flatMap((r) =>
@@ -331,6 +342,7 @@ export async function runTraffic(
       rssPerConnectionKb: (rssAfterKb - rssBeforeKb) / Math.max(1, clients.length - connectFailed),
       targetCores,
       nodeCores,
+      pgActivity,
       generatorCores,
       machineCores,
       saturated:
