@@ -28,6 +28,9 @@ interface Client {
   offlineAt: number | null;
   onlineAt: number | null;
   syncedAt: number | null;
+  /** reconnection attempts after the kill, and why the first failed one failed */
+  attempts: number;
+  firstError: string | null;
 }
 
 const clients: Client[] = [];
@@ -70,7 +73,18 @@ async function connectAll(cmd: CatchupConnect): Promise<void> {
       offlineAt: null,
       onlineAt: null,
       syncedAt: null,
+      attempts: 0,
+      firstError: null,
     };
+    chat.socket.io.on("reconnect_attempt", () => {
+      if (clockMs() >= watchFrom && client.onlineAt === null) client.attempts++;
+    });
+    chat.socket.io.on("reconnect_error", (error: Error) => {
+      if (clockMs() >= watchFrom) client.firstError ??= error.message;
+    });
+    chat.socket.on("connect_error", (error: Error) => {
+      if (clockMs() >= watchFrom) client.firstError ??= `refused: ${error.message}`;
+    });
     chat.on("message:new", (m) => {
       if (m.roomId === spec.room && !client.firstSeen.has(m.id)) client.firstSeen.set(m.id, clockMs());
     });
@@ -228,6 +242,8 @@ async function verify(cmd: CatchupExpect): Promise<void> {
       reconnectedMs: cutOff ? sinceKill(c.onlineAt) : null,
       syncedMs: cutOff ? sinceKill(c.syncedAt) : null,
       caughtUpMs: caughtUp,
+      attempts: c.attempts,
+      firstError: c.firstError,
     });
   }
   send({ type: "verified", lost, duplicated, unacknowledged, checked, timelines, timedOut: lost > 0 });

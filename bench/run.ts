@@ -117,7 +117,7 @@ try {
       const result = await runCatchup({ quick, run, workers: workerCount, services });
       catchup.push(result);
       process.stdout.write(
-        `${result.cutOff} of ${result.clients} clients cut off, back in ${result.reconnect.max.toFixed(0)} ms (max), every client holding every message it missed after ${result.caughtUp.max.toFixed(0)} ms; acked ${result.acked}, lost ${result.lost}, dup ${result.duplicated}, never caught up ${result.notCaughtUp}, failed ${result.failed}, unacked ${result.unacked}${result.firstFailure ? ` (${result.firstFailure})` : ""}\n`,
+        `${result.cutOff} of ${result.clients} clients cut off, back in ${result.reconnect.max.toFixed(0)} ms (max), every client holding every message it missed after ${result.caughtUp.max.toFixed(0)} ms; acked ${result.acked}, lost ${result.lost}, dup ${result.duplicated}, never caught up ${result.notCaughtUp}, failed ${result.failed}, unacked ${result.unacked}${result.firstFailure ? ` (${result.firstFailure})` : ""}; attempts to reconnect p50 ${result.attempts.p50}, max ${result.attempts.max}${result.firstReconnectError ? ` (first failure: ${result.firstReconnectError})` : ""}\n`,
       );
     }
   }

@@ -27,7 +27,7 @@ export class Balancer {
       client.pause(); // what the client sends waits until a node took the connection
       client.on("error", () => client.destroy()); // a client that resets before its node answered
       this.track(client);
-      this.route(client, 0);
+      this.route(client, this.next++ % this.nodes.length, 0);
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -37,17 +37,21 @@ export class Balancer {
     this.server = server;
   }
 
-  /** Tries the next node; on a refusal, the one after it, until each was tried once. */
-  private route(client: Socket, tried: number): void {
+  /**
+   * Tries node `first`; on a refusal, the one after it, until each was tried once. The retry
+   * follows from `first`, not from the shared turn counter: other connections move that counter
+   * meanwhile, and could send this one back to the dead node.
+   */
+  private route(client: Socket, first: number, tried: number): void {
     if (client.destroyed) return;
     if (tried >= this.nodes.length) {
       client.destroy();
       return;
     }
-    const index = this.next++ % this.nodes.length;
+    const index = (first + tried) % this.nodes.length;
     const node = this.nodes[index]!;
     const upstream = tcpConnect(node.port, node.host);
-    const refused = () => this.route(client, tried + 1);
+    const refused = () => this.route(client, first, tried + 1);
     upstream.once("error", refused);
     upstream.once("connect", () => {
       upstream.off("error", refused);

@@ -85,6 +85,10 @@ export interface ClientTimeline {
    * before it was online again; the others, every message acknowledged before the kill
    */
   caughtUpMs: number | null;
+  /** connection attempts until it was back (socket.io-client's back-off: 0.5 s, 1 s, 2 s… ±50 %) */
+  attempts: number;
+  /** why the first failed attempt failed, if one did */
+  firstError: string | null;
 }
 
 export interface CatchupVerified {

@@ -43,6 +43,9 @@ export interface CatchupResult {
   caughtUp: ReturnType<typeof latencySummary>;
   /** clients that never held every message they missed */
   notCaughtUp: number;
+  /** connection attempts of the cut-off clients until they were back, and the first failure seen */
+  attempts: ReturnType<typeof latencySummary>;
+  firstReconnectError: string | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -155,6 +158,8 @@ export async function runCatchup(options: {
       synced: latencySummary(known(cut.map((t) => t.syncedMs))),
       caughtUp: latencySummary(known(timelines.map((t) => t.caughtUpMs))),
       notCaughtUp: timelines.filter((t) => t.caughtUpMs === null).length,
+      attempts: latencySummary(cut.map((t) => t.attempts)),
+      firstReconnectError: cut.find((t) => t.firstError !== null)?.firstError ?? null,
     };
   } finally {
     pool.close();

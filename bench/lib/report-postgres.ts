@@ -144,6 +144,7 @@ export function renderPostgres(report: BenchReport): string | null {
       "| --- | ---: |",
       `| clients cut off by the kill | ${fmt(m((r) => r.cutOff))} |`,
       `| kill → \`session\` on the other node, p50 / max (ms) | ${fmt(m((r) => r.reconnect.p50))} / ${fmt(m((r) => r.reconnect.max))} |`,
+      `| connection attempts until back, p50 / max | ${fmt(m((r) => r.attempts.p50))} / ${fmt(m((r) => r.attempts.max))} |`,
       `| kill → catch-up done (\`synced\`), p50 / max (ms) | ${fmt(m((r) => r.synced.p50))} / ${fmt(m((r) => r.synced.max))} |`,
       `| **kill → every client holds every message it missed** (acknowledged before it was back), p50 / max (ms) | ${fmt(m((r) => r.caughtUp.p50))} / **${fmt(m((r) => r.caughtUp.max))}** |`,
       `| acknowledged messages, all runs | ${fmt(sum((r) => r.acked))} |`,
@@ -166,7 +167,7 @@ export function renderPostgres(report: BenchReport): string | null {
         fmt(median(list.map((r) => r.nodeCores[i] ?? Number.NaN)), 2),
       );
       checks.push(
-        `| ${scenario} | ${NAMES[kind]} | ${fmt(total((r) => r.acked))} | ${fmt(total((r) => r.deliveries))} | ${total((r) => r.lost)} | ${total((r) => r.duplicated)} | ${total((r) => r.reordered)} | ${total((r) => r.unexpected)} | ${total((r) => r.failedAcks + r.connectFailed)} | ${nodes.join(" + ")} | ${fmt(median(list.map((r) => r.generatorCores)), 2)} | ${fmt(median(list.map((r) => r.machineCores)), 2)} | ${list.map((r) => r.saturated).join(", ")} |`,
+        `| ${scenario} | ${NAMES[kind]} | ${fmt(total((r) => r.acked))} | ${fmt(total((r) => r.deliveries))} | ${total((r) => r.lost)}${list.some((r) => r.unacked > 0) ? ` (${total((r) => r.unacked)} never acked)` : ""} | ${total((r) => r.duplicated)} | ${total((r) => r.reordered)} | ${total((r) => r.unexpected)} | ${total((r) => r.failedAcks + r.connectFailed)} | ${nodes.join(" + ")} | ${fmt(median(list.map((r) => r.generatorCores)), 2)} | ${fmt(median(list.map((r) => r.machineCores)), 2)} | ${list.map((r) => r.saturated).join(", ")} |`,
       );
     }
   }

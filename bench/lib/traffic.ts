@@ -104,7 +104,10 @@ export interface TrafficResult {
   deliveryLatency: ReturnType<typeof latencySummary>;
   acked: number;
   deliveries: number;
+  /** acknowledged but not delivered to a member, plus sends never acknowledged (`unacked`) */
   lost: number;
+  /** sends still without an ack when the drain (30 s after the last send) ended */
+  unacked: number;
   duplicated: number;
   reordered: number;
   unexpected: number;
@@ -329,6 +332,7 @@ export async function runTraffic(
       acked: sum(sent, (r) => sum(r.acked, (a) => a.count)),
       deliveries: sum(verified, (r) => r.deliveries),
       lost: sum(verified, (r) => r.lost) + sum(sent, (r) => r.unacked),
+      unacked: sum(sent, (r) => r.unacked),
       duplicated: sum(verified, (r) => r.duplicated),
       reordered: sum(verified, (r) => r.reordered),
       unexpected: sum(verified, (r) => r.unexpected),
