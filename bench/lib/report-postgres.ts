@@ -198,7 +198,7 @@ export function renderPostgres(report: BenchReport): string | null {
   }
   if (activity.length > 0)
     lines.push(
-      "What the nodes' PostgreSQL connections were doing during the measured window (pg_stat_activity every 50 ms, the five most common states; `active: IO/WALSync` is the commit's disk flush, `Lock/…` waiting for another transaction's room lock, `idle in transaction: Client/ClientRead` waiting for the node's next query):",
+      "What the nodes' PostgreSQL connections were doing during the measured window (pg_stat_activity every 50 ms, the five most common states; `active: IO/WALSync` is the commit's disk flush, `Lock/transactionid` waiting for another transaction's room lock, `Lock/object` waiting for the database-wide lock a commit after `NOTIFY` takes, `idle in transaction: Client/ClientRead` waiting for the node's next query):",
       "",
       "| scenario | setup | share of connection samples |",
       "| --- | --- | --- |",
