@@ -330,6 +330,8 @@ export async function createApp({
         await store.flush();
         await new Promise((resolve) => setImmediate(resolve));
         await new Promise<void>((resolve) => io.close(() => resolve()));
+        // closing the sockets set everyone offline: those updates still need Redis and the store
+        await presence.settled();
         await cluster?.close();
         await webhooks?.close();
         await store.close();
