@@ -37,6 +37,7 @@ import { EventLimits } from "./realtime/limits.js";
 import { startRecheck } from "./realtime/recheck.js";
 import type { ChatServer } from "./realtime/types.js";
 import { type AsyncChatStore, asAsyncChatStore } from "./storage/async-chat-store.js";
+import type { PostgresChatStore } from "./storage/postgres/postgres-chat-store.js";
 import type { SqliteDatabase } from "./storage/sqlite/open.js";
 import { JWT_SECRET_NAME } from "./storage/sqlite/server-secrets.js";
 import { SqliteChatStore } from "./storage/sqlite/sqlite-chat-store.js";
@@ -63,7 +64,7 @@ async function tokenSecret(config: Config, store: AsyncChatStore, logger: Logger
  */
 export type ChatDatabase =
   | { kind: "sqlite"; db: SqliteDatabase }
-  | { kind: "postgres"; store: AsyncChatStore };
+  | { kind: "postgres"; store: PostgresChatStore };
 
 /** The store the services use, and the SQLite store itself for its SQLite-only parts. */
 function openChatStore(
@@ -71,7 +72,14 @@ function openChatStore(
   metrics: Metrics,
   logger: Logger,
 ): { store: AsyncChatStore; sqlite: SqliteChatStore | null } {
-  if (chat.kind === "postgres") return { store: chat.store, sqlite: null };
+  if (chat.kind === "postgres") {
+    // one write is one transaction on PostgreSQL: there is no group commit to batch writes
+    chat.store.onCommit((seconds) => {
+      metrics.storeWrite.observe(seconds);
+      metrics.storeBatch.observe(1);
+    });
+    return { store: chat.store, sqlite: null };
+  }
   const sqlite = new SqliteChatStore(chat.db, {
     onCommit: (writes, seconds) => {
       metrics.storeWrite.observe(seconds);
@@ -322,6 +330,8 @@ export async function createApp({
         await store.flush();
         await new Promise((resolve) => setImmediate(resolve));
         await new Promise<void>((resolve) => io.close(() => resolve()));
+        // closing the sockets set everyone offline: those updates still need Redis and the store
+        await presence.settled();
         await cluster?.close();
         await webhooks?.close();
         await store.close();

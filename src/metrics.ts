@@ -49,7 +49,7 @@ export function createMetrics() {
     }),
     storeWrite: new Histogram({
       name: "timewise_chat_store_write_seconds",
-      help: "Duration of one group-commit transaction of the chat database",
+      help: "Duration of one write transaction of the chat database (on SQLite, one group commit)",
       buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
       registers: [registry],
     }),

@@ -3,9 +3,21 @@
  * who share a room with them; presence:get answers only about users sharing a room with the caller.
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { userChannel } from "../../src/realtime/fanout.js";
-import { collect, ok, startServer, type TestServer, until, waitFor } from "../support/harness.js";
+import {
+  collect,
+  ok,
+  requireService,
+  startServer,
+  TEST_REDIS_URL,
+  type TestServer,
+  tempDir,
+  until,
+  waitFor,
+} from "../support/harness.js";
 import { group, ISO, MISSING_ID, person, roundTrip } from "../support/rooms.js";
 
 let server: TestServer;
@@ -136,3 +148,44 @@ test("presence follows current membership: added users are announced, users who 
     "no presence about someone who no longer shares a room",
   );
 });
+
+const redisSkip = await requireService("redis");
+for (const { how, env, skip } of [
+  { how: "alone", env: {}, skip: false },
+  // with Redis the presence count is kept there, so going offline first waits for Redis
+  {
+    how: "with Redis",
+    env: { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: `twc-test-${randomUUID().slice(0, 8)}` },
+    skip: redisSkip,
+  },
+] as const) {
+  test(`a user still connected when the server (${how}) stops is stored as last seen then`, {
+    skip,
+  }, async () => {
+    const scratch = tempDir("twc-presence-");
+    try {
+      const sqlitePath = join(scratch.dir, "chat.db");
+      const first = await startServer({ sqlitePath, env });
+      const ann = await first.addUser("Ann Stays");
+      const bob = await first.addUser("Bob Stopped");
+      const annSocket = await first.connect(ann);
+      await ok(annSocket, "room:create", { name: "Shutdown", memberIds: [bob.id] });
+      await first.connect(bob);
+      const before = Date.now();
+      await first.close();
+
+      const again = await startServer({ sqlitePath, env });
+      try {
+        const socket = await again.connect(ann);
+        const { presence } = await ok(socket, "presence:get", { userIds: [bob.id] });
+        assert.equal(presence[bob.id]?.online, false);
+        assert.match(presence[bob.id]?.lastSeenAt ?? "", ISO, "the disconnect at shutdown was stored");
+        assert.ok(Date.parse(presence[bob.id]?.lastSeenAt ?? "") >= before - 1000, "at the shutdown");
+      } finally {
+        await again.close();
+      }
+    } finally {
+      scratch.remove();
+    }
+  });
+}

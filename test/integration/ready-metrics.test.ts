@@ -68,8 +68,10 @@ describe("GET /ready", () => {
       assert.equal(reply.status, 503);
       assert.equal(reply.body.status, "unavailable");
       const checks = reply.body.checks as Record<string, unknown>;
-      assert.deepEqual(Object.keys(checks).sort(), ["sqlite", "users"]);
-      assert.equal(checks.sqlite, "ok");
+      // the chat store's check is named after it: `database` on PostgreSQL (PROTOCOL v2.1)
+      const store = server.chatStore === "postgres" ? "database" : "sqlite";
+      assert.deepEqual(Object.keys(checks).sort(), [store, "users"].sort());
+      assert.equal(checks[store], "ok");
       assert.equal(checks.users, "unavailable");
       assert.equal((await getJson(server, "/health")).status, 200);
     } finally {

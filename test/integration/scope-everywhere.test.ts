@@ -69,7 +69,7 @@ describe("a room shared by two companies from before USERS_SCOPE_COLUMN", { skip
     });
     roomId = room.id;
     owner.close();
-    await unscoped.app.close();
+    await unscoped.close();
 
     server = await startServer({ env: { ...db.env, USERS_SCOPE_COLUMN: "company_id" }, sqlitePath });
     await connect("ann");

@@ -24,14 +24,15 @@ const run = promisify(execFile);
 const scratch = tempDir("twc-secret-");
 after(() => scratch.remove());
 
-/** `npm run secret` for the chat database at `sqlitePath` (run the way npm runs it). */
-async function printSecret(sqlitePath: string): Promise<{ stdout: string; stderr: string }> {
+/** `npm run secret` for the chat database of a server's `env` (run the way npm runs it). */
+async function printSecret(env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+  const chat = env.CHAT_DATABASE_URL === undefined ? {} : { CHAT_DATABASE_URL: env.CHAT_DATABASE_URL };
   return run(
     process.execPath,
     ["--import", import.meta.resolve("tsx"), join(ROOT, "src/auth/secret-cli.ts")],
     {
       cwd: scratch.dir,
-      env: { PATH: process.env.PATH ?? "", SQLITE_PATH: sqlitePath },
+      env: { PATH: process.env.PATH ?? "", SQLITE_PATH: env.SQLITE_PATH!, ...chat },
     },
   );
 }
@@ -68,7 +69,7 @@ describe("the installation's own token secret", () => {
     delete env.AUTH_JWT_SECRET;
     const server = await spawnServer(env);
     try {
-      const { stdout, stderr } = await printSecret(path);
+      const { stdout, stderr } = await printSecret(env);
       const secret = stdout.trim();
       assert.match(secret, /^[A-Za-z0-9_-]{43}$/, "32 random bytes, base64url");
       assert.match(stderr, /AUTH_JWT_SECRET/, "says where the value goes");

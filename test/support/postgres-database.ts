@@ -11,6 +11,8 @@
  * carries the time they were made.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { resolve } from "node:path";
+import { after } from "node:test";
 import pg from "pg";
 import { MIGRATIONS, migrate } from "../../src/storage/postgres/migrations.js";
 import { openPool } from "../../src/storage/postgres/pool.js";
@@ -51,11 +53,46 @@ export const TEMPLATE_NAME = `${TEMPLATE_PREFIX}${createHash("sha256")
 
 const nowS = () => Math.floor(Date.now() / 1000);
 
-export async function createTestDatabase(
-  prefix: string,
-  options: TestDatabaseOptions = {},
-): Promise<TestDatabase> {
-  const name = `${TEST_DATABASE_PREFIX}${nowS()}_${prefix}_${randomBytes(4).toString("hex")}`;
+const newName = (prefix: string) =>
+  `${TEST_DATABASE_PREFIX}${nowS()}_${prefix}_${randomBytes(4).toString("hex")}`;
+
+export function createTestDatabase(prefix: string, options: TestDatabaseOptions = {}): Promise<TestDatabase> {
+  return createNamed(newName(prefix), options);
+}
+
+/**
+ * The migrated database that goes with one SQLite path, for the PostgreSQL pass of tests that
+ * restart a server on the same file (in this process or as a child): the same path gives the same
+ * database, so a restart finds its data, as it would in the file. Its URL is known at once (for a
+ * child's environment); `ready` settles once it exists. Dropped when the test file ends.
+ */
+export function databaseFor(sqlitePath: string): { url: string; ready: Promise<TestDatabase> } {
+  const key = resolve(sqlitePath);
+  let entry = byPath.get(key);
+  if (!entry) {
+    const name = newName("path");
+    const ready = createNamed(name, { schema: "migrated" });
+    // awaited by whoever starts the server; this only keeps a failure from being unhandled first
+    ready.catch(() => {});
+    entry = { url: postgresUrl(name), ready };
+    byPath.set(key, entry);
+  }
+  return entry;
+}
+
+/** Waits for every database `databaseFor` has begun making. */
+export async function pathDatabasesReady(): Promise<void> {
+  await Promise.all([...byPath.values()].map((entry) => entry.ready));
+}
+
+const byPath = new Map<string, { url: string; ready: Promise<TestDatabase> }>();
+after(async () => {
+  const entries = [...byPath.values()];
+  byPath.clear();
+  for (const entry of entries) await (await entry.ready.catch(() => null))?.drop();
+});
+
+async function createNamed(name: string, options: TestDatabaseOptions): Promise<TestDatabase> {
   const admin = new pg.Client({ connectionString: postgresUrl("postgres") });
   await admin.connect();
   try {

@@ -13,6 +13,8 @@ import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
+import { databaseFor, pathDatabasesReady } from "./postgres-database.js";
+import { TEST_CHAT_STORE } from "./server.js";
 import { TEST_SECRET } from "./tokens.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -50,12 +52,17 @@ function baseEnv(): Record<string, string> {
   return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? tmpdir() };
 }
 
-/** Defaults for a test server: port 0 on loopback, the test secret, info logs. */
+/**
+ * Defaults for a test server: port 0 on loopback, the test secret, info logs. Under
+ * TEST_CHAT_STORE=postgres the chat data goes to the PostgreSQL database of `sqlitePath` (the same
+ * path gives the same database, so a restart keeps its data); spawnServer waits until it exists.
+ */
 export function serverEnv(sqlitePath: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     CHAT_PORT: "0",
     CHAT_HOST: "127.0.0.1",
     SQLITE_PATH: sqlitePath,
+    ...(TEST_CHAT_STORE === "postgres" ? { CHAT_DATABASE_URL: databaseFor(sqlitePath).url } : {}),
     AUTH_JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: "info",
     ...extra,
@@ -137,6 +144,7 @@ export async function spawnServer(
     nodeArgs?: string[];
   } = {},
 ): Promise<ServerProcess> {
+  await pathDatabasesReady();
   const scratch = options.cwd ? null : tempDir("twc-cwd-");
   const cwd = options.cwd ?? scratch!.dir;
   const s = start(options.nodeArgs ?? ["--import", TSX, MAIN], env, cwd);
@@ -195,6 +203,7 @@ export async function runUntilExit(
   env: Record<string, string>,
   timeoutMs = 20_000,
 ): Promise<Exit & { stdout: string; stderr: string; listened: boolean }> {
+  await pathDatabasesReady();
   const scratch = tempDir("twc-cwd-");
   const s = start(["--import", TSX, MAIN], env, scratch.dir);
   let listened = false;

@@ -5,7 +5,9 @@
  *
  * With `TEST_CHAT_STORE=postgres` (or `store: "postgres"`) the chat data goes to a fresh
  * PostgreSQL database instead, dropped when the server closes; a second node given the first
- * one's `database` shares it. The SQLite file then only holds the built-in user directory.
+ * one's `database` shares it. A server given a `sqlitePath` gets that path's database (the same
+ * for every server on the path, kept until the test file ends), so a restart keeps its data. The
+ * SQLite file then only holds the built-in user directory.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,7 +22,7 @@ import { BuiltinDirectory } from "../../src/users/builtin-directory.js";
 import { createDirectory } from "../../src/users/create-directory.js";
 import type { UserDirectory } from "../../src/users/types.js";
 import { type ClientOptions, openSocket, refusalOf, sessionOf, type TestSocket } from "./client.js";
-import { createTestDatabase, type TestDatabase } from "./postgres-database.js";
+import { createTestDatabase, databaseFor, type TestDatabase } from "./postgres-database.js";
 import { TEST_SECRET } from "./tokens.js";
 
 export interface TestUser {
@@ -81,6 +83,7 @@ const printed = new Set<string>();
 
 export interface StartOptions {
   env?: Record<string, string>;
+  /** on PostgreSQL, servers on the same path share a database, kept until the test file ends */
   sqlitePath?: string;
   app?: AppOptions;
   /** default TEST_CHAT_STORE */
@@ -96,9 +99,11 @@ async function openChat(
 ): Promise<{ chat: ChatDatabase; database: TestDatabase | null; owned: boolean }> {
   const kind = options.database ? "postgres" : (options.store ?? TEST_CHAT_STORE);
   if (kind === "sqlite") return { chat: { kind: "sqlite", db }, database: null, owned: false };
-  const database = options.database ?? (await createTestDatabase("server", { schema: "migrated" }));
+  // a SQLite path the test chose is one it may restart on: its database outlives this server
+  const kept = options.database ?? (options.sqlitePath ? await databaseFor(options.sqlitePath).ready : null);
+  const database = kept ?? (await createTestDatabase("server", { schema: "migrated" }));
   const store = await PostgresChatStore.open({ url: database.url, max: 4 });
-  return { chat: { kind: "postgres", store }, database, owned: !options.database };
+  return { chat: { kind: "postgres", store }, database, owned: kept === null };
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {

@@ -20,7 +20,34 @@ export class PresenceService {
     this.onChanged = new Listeners(listenerErrors(deps, "onChanged"));
   }
 
-  async socketConnected(user: Actor): Promise<void> {
+  /** Updates begun and not yet finished: shutdown waits for them before closing Redis and the store. */
+  readonly #pending = new Set<Promise<void>>();
+
+  socketConnected(user: Actor): Promise<void> {
+    return this.#track(this.#connected(user));
+  }
+
+  /**
+   * A socket went away. At shutdown every socket goes at once, and the update still has to reach
+   * the tracker (Redis) and the store, so `settled` lets the server wait for it.
+   */
+  socketDisconnected(user: Actor): Promise<void> {
+    return this.#track(this.#disconnected(user));
+  }
+
+  /** Resolves once every update begun so far (and any they led to) has finished, failed or not. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  #track(work: Promise<void>): Promise<void> {
+    this.#pending.add(work);
+    const done = () => this.#pending.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  async #connected(user: Actor): Promise<void> {
     if (await this.tracker.connected(user.id)) {
       const at = this.deps.now();
       this.deps.fanout.presence(await this.roommates(user), user.id, true, at);
@@ -28,17 +55,19 @@ export class PresenceService {
     }
   }
 
-  async socketDisconnected(user: Actor): Promise<void> {
+  async #disconnected(user: Actor): Promise<void> {
     if (!(await this.tracker.disconnected(user.id))) return;
     const at = this.deps.now();
     this.onChanged.emit(user.id, false, at);
-    // the time is stored even if the roommates can't be looked up now
-    const stored = this.deps.store.setLastSeen(user.id, at);
-    try {
-      this.deps.fanout.presence(await this.roommates(user), user.id, false, at);
-    } finally {
-      await stored;
-    }
+    // the time is stored even if the roommates can't be looked up now, and announced only once it
+    // is stored: a presence:get right after the announcement must find the same lastSeenAt
+    const [stored, mates] = await Promise.allSettled([
+      this.deps.store.setLastSeen(user.id, at),
+      this.roommates(user),
+    ]);
+    if (mates.status === "fulfilled") this.deps.fanout.presence(mates.value, user.id, false, at);
+    if (stored.status === "rejected") throw stored.reason;
+    if (mates.status === "rejected") throw mates.reason;
   }
 
   async get(actor: Actor, userIds: readonly string[]): Promise<Record<string, Presence>> {

@@ -106,6 +106,17 @@ export interface WriteOutcome<T> {
   events?: readonly FeedEvent[];
 }
 
+/**
+ * Who hears of each committed write, per pool: the store-write metric. Kept beside the pool, not
+ * in it, because the store is opened (in main.ts) before the app that owns the metrics exists.
+ */
+const commitListeners = new WeakMap<pg.Pool, (seconds: number) => void>();
+
+/** Calls `listener` after each committed write transaction of `pool`, with how long it took. */
+export function onCommit(pool: pg.Pool, listener: (seconds: number) => void): void {
+  commitListeners.set(pool, listener);
+}
+
 /** Attempts of one write when PostgreSQL reports a deadlock or serialization failure. */
 const ATTEMPTS = 3;
 
@@ -134,10 +145,12 @@ export async function transaction<T>(
     };
     client.on("error", onLost);
     try {
+      const started = performance.now();
       await client.query("BEGIN");
       const outcome = await body(client);
       for (const event of outcome.events ?? []) await client.query(notifyStatement, [JSON.stringify(event)]);
       await client.query("COMMIT");
+      commitListeners.get(pool)?.((performance.now() - started) / 1000);
       return outcome.result;
     } catch (error) {
       try {

@@ -22,7 +22,7 @@ import * as users from "./known-users.js";
 import { loadChanges, loadHistory, loadMessage } from "./message-reads.js";
 import * as messages from "./message-writes.js";
 import { migrate } from "./migrations.js";
-import { openPool, type PoolOptions, read } from "./pool.js";
+import { onCommit, openPool, type PoolOptions, read } from "./pool.js";
 import * as reads from "./read-writes.js";
 import { loadMembership, loadRoom, loadRoomByExternalKey, loadRoomIdsOf, loadRoomsOf } from "./room-reads.js";
 import * as rooms from "./room-writes.js";
@@ -179,6 +179,11 @@ export class PostgresChatStore implements AsyncChatStore {
 
   serverSecret(name: string): Promise<string> {
     return users.serverSecret(this.db, name);
+  }
+
+  /** Calls `listener` after each committed write, with how long its transaction took (one listener). */
+  onCommit(listener: (seconds: number) => void): void {
+    onCommit(this.pool, listener);
   }
 
   /** Throws (UNAVAILABLE when unreachable) when the database cannot answer. */
