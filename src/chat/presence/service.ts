@@ -34,6 +34,9 @@ export class PresenceService {
     this.onChanged.emit(user.id, false, at);
     // the time is stored even if the roommates can't be looked up now
     const stored = this.deps.store.setLastSeen(user.id, at);
+    // a write that fails while the roommates are still being looked up must not count as an
+    // unhandled rejection: its error is still thrown by `await stored` below
+    stored.catch(() => {});
     try {
       this.deps.fanout.presence(await this.roommates(user), user.id, false, at);
     } finally {
