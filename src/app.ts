@@ -143,8 +143,8 @@ export async function createApp({
 }: AppDeps): Promise<App> {
   const metrics = createMetrics();
   const { store, sqlite } = openChatStore(chat, metrics, logger);
-  const directory = new CachedDirectory(rawDirectory);
   const clock = options.now ?? Date.now;
+  const directory = new CachedDirectory(rawDirectory, { now: clock });
   const tokens = createTokenService(
     { ...config.auth, jwtSecret: await tokenSecret(config, store, logger) },
     clock,

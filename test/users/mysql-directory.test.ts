@@ -12,8 +12,8 @@ import { AppError } from "../../src/errors.js";
 import { createLogger } from "../../src/logger.js";
 import { CachedDirectory } from "../../src/users/cached-directory.js";
 import { MysqlDirectory, type MysqlDirectoryOptions } from "../../src/users/mysql-directory.js";
-import { DirectoryUnavailableError, type DirectoryUser } from "../../src/users/types.js";
-import { requireService, tokenSettings } from "../support/harness.js";
+import { DirectoryUnavailableError } from "../../src/users/types.js";
+import { requireService, TestClock, tokenSettings } from "../support/harness.js";
 import { createTestDatabase, phpUsersTable, type TestDatabase } from "../support/mariadb.js";
 import { phpPasswordHash, phpPasswordVerify } from "../support/php.js";
 import {
@@ -497,20 +497,20 @@ describe("MysqlDirectory over a PHP-style users table", { skip: noBoth }, () => 
 
     test("an unknown id is remembered only briefly, so a user created in PHP soon appears", async () => {
       const inner = counting();
-      const cached = new CachedDirectory(inner, { missingTtlMs: 200 });
+      const clock = new TestClock();
+      const cached = new CachedDirectory(inner, { missingTtlMs: 200, now: clock.now });
       try {
         const [rows] = await db.conn.query("SELECT MAX(id) + 1 AS next FROM users");
         const next = String((rows as { next: number }[])[0]!.next);
         assert.equal(await cached.findById(next), null);
+        assert.equal(inner.queries, 1);
         await insertUsers(db, "users", [{ username: "newcomer", first: "New", last: "Comer" }]);
+        clock.advance(150);
         assert.equal(await cached.findById(next), null, "the miss is cached");
-        const deadline = Date.now() + 5000;
-        let found: DirectoryUser | null = null;
-        while (!found && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-          found = await cached.findById(next);
-        }
-        assert.equal(found?.login, "newcomer");
+        assert.equal(inner.queries, 1, "answered from the cache");
+        clock.advance(100);
+        assert.equal((await cached.findById(next))?.login, "newcomer", "the miss is forgotten after 200 ms");
+        assert.equal(inner.queries, 2);
       } finally {
         await cached.close();
       }
