@@ -87,7 +87,8 @@ test("fifty connections trickling headers are closed after the headers timeout w
     const held = s.closedAt! - s.openedAt;
     // closed by the server's timeout, not by anything sooner (they were kept alive by the drip)
     assert.ok(held >= HEADERS_TIMEOUT_MS - 50, `a slow connection was closed after only ${held} ms`);
-    assert.ok(s.received === "" || s.received.startsWith("HTTP/1.1 408"), `unexpected answer: ${s.received}`);
+    // Node answers an unfinished request that ran out of time with 408, then closes
+    assert.equal(s.received, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
   }
   const res = await fetch(`${server.url}/health`);
   assert.equal(res.status, 200);
