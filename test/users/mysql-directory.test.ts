@@ -453,6 +453,21 @@ describe("MysqlDirectory over a PHP-style users table", { skip: noBoth }, () => 
       }
     });
 
+    test("findByIds leaves out an id that matches nobody, asked fresh and from the cache alike", async () => {
+      const inner = counting();
+      const cached = new CachedDirectory(inner);
+      try {
+        for (const round of ["fresh", "cached"]) {
+          const found = await cached.findByIds([ids.alice!, "999999"]);
+          assert.deepEqual([...found.keys()], [ids.alice], `${round}: only the known user`);
+          assert.equal(found.get(ids.alice!)?.login, "alice");
+        }
+        assert.equal(inner.queries, 1, "the second round came from the cache");
+      } finally {
+        await cached.close();
+      }
+    });
+
     test("a reconnect storm of 2,000 lookups for 300 users asks for each user once", async () => {
       const table = "storm_users";
       await db.conn.query(phpUsersTable(table));
