@@ -126,7 +126,27 @@ export interface AppOptions {
   typingTimeoutMs?: number;
   /** the timers of the automatic typing stop (default Node's); tests fire them by hand */
   typingTimers?: TypingTimers;
+  /** the HTTP server's timeouts (default HTTP_TIMEOUTS); Node runs them on its own timers, so tests make them short */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
+
+/** How long the HTTP server waits for slow or stalled clients, in ms. */
+export interface HttpTimeouts {
+  /** all of a request's headers must arrive within this */
+  headersMs: number;
+  /** the whole request must arrive within this */
+  requestMs: number;
+  /** how often Node checks the two above on open connections */
+  checkEveryMs: number;
+}
+
+// Node enforces the two timeouts only when it sweeps connections (every 30 s by default), so a
+// slow-headers client could hold a connection for up to 40 s; a 1 s sweep keeps them near 10 s
+export const HTTP_TIMEOUTS: Readonly<HttpTimeouts> = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  checkEveryMs: 1_000,
+};
 
 export interface App {
   httpServer: HttpServer;
@@ -151,8 +171,8 @@ export async function createApp({
 }: AppDeps): Promise<App> {
   const metrics = createMetrics();
   const { store, sqlite } = openChatStore(chat, metrics, logger);
-  const directory = new CachedDirectory(rawDirectory);
   const clock = options.now ?? Date.now;
+  const directory = new CachedDirectory(rawDirectory, { now: clock });
   const tokens = createTokenService(
     { ...config.auth, jwtSecret: await tokenSecret(config, store, logger) },
     clock,
@@ -161,12 +181,11 @@ export async function createApp({
   const clientAddresses = new ClientAddresses(config.trustProxy);
   let accepting = true;
 
-  // Node enforces the two timeouts below only when it sweeps connections (every 30 s by default), so
-  // a slow-headers client could hold a connection for up to 40 s; a 1 s sweep keeps them near 10 s
-  const httpServer = createServer({ connectionsCheckingInterval: 1_000 });
   // slow or stalled clients must not hold connections open forever
-  httpServer.headersTimeout = 10_000;
-  httpServer.requestTimeout = 30_000;
+  const timeouts = { ...HTTP_TIMEOUTS, ...options.httpTimeouts };
+  const httpServer = createServer({ connectionsCheckingInterval: timeouts.checkEveryMs });
+  httpServer.headersTimeout = timeouts.headersMs;
+  httpServer.requestTimeout = timeouts.requestMs;
   const io: ChatServer = new Server(httpServer, {
     path: "/socket.io",
     maxHttpBufferSize: config.maxPayloadBytes,

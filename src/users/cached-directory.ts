@@ -20,6 +20,8 @@ export interface CacheOptions {
   missingTtlMs?: number;
   /** default 50,000 ids */
   max?: number;
+  /** the clock the times above run on, in ms (default the system's); tests move it instead of waiting */
+  now?: () => number;
 }
 
 /**
@@ -59,7 +61,13 @@ export class CachedDirectory implements UserDirectory {
     this.kind = inner.kind;
     this.foundTtlMs = options.foundTtlMs ?? 30_000;
     this.missingTtlMs = options.missingTtlMs ?? 5_000;
-    this.cache = new LRUCache<string, Entry>({ max: options.max ?? 50_000, ttl: this.foundTtlMs });
+    this.cache = new LRUCache<string, Entry>({
+      max: options.max ?? 50_000,
+      ttl: this.foundTtlMs,
+      // lru-cache keeps a read of its clock for 1 ms by default; a clock that jumps must be read
+      // every time, or a lookup right after the jump would still see the old time
+      ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
+    });
   }
 
   async findById(id: string): Promise<DirectoryUser | null> {

@@ -46,11 +46,23 @@ function attempt(
 
 const cap = (points: number) => ({ points, seconds: 60 });
 
+/** A clock that stands still until the test moves it, so a wait is known to the millisecond. */
+function stoppedClock(): { now: () => number; advance(ms: number): void } {
+  let at = Date.now();
+  return {
+    now: () => at,
+    advance: (ms) => {
+      at += ms;
+    },
+  };
+}
+
 describe("refused handshakes per address", () => {
   test("after the cap an address is refused RATE_LIMITED with retryAfterMs, even with a good token; others are not", async () => {
+    const clock = stoppedClock();
     const server = await startServer({
       env: { TRUST_PROXY: "127.0.0.1" },
-      app: { addressLimits: { refusedHandshakes: cap(3) } },
+      app: { now: clock.now, addressLimits: { refusedHandshakes: cap(3) } },
     });
     try {
       const ann = await server.addUser("Ann Address");
@@ -65,8 +77,19 @@ describe("refused handshakes per address", () => {
       assert.notEqual(limited, "accepted");
       assert.equal((limited as Refusal).message, "rate_limited");
       assert.equal((limited as Refusal).code, "RATE_LIMITED");
-      assert.ok(((limited as Refusal).retryAfterMs ?? 0) > 0, "says how long to wait");
+      assert.equal((limited as Refusal).retryAfterMs, 60_000, "says how long to wait: the whole window");
       assert.equal(await attempt(server, { token: good }, from("203.0.113.2")), "accepted");
+      clock.advance(59_999);
+      assert.equal(
+        ((await attempt(server, { token: good }, from("203.0.113.1"))) as Refusal).retryAfterMs,
+        1,
+      );
+      clock.advance(1);
+      assert.equal(
+        await attempt(server, { token: good }, from("203.0.113.1")),
+        "accepted",
+        "after the window",
+      );
     } finally {
       await server.close();
     }
@@ -88,9 +111,10 @@ describe("refused handshakes per address", () => {
 describe("session cookies that name no session, per address", () => {
   test("after the cap the address's cookies are not looked up: RATE_LIMITED", async () => {
     const sessions = mkdtempSync(join(tmpdir(), "twc-sessions-"));
+    const clock = stoppedClock();
     const server = await startServer({
       env: { PHP_SESSION_STORE: "files", PHP_SESSION_PATH: sessions, CORS_ORIGINS: PAGE_ORIGIN },
-      app: { addressLimits: { unknownSessions: cap(2) } },
+      app: { now: clock.now, addressLimits: { unknownSessions: cap(2) } },
     });
     try {
       const guess = () => ({
@@ -102,7 +126,9 @@ describe("session cookies that name no session, per address", () => {
       }
       const limited = (await attempt(server, {}, guess())) as Refusal;
       assert.equal(limited.code, "RATE_LIMITED");
-      assert.ok((limited.retryAfterMs ?? 0) > 0);
+      assert.equal(limited.retryAfterMs, 60_000);
+      clock.advance(60_000);
+      assert.equal(((await attempt(server, {}, guess())) as Refusal).code, "AUTH_INVALID", "looked up again");
     } finally {
       await server.close();
       rmSync(sessions, { recursive: true, force: true });
@@ -112,15 +138,16 @@ describe("session cookies that name no session, per address", () => {
 
 describe("GET /ready per address", () => {
   test("past the cap it answers 429 RATE_LIMITED with Retry-After", async () => {
-    const server = await startServer({ app: { addressLimits: { ready: cap(2) } } });
+    const clock = stoppedClock();
+    const server = await startServer({ app: { now: clock.now, addressLimits: { ready: cap(2) } } });
     try {
       for (let i = 0; i < 2; i++) assert.equal((await fetch(`${server.url}/ready`)).status, 200);
       const limited = await fetch(`${server.url}/ready`);
       assert.equal(limited.status, 429);
       const body = (await limited.json()) as { error: { code: string; retryAfterMs: number } };
       assert.equal(body.error.code, "RATE_LIMITED");
-      assert.ok(body.error.retryAfterMs > 0);
-      assert.ok(Number(limited.headers.get("retry-after")) >= 1);
+      assert.equal(body.error.retryAfterMs, 60_000);
+      assert.equal(limited.headers.get("retry-after"), "60");
       assert.equal((await fetch(`${server.url}/health`)).status, 200, "/health is not capped");
     } finally {
       await server.close();

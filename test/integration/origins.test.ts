@@ -180,8 +180,8 @@ describe("HTTP CORS", () => {
   test("GET /health from a foreign origin carries no CORS permission", async () => {
     const response = await fetch(`${server.url}/health`, { headers: { origin: "http://evil.example" } });
     await response.body?.cancel();
-    const allow = response.headers.get("access-control-allow-origin");
-    assert.ok(allow === null || (allow !== "*" && allow !== "http://evil.example"), `got ${allow}`);
+    assert.equal(response.headers.get("access-control-allow-origin"), null);
+    assert.equal(response.headers.get("access-control-allow-credentials"), null);
   });
 
   test("a preflight for POST /api/login from an allowed origin is answered with that origin", async () => {
@@ -194,7 +194,7 @@ describe("HTTP CORS", () => {
       },
     });
     await response.body?.cancel();
-    assert.ok(response.status >= 200 && response.status < 300, `status ${response.status}`);
+    assert.equal(response.status, 204, "a preflight is answered with no content");
     assert.equal(response.headers.get("access-control-allow-origin"), ALLOWED);
     assert.match(response.headers.get("access-control-allow-methods") ?? "", /POST/);
     assert.match(response.headers.get("access-control-allow-headers") ?? "", /content-type/i);
@@ -210,7 +210,7 @@ describe("HTTP CORS", () => {
       },
     });
     await response.body?.cancel();
-    assert.ok(response.status >= 200 && response.status < 300, `status ${response.status}`);
+    assert.equal(response.status, 204, "a preflight is answered with no content");
     assert.equal(response.headers.get("access-control-allow-origin"), ALLOWED);
     assert.match(response.headers.get("access-control-allow-headers") ?? "", /authorization/i);
   });
@@ -255,10 +255,20 @@ describe("refused origins in the log", () => {
         await rawUpgrade(server, "http://forgotten.example");
       }
       (await rawHandshake(server, ALLOWED)).body?.cancel();
+      // a barrier: one more refused address, after all the others. The server writes its log as
+      // one stream in order, so once this line is there, any repeat of the first one is there too
+      (await rawHandshake(server, "http://marker.example")).body?.cancel();
       const refusals = () => server.logs().filter((l) => l.origin !== undefined);
-      await until(() => refusals().length > 0, 5000, "the refusal in the log");
-      await new Promise((r) => setTimeout(r, 200)); // any repeated line would be written by now
-      assert.equal(refusals().length, 1, JSON.stringify(refusals()));
+      await until(
+        () => refusals().some((l) => l.origin === "http://marker.example"),
+        5000,
+        "the marker's refusal in the log",
+      );
+      assert.deepEqual(
+        refusals().map((l) => l.origin),
+        ["http://forgotten.example", "http://marker.example"],
+        "each refused address once, in order",
+      );
       const [line] = refusals() as [Record<string, unknown>];
       assert.equal(line.origin, "http://forgotten.example");
       assert.equal(line.level, 40, "a warning");

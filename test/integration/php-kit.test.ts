@@ -19,6 +19,7 @@ import {
   startServer,
   TEST_SECRET,
   type TestServer,
+  until,
   waitFor,
 } from "../support/harness.js";
 import { php } from "../support/php.js";
@@ -175,16 +176,16 @@ async function servePhp(
     },
   );
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await fetch(`${url}/webhook.php`, { method: "HEAD" });
-      return { url, child };
-    } catch {
-      if (Date.now() > deadline) throw new Error("php -S did not start");
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  await until(
+    () =>
+      fetch(`${url}/webhook.php`, { method: "HEAD" }).then(
+        () => true,
+        () => false,
+      ),
+    10_000,
+    "php -S to start",
+  );
+  return { url, child };
 }
 
 const noBrowser = await requireService("chromium");

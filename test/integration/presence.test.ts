@@ -46,10 +46,17 @@ test("a user goes online with the first socket and offline only when the last on
   const bUser = await server.addUser("Bea Presence");
   await group(a, [{ id: bUser.id }]);
   const online = waitFor(a.socket, "presence", (p) => p.userId === bUser.id);
+  const connecting = Date.now();
   const b1 = await server.connect(bUser);
   const first = await online;
   assert.equal(first.online, true);
-  assert.ok(first.lastSeenAt === null || ISO.test(first.lastSeenAt), "lastSeenAt is null or a time");
+  // docs/protocol.md: while the user is online, lastSeenAt is the current time
+  assert.match(first.lastSeenAt ?? "null", ISO);
+  const seen = Date.parse(first.lastSeenAt!);
+  assert.ok(
+    seen >= connecting && seen <= Date.now(),
+    `lastSeenAt ${first.lastSeenAt} is the time of connecting`,
+  );
 
   const b2 = await server.connect(bUser);
   const updates = collect(a.socket, "presence");

@@ -144,28 +144,27 @@ test("reactions need a boolean `on` and an existing message", async () => {
   assert.deepEqual(stored?.reactions, {});
 });
 
-test("emoji that look like Object.prototype keys are stored like any other, or refused", async () => {
+test("emoji that look like Object.prototype keys are stored like any other", async () => {
   const a = await person(server);
   const b = await person(server);
   const room = await group(a, [b]);
   const m = await send(a.socket, room.id);
+  // any 1–32 characters without spaces around them is an emoji to the contract, these too
   for (const emoji of ["constructor", "toString", "__proto__"]) {
-    const res = await request(a.socket, "message:react", { messageId: m.id, emoji, on: true });
-    if (!res.ok) {
-      expectError(res, "BAD_REQUEST", `emoji ${emoji}`);
-      continue;
-    }
+    const res = await ok(a.socket, "message:react", { messageId: m.id, emoji, on: true });
     assert.ok(
       Object.hasOwn(res.message.reactions, emoji),
       `the ack lists ${emoji}: ${JSON.stringify(res.message)}`,
     );
     assert.deepEqual(res.message.reactions[emoji], [a.id]);
-    const [stored] = await allMessages(b.socket, room.id);
-    assert.ok(
-      stored && Object.hasOwn(stored.reactions, emoji),
-      `${emoji} is stored: ${JSON.stringify(stored)}`,
-    );
   }
+  // what b reads back: the three, as plain own keys (an object literal would treat __proto__ apart)
+  const [stored] = await allMessages(b.socket, room.id);
+  assert.deepEqual(Object.entries(stored?.reactions ?? {}), [
+    ["constructor", [a.id]],
+    ["toString", [a.id]],
+    ["__proto__", [a.id]],
+  ]);
   assert.equal(Object.hasOwn(Object.prototype, a.id), false);
 });
 

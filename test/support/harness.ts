@@ -44,4 +44,4 @@ export {
 export { CHROMIUM, requireService, type Service, TEST_POSTGRES, TEST_REDIS_URL } from "./services.js";
 export { TestClock } from "./test-clock.js";
 export { craftToken, signToken, TEST_SECRET } from "./tokens.js";
-export { sleep, until } from "./wait.js";
+export { until } from "./wait.js";

@@ -44,24 +44,25 @@ export class RawSocket {
 
   /** Resolves with the first frame (already received or still to come) that matches. */
   async next(match: (frame: string) => boolean, what: string, timeoutMs = 5000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.frames.find(match);
-      if (found !== undefined) return found;
-      if (Date.now() > deadline)
-        throw new Error(`no ${what} within ${timeoutMs} ms; got ${this.frames.join(" | ")}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    let found: string | undefined;
+    await until(
+      () => {
+        found = this.frames.find(match);
+        return found !== undefined;
+      },
+      timeoutMs,
+      () => `${what}; got ${this.frames.join(" | ")}`,
+    );
+    return found!;
   }
 
   /** Resolves once the server closed the connection. */
   async closedByServer(timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed) {
-      if (Date.now() > deadline)
-        throw new Error(`the server kept the socket open; got ${this.frames.join(" | ")}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await until(
+      () => this.closed,
+      timeoutMs,
+      () => `the server to close the socket; got ${this.frames.join(" | ")}`,
+    );
   }
 
   close(): void {
