@@ -91,7 +91,10 @@ export function sendMessage(
         deleted: false,
         reactions: {},
       };
-      return { result: { message, created: true }, events: [{ kind: "message", roomId: room.id, rev }] };
+      return {
+        result: { message, created: true },
+        events: [{ kind: "message", roomId: room.id, rev, change: "new", message }],
+      };
     });
   return attempt().catch((error: unknown) => {
     // the same client id sent into another room at the same moment: the unique index refused
@@ -108,6 +111,7 @@ export function sendMessage(
 function changeMessage(
   pool: pg.Pool,
   messageId: string,
+  kind: "updated" | "deleted",
   change: (row: MessageRow, rev: number) => { sql: string; params: unknown[]; row: MessageRow } | null,
 ): Promise<{ message: Message; changed: boolean }> {
   return transaction<{ message: Message; changed: boolean }>(pool, async (db) => {
@@ -125,9 +129,10 @@ function changeMessage(
     if (!update) return { result: { message: toMessage(row), changed: false } };
     await db.query(update.sql, update.params);
     await db.query("UPDATE rooms SET rev = $1 WHERE id = $2", [rev, room.id]);
+    const message = toMessage(update.row);
     return {
-      result: { message: toMessage(update.row), changed: true },
-      events: [{ kind: "message", roomId: room.id, rev }],
+      result: { message, changed: true },
+      events: [{ kind: "message", roomId: room.id, rev, change: kind, message }],
     };
   });
 }
@@ -138,7 +143,7 @@ export async function editMessage(
   body: string,
   at: string,
 ): Promise<Message> {
-  const { message } = await changeMessage(pool, messageId, (row, rev) => {
+  const { message } = await changeMessage(pool, messageId, "updated", (row, rev) => {
     if (row.deleted) throw badRequest("A deleted message can't be edited.");
     return {
       sql: "UPDATE messages SET body = $1, edited_at = $2, rev = $3 WHERE id = $4",
@@ -153,7 +158,7 @@ export function deleteMessage(
   pool: pg.Pool,
   messageId: string,
 ): Promise<{ message: Message; changed: boolean }> {
-  return changeMessage(pool, messageId, (row, rev) => {
+  return changeMessage(pool, messageId, "deleted", (row, rev) => {
     if (row.deleted) return null;
     return {
       sql: "UPDATE messages SET body = '', deleted = TRUE, reactions = '{}', rev = $1 WHERE id = $2",
@@ -170,7 +175,7 @@ export function react(
   emoji: string,
   on: boolean,
 ): Promise<{ message: Message; changed: boolean }> {
-  return changeMessage(pool, messageId, (row, rev) => {
+  return changeMessage(pool, messageId, "updated", (row, rev) => {
     if (row.deleted) throw badRequest("You can't react to a deleted message.");
     // a Map, so emoji such as "__proto__" are plain keys and never touch a prototype
     const reactions = new Map(Object.entries(JSON.parse(row.reactions) as Record<string, string[]>));

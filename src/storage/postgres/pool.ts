@@ -6,7 +6,7 @@
  */
 import pg from "pg";
 import { AppError, unavailable } from "../../errors.js";
-import { type FeedEvent, notifyStatement } from "./feed.js";
+import { encodeEvent, type FeedEvent, notifyStatement } from "./feed.js";
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
@@ -106,6 +106,25 @@ export interface WriteOutcome<T> {
   events?: readonly FeedEvent[];
 }
 
+/**
+ * What the node's fan-out asks of every write of one pool (fan-out from the commit feed): a tag on
+ * each event, and a promise the write waits for after COMMIT, so a write is answered only once this
+ * node's own sockets were told, as they were when the writing node emitted them itself.
+ */
+export interface CommitHook {
+  tag(event: FeedEvent): FeedEvent;
+  committed(events: readonly FeedEvent[]): Promise<void>;
+}
+
+/** Kept beside the pool rather than passed through every write function, which all take the pool. */
+const commitHooks = new WeakMap<pg.Pool, CommitHook>();
+
+/** Sets (or with null, clears) the hook every write of `pool` runs around its events. */
+export function setCommitHook(pool: pg.Pool, hook: CommitHook | null): void {
+  if (hook) commitHooks.set(pool, hook);
+  else commitHooks.delete(pool);
+}
+
 /** Attempts of one write when PostgreSQL reports a deadlock or serialization failure. */
 const ATTEMPTS = 3;
 
@@ -126,6 +145,7 @@ export async function transaction<T>(
       throw toStoreError(error);
     }
     let broken = false;
+    let committed: { result: T; events: readonly FeedEvent[]; hook: CommitHook | undefined } | null = null;
     // The pool listens for errors of idle connections only. A connection lost while checked out
     // (between two queries of this transaction) emits "error" with no listener, which would end the
     // whole process; here it only marks the connection broken, and the next query fails as UNAVAILABLE.
@@ -136,9 +156,11 @@ export async function transaction<T>(
     try {
       await client.query("BEGIN");
       const outcome = await body(client);
-      for (const event of outcome.events ?? []) await client.query(notifyStatement, [JSON.stringify(event)]);
+      const hook = commitHooks.get(pool);
+      const events = (outcome.events ?? []).map((event) => (hook ? hook.tag(event) : event));
+      for (const event of events) await client.query(notifyStatement, [encodeEvent(event)]);
       await client.query("COMMIT");
-      return outcome.result;
+      committed = { result: outcome.result, events, hook };
     } catch (error) {
       try {
         await client.query("ROLLBACK");
@@ -150,6 +172,11 @@ export async function transaction<T>(
     } finally {
       client.off("error", onLost);
       client.release(broken);
+    }
+    // after the connection went back to the pool: waiting here must not hold a connection
+    if (committed) {
+      if (committed.hook && committed.events.length > 0) await committed.hook.committed(committed.events);
+      return committed.result;
     }
   }
 }
