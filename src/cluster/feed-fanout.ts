@@ -85,6 +85,9 @@ export class FeedFanout extends Fanout {
       },
       onResumed: () => {
         this.listening = true;
+        logger.info("commit feed listening again; filling the gap from the database");
+        // membership changes of the gap: sockets here join or leave as the rooms are now
+        for (const roomId of this.localRooms()) this.enqueue(roomId, () => this.onRoom(roomId, false));
         for (const roomId of this.positions.keys()) this.enqueue(roomId, () => this.fill(roomId));
       },
       onProblem: (message) => logger.warn(message),
@@ -217,6 +220,16 @@ export class FeedFanout extends Fanout {
     return sockets;
   }
 
+  /** The rooms some socket of this node is in. */
+  private localRooms(): string[] {
+    const prefix = roomChannel("");
+    const ids: string[] = [];
+    for (const [channel, sockets] of this.server.sockets.adapter.rooms) {
+      if (channel.startsWith(prefix) && sockets.size > 0) ids.push(channel.slice(prefix.length));
+    }
+    return ids;
+  }
+
   private hasLocalSockets(roomId: string): boolean {
     return (this.server.sockets.adapter.rooms.get(roomChannel(roomId))?.size ?? 0) > 0;
   }
@@ -271,8 +284,10 @@ export class FeedFanout extends Fanout {
       return;
     }
     let sinceRev = at.rev;
+    let filled = 0;
     for (;;) {
       const page = await this.options.store.changes(roomId, sinceRev, FILL_PAGE);
+      filled += page.messages.length;
       for (const message of page.messages) {
         const seen = this.positions.get(roomId)?.seq ?? 0;
         const name = message.deleted
@@ -284,17 +299,19 @@ export class FeedFanout extends Fanout {
       }
       const now = this.positions.get(roomId);
       this.positions.set(roomId, { rev: Math.max(now?.rev ?? 0, page.rev), seq: now?.seq ?? 0 });
-      if (!page.hasMore) return;
+      if (!page.hasMore) break;
       sinceRev = page.rev;
     }
+    if (filled > 0) this.options.logger.info({ roomId, changes: filled }, "commit feed gap filled");
   }
 
   /**
    * A room's name or members changed. Read as it is now: this node's sockets of members join its
    * channels, sockets of users no longer in it leave them and are told `room:removed`, and the
-   * members here get `room:updated` (with USERS_SCOPE_COLUMN, one view per scope).
+   * members here get `room:updated` (with USERS_SCOPE_COLUMN, one view per scope). `announce`
+   * false: only the channels (after a lost LISTEN connection, when what changed is not known).
    */
-  private async onRoom(roomId: string): Promise<void> {
+  private async onRoom(roomId: string, announce = true): Promise<void> {
     const { store, scopes } = this.options;
     const room = await store.room(roomId);
     const members = room?.members;
@@ -319,7 +336,7 @@ export class FeedFanout extends Fanout {
         socket.join(channels);
       }
     }
-    if (!here) return;
+    if (!here || !announce) return;
     if (!scopes.enabled) {
       this.server.local.to(roomChannel(roomId)).emit("room:updated", await sharedRoom(room, store));
       return;
