@@ -103,7 +103,7 @@ async function connectAll(cmd: ConnectCommand): Promise<void> {
   let next = 0;
   const one = (spec: ClientSpec) =>
     new Promise<void>((resolve) => {
-      const socket = io(cmd.url, {
+      const socket = io(spec.url ?? cmd.url, {
         auth: spec.auth,
         transports: ["websocket"],
         reconnection: false,

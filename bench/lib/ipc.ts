@@ -15,6 +15,8 @@ export interface ClientSpec {
   sendsTo?: string;
   /** loopback source address, to spread ephemeral ports over several addresses */
   localAddress?: string;
+  /** the node this client connects to, when there are several (default: the command's `url`) */
+  url?: string;
 }
 
 export interface ConnectCommand {

@@ -4,6 +4,7 @@
  * targets, and the correctness checks. Rendered as Markdown for the console and docs/performance.md.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import type { CatchupResult } from "./catchup.js";
 import { median } from "./stats.js";
 import type { StorageResult } from "./storage.js";
 import type { TrafficResult } from "./traffic.js";
@@ -17,10 +18,9 @@ export interface BenchReport {
   durationS: number;
   traffic: TrafficResult[];
   storage: StorageResult[];
+  /** the PostgreSQL section: why it did not run (null when it did), and the catch-up runs */
+  postgres: { skipped: string | null; catchup: CatchupResult[] };
 }
-
-const START = "<!-- bench:table:start -->";
-const END = "<!-- bench:table:end -->";
 
 type Pick = (r: TrafficResult) => number;
 
@@ -182,8 +182,13 @@ export function renderMarkdown(report: BenchReport): string {
   ].join("\n");
 }
 
-/** Replaces the table between the markers in docs/performance.md (or appends it). */
-export function updateDocs(path: string, markdown: string): void {
+/**
+ * Replaces the block between `<!-- bench:<name>:start -->` and `…:end -->` in docs/performance.md
+ * (or appends it): `table` is the main table, `postgres` the PostgreSQL section's.
+ */
+export function updateDocs(path: string, markdown: string, name = "table"): void {
+  const START = `<!-- bench:${name}:start -->`;
+  const END = `<!-- bench:${name}:end -->`;
   const block = `${START}\n${markdown}\n${END}`;
   const current = existsSync(path) ? readFileSync(path, "utf8") : "# Performance\n";
   const start = current.indexOf(START);

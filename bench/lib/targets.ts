@@ -49,6 +49,8 @@ export interface Target {
   /** user + system CPU seconds so far */
   cpuS(): number;
   stop(): Promise<void>;
+  /** SIGKILL, as a machine that dies: no shutdown, no goodbye to its clients; resolves once it is gone */
+  kill(): Promise<void>;
 }
 
 const TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
@@ -115,6 +117,7 @@ async function launch(
   await waitHealthy(url, child, () => output);
   const startupMs = clockMs() - started;
   const pid = child.pid!;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     kind,
     url,
@@ -122,6 +125,10 @@ async function launch(
     startupMs,
     rssKb: () => procStats(pid).rssKb,
     cpuS: () => procStats(pid).cpuS,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      return exited;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
@@ -131,7 +138,7 @@ async function launch(
           rmSync(cwd, { recursive: true, force: true });
           resolve();
         });
-        if (child.exitCode !== null) child.emit("exit", child.exitCode);
+        if (child.exitCode !== null || child.signalCode !== null) child.emit("exit", child.exitCode);
         else child.kill("SIGTERM");
       }),
   };

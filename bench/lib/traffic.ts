@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import type { ClientSpec, SentReport, VerifiedReport } from "./ipc.js";
 import type { WorkerPool } from "./pool.js";
+import { createDatabase, redisPrefix, type Services, sampleActivity } from "./postgres.js";
 import { createRooms, prepareDatabase, signToken } from "./setup.js";
 import { clockMs, latencySummary } from "./stats.js";
 import { machineBusyS, startRelay, startServer, type Target, tempDir } from "./targets.js";
@@ -78,9 +79,24 @@ export function trafficScenarios(quick: boolean): TrafficScenario[] {
   ];
 }
 
+/**
+ * What a run talks to: the bare relay, one node on SQLite (`server`), one node on the PostgreSQL
+ * chat store (`postgres`), and nodes on PostgreSQL and Redis (`pg-1node`, `pg-2nodes`), as several
+ * machines behind a load balancer run them. Every PostgreSQL run gets a fresh database.
+ */
+export type TargetKind = "relay" | "server" | "postgres" | "pg-1node" | "pg-2nodes";
+
+/** How many nodes each kind starts, and whether they share Redis. */
+const NODES: Record<Exclude<TargetKind, "relay">, { nodes: number; postgres: boolean; redis: boolean }> = {
+  server: { nodes: 1, postgres: false, redis: false },
+  postgres: { nodes: 1, postgres: true, redis: false },
+  "pg-1node": { nodes: 1, postgres: true, redis: true },
+  "pg-2nodes": { nodes: 2, postgres: true, redis: true },
+};
+
 export interface TrafficResult {
   scenario: string;
-  target: Target["kind"];
+  target: TargetKind;
   run: number;
   acksPerS: number;
   deliveriesPerS: number;
@@ -88,7 +104,10 @@ export interface TrafficResult {
   deliveryLatency: ReturnType<typeof latencySummary>;
   acked: number;
   deliveries: number;
+  /** acknowledged but not delivered to a member, plus sends never acknowledged (`unacked`) */
   lost: number;
+  /** sends still without an ack when the drain (30 s after the last send) ended */
+  unacked: number;
   duplicated: number;
   reordered: number;
   unexpected: number;
@@ -100,8 +119,12 @@ export interface TrafficResult {
   rssBeforeKb: number;
   rssAfterKb: number;
   rssPerConnectionKb: number;
-  /** CPU cores used during the measured window */
+  /** CPU cores used during the measured window, all nodes together */
   targetCores: number;
+  /** the same, node by node */
+  nodeCores: number[];
+  /** on PostgreSQL: what the nodes' connections were doing in the window (state → share of samples) */
+  pgActivity: Record<string, number> | null;
   generatorCores: number;
   /** every process of the machine, the benchmark's and anyone else's */
   machineCores: number;
@@ -110,9 +133,12 @@ export interface TrafficResult {
 
 /** Everything one run needs to know about its clients and the target it talks to. */
 interface Prepared {
-  target: Target;
+  /** one, or each node of a cluster */
+  targets: Target[];
   clients: ClientSpec[];
-  cleanup: () => void;
+  cleanup: () => Promise<void>;
+  /** the PostgreSQL database's name, when there is one */
+  database: string | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -120,7 +146,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Loopback source addresses, so 10,000 connections don't use up one address's ephemeral ports. */
 const localAddress = (i: number) => `127.0.0.${2 + (i % 16)}`;
 
-async function prepare(s: TrafficScenario, kind: Target["kind"]): Promise<Prepared> {
+async function prepare(s: TrafficScenario, kind: TargetKind, services?: Services): Promise<Prepared> {
   const rooms = Math.ceil(s.clients / s.roomSize);
   const roomOf = (i: number) => Math.floor(i / s.roomSize);
   const isSender = (i: number) => i % s.roomSize < s.sendersPerRoom;
@@ -136,35 +162,61 @@ async function prepare(s: TrafficScenario, kind: Target["kind"]): Promise<Prepar
         localAddress: localAddress(i),
       };
     });
-    return { target, clients, cleanup: () => {} };
+    return { targets: [target], clients, cleanup: () => target.stop(), database: null };
   }
+  const setup = NODES[kind];
+  if (setup.postgres && !services) throw new Error(`${kind} needs PostgreSQL and Redis`);
+  // with PostgreSQL the SQLite file only holds the built-in user directory, which every node reads
   const tmp = tempDir("twc-bench-db-");
   const userIds = prepareDatabase(join(tmp.dir, "chat.db"), s.clients);
   const tokens = new Map(await Promise.all(userIds.map(async (id) => [id, await signToken(id)] as const)));
-  const target = await startServer(join(tmp.dir, "chat.db"));
-  const groups = Array.from({ length: rooms }, (_, r) => userIds.slice(r * s.roomSize, (r + 1) * s.roomSize));
-  const roomIds = await createRooms(target.url, tokens, groups);
-  const clients = userIds.map((userId, i) => {
-    const room = roomIds[roomOf(i)]!;
-    return {
-      id: i,
-      auth: { token: tokens.get(userId)! },
-      rooms: [room],
-      sendsTo: isSender(i) ? room : undefined,
-      localAddress: localAddress(i),
-    };
-  });
-  return { target, clients, cleanup: tmp.remove };
+  const database = setup.postgres ? await createDatabase(services!) : null;
+  const env: Record<string, string> = {
+    ...(database ? { CHAT_DATABASE_URL: database.url } : {}),
+    ...(setup.redis ? { REDIS_URL: services!.redisUrl, REDIS_PREFIX: redisPrefix() } : {}),
+  };
+  const targets: Target[] = [];
+  const cleanup = async () => {
+    await Promise.all(targets.map((t) => t.stop()));
+    await database?.drop();
+    tmp.remove();
+  };
+  try {
+    // one after the other: the first runs the migrations, under their advisory lock anyway
+    for (let n = 0; n < setup.nodes; n++) targets.push(await startServer(join(tmp.dir, "chat.db"), env));
+    const groups = Array.from({ length: rooms }, (_, r) =>
+      userIds.slice(r * s.roomSize, (r + 1) * s.roomSize),
+    );
+    const roomIds = await createRooms(targets[0]!.url, tokens, groups);
+    const clients = userIds.map((userId, i) => {
+      const room = roomIds[roomOf(i)]!;
+      return {
+        id: i,
+        auth: { token: tokens.get(userId)! },
+        rooms: [room],
+        sendsTo: isSender(i) ? room : undefined,
+        localAddress: localAddress(i),
+        // neighbours in a room alternate between the nodes, as a balancer spreads them: every
+        // room then has members on each node, so every message crosses between them
+        url: targets[i % targets.length]!.url,
+      };
+    });
+    return { targets, clients, cleanup, database: database?.name ?? null };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
 }
 
 function saturation(
+  busiestNodeCores: number,
   targetCores: number,
   generatorCores: number,
   machineCores: number,
   cpus: number,
 ): TrafficResult["saturated"] {
-  // the target is one Node.js event loop: near one core means it is the bottleneck
-  const targetBusy = targetCores >= 0.85;
+  // each node is one Node.js event loop: one of them near one core means it is the bottleneck
+  const targetBusy = busiestNodeCores >= 0.85;
   const generatorBusy = generatorCores >= 0.85 * Math.max(0.5, cpus - targetCores);
   if (targetBusy && generatorBusy) return "both";
   if (targetBusy || generatorBusy) return targetBusy ? "target" : "generator";
@@ -174,16 +226,20 @@ function saturation(
 
 export async function runTraffic(
   s: TrafficScenario,
-  kind: Target["kind"],
+  kind: TargetKind,
   run: number,
   pool: WorkerPool,
   cpus: number,
+  services?: Services,
 ): Promise<TrafficResult> {
-  const { target, clients, cleanup } = await prepare(s, kind);
+  const { targets, clients, cleanup, database } = await prepare(s, kind, services);
   const n = pool.workers.length;
+  const target = targets[0]!;
+  const rssKb = () => targets.reduce((a, t) => a + t.rssKb(), 0);
+  const cpuS = () => targets.map((t) => t.cpuS());
   try {
     await sleep(300);
-    const rssBeforeKb = target.rssKb();
+    const rssBeforeKb = rssKb();
     const connectStarted = clockMs();
     const connected = await pool.all(
       (w) => ({
@@ -203,27 +259,32 @@ export async function runTraffic(
         `  ${connectFailed} connections failed: ${connected.find((r) => r.firstError)?.firstError}\n`,
       );
     await sleep(s.sendersPerRoom === 0 ? 3000 : 500); // let connection-time writes and GC settle
-    const rssAfterKb = target.rssKb();
+    const rssAfterKb = rssKb();
 
     let sent: SentReport[] = [];
     let verified: VerifiedReport[] = [];
-    let targetCores = 0;
+    let nodeCores = targets.map(() => 0);
+    let pgActivity: Record<string, number> | null = null;
     let machineStart = 0;
     let machineCores = 0;
     if (s.sendersPerRoom > 0) {
       const startAt = clockMs() + 300;
-      let cpuStart = 0;
-      let cpuEnd = 0;
+      let cpuStart = targets.map(() => 0);
+      let cpuEnd = targets.map(() => 0);
+      let sampler: ReturnType<typeof sampleActivity> | null = null;
+      let sampled: Promise<Record<string, number>> | null = null;
       const t1 = setTimeout(
         () => {
-          cpuStart = target.cpuS();
+          cpuStart = cpuS();
+          if (database && services) sampler = sampleActivity(services, database);
           machineStart = machineBusyS();
         },
         startAt + s.warmupMs - clockMs(),
       );
       const t2 = setTimeout(
         () => {
-          cpuEnd = target.cpuS();
+          cpuEnd = cpuS();
+          sampled = sampler?.stop() ?? null;
           machineCores = (machineBusyS() - machineStart) / (s.durationMs / 1000);
         },
         startAt + s.warmupMs + s.durationMs - clockMs(),
@@ -245,7 +306,9 @@ export async function runTraffic(
       );
       clearTimeout(t1);
       clearTimeout(t2);
-      targetCores = (cpuEnd - cpuStart) / (s.durationMs / 1000);
+      // a window cut short by a failure leaves the sampler running: stop it here
+      pgActivity = await (sampled ?? (sampler as ReturnType<typeof sampleActivity> | null)?.stop() ?? null);
+      nodeCores = cpuEnd.map((end, i) => (end - cpuStart[i]!) / (s.durationMs / 1000));
       const roomOfSender = new Map(clients.filter((c) => c.sendsTo).map((c) => [c.id, c.sendsTo!]));
       const senders = sent.flatMap((r) =>
         r.acked.map((a) => ({ id: a.id, room: roomOfSender.get(a.id)!, acked: a.count })),
@@ -255,6 +318,7 @@ export async function runTraffic(
     await pool.all(() => ({ type: "disconnect" }), "disconnected", 60_000);
 
     const seconds = s.durationMs / 1000;
+    const targetCores = nodeCores.reduce((a, c) => a + c, 0);
     const sum = <T>(list: T[], f: (x: T) => number) => list.reduce((a, x) => a + f(x), 0);
     const generatorCores = seconds > 0 ? sum(sent, (r) => r.windowCpuS) / seconds : 0;
     return {
@@ -268,6 +332,7 @@ export async function runTraffic(
       acked: sum(sent, (r) => sum(r.acked, (a) => a.count)),
       deliveries: sum(verified, (r) => r.deliveries),
       lost: sum(verified, (r) => r.lost) + sum(sent, (r) => r.unacked),
+      unacked: sum(sent, (r) => r.unacked),
       duplicated: sum(verified, (r) => r.duplicated),
       reordered: sum(verified, (r) => r.reordered),
       unexpected: sum(verified, (r) => r.unexpected),
@@ -280,13 +345,16 @@ export async function runTraffic(
       rssAfterKb,
       rssPerConnectionKb: (rssAfterKb - rssBeforeKb) / Math.max(1, clients.length - connectFailed),
       targetCores,
+      nodeCores,
+      pgActivity,
       generatorCores,
       machineCores,
       saturated:
-        s.sendersPerRoom > 0 ? saturation(targetCores, generatorCores, machineCores, cpus) : "neither",
+        s.sendersPerRoom > 0
+          ? saturation(Math.max(...nodeCores), targetCores, generatorCores, machineCores, cpus)
+          : "neither",
     };
   } finally {
-    await target.stop();
-    cleanup();
+    await cleanup();
   }
 }
