@@ -5,97 +5,80 @@
  * committed change is announced on the commit feed (feed.ts).
  */
 import type pg from "pg";
+import { z } from "zod";
 import { AppError, badRequest, notFound } from "../../errors.js";
 import { LIMITS, type Message } from "../../protocol/index.js";
 import type { SendInput } from "../chat-store.js";
+import { type FeedEvent, FeedMessageSchema } from "./feed.js";
 import { dbId } from "./ids.js";
 import { lockRoom } from "./locks.js";
-import { isUniqueViolation, transaction } from "./pool.js";
+import { commitHookOf, isUniqueViolation, statement, transaction } from "./pool.js";
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./rows.js";
 
-const BY_CLIENT_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.sender_id = $1 AND m.client_id = $2`;
 const BY_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1`;
-const INSERT = `
-  INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, reply_to_id, created_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`;
+const SEND = "SELECT chat_send($1, $2, $3, $4, $5, $6, $7, $8, $9) AS sent";
 
-/** The stored message for a retried client id, or CONFLICT when that id was used in another room. */
-async function earlierSend(
-  db: pg.PoolClient,
-  input: SendInput,
-): Promise<{ message: Message; created: boolean } | null> {
-  if (input.clientId === null) return null;
-  const { rows } = await db.query<MessageRow>(BY_CLIENT_ID, [input.senderId, input.clientId]);
-  if (!rows[0]) return null;
-  if (String(rows[0].room_id) !== input.roomId) {
-    throw new AppError("CONFLICT", "This clientId was already used for a message in another room.");
+/** What chat_send (migration 3) returns: the message in its wire shape, and whether it is new. */
+const SentSchema = z.object({ created: z.boolean(), message: FeedMessageSchema });
+
+/** chat_send's own SQLSTATEs, back to the errors the SQLite store gives. */
+function sendError(error: unknown): unknown {
+  switch ((error as { code?: unknown } | null)?.code) {
+    case "TW404":
+      return notFound();
+    case "TW409":
+      return new AppError("CONFLICT", "This clientId was already used for a message in another room.");
+    case "TW400":
+      return badRequest("replyToId must be a message of the same room.");
+    default:
+      return error;
   }
-  return { message: toMessage(rows[0]), created: false };
 }
 
+/**
+ * One send is one statement, chat_send: it checks the client id, locks the room's row, checks
+ * the reply, takes seq and rev, stores the message and NOTIFYs it, all in one round trip, so the
+ * room's lock is held only while PostgreSQL itself works.
+ */
 export function sendMessage(
   pool: pg.Pool,
   input: SendInput,
 ): Promise<{ message: Message; created: boolean }> {
-  const attempt = () =>
-    transaction<{ message: Message; created: boolean }>(pool, async (db) => {
-      // a retry (same sender and client id) gets the stored message, even in a room since closed
-      const before = await earlierSend(db, input);
-      if (before) return { result: before };
-      const room = await lockRoom(db, input.roomId);
-      if (!room) throw notFound();
-      // under the room's lock: a retry of the same send on another node has committed by now
-      const retried = await earlierSend(db, input);
-      if (retried) return { result: retried };
-      if (input.replyToId !== null) {
-        const target = dbId(input.replyToId);
-        const { rows } = target
-          ? await db.query<{ room_id: string }>("SELECT room_id FROM messages WHERE id = $1", [target])
-          : { rows: [] };
-        if (String(rows[0]?.room_id) !== room.id)
-          throw badRequest("replyToId must be a message of the same room.");
-      }
-      const seq = room.lastSeq + 1;
-      const rev = room.rev + 1;
-      await db.query("UPDATE rooms SET last_seq = $1, rev = $2, last_activity_at = $3 WHERE id = $4", [
-        seq,
-        rev,
-        input.at,
-        room.id,
-      ]);
-      const { rows } = await db.query<{ id: string }>(INSERT, [
-        room.id,
-        seq,
-        rev,
+  const attempt = async (): Promise<{ message: Message; created: boolean }> => {
+    const hook = commitHookOf(pool);
+    // The tag must be in the NOTIFY, so it is taken before we know whether this send is new; a
+    // retry's unused tag is let go by the hook's own time limit.
+    const tag = hook?.tag({ kind: "message", roomId: input.roomId, rev: null }).tag ?? null;
+    let rows: { sent: unknown }[];
+    try {
+      rows = await statement<{ sent: unknown }>(pool, SEND, [
+        dbId(input.roomId),
+        input.roomId,
         input.senderId,
         input.body,
         input.clientId,
-        input.replyToId,
+        input.replyToId !== null,
+        input.replyToId === null ? null : dbId(input.replyToId),
         input.at,
+        tag,
       ]);
-      await db.query(
-        "UPDATE members SET own_after_read = own_after_read + 1 WHERE room_id = $1 AND user_id = $2",
-        [room.id, input.senderId],
-      );
-      const message: Message = {
-        id: String(rows[0]!.id),
-        roomId: room.id,
-        seq,
-        rev,
-        senderId: input.senderId,
-        body: input.body,
-        clientId: input.clientId,
-        replyToId: input.replyToId,
-        createdAt: input.at,
-        editedAt: null,
-        deleted: false,
-        reactions: {},
+    } catch (error) {
+      throw sendError(error);
+    }
+    const sent = SentSchema.parse(rows[0]?.sent);
+    if (hook && sent.created) {
+      const event: FeedEvent = {
+        kind: "message",
+        roomId: sent.message.roomId,
+        rev: sent.message.rev,
+        change: "new",
+        message: sent.message,
+        ...(tag === null ? {} : { tag }),
       };
-      return {
-        result: { message, created: true },
-        events: [{ kind: "message", roomId: room.id, rev, change: "new", message }],
-      };
-    });
+      await hook.committed([event]);
+    }
+    return sent;
+  };
   return attempt().catch((error: unknown) => {
     // the same client id sent into another room at the same moment: the unique index refused
     // this one, and running it again finds the other (CONFLICT)

@@ -180,3 +180,29 @@ export async function transaction<T>(
     }
   }
 }
+
+/** The hook the node set on `pool`, for writes that NOTIFY from inside one statement (a PL/pgSQL function). */
+export function commitHookOf(pool: pg.Pool): CommitHook | undefined {
+  return commitHooks.get(pool);
+}
+
+/**
+ * Runs one statement as its own transaction (autocommit): a write done by a database function in
+ * one round trip, which NOTIFYs its own events (delivered, as always, only once it committed).
+ * Retried as `transaction` is; connection problems become UNAVAILABLE.
+ */
+export async function statement<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  sql: string,
+  params: readonly unknown[],
+): Promise<R[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // pool.query listens for the connection's errors while it is checked out
+      return (await pool.query<R>(sql, params as unknown[])).rows;
+    } catch (error) {
+      if (attempt < ATTEMPTS && RETRY_CODES.has(codeOf(error) ?? "")) continue;
+      throw toStoreError(error);
+    }
+  }
+}
