@@ -12,18 +12,24 @@ import type { SendInput } from "../chat-store.js";
 import { type FeedEvent, FeedMessageSchema } from "./feed.js";
 import { dbId } from "./ids.js";
 import { lockRoom } from "./locks.js";
-import { commitHookOf, isUniqueViolation, statement, transaction } from "./pool.js";
+import { commitHookOf, isUniqueViolation, statement, toStoreError, transaction } from "./pool.js";
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./rows.js";
 
 const BY_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1`;
-const SEND = "SELECT chat_send($1, $2, $3, $4, $5, $6, $7, $8, $9) AS sent";
+const SEND_BATCH = "SELECT chat_send_batch($1::json) AS sent";
 
 /** What chat_send (migration 3) returns: the message in its wire shape, and whether it is new. */
 const SentSchema = z.object({ created: z.boolean(), message: FeedMessageSchema });
+/** One send's outcome in chat_send_batch's answer (migration 4): the above, or its error. */
+const BatchResultSchema = z.array(
+  z.union([SentSchema, z.object({ error: z.string(), constraint: z.string().nullable() })]),
+);
 
-/** chat_send's own SQLSTATEs, back to the errors the SQLite store gives. */
-function sendError(error: unknown): unknown {
-  switch ((error as { code?: unknown } | null)?.code) {
+type Sent = z.infer<typeof SentSchema>;
+
+/** chat_send's own SQLSTATEs back to the errors the SQLite store gives; others keep code and constraint. */
+function sendError(code: string, constraint: string | null): unknown {
+  switch (code) {
     case "TW404":
       return notFound();
     case "TW409":
@@ -31,41 +37,103 @@ function sendError(error: unknown): unknown {
     case "TW400":
       return badRequest("replyToId must be a message of the same room.");
     default:
-      return error;
+      return Object.assign(new Error(`send failed in the database (SQLSTATE ${code})`), { code, constraint });
   }
 }
 
+interface WaitingSend {
+  item: Record<string, unknown>;
+  done: (result: Sent) => void;
+  failed: (error: unknown) => void;
+}
+
+/** Most sends in one call: each NOTIFY is one event, and one call should not hold rooms for long. */
+const BATCH_MAX = 200;
+/** Calls in flight at once per node; the sends arriving meanwhile wait and go together in the next. */
+const IN_FLIGHT = 2;
+
 /**
- * One send is one statement, chat_send: it checks the client id, locks the room's row, checks
- * the reply, takes seq and rev, stores the message and NOTIFYs it, all in one round trip, so the
- * room's lock is held only while PostgreSQL itself works.
+ * Groups the sends of one node: while IN_FLIGHT calls are running, new sends wait, and the next
+ * call stores all of them (chat_send_batch), committing once. Alone, a send goes out at once.
+ */
+class SendBatcher {
+  private readonly queue: WaitingSend[] = [];
+  private running = 0;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  send(item: Record<string, unknown>): Promise<Sent> {
+    return new Promise<Sent>((done, failed) => {
+      this.queue.push({ item, done, failed });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    while (this.running < IN_FLIGHT && this.queue.length > 0) {
+      const batch = this.queue.splice(0, BATCH_MAX);
+      this.running++;
+      void this.run(batch).finally(() => {
+        this.running--;
+        this.next();
+      });
+    }
+  }
+
+  private async run(batch: WaitingSend[]): Promise<void> {
+    let results: z.infer<typeof BatchResultSchema>;
+    try {
+      const rows = await statement<{ sent: unknown }>(this.pool, SEND_BATCH, [
+        JSON.stringify(batch.map((w) => w.item)),
+      ]);
+      results = BatchResultSchema.parse(rows[0]?.sent);
+      if (results.length !== batch.length)
+        throw new Error("chat_send_batch answered for a different number of sends");
+    } catch (error) {
+      for (const w of batch) w.failed(error);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const result = results[i]!;
+      if ("error" in result) w.failed(sendError(result.error, result.constraint));
+      else w.done(result);
+    });
+  }
+}
+
+const batchers = new WeakMap<pg.Pool, SendBatcher>();
+
+/**
+ * A send goes to the database as part of one call (chat_send_batch, which runs chat_send for
+ * each): it checks the client id, locks the room's row, checks the reply, takes seq and rev,
+ * stores the message and NOTIFYs it, so the room's lock is held only while PostgreSQL itself works.
  */
 export function sendMessage(
   pool: pg.Pool,
   input: SendInput,
 ): Promise<{ message: Message; created: boolean }> {
+  let batcher = batchers.get(pool);
+  if (!batcher) {
+    batcher = new SendBatcher(pool);
+    batchers.set(pool, batcher);
+  }
+  const sender = batcher;
   const attempt = async (): Promise<{ message: Message; created: boolean }> => {
     const hook = commitHookOf(pool);
     // The tag must be in the NOTIFY, so it is taken before we know whether this send is new; a
     // retry's unused tag is let go by the hook's own time limit.
     const tag = hook?.tag({ kind: "message", roomId: input.roomId, rev: null }).tag ?? null;
-    let rows: { sent: unknown }[];
-    try {
-      rows = await statement<{ sent: unknown }>(pool, SEND, [
-        dbId(input.roomId),
-        input.roomId,
-        input.senderId,
-        input.body,
-        input.clientId,
-        input.replyToId !== null,
-        input.replyToId === null ? null : dbId(input.replyToId),
-        input.at,
-        tag,
-      ]);
-    } catch (error) {
-      throw sendError(error);
-    }
-    const sent = SentSchema.parse(rows[0]?.sent);
+    const sent = await sender.send({
+      room: dbId(input.roomId),
+      roomText: input.roomId,
+      sender: input.senderId,
+      body: input.body,
+      clientId: input.clientId,
+      hasReply: input.replyToId !== null,
+      replyTo: input.replyToId === null ? null : dbId(input.replyToId),
+      at: input.at,
+      tag,
+    });
     if (hook && sent.created) {
       const event: FeedEvent = {
         kind: "message",
@@ -83,7 +151,7 @@ export function sendMessage(
     // the same client id sent into another room at the same moment: the unique index refused
     // this one, and running it again finds the other (CONFLICT)
     if (isUniqueViolation(error, "messages_by_client_id")) return attempt();
-    throw error;
+    throw toStoreError(error);
   });
 }
 

@@ -221,6 +221,44 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       $fn$;
     `,
   },
+  {
+    version: 4,
+    name: "batched sends",
+    // Why: a commit that NOTIFYs takes one database-wide lock, so commits of sends queue behind
+    // each other. One call that stores all the sends a node has waiting commits (and takes that
+    // lock) once for all of them. Rooms are locked in ascending id order (the items are sorted by
+    // room, keeping their order within a room), so two batches can never wait for each other.
+    // Each send runs in its own subtransaction: a send that fails gives its own error (SQLSTATE
+    // and constraint) and leaves the others alone.
+    sql: `
+      CREATE FUNCTION chat_send_batch(p_items json) RETURNS json
+      LANGUAGE plpgsql
+      SET search_path = public, pg_temp
+      AS $fn$
+      DECLARE
+        v_item record;
+        v_results json[] := array_fill(NULL::json, ARRAY[json_array_length(p_items)]);
+        v_state TEXT;
+        v_constraint TEXT;
+      BEGIN
+        FOR v_item IN
+          SELECT value AS i, ordinality AS n FROM json_array_elements(p_items) WITH ORDINALITY
+          ORDER BY (value->>'room')::bigint NULLS FIRST, ordinality
+        LOOP
+          BEGIN
+            v_results[v_item.n] := chat_send((v_item.i->>'room')::bigint, v_item.i->>'roomText',
+              v_item.i->>'sender', v_item.i->>'body', v_item.i->>'clientId', (v_item.i->>'hasReply')::boolean,
+              (v_item.i->>'replyTo')::bigint, v_item.i->>'at', v_item.i->>'tag');
+          EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_constraint = CONSTRAINT_NAME;
+            v_results[v_item.n] := json_build_object('error', v_state, 'constraint', v_constraint);
+          END;
+        END LOOP;
+        RETURN array_to_json(v_results);
+      END
+      $fn$;
+    `,
+  },
 ];
 
 /** Every node uses the same key, so only one of them migrates at a time. */
