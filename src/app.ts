@@ -329,6 +329,9 @@ export async function createApp({
         // stop listening first: an event heard later would go to sockets that are closing
         await feed?.stop();
         await new Promise<void>((resolve) => io.close(() => resolve()));
+        // the sockets just closed set off presence updates, each ending in a broadcast through the
+        // Redis adapter: they finish before Redis closes, or their publish fails unheard
+        await presence.settled();
         await cluster?.close();
         await webhooks?.close();
         await store.close();

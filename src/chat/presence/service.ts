@@ -20,7 +20,30 @@ export class PresenceService {
     this.onChanged = new Listeners(listenerErrors(deps, "onChanged"));
   }
 
-  async socketConnected(user: Actor): Promise<void> {
+  /** Updates still running: each ends in a broadcast, which must go out before Redis closes. */
+  private readonly running = new Set<Promise<void>>();
+
+  /** Resolves once every update started so far has finished (the server is closing). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  socketConnected(user: Actor): Promise<void> {
+    return this.track(this.connected(user));
+  }
+
+  socketDisconnected(user: Actor): Promise<void> {
+    return this.track(this.disconnected(user));
+  }
+
+  private track(update: Promise<void>): Promise<void> {
+    this.running.add(update);
+    const done = () => this.running.delete(update);
+    update.then(done, done);
+    return update;
+  }
+
+  private async connected(user: Actor): Promise<void> {
     if (await this.tracker.connected(user.id)) {
       const at = this.deps.now();
       this.deps.fanout.presence(await this.roommates(user), user.id, true, at);
@@ -28,7 +51,7 @@ export class PresenceService {
     }
   }
 
-  async socketDisconnected(user: Actor): Promise<void> {
+  private async disconnected(user: Actor): Promise<void> {
     if (!(await this.tracker.disconnected(user.id))) return;
     const at = this.deps.now();
     this.onChanged.emit(user.id, false, at);
