@@ -20,6 +20,7 @@ import { Scopes } from "./chat/scopes.js";
 import { TypingService, type TypingTimers } from "./chat/typing/service.js";
 import { UserService } from "./chat/users/service.js";
 import { AnnouncingFanout } from "./cluster/announcing-fanout.js";
+import { FeedFanout } from "./cluster/feed-fanout.js";
 import type { Config } from "./config/index.js";
 import { ClientAddresses } from "./http/client-address.js";
 import { guardHandshakes } from "./http/handshake-origins.js";
@@ -66,19 +67,19 @@ export type ChatDatabase =
   | { kind: "sqlite"; db: SqliteDatabase }
   | { kind: "postgres"; store: PostgresChatStore };
 
-/** The store the services use, and the SQLite store itself for its SQLite-only parts. */
+/** The store the services use, and the store itself for the parts only its kind has. */
 function openChatStore(
   chat: ChatDatabase,
   metrics: Metrics,
   logger: Logger,
-): { store: AsyncChatStore; sqlite: SqliteChatStore | null } {
+): { store: AsyncChatStore; sqlite: SqliteChatStore | null; postgres: PostgresChatStore | null } {
   if (chat.kind === "postgres") {
-    // one write is one transaction on PostgreSQL: there is no group commit to batch writes
-    chat.store.onCommit((seconds) => {
+    // each write statement or transaction is timed on its own (a grouped send counts as one)
+    chat.store.onWriteTimed((seconds) => {
       metrics.storeWrite.observe(seconds);
       metrics.storeBatch.observe(1);
     });
-    return { store: chat.store, sqlite: null };
+    return { store: chat.store, sqlite: null, postgres: chat.store };
   }
   const sqlite = new SqliteChatStore(chat.db, {
     onCommit: (writes, seconds) => {
@@ -87,7 +88,7 @@ function openChatStore(
     },
     onBackgroundProblem: (problem) => logger.error({ problem }, "chat database background work failed"),
   });
-  return { store: asAsyncChatStore(sqlite), sqlite };
+  return { store: asAsyncChatStore(sqlite), sqlite, postgres: null };
 }
 
 /**
@@ -170,7 +171,7 @@ export async function createApp({
   options = {},
 }: AppDeps): Promise<App> {
   const metrics = createMetrics();
-  const { store, sqlite } = openChatStore(chat, metrics, logger);
+  const { store, sqlite, postgres } = openChatStore(chat, metrics, logger);
   const clock = options.now ?? Date.now;
   const directory = new CachedDirectory(rawDirectory, { now: clock });
   const tokens = createTokenService(
@@ -200,9 +201,13 @@ export async function createApp({
   const cluster = config.redisUrl
     ? (await import("./cluster/index.js")).joinCluster(io, config.redisUrl, config.redisPrefix, logger)
     : null;
-  // SQLite nodes keep a mirror, so each tells the others which rooms it changed; PostgreSQL nodes
-  // read the shared database every time and only need the adapter's broadcasts
-  const fanout = cluster && sqlite ? new AnnouncingFanout(io, cluster) : new Fanout(io);
+  const scopes = new Scopes(config.users.scopeColumn !== null, directory);
+  // PostgreSQL: every node passes on each commit of the shared database to its own sockets, in
+  // commit order (feed-fanout.ts), with or without other nodes. SQLite nodes keep a mirror, so each
+  // tells the others which rooms it changed, and broadcasts go through the Redis adapter
+  const feed = postgres ? new FeedFanout(io, { store: postgres, scopes, logger }) : null;
+  const fanout = feed ?? (cluster && sqlite ? new AnnouncingFanout(io, cluster) : new Fanout(io));
+  await feed?.start();
   // rate limits are counted across nodes too, so more nodes never mean a bigger allowance
   const sharedCounts = cluster ? { redis: cluster.redis, prefix: config.redisPrefix } : undefined;
   const limits = new EventLimits(config.rateLimits, sharedCounts, clock);
@@ -218,7 +223,6 @@ export async function createApp({
         .catch((err: unknown) => logger.warn({ err }, "could not re-read changed rooms"));
     });
   }
-  const scopes = new Scopes(config.users.scopeColumn !== null, directory);
   const deps: ChatDeps = {
     config,
     store,
@@ -348,6 +352,8 @@ export async function createApp({
         // writes already queued are committed and acknowledged before the sockets close
         await store.flush();
         await new Promise((resolve) => setImmediate(resolve));
+        // stop listening first: an event heard later would go to sockets that are closing
+        await feed?.stop();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         // closing the sockets set everyone offline: those updates still need Redis and the store
         await presence.settled();

@@ -132,6 +132,20 @@ export function chatStoreContract(name: string, open: () => Promise<OpenedStore>
       });
       assert.equal(reply.message.replyToId, target.message.id);
       await assert.rejects(send("987654", ids[0]!, "x"), { code: "NOT_FOUND" });
+      // ids that can't name a row at all are answered the same way, not as a database error
+      await assert.rejects(send("not-a-room", ids[0]!, "x"), { code: "NOT_FOUND" });
+      await assert.rejects(
+        s.sendMessage({
+          roomId: room.id,
+          senderId: ids[0]!,
+          body: "re",
+          clientId: null,
+          replyToId: "x1",
+          at: LATER,
+        }),
+        { code: "BAD_REQUEST", message: "replyToId must be a message of the same room." },
+      );
+      assert.equal((await s.room(room.id))?.lastSeq, 2);
       await s.removeMember(room.id, ids[0]!);
       await assert.rejects(send(room.id, ids[0]!, "x"), { code: "NOT_FOUND" });
     });

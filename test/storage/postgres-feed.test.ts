@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
+import type { Message } from "../../src/protocol/index.js";
 import { type FeedEvent, type Listener, listen, notifyStatement } from "../../src/storage/postgres/feed.js";
 import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
 import { createTestDatabase, requireService, type TestDatabase, until } from "../support/harness.js";
@@ -53,6 +54,14 @@ describe("the PostgreSQL commit feed", { skip }, () => {
     await client.connect();
     return client;
   };
+  /** The event of a message just sent, carried inline. */
+  const sentEvent = (message: Message): FeedEvent => ({
+    kind: "message",
+    roomId: message.roomId,
+    rev: message.rev,
+    change: "new",
+    message,
+  });
   /** Waits until `n` events were heard since `from`, and returns them. */
   const next = async (from: number, n = 1) => {
     await until(() => heard.length >= from + n, 5000, `${n} feed event(s)`);
@@ -67,9 +76,21 @@ describe("the PostgreSQL commit feed", { skip }, () => {
     await store.markRead(room.id, "1", 1);
     assert.deepEqual(await next(from, 4), [
       { kind: "room", roomId: room.id, rev: 0 },
-      { kind: "message", roomId: room.id, rev: first.message.rev },
-      { kind: "message", roomId: room.id, rev: edited.rev },
-      { kind: "read", roomId: room.id, rev: null, userId: "1" },
+      { kind: "message", roomId: room.id, rev: first.message.rev, change: "new", message: first.message },
+      { kind: "message", roomId: room.id, rev: edited.rev, change: "updated", message: edited },
+      { kind: "read", roomId: room.id, rev: null, userId: "1", seq: 1 },
+    ]);
+  });
+
+  test("a message too big for one notification travels without its body, as ids and rev only", async () => {
+    const room = await newRoom("Big");
+    const from = heard.length;
+    // 3000 three-byte characters: about 9000 bytes of JSON, over NOTIFY's 8000
+    const big = await send(room.id, "€".repeat(3000));
+    const small = await send(room.id, "€".repeat(2000));
+    assert.deepEqual(await next(from, 2), [
+      { kind: "message", roomId: room.id, rev: big.message.rev, change: "new" },
+      { kind: "message", roomId: room.id, rev: small.message.rev, change: "new", message: small.message },
     ]);
   });
 
@@ -83,7 +104,7 @@ describe("the PostgreSQL commit feed", { skip }, () => {
       await writer.query(notifyStatement, [JSON.stringify(pending)]);
       // a later write that commits first is heard first, and alone
       const sent = await send(room.id, "committed first");
-      assert.deepEqual(await next(from), [{ kind: "message", roomId: room.id, rev: sent.message.rev }]);
+      assert.deepEqual(await next(from), [sentEvent(sent.message)]);
       await writer.query("COMMIT");
       assert.deepEqual((await next(from, 2))[1], pending);
     } finally {
@@ -116,7 +137,7 @@ describe("the PostgreSQL commit feed", { skip }, () => {
     );
     // notifications arrive in commit order: had either been sent, it would come before this one
     const sent = await send(room.id, "kept");
-    assert.deepEqual(await next(from), [{ kind: "message", roomId: room.id, rev: sent.message.rev }]);
+    assert.deepEqual(await next(from), [sentEvent(sent.message)]);
   });
 
   test("a listener whose connection is terminated connects again, reports it, and hears new writes", async () => {
@@ -134,7 +155,7 @@ describe("the PostgreSQL commit feed", { skip }, () => {
     assert.ok(problems.some((p) => p.includes("commit feed connection lost")));
     const from = heard.length;
     const sent = await send(room.id, "after the gap");
-    assert.deepEqual(await next(from), [{ kind: "message", roomId: room.id, rev: sent.message.rev }]);
+    assert.deepEqual(await next(from), [sentEvent(sent.message)]);
   });
 
   test("a notification that is not a feed event is reported and ignored", async () => {

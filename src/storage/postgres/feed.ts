@@ -14,6 +14,33 @@ export const FEED_CHANNEL = "timewise_chat";
 /** Sends one event; run inside the write's transaction. */
 export const notifyStatement = `SELECT pg_notify('${FEED_CHANNEL}', $1)`;
 
+/**
+ * A message as the feed carries it inline. Reactions are checked in place rather than rebuilt, so
+ * an emoji such as "__proto__" stays a plain key of the parsed object.
+ */
+const reactionsSchema = z.custom<Record<string, string[]>>(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((users) => Array.isArray(users) && users.every((u) => typeof u === "string")),
+  "reactions: emoji → user ids",
+);
+export const FeedMessageSchema = z.object({
+  id: z.string(),
+  roomId: z.string(),
+  seq: z.number().int().positive(),
+  rev: z.number().int().positive(),
+  senderId: z.string(),
+  body: z.string(),
+  clientId: z.string().nullable(),
+  replyToId: z.string().nullable(),
+  createdAt: z.string(),
+  editedAt: z.string().nullable(),
+  deleted: z.boolean(),
+  reactions: reactionsSchema,
+});
+
 /** What a committed write changed: kept small (NOTIFY payloads are limited to 8000 bytes). */
 export const FeedEventSchema = z.object({
   /** message: a message was sent, edited, deleted or reacted to; room: the room or its members; read: a read marker; revocation: a user's tokens */
@@ -23,15 +50,39 @@ export const FeedEventSchema = z.object({
   rev: z.number().int().nonnegative().nullable(),
   /** the user concerned (read markers, revocations, removed members), when there is one */
   userId: z.string().optional(),
+  /** message events: what happened to the message (the event name clients get) */
+  change: z.enum(["new", "updated", "deleted"]).optional(),
+  /** message events: the message as committed, when it fits in one notification; else read back by rev */
+  message: FeedMessageSchema.optional(),
+  /** read events: the reader's marker after the write */
+  seq: z.number().int().nonnegative().optional(),
+  /** set by the writing node, so it can wait until its own listener has passed the event on */
+  tag: z.string().optional(),
 });
 
 export type FeedEvent = z.infer<typeof FeedEventSchema>;
+
+/** The most a NOTIFY payload may take, in bytes (PostgreSQL refuses 8000 and more). */
+export const MAX_PAYLOAD_BYTES = 7999;
+
+/**
+ * The NOTIFY payload of an event: with its message inline when the whole JSON fits in
+ * MAX_PAYLOAD_BYTES, else without it (listeners then read the message back by its rev).
+ */
+export function encodeEvent(event: FeedEvent): string {
+  const full = JSON.stringify(event);
+  if (event.message === undefined || Buffer.byteLength(full) <= MAX_PAYLOAD_BYTES) return full;
+  const { message: _dropped, ...small } = event;
+  return JSON.stringify(small);
+}
 
 export interface ListenOptions {
   /** `postgres://…`, the chat database */
   url: string;
   /** a committed write, in commit order */
   onEvent: (event: FeedEvent) => void;
+  /** the connection was lost: what commits from now until `onResumed` is not heard */
+  onLost?: () => void;
   /** listening again after the connection was lost: fill the gap from the database */
   onResumed?: () => void;
   /** the connection was lost, or a payload was not a feed event */
@@ -82,6 +133,7 @@ export function listen(options: ListenOptions): Listener {
     current.removeAllListeners("notification");
     current.end().catch(() => {});
     if (closed) return;
+    options.onLost?.();
     options.onProblem?.(`commit feed connection lost (${why}); connecting again`);
     timer = setTimeout(connect, delay);
     delay = Math.min(delay * 2, MAX_RETRY_MS);

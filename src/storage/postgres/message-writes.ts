@@ -5,99 +5,153 @@
  * committed change is announced on the commit feed (feed.ts).
  */
 import type pg from "pg";
+import { z } from "zod";
 import { AppError, badRequest, notFound } from "../../errors.js";
 import { LIMITS, type Message } from "../../protocol/index.js";
 import type { SendInput } from "../chat-store.js";
+import { type FeedEvent, FeedMessageSchema } from "./feed.js";
 import { dbId } from "./ids.js";
 import { lockRoom } from "./locks.js";
-import { isUniqueViolation, transaction } from "./pool.js";
+import { commitHookOf, isUniqueViolation, statement, toStoreError, transaction } from "./pool.js";
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./rows.js";
 
-const BY_CLIENT_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.sender_id = $1 AND m.client_id = $2`;
 const BY_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1`;
-const INSERT = `
-  INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, reply_to_id, created_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`;
+const SEND_BATCH = "SELECT chat_send_batch($1::json) AS sent";
 
-/** The stored message for a retried client id, or CONFLICT when that id was used in another room. */
-async function earlierSend(
-  db: pg.PoolClient,
-  input: SendInput,
-): Promise<{ message: Message; created: boolean } | null> {
-  if (input.clientId === null) return null;
-  const { rows } = await db.query<MessageRow>(BY_CLIENT_ID, [input.senderId, input.clientId]);
-  if (!rows[0]) return null;
-  if (String(rows[0].room_id) !== input.roomId) {
-    throw new AppError("CONFLICT", "This clientId was already used for a message in another room.");
+/** What chat_send (migration 3) returns: the message in its wire shape, and whether it is new. */
+const SentSchema = z.object({ created: z.boolean(), message: FeedMessageSchema });
+/** One send's outcome in chat_send_batch's answer (migration 4): the above, or its error. */
+const BatchResultSchema = z.array(
+  z.union([SentSchema, z.object({ error: z.string(), constraint: z.string().nullable() })]),
+);
+
+type Sent = z.infer<typeof SentSchema>;
+
+/** chat_send's own SQLSTATEs back to the errors the SQLite store gives; others keep code and constraint. */
+function sendError(code: string, constraint: string | null): unknown {
+  switch (code) {
+    case "TW404":
+      return notFound();
+    case "TW409":
+      return new AppError("CONFLICT", "This clientId was already used for a message in another room.");
+    case "TW400":
+      return badRequest("replyToId must be a message of the same room.");
+    default:
+      return Object.assign(new Error(`send failed in the database (SQLSTATE ${code})`), { code, constraint });
   }
-  return { message: toMessage(rows[0]), created: false };
 }
 
+interface WaitingSend {
+  item: Record<string, unknown>;
+  done: (result: Sent) => void;
+  failed: (error: unknown) => void;
+}
+
+/** Most sends in one call: each NOTIFY is one event, and one call should not hold rooms for long. */
+const BATCH_MAX = 200;
+/** Calls in flight at once per node; the sends arriving meanwhile wait and go together in the next. */
+const IN_FLIGHT = 2;
+
+/**
+ * Groups the sends of one node: while IN_FLIGHT calls are running, new sends wait, and the next
+ * call stores all of them (chat_send_batch), committing once. Alone, a send goes out at once.
+ */
+class SendBatcher {
+  private readonly queue: WaitingSend[] = [];
+  private running = 0;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  send(item: Record<string, unknown>): Promise<Sent> {
+    return new Promise<Sent>((done, failed) => {
+      this.queue.push({ item, done, failed });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    while (this.running < IN_FLIGHT && this.queue.length > 0) {
+      const batch = this.queue.splice(0, BATCH_MAX);
+      this.running++;
+      void this.run(batch).finally(() => {
+        this.running--;
+        this.next();
+      });
+    }
+  }
+
+  private async run(batch: WaitingSend[]): Promise<void> {
+    let results: z.infer<typeof BatchResultSchema>;
+    try {
+      const rows = await statement<{ sent: unknown }>(this.pool, SEND_BATCH, [
+        JSON.stringify(batch.map((w) => w.item)),
+      ]);
+      results = BatchResultSchema.parse(rows[0]?.sent);
+      if (results.length !== batch.length)
+        throw new Error("chat_send_batch answered for a different number of sends");
+    } catch (error) {
+      for (const w of batch) w.failed(error);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const result = results[i]!;
+      if ("error" in result) w.failed(sendError(result.error, result.constraint));
+      else w.done(result);
+    });
+  }
+}
+
+const batchers = new WeakMap<pg.Pool, SendBatcher>();
+
+/**
+ * A send goes to the database as part of one call (chat_send_batch, which runs chat_send for
+ * each): it checks the client id, locks the room's row, checks the reply, takes seq and rev,
+ * stores the message and NOTIFYs it, so the room's lock is held only while PostgreSQL itself works.
+ */
 export function sendMessage(
   pool: pg.Pool,
   input: SendInput,
 ): Promise<{ message: Message; created: boolean }> {
-  const attempt = () =>
-    transaction<{ message: Message; created: boolean }>(pool, async (db) => {
-      // a retry (same sender and client id) gets the stored message, even in a room since closed
-      const before = await earlierSend(db, input);
-      if (before) return { result: before };
-      const room = await lockRoom(db, input.roomId);
-      if (!room) throw notFound();
-      // under the room's lock: a retry of the same send on another node has committed by now
-      const retried = await earlierSend(db, input);
-      if (retried) return { result: retried };
-      if (input.replyToId !== null) {
-        const target = dbId(input.replyToId);
-        const { rows } = target
-          ? await db.query<{ room_id: string }>("SELECT room_id FROM messages WHERE id = $1", [target])
-          : { rows: [] };
-        if (String(rows[0]?.room_id) !== room.id)
-          throw badRequest("replyToId must be a message of the same room.");
-      }
-      const seq = room.lastSeq + 1;
-      const rev = room.rev + 1;
-      await db.query("UPDATE rooms SET last_seq = $1, rev = $2, last_activity_at = $3 WHERE id = $4", [
-        seq,
-        rev,
-        input.at,
-        room.id,
-      ]);
-      const { rows } = await db.query<{ id: string }>(INSERT, [
-        room.id,
-        seq,
-        rev,
-        input.senderId,
-        input.body,
-        input.clientId,
-        input.replyToId,
-        input.at,
-      ]);
-      await db.query(
-        "UPDATE members SET own_after_read = own_after_read + 1 WHERE room_id = $1 AND user_id = $2",
-        [room.id, input.senderId],
-      );
-      const message: Message = {
-        id: String(rows[0]!.id),
-        roomId: room.id,
-        seq,
-        rev,
-        senderId: input.senderId,
-        body: input.body,
-        clientId: input.clientId,
-        replyToId: input.replyToId,
-        createdAt: input.at,
-        editedAt: null,
-        deleted: false,
-        reactions: {},
-      };
-      return { result: { message, created: true }, events: [{ kind: "message", roomId: room.id, rev }] };
+  let batcher = batchers.get(pool);
+  if (!batcher) {
+    batcher = new SendBatcher(pool);
+    batchers.set(pool, batcher);
+  }
+  const sender = batcher;
+  const attempt = async (): Promise<{ message: Message; created: boolean }> => {
+    const hook = commitHookOf(pool);
+    // The tag must be in the NOTIFY, so it is taken before we know whether this send is new; a
+    // retry's unused tag is let go by the hook's own time limit.
+    const tag = hook?.tag({ kind: "message", roomId: input.roomId, rev: null }).tag ?? null;
+    const sent = await sender.send({
+      room: dbId(input.roomId),
+      roomText: input.roomId,
+      sender: input.senderId,
+      body: input.body,
+      clientId: input.clientId,
+      hasReply: input.replyToId !== null,
+      replyTo: input.replyToId === null ? null : dbId(input.replyToId),
+      at: input.at,
+      tag,
     });
+    if (hook && sent.created) {
+      const event: FeedEvent = {
+        kind: "message",
+        roomId: sent.message.roomId,
+        rev: sent.message.rev,
+        change: "new",
+        message: sent.message,
+        ...(tag === null ? {} : { tag }),
+      };
+      await hook.committed([event]);
+    }
+    return sent;
+  };
   return attempt().catch((error: unknown) => {
     // the same client id sent into another room at the same moment: the unique index refused
     // this one, and running it again finds the other (CONFLICT)
     if (isUniqueViolation(error, "messages_by_client_id")) return attempt();
-    throw error;
+    throw toStoreError(error);
   });
 }
 
@@ -108,6 +162,7 @@ export function sendMessage(
 function changeMessage(
   pool: pg.Pool,
   messageId: string,
+  kind: "updated" | "deleted",
   change: (row: MessageRow, rev: number) => { sql: string; params: unknown[]; row: MessageRow } | null,
 ): Promise<{ message: Message; changed: boolean }> {
   return transaction<{ message: Message; changed: boolean }>(pool, async (db) => {
@@ -125,9 +180,10 @@ function changeMessage(
     if (!update) return { result: { message: toMessage(row), changed: false } };
     await db.query(update.sql, update.params);
     await db.query("UPDATE rooms SET rev = $1 WHERE id = $2", [rev, room.id]);
+    const message = toMessage(update.row);
     return {
-      result: { message: toMessage(update.row), changed: true },
-      events: [{ kind: "message", roomId: room.id, rev }],
+      result: { message, changed: true },
+      events: [{ kind: "message", roomId: room.id, rev, change: kind, message }],
     };
   });
 }
@@ -138,7 +194,7 @@ export async function editMessage(
   body: string,
   at: string,
 ): Promise<Message> {
-  const { message } = await changeMessage(pool, messageId, (row, rev) => {
+  const { message } = await changeMessage(pool, messageId, "updated", (row, rev) => {
     if (row.deleted) throw badRequest("A deleted message can't be edited.");
     return {
       sql: "UPDATE messages SET body = $1, edited_at = $2, rev = $3 WHERE id = $4",
@@ -153,7 +209,7 @@ export function deleteMessage(
   pool: pg.Pool,
   messageId: string,
 ): Promise<{ message: Message; changed: boolean }> {
-  return changeMessage(pool, messageId, (row, rev) => {
+  return changeMessage(pool, messageId, "deleted", (row, rev) => {
     if (row.deleted) return null;
     return {
       sql: "UPDATE messages SET body = '', deleted = TRUE, reactions = '{}', rev = $1 WHERE id = $2",
@@ -170,7 +226,7 @@ export function react(
   emoji: string,
   on: boolean,
 ): Promise<{ message: Message; changed: boolean }> {
-  return changeMessage(pool, messageId, (row, rev) => {
+  return changeMessage(pool, messageId, "updated", (row, rev) => {
     if (row.deleted) throw badRequest("You can't react to a deleted message.");
     // a Map, so emoji such as "__proto__" are plain keys and never touch a prototype
     const reactions = new Map(Object.entries(JSON.parse(row.reactions) as Record<string, string[]>));

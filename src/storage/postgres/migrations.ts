@@ -122,6 +122,143 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 3,
+    name: "one-statement send",
+    // Why a function: a send was ~9 round trips inside a transaction holding the room's row lock,
+    // so the lock (and the connection) mostly waited for the node's next query. Called as one
+    // autocommit statement, the whole send holds the lock for one round trip. The rules are
+    // those of message-writes.ts; errors carry SQLSTATEs of class TW that the node maps back
+    // (TW404 NOT_FOUND, TW409 CONFLICT, TW400 BAD_REQUEST). The feed event is built here, the
+    // same JSON as encodeEvent in feed.ts (message inline only while the payload fits 7999 bytes).
+    sql: `
+      -- a message as the wire (and the commit feed) carries it; reactions stay json, not jsonb,
+      -- so their order (first reaction first) is kept
+      CREATE FUNCTION chat_message_json(m messages) RETURNS json
+        LANGUAGE sql IMMUTABLE
+        RETURN json_build_object('id', m.id::text, 'roomId', m.room_id::text, 'seq', m.seq, 'rev', m.rev,
+          'senderId', m.sender_id, 'body', m.body, 'clientId', m.client_id, 'replyToId', m.reply_to_id::text,
+          'createdAt', m.created_at, 'editedAt', m.edited_at, 'deleted', m.deleted, 'reactions', m.reactions::json);
+
+      -- a new message's feed event (FeedEventSchema in feed.ts): no "message" key when it is NULL,
+      -- no "tag" key when the node gave none
+      CREATE FUNCTION chat_feed_event(p_room BIGINT, p_rev BIGINT, p_message json, p_tag TEXT) RETURNS json
+        LANGUAGE sql IMMUTABLE
+        RETURN CASE
+          WHEN p_message IS NULL AND p_tag IS NULL THEN
+            json_build_object('kind', 'message', 'roomId', p_room::text, 'rev', p_rev, 'change', 'new')
+          WHEN p_message IS NULL THEN
+            json_build_object('kind', 'message', 'roomId', p_room::text, 'rev', p_rev, 'change', 'new', 'tag', p_tag)
+          WHEN p_tag IS NULL THEN
+            json_build_object('kind', 'message', 'roomId', p_room::text, 'rev', p_rev, 'change', 'new', 'message', p_message)
+          ELSE
+            json_build_object('kind', 'message', 'roomId', p_room::text, 'rev', p_rev, 'change', 'new', 'message', p_message, 'tag', p_tag)
+        END;
+
+      CREATE FUNCTION chat_send(
+        p_room BIGINT,          -- the room id, or NULL when the wire id can't name a row
+        p_room_text TEXT,       -- the room id as the client sent it (a retry must name the same room)
+        p_sender TEXT,
+        p_body TEXT,
+        p_client_id TEXT,
+        p_has_reply BOOLEAN,    -- the client gave a replyToId
+        p_reply_to BIGINT,      -- that id, or NULL when it can't name a row
+        p_at TEXT,
+        p_tag TEXT              -- the writing node's tag for its feed event, or NULL
+      ) RETURNS json
+      LANGUAGE plpgsql
+      SET search_path = public, pg_temp
+      AS $fn$
+      DECLARE
+        v_found messages%ROWTYPE;
+        v_seq BIGINT;
+        v_rev BIGINT;
+        v_id BIGINT;
+        v_message json;
+        v_payload TEXT;
+      BEGIN
+        IF p_client_id IS NOT NULL THEN
+          -- a retry (same sender and client id) gets the stored message, even in a room since closed
+          SELECT * INTO v_found FROM messages WHERE sender_id = p_sender AND client_id = p_client_id;
+          IF FOUND THEN
+            IF v_found.room_id::text <> p_room_text THEN
+              RAISE EXCEPTION 'clientId used in another room' USING ERRCODE = 'TW409';
+            END IF;
+            RETURN json_build_object('created', false, 'message', chat_message_json(v_found));
+          END IF;
+        END IF;
+        SELECT last_seq + 1, rev + 1 INTO v_seq, v_rev FROM rooms WHERE id = p_room AND NOT closed FOR UPDATE;
+        IF NOT FOUND THEN
+          RAISE EXCEPTION 'room not found' USING ERRCODE = 'TW404';
+        END IF;
+        IF p_client_id IS NOT NULL THEN
+          -- under the room's lock: a retry of the same send on another node has committed by now
+          SELECT * INTO v_found FROM messages WHERE sender_id = p_sender AND client_id = p_client_id;
+          IF FOUND THEN
+            IF v_found.room_id::text <> p_room_text THEN
+              RAISE EXCEPTION 'clientId used in another room' USING ERRCODE = 'TW409';
+            END IF;
+            RETURN json_build_object('created', false, 'message', chat_message_json(v_found));
+          END IF;
+        END IF;
+        IF p_has_reply AND NOT EXISTS (SELECT 1 FROM messages WHERE id = p_reply_to AND room_id = p_room) THEN
+          RAISE EXCEPTION 'bad replyToId' USING ERRCODE = 'TW400';
+        END IF;
+        UPDATE rooms SET last_seq = v_seq, rev = v_rev, last_activity_at = p_at WHERE id = p_room;
+        INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, reply_to_id, created_at)
+          VALUES (p_room, v_seq, v_rev, p_sender, p_body, p_client_id, p_reply_to, p_at)
+          RETURNING * INTO v_found;
+        UPDATE members SET own_after_read = own_after_read + 1 WHERE room_id = p_room AND user_id = p_sender;
+        v_message := chat_message_json(v_found);
+        v_payload := chat_feed_event(p_room, v_rev, v_message, p_tag)::text;
+        IF octet_length(v_payload) > 7999 THEN
+          -- too big for one notification: listeners read the message back by its rev
+          v_payload := chat_feed_event(p_room, v_rev, NULL, p_tag)::text;
+        END IF;
+        PERFORM pg_notify('timewise_chat', v_payload);
+        RETURN json_build_object('created', true, 'message', v_message);
+      END
+      $fn$;
+    `,
+  },
+  {
+    version: 4,
+    name: "batched sends",
+    // Why: a commit that NOTIFYs takes one database-wide lock, so commits of sends queue behind
+    // each other. One call that stores all the sends a node has waiting commits (and takes that
+    // lock) once for all of them. Rooms are locked in ascending id order (the items are sorted by
+    // room, keeping their order within a room), so two batches can never wait for each other.
+    // Each send runs in its own subtransaction: a send that fails gives its own error (SQLSTATE
+    // and constraint) and leaves the others alone.
+    sql: `
+      CREATE FUNCTION chat_send_batch(p_items json) RETURNS json
+      LANGUAGE plpgsql
+      SET search_path = public, pg_temp
+      AS $fn$
+      DECLARE
+        v_item record;
+        v_results json[] := array_fill(NULL::json, ARRAY[json_array_length(p_items)]);
+        v_state TEXT;
+        v_constraint TEXT;
+      BEGIN
+        FOR v_item IN
+          SELECT value AS i, ordinality AS n FROM json_array_elements(p_items) WITH ORDINALITY
+          ORDER BY (value->>'room')::bigint NULLS FIRST, ordinality
+        LOOP
+          BEGIN
+            v_results[v_item.n] := chat_send((v_item.i->>'room')::bigint, v_item.i->>'roomText',
+              v_item.i->>'sender', v_item.i->>'body', v_item.i->>'clientId', (v_item.i->>'hasReply')::boolean,
+              (v_item.i->>'replyTo')::bigint, v_item.i->>'at', v_item.i->>'tag');
+          EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_constraint = CONSTRAINT_NAME;
+            v_results[v_item.n] := json_build_object('error', v_state, 'constraint', v_constraint);
+          END;
+        END LOOP;
+        RETURN array_to_json(v_results);
+      END
+      $fn$;
+    `,
+  },
 ];
 
 /** Every node uses the same key, so only one of them migrates at a time. */

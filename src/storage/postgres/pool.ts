@@ -6,7 +6,7 @@
  */
 import pg from "pg";
 import { AppError, unavailable } from "../../errors.js";
-import { type FeedEvent, notifyStatement } from "./feed.js";
+import { encodeEvent, type FeedEvent, notifyStatement } from "./feed.js";
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
@@ -117,6 +117,25 @@ export function onCommit(pool: pg.Pool, listener: (seconds: number) => void): vo
   commitListeners.set(pool, listener);
 }
 
+/**
+ * What the node's fan-out asks of every write of one pool (fan-out from the commit feed): a tag on
+ * each event, and a promise the write waits for after COMMIT, so a write is answered only once this
+ * node's own sockets were told, as they were when the writing node emitted them itself.
+ */
+export interface CommitHook {
+  tag(event: FeedEvent): FeedEvent;
+  committed(events: readonly FeedEvent[]): Promise<void>;
+}
+
+/** Kept beside the pool rather than passed through every write function, which all take the pool. */
+const commitHooks = new WeakMap<pg.Pool, CommitHook>();
+
+/** Sets (or with null, clears) the hook every write of `pool` runs around its events. */
+export function setCommitHook(pool: pg.Pool, hook: CommitHook | null): void {
+  if (hook) commitHooks.set(pool, hook);
+  else commitHooks.delete(pool);
+}
+
 /** Attempts of one write when PostgreSQL reports a deadlock or serialization failure. */
 const ATTEMPTS = 3;
 
@@ -137,6 +156,7 @@ export async function transaction<T>(
       throw toStoreError(error);
     }
     let broken = false;
+    let committed: { result: T; events: readonly FeedEvent[]; hook: CommitHook | undefined } | null = null;
     // The pool listens for errors of idle connections only. A connection lost while checked out
     // (between two queries of this transaction) emits "error" with no listener, which would end the
     // whole process; here it only marks the connection broken, and the next query fails as UNAVAILABLE.
@@ -148,10 +168,12 @@ export async function transaction<T>(
       const started = performance.now();
       await client.query("BEGIN");
       const outcome = await body(client);
-      for (const event of outcome.events ?? []) await client.query(notifyStatement, [JSON.stringify(event)]);
+      const hook = commitHooks.get(pool);
+      const events = (outcome.events ?? []).map((event) => (hook ? hook.tag(event) : event));
+      for (const event of events) await client.query(notifyStatement, [encodeEvent(event)]);
       await client.query("COMMIT");
       commitListeners.get(pool)?.((performance.now() - started) / 1000);
-      return outcome.result;
+      committed = { result: outcome.result, events, hook };
     } catch (error) {
       try {
         await client.query("ROLLBACK");
@@ -163,6 +185,40 @@ export async function transaction<T>(
     } finally {
       client.off("error", onLost);
       client.release(broken);
+    }
+    // after the connection went back to the pool: waiting here must not hold a connection
+    if (committed) {
+      if (committed.hook && committed.events.length > 0) await committed.hook.committed(committed.events);
+      return committed.result;
+    }
+  }
+}
+
+/** The hook the node set on `pool`, for writes that NOTIFY from inside one statement (a PL/pgSQL function). */
+export function commitHookOf(pool: pg.Pool): CommitHook | undefined {
+  return commitHooks.get(pool);
+}
+
+/**
+ * Runs one statement as its own transaction (autocommit): a write done by a database function in
+ * one round trip, which NOTIFYs its own events (delivered, as always, only once it committed).
+ * Retried as `transaction` is; connection problems become UNAVAILABLE.
+ */
+export async function statement<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  sql: string,
+  params: readonly unknown[],
+): Promise<R[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // pool.query listens for the connection's errors while it is checked out
+      const started = performance.now();
+      const { rows } = await pool.query<R>(sql, params as unknown[]);
+      commitListeners.get(pool)?.((performance.now() - started) / 1000);
+      return rows;
+    } catch (error) {
+      if (attempt < ATTEMPTS && RETRY_CODES.has(codeOf(error) ?? "")) continue;
+      throw toStoreError(error);
     }
   }
 }

@@ -18,11 +18,12 @@ import type {
   StoredRoom,
 } from "../chat-store.js";
 import { syncGroup } from "./external-rooms.js";
+import { type Listener, type ListenOptions, listen } from "./feed.js";
 import * as users from "./known-users.js";
 import { loadChanges, loadHistory, loadMessage } from "./message-reads.js";
 import * as messages from "./message-writes.js";
 import { migrate } from "./migrations.js";
-import { onCommit, openPool, type PoolOptions, read } from "./pool.js";
+import { type CommitHook, onCommit, openPool, type PoolOptions, read, setCommitHook } from "./pool.js";
 import * as reads from "./read-writes.js";
 import { loadMembership, loadRoom, loadRoomByExternalKey, loadRoomIdsOf, loadRoomsOf } from "./room-reads.js";
 import * as rooms from "./room-writes.js";
@@ -44,6 +45,21 @@ export class PostgresChatStore implements AsyncChatStore {
       throw error;
     }
     return new PostgresChatStore(pool);
+  }
+
+  /**
+   * Listens to this database's commit feed on a connection of its own (feed.ts), with the same
+   * address and credentials as the pool.
+   */
+  listenFeed(options: Omit<ListenOptions, "url">): Listener {
+    const url = this.pool.options.connectionString;
+    if (!url) throw new Error("the chat database pool has no connection string to listen with");
+    return listen({ ...options, url });
+  }
+
+  /** Every write tags its feed events with `hook` and waits for it after COMMIT (null: no more). */
+  onCommit(hook: CommitHook | null): void {
+    setCommitHook(this.pool, hook);
   }
 
   /** The pool to read with, failing loudly once the store is closed. */
@@ -182,7 +198,7 @@ export class PostgresChatStore implements AsyncChatStore {
   }
 
   /** Calls `listener` after each committed write, with how long its transaction took (one listener). */
-  onCommit(listener: (seconds: number) => void): void {
+  onWriteTimed(listener: (seconds: number) => void): void {
     onCommit(this.pool, listener);
   }
 

@@ -37,6 +37,6 @@ export function markRead(pool: pg.Pool, roomId: string, userId: string, seq: num
       "UPDATE members SET read_seq = $1, own_after_read = $2 WHERE room_id = $3 AND user_id = $4",
       [target, Number(own.rows[0]!.count), id, userId],
     );
-    return { result: target, events: [{ kind: "read", roomId: id, rev: null, userId }] };
+    return { result: target, events: [{ kind: "read", roomId: id, rev: null, userId, seq: target }] };
   });
 }
