@@ -8,6 +8,8 @@ import type pg from "pg";
 import { AppError, badRequest, notFound } from "../../errors.js";
 import { LIMITS, type Message } from "../../protocol/index.js";
 import type { SendInput } from "../chat-store.js";
+import { attachedFilesJson, parseAttachedFiles } from "../files.js";
+import { attachTo, lockAttachable } from "./file-records.js";
 import { dbId } from "./ids.js";
 import { lockRoom } from "./locks.js";
 import { isUniqueViolation, transaction } from "./pool.js";
@@ -16,8 +18,8 @@ import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./rows.js";
 const BY_CLIENT_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.sender_id = $1 AND m.client_id = $2`;
 const BY_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1`;
 const INSERT = `
-  INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, reply_to_id, created_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`;
+  INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, reply_to_id, created_at, files)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`;
 
 /** The stored message for a retried client id, or CONFLICT when that id was used in another room. */
 async function earlierSend(
@@ -55,6 +57,8 @@ export function sendMessage(
         if (String(rows[0]?.room_id) !== room.id)
           throw badRequest("replyToId must be a message of the same room.");
       }
+      const files = await lockAttachable(db, input.fileIds ?? [], input.senderId);
+      const filesJson = attachedFilesJson(files);
       const seq = room.lastSeq + 1;
       const rev = room.rev + 1;
       await db.query("UPDATE rooms SET last_seq = $1, rev = $2, last_activity_at = $3 WHERE id = $4", [
@@ -72,13 +76,16 @@ export function sendMessage(
         input.clientId,
         input.replyToId,
         input.at,
+        filesJson,
       ]);
+      const messageId = String(rows[0]!.id);
+      await attachTo(db, files, messageId, room.id);
       await db.query(
         "UPDATE members SET own_after_read = own_after_read + 1 WHERE room_id = $1 AND user_id = $2",
         [room.id, input.senderId],
       );
       const message: Message = {
-        id: String(rows[0]!.id),
+        id: messageId,
         roomId: room.id,
         seq,
         rev,
@@ -90,6 +97,7 @@ export function sendMessage(
         editedAt: null,
         deleted: false,
         reactions: {},
+        files: parseAttachedFiles(filesJson),
       };
       return { result: { message, created: true }, events: [{ kind: "message", roomId: room.id, rev }] };
     });
@@ -156,9 +164,9 @@ export function deleteMessage(
   return changeMessage(pool, messageId, (row, rev) => {
     if (row.deleted) return null;
     return {
-      sql: "UPDATE messages SET body = '', deleted = TRUE, reactions = '{}', rev = $1 WHERE id = $2",
+      sql: "UPDATE messages SET body = '', deleted = TRUE, reactions = '{}', files = '[]', rev = $1 WHERE id = $2",
       params: [rev, row.id],
-      row: { ...row, body: "", deleted: true, reactions: "{}", rev },
+      row: { ...row, body: "", deleted: true, reactions: "{}", files: "[]", rev },
     };
   });
 }
