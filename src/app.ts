@@ -10,6 +10,7 @@ import { createLoginService, type LoginLimits } from "./auth/login.js";
 import { createPhpSessions } from "./auth/php-session/index.js";
 import { createTokenService, type TokenService } from "./auth/tokens.js";
 import type { ChatDeps } from "./chat/context.js";
+import { FileService } from "./chat/files/service.js";
 import { MessageService } from "./chat/messages/service.js";
 import { PresenceService } from "./chat/presence/service.js";
 import { MemoryPresence } from "./chat/presence/tracker.js";
@@ -22,6 +23,7 @@ import { UserService } from "./chat/users/service.js";
 import { AnnouncingFanout } from "./cluster/announcing-fanout.js";
 import { FeedFanout } from "./cluster/feed-fanout.js";
 import type { Config } from "./config/index.js";
+import { createFileStore } from "./files/create-store.js";
 import { ClientAddresses } from "./http/client-address.js";
 import { guardHandshakes } from "./http/handshake-origins.js";
 import { OriginPolicy } from "./http/origins.js";
@@ -233,6 +235,11 @@ export async function createApp({
     listenerError: (err, hook) => logger.error({ err, hook }, "a chat service listener failed"),
   };
   const messages = new MessageService(deps);
+  // uploads: the bytes in FILES_STORE, the records in the chat store
+  const fileStore = await createFileStore(config.files.store);
+  const files = new FileService(deps, fileStore, config.files, (err) =>
+    logger.error({ err }, "the file store failed"),
+  );
   messages.onSent.add(() => metrics.messagesSent.inc());
   const rooms = new RoomService(deps);
   const typing = new TypingService(deps, options.typingTimeoutMs, options.typingTimers);
@@ -317,6 +324,8 @@ export async function createApp({
     login,
     rooms,
     messages,
+    files,
+    maxUploadBytes: config.files.maxBytes,
     limits,
     readyChecks: readyProbes(store, sqlite === null, cluster),
     directory,
@@ -360,6 +369,7 @@ export async function createApp({
         await cluster?.close();
         await webhooks?.close();
         await store.close();
+        await fileStore.close();
         await directory.close();
         metrics.close();
         await sessions?.close();

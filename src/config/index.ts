@@ -3,6 +3,7 @@
  */
 
 import { trustedProxyProblem } from "../http/client-address.js";
+import { type FilesConfig, parseFilesConfig } from "./files.js";
 import { type LaravelCookieConfig, parseLaravelKeys } from "./laravel.js";
 import { type MysqlTlsConfig, parseMysqlTls } from "./mysql-tls.js";
 import { redactUrlPassword } from "./redact.js";
@@ -61,6 +62,8 @@ export interface Config {
   /** null: no webhooks are sent */
   webhooks: WebhookConfig | null;
   rateLimits: RateLimits;
+  /** uploads: where they are kept (FILES_STORE, FILES_DIR, S3_*), their size limits and link lifetime */
+  files: FilesConfig;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Things worth a loud line at start-up. */
   warnings: string[];
@@ -202,6 +205,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const serverApiKeys = parseServerApiKeys(e.SERVICE_API_KEY, e.SERVER_API_KEYS, problems);
   const corsOrigins = parseOrigins(e.CORS_ORIGINS ?? (production ? "" : DEV_CORS_ORIGINS), problems);
   const trustProxy = parseProxies(e.TRUST_PROXY ?? "", problems);
+  const files = parseFilesConfig(e, problems, warnings);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -282,6 +286,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       searches: { points: e.RATE_LIMIT_SEARCHES, seconds: 60 },
       reads: { points: e.RATE_LIMIT_READS, seconds: 10 },
     },
+    files,
     logLevel: e.LOG_LEVEL,
     warnings,
   };

@@ -188,6 +188,26 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/, "use letters, digits, :, _ or -")
     .default("timewise-chat"),
+  /** Where uploaded files are kept: `disk` (FILES_DIR) or `s3` (any S3-compatible service, for several nodes). */
+  FILES_STORE: z.preprocess(emptyAsUndefined, z.enum(["disk", "s3"]).default("disk")),
+  /** disk store: the folder for uploads. Unset: `files` beside the SQLite file (SQLITE_PATH). */
+  FILES_DIR: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** The largest upload, in bytes; S3's single PUT stops at 5 GiB, so that is the ceiling. */
+  FILES_MAX_BYTES: z.coerce.number().int().min(1).max(5_368_709_120).default(26_214_400),
+  /** The total size of the files one user may keep, in bytes. */
+  FILES_QUOTA_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1_073_741_824),
+  /** How long a signed download link works, in seconds. */
+  FILES_URL_TTL_S: positiveInt(604_800).default(3600),
+  /** s3 store: the bucket (required with FILES_STORE=s3), its region and the service's address. */
+  S3_BUCKET: z.preprocess(emptyAsUndefined, z.string().min(3).max(255).optional()),
+  S3_REGION: z.preprocess(emptyAsUndefined, z.string().default("us-east-1")),
+  /** An S3-compatible service (MinIO, Ceph, R2, …). Unset: Amazon S3 itself. */
+  S3_ENDPOINT: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  /** Both or neither; neither: the AWS SDK's own credential chain (environment, instance role). */
+  S3_ACCESS_KEY_ID: z.preprocess(emptyAsUndefined, z.string().optional()),
+  S3_SECRET_ACCESS_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** `true` for services that want `host/bucket/key` addresses instead of `bucket.host/key` (most self-hosted ones). */
+  S3_FORCE_PATH_STYLE: z.preprocess(emptyAsUndefined, z.enum(["true", "false"]).default("false")),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

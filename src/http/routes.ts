@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { type Authenticator, HandshakeError } from "../auth/handshake.js";
 import { LoginFailedError, type LoginService } from "../auth/login.js";
+import type { FileService } from "../chat/files/service.js";
 import type { MessageService } from "../chat/messages/service.js";
 import type { RoomService } from "../chat/rooms/service.js";
 import type { FailureCount } from "../limits/address-limits.js";
@@ -19,6 +20,7 @@ import { toErrorBody } from "../shared/error-body.js";
 import { parseInput } from "../shared/parse.js";
 import { DirectoryUnavailableError, type UserDirectory } from "../users/types.js";
 import type { ClientAddresses } from "./client-address.js";
+import { receiveUpload } from "./file-upload.js";
 import type { OriginPolicy } from "./origins.js";
 import { ownOrigin } from "./own-origin.js";
 import { matchPath } from "./paths.js";
@@ -34,6 +36,9 @@ export interface HttpDeps {
   login: LoginService;
   rooms: RoomService;
   messages: MessageService;
+  files: FileService;
+  /** FILES_MAX_BYTES */
+  maxUploadBytes: number;
   limits: EventLimits;
   /** what `/ready` pings besides the directory: the chat store, and Redis on PostgreSQL */
   readyChecks: readonly ReadyProbe[];
@@ -90,6 +95,12 @@ export function createRequestHandler(deps: HttpDeps) {
         await deps.limits.take("reads", actor.id);
         const q = parseInput(roomsQuery, Object.fromEntries(url.searchParams));
         return reply(res, route, 200, await deps.rooms.list(actor, parseInput(P.roomList, q)));
+      }
+      if (route === "POST /api/files") {
+        const actor = await authenticateWithCookie(req, deps);
+        await deps.limits.take("messages", actor.id);
+        const file = await receiveUpload(req, res, actor, deps.files, deps.maxUploadBytes);
+        return reply(res, route, 201, { file });
       }
       const messages = matchPath(messagesPath, url.pathname);
       if (messages && (req.method === "GET" || req.method === "POST")) {
@@ -157,6 +168,15 @@ async function ready(res: ServerResponse, deps: HttpDeps): Promise<void> {
 function authenticate(req: IncomingMessage, deps: HttpDeps): Promise<Actor> {
   if (req.headers.authorization === undefined) return Promise.reject(new HandshakeError("AUTH_REQUIRED"));
   return deps.authenticator.authenticate(undefined, req);
+}
+
+/**
+ * A Bearer token, or else the PHP session cookie (with an allowed Origin, checked by the
+ * authenticator as for sockets), so the chat page can upload with the session it already has.
+ */
+async function authenticateWithCookie(req: IncomingMessage, deps: HttpDeps): Promise<Actor> {
+  if (req.headers.authorization !== undefined) return deps.authenticator.authenticate(undefined, req);
+  return (await deps.authenticator.authenticateSocket(undefined, req)).user;
 }
 
 /**

@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   "FORBIDDEN",
   "CONFLICT",
   "PAYLOAD_TOO_LARGE",
+  /** an upload would take the user past FILES_QUOTA_BYTES (HTTP 413, as for a file too large) */
+  "QUOTA_EXCEEDED",
   "RATE_LIMITED",
   "UNAVAILABLE",
   "INTERNAL",
@@ -23,6 +25,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode | AuthErrorCode, number>> = 
   FORBIDDEN: 403,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  QUOTA_EXCEEDED: 413,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
   INTERNAL: 500,

@@ -6,7 +6,7 @@
  */
 import type { AuthErrorCode, ErrorBody, ErrorCode } from "./errors.js";
 import type { Requests } from "./events.js";
-import type { Message, SharedRoom, User } from "./types.js";
+import type { ChatFile, Message, SharedRoom, User } from "./types.js";
 
 /** `GET /health`: the process is up. */
 export interface HealthBody {
@@ -47,6 +47,11 @@ export interface MessageBody {
 }
 
 /** `GET /api/server/rooms/:externalKey`: a mirrored room as everyone in it sees it. */
+/** `POST /api/files`: the upload, ready to be sent with `message:send`'s `fileIds`. */
+export interface FileBody {
+  file: ChatFile;
+}
+
 export interface SharedRoomBody {
   room: SharedRoom;
 }
@@ -96,6 +101,7 @@ export interface HttpResponses {
   "GET /api/rooms": RoomPageBody;
   "GET /api/rooms/:roomId/messages": HistoryBody;
   "POST /api/rooms/:roomId/messages": MessageBody;
+  "POST /api/files": FileBody;
   "POST /api/server/messages": MessageBody;
   "POST /api/server/tokens": TokenBody;
   "GET /api/server/rooms/:externalKey": SharedRoomBody;

@@ -25,6 +25,8 @@ export const LIMITS = {
   /** members in one `room:members` page */
   membersPageDefault: 100,
   membersPageMax: 500,
+  /** files one message can carry */
+  filesPerMessage: 10,
 } as const;
 
 /** Counts Unicode code points, as the contract measures text. */

@@ -84,12 +84,21 @@ export const roomUpdate = z.object({ roomId: entityId, name: roomName });
 export const roomAddMembers = z.object({ roomId: entityId, userIds: userIdList.min(1) });
 export const roomSetRole = z.object({ roomId: entityId, userId, role: z.enum(["admin", "member"]) });
 export const roomMember = z.object({ roomId: entityId, userId });
-/** The body's length is checked by the service (PAYLOAD_TOO_LARGE), since its limit is configurable. */
+/** Files to attach: each an id from `POST /api/files`, each once. */
+const fileIds = z
+  .array(entityId)
+  .max(LIMITS.filesPerMessage)
+  .refine((ids) => new Set(ids).size === ids.length, "must not name the same file twice");
+/**
+ * The body's length is checked by the service (PAYLOAD_TOO_LARGE), since its limit is configurable;
+ * so is a blank body, which is fine when files come with it.
+ */
 export const messageSend = z.object({
   roomId: entityId,
   body: text,
   clientId: textOf(1, LIMITS.clientIdMax),
   replyToId: entityId.nullish(),
+  fileIds: fileIds.optional(),
 });
 export const messageHistory = z
   .object({

@@ -39,6 +39,28 @@ export interface Message {
   deleted: boolean;
   /** emoji → ids of the users who reacted with it, in the order they reacted */
   reactions: Record<string, string[]>;
+  /** the files sent with it, in the order they were given; empty when none (and once deleted) */
+  files: ChatFile[];
+}
+
+/**
+ * A file attached to a message (PROTOCOL v2.2 `File`). Called ChatFile here so it never hides
+ * the browser's own `File` in the SDK and the web UI.
+ */
+export interface ChatFile {
+  id: string;
+  /** the name it was uploaded with, cleaned of folders and control characters */
+  name: string;
+  size: number;
+  /** the type read from the file's bytes, never taken from the client */
+  type: string;
+  /** pixels, for images */
+  width: number | null;
+  height: number | null;
+  /** where to download it */
+  url: string;
+  /** a small preview of an image (longest side 360 px), or null */
+  thumbnailUrl: string | null;
 }
 
 /** A room as everyone in it sees it (what `room:updated` carries). */

@@ -4,7 +4,10 @@
  * returned promise settles only after its transaction is durable.
  */
 import type { Message, Role, RoomType } from "../protocol/index.js";
+import type { FileRecord, NewFile } from "./files.js";
 import type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
+
+export type { FileRecord, NewFile } from "./files.js";
 
 export type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
 
@@ -46,6 +49,12 @@ export interface SendInput {
   body: string;
   clientId: string | null;
   replyToId: string | null;
+  /**
+   * Files to attach, in this order: each must be the sender's own and not yet attached
+   * (BAD_REQUEST otherwise, and nothing is sent). A repeated clientId returns the stored message.
+   * Absent: none.
+   */
+  fileIds?: readonly string[];
   at: string;
 }
 
@@ -121,6 +130,19 @@ export interface ChatStore {
 
   /** Re-reads rooms that another node changed (several nodes share one database). */
   reloadRooms(roomIds: readonly string[]): Promise<void>;
+
+  /**
+   * Keeps the record of an upload, not attached to anything yet. QUOTA_EXCEEDED (and nothing
+   * kept) when the uploader's files would then pass `quotaBytes`; checked in the same write, so
+   * uploads at the same moment, on any node, can't pass it together.
+   */
+  createFile(input: NewFile, quotaBytes: number): Promise<FileRecord>;
+  /** Removes a file's record (an upload whose bytes could not be stored); a missing one is fine. */
+  deleteFile(fileId: string): Promise<void>;
+  /** A file's record, or undefined. */
+  file(fileId: string): FileRecord | undefined;
+  /** The bytes of every file the user keeps, attached or not: what counts against their quota. */
+  fileBytesOf(userId: string): number;
 
   /** Throws when the database cannot answer. */
   ping(): void;

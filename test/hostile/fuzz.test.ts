@@ -93,6 +93,8 @@ before(async () => {
     roomId: fc.constantFrom(...roomIds),
     messageId: fc.constantFrom(...messageIds),
     replyToId: fc.option(fc.constantFrom(...messageIds)),
+    // ids of messages, not uploads: past the schema, the store must refuse them cleanly
+    fileIds: fc.option(fc.array(fc.constantFrom(...messageIds), { maxLength: 3 }), { nil: undefined }),
     userId: fc.constantFrom(bob.id, ann.id),
     userIds: fc.array(fc.constantFrom(bob.id, ann.id), { maxLength: 3 }),
     memberIds: fc.array(fc.constantFrom(bob.id), { maxLength: 1 }),

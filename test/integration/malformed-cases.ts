@@ -144,6 +144,20 @@ const idList =
     ["a valid and an invalid id", [pick(f), "x"], BAD],
   ];
 
+/** Files to send with a message: at most 10 ids, each once, each of an upload of the sender's. */
+const fileIdList: Field = (f) => [
+  // an empty list is valid: a message without files
+  ...shapes(false).filter(([label]) => label !== "an empty array"),
+  ["a single id string", f.message.id, BAD],
+  ["numbers", [Number(f.message.id)], BAD],
+  ["letters", ["abc"], BAD],
+  ["null inside", [null], BAD],
+  ["the same id twice", ["5", "5"], BAD],
+  ["11 ids", Array.from({ length: 11 }, (_, i) => String(i + 1)), BAD],
+  // well formed, but no upload of the sender's has it: the store refuses it
+  ["an id no upload has", ["987654321"], BAD],
+];
+
 /** A paging cursor: only what an earlier answer's `next` gave is valid. */
 const cursorField: Field = () => [
   ...shapes(false),
@@ -212,6 +226,7 @@ export const SPECS: Record<
       ),
       clientId: text(["empty", "", BAD], ["65 characters", "c".repeat(65), BAD], ["100k", long, BAD]),
       replyToId: id((f) => f.message.id, false),
+      fileIds: fileIdList,
     },
   },
   "message:history": {

@@ -1,6 +1,6 @@
 /**
- * The PostgreSQL chat store against the real local PostgreSQL: the store contract (the same tests
- * as the SQLite store), then what only a shared database has: migrations started by two nodes at
+ * The PostgreSQL chat store against the real local PostgreSQL: the store contracts (the same tests
+ * as the SQLite store, file records included), then what only a shared database has: migrations started by two nodes at
  * once, two nodes sending into one room, retries of a client id across nodes, and a database
  * that cannot be reached.
  */
@@ -12,29 +12,33 @@ import { MIGRATIONS, migrate } from "../../src/storage/postgres/migrations.js";
 import { openPool, transaction } from "../../src/storage/postgres/pool.js";
 import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
 import { createTestDatabase, requireService, type TestDatabase, until } from "../support/harness.js";
-import { chatStoreContract } from "./chat-store-contract.js";
+import { chatStoreContract, type OpenedStore } from "./chat-store-contract.js";
+import { fileRecordsContract } from "./file-records-contract.js";
 
 const skip = await requireService("postgres");
 
+async function openPostgres(): Promise<OpenedStore> {
+  const db = await createTestDatabase("contract");
+  const store = await PostgresChatStore.open({ url: db.url });
+  const others: PostgresChatStore[] = [];
+  return {
+    store,
+    async another() {
+      const other = await PostgresChatStore.open({ url: db.url });
+      others.push(other);
+      return other;
+    },
+    async dispose() {
+      for (const other of others) await other.close();
+      await store.close();
+      await db.drop();
+    },
+  };
+}
+
 if (!skip) {
-  chatStoreContract("PostgreSQL", async () => {
-    const db = await createTestDatabase("contract");
-    const store = await PostgresChatStore.open({ url: db.url });
-    const others: PostgresChatStore[] = [];
-    return {
-      store,
-      async another() {
-        const other = await PostgresChatStore.open({ url: db.url });
-        others.push(other);
-        return other;
-      },
-      async dispose() {
-        for (const other of others) await other.close();
-        await store.close();
-        await db.drop();
-      },
-    };
-  });
+  chatStoreContract("PostgreSQL", openPostgres);
+  fileRecordsContract("PostgreSQL", openPostgres);
 }
 
 const AT = "2026-03-01T10:00:00.000Z";

@@ -1,5 +1,5 @@
 /**
- * The store contract (chat-store-contract.ts) against the SQLite store, driven through the same
+ * The store contracts (chat-store-contract.ts, file-records-contract.ts) against the SQLite store, driven through the same
  * asynchronous calls as the PostgreSQL store.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -8,9 +8,10 @@ import { join } from "node:path";
 import { asAsyncChatStore } from "../../src/storage/async-chat-store.js";
 import { openDatabase } from "../../src/storage/sqlite/open.js";
 import { SqliteChatStore } from "../../src/storage/sqlite/sqlite-chat-store.js";
-import { chatStoreContract } from "./chat-store-contract.js";
+import { chatStoreContract, type OpenedStore } from "./chat-store-contract.js";
+import { fileRecordsContract } from "./file-records-contract.js";
 
-chatStoreContract("SQLite", async () => {
+async function openSqlite(): Promise<OpenedStore> {
   const dir = mkdtempSync(join(tmpdir(), "twc-contract-"));
   const path = join(dir, "chat.db");
   const store = new SqliteChatStore(openDatabase(path));
@@ -29,4 +30,7 @@ chatStoreContract("SQLite", async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}
+
+chatStoreContract("SQLite", openSqlite);
+fileRecordsContract("SQLite", openSqlite);

@@ -14,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import type pg from "pg";
 import type { Message } from "../../src/protocol/index.js";
-import type { StoredRoom } from "../../src/storage/chat-store.js";
+import type { FileRecord, NewFile, StoredRoom } from "../../src/storage/chat-store.js";
 import { type CopyReport, copyStore } from "../../src/storage/copy/copy-store.js";
 import { openPool } from "../../src/storage/postgres/pool.js";
 import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
@@ -43,6 +43,8 @@ interface Expected {
   revokedBefore: number | null;
   secret: string;
   search: string[];
+  /** file records by id: one attached, one not */
+  files: Map<string, FileRecord | undefined>;
 }
 
 const USERS = ["u1", "u2", "u3", "u4"];
@@ -74,6 +76,7 @@ async function fill(path: string): Promise<Expected> {
       body: string,
       minute: number,
       replyToId: string | null = null,
+      fileIds: string[] = [],
     ) =>
       store.sendMessage({
         roomId,
@@ -81,8 +84,22 @@ async function fill(path: string): Promise<Expected> {
         body,
         clientId: `c-${senderId}-${minute}`,
         replyToId,
+        fileIds,
         at: at(minute),
       });
+    const upload = (uploaderId: string, name: string, image: boolean): NewFile => ({
+      uploaderId,
+      name,
+      size: image ? 2048 : 99,
+      type: image ? "image/png" : "application/pdf",
+      width: image ? 800 : null,
+      height: image ? 600 : null,
+      hasThumbnail: image,
+      storeKey: `ab/${name}-key`,
+      at: at(4),
+    });
+    const photo = await store.createFile(upload("u4", "photo.png", true), 1_000_000);
+    const loose = await store.createFile(upload("u1", "never sent.pdf", false), 1_000_000);
 
     const hello = (await send(direct.id, "u1", "Hello, café people", 1)).message;
     await send(direct.id, "u2", "Hi | there\nnew line", 2, hello.id);
@@ -107,7 +124,7 @@ async function fill(path: string): Promise<Expected> {
     await store.rename(group.id, "Ops & friends");
     await store.setRole(group.id, "u3", "admin");
     await store.removeMember(group.id, "u2");
-    await send(synced.room.id, "u4", "synced room hello", 5);
+    await send(synced.room.id, "u4", "synced room hello", 5, null, [photo.id]);
     await store.revokeTokens("u3", 1_770_000_000);
     const secret = store.serverSecret("token");
 
@@ -122,6 +139,7 @@ async function fill(path: string): Promise<Expected> {
       revokedBefore: store.tokensRevokedBefore("u3"),
       secret,
       search: [],
+      files: new Map([photo.id, loose.id].map((id) => [id, store.file(id)])),
     };
     await store.flush();
     // the indexer fills SQLite's search file shortly after commit: wait for it to find the message
@@ -175,7 +193,13 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
     assert.equal(first.addedMessages, 34);
     assert.equal(first.members, 2 + 2 + 3);
     const added = Object.fromEntries(first.tables.map((t) => [t.table, t.added]));
-    assert.deepEqual(added, { known_users: 4, token_revocations: 1, server_secrets: 1, directory_users: 0 });
+    assert.deepEqual(added, {
+      known_users: 4,
+      token_revocations: 1,
+      server_secrets: 1,
+      directory_users: 0,
+      files: 2,
+    });
   });
 
   test("the PostgreSQL store answers exactly as the SQLite store did", async () => {
@@ -200,6 +224,12 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       }
       assert.equal(await store.tokensRevokedBefore("u3"), expected.revokedBefore);
       assert.equal(await store.serverSecret("token"), expected.secret);
+      assert.deepEqual(
+        [...expected.files.values()].map((f) => f?.messageId === null),
+        [false, true],
+        "one file attached, one not",
+      );
+      for (const [id, file] of expected.files) assert.deepEqual(await store.file(id), file, `file ${id}`);
       assert.notEqual(expected.search.length, 0);
       const roomIds = [...expected.rooms.keys()];
       assert.deepEqual(
@@ -211,7 +241,7 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
     }
   });
 
-  test("new rooms and messages in PostgreSQL get ids after the copied ones", async () => {
+  test("new rooms, messages and files in PostgreSQL get ids after the copied ones", async () => {
     const store = new PostgresChatStore(openPool({ url: target.url, max: 2 }));
     try {
       const copied = [...expected.rooms.keys()].map(Number);
@@ -227,6 +257,23 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       });
       const copiedIds = [...expected.history.values()].flat().map((m) => Number(m.id));
       assert.ok(Number(sent.message.id) > Math.max(...copiedIds));
+      const file = await store.createFile(
+        {
+          uploaderId: "u1",
+          name: "after.txt",
+          size: 1,
+          type: "text/plain",
+          width: null,
+          height: null,
+          hasThumbnail: false,
+          storeKey: "ab/after-key",
+          at: AT,
+        },
+        1_000_000,
+      );
+      assert.ok(Number(file.id) > Math.max(...[...expected.files.keys()].map(Number)));
+      // removed again, so the next run finds the files table as the copy left it
+      await store.deleteFile(file.id);
     } finally {
       await store.close();
     }

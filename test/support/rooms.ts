@@ -132,6 +132,7 @@ export function assertMessageShape(message: Message): void {
   assert.equal(typeof message.deleted, "boolean");
   assert.equal(typeof message.reactions, "object");
   assert.ok(message.reactions !== null && !Array.isArray(message.reactions), "message.reactions is a map");
+  assert.ok(Array.isArray(message.files), "message.files is a list");
 }
 
 /** Checks the shape of a Room (or, with `perUser` false, of a SharedRoom) against the contract. */

@@ -4,6 +4,7 @@
  */
 import type {
   Ack,
+  ChatFile,
   ClientToServerEvents,
   ErrorCode,
   Message,
@@ -32,6 +33,24 @@ expectType<
       editedAt: string | null;
       deleted: boolean;
       reactions: Record<string, string[]>;
+      files: ChatFile[];
+    }
+  >
+>(true);
+
+// every field of a file (PROTOCOL v2.2 File)
+expectType<
+  Equal<
+    ChatFile,
+    {
+      id: string;
+      name: string;
+      size: number;
+      type: string;
+      width: number | null;
+      height: number | null;
+      url: string;
+      thumbnailUrl: string | null;
     }
   >
 >(true);

@@ -29,6 +29,7 @@ expectType<
     | "GET /api/rooms"
     | "GET /api/rooms/:roomId/messages"
     | "POST /api/rooms/:roomId/messages"
+    | "POST /api/files"
     | "POST /api/server/messages"
     | "POST /api/server/tokens"
     | "GET /api/server/rooms/:externalKey"

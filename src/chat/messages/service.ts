@@ -15,6 +15,8 @@ export interface SendRequest {
   body: string;
   clientId: string;
   replyToId?: string | null | undefined;
+  /** files from `POST /api/files` to attach: the sender's own, not attached yet */
+  fileIds?: readonly string[] | undefined;
 }
 
 export class MessageService {
@@ -37,13 +39,16 @@ export class MessageService {
   }
 
   private async deliver(senderId: string, input: SendRequest): Promise<Message> {
-    this.checkBody(input.body);
+    const fileIds = input.fileIds ?? [];
+    // a photo needs no words: the body may be blank when files come with it
+    this.checkBody(input.body, fileIds.length > 0);
     const { message, created } = await this.deps.store.sendMessage({
       roomId: input.roomId,
       senderId,
       body: input.body,
       clientId: input.clientId,
       replyToId: input.replyToId ?? null,
+      fileIds,
       at: this.deps.now(),
     });
     if (created) {
@@ -70,7 +75,7 @@ export class MessageService {
   async edit(actor: Actor, messageId: string, body: string): Promise<Message> {
     const { message } = await this.visibleMessage(actor, messageId);
     if (message.senderId !== actor.id) throw forbidden("You can only edit your own messages.");
-    this.checkBody(body);
+    this.checkBody(body, message.files.length > 0);
     if (message.body === body && !message.deleted) return message;
     const updated = await this.deps.store.editMessage(messageId, body, this.deps.now());
     this.deps.fanout.messageUpdated(updated);
@@ -110,8 +115,9 @@ export class MessageService {
     return { message, role };
   }
 
-  private checkBody(body: string): void {
-    if (body.trim().length === 0) throw badRequest("Write something before sending.");
+  /** `withFiles`: the message carries files, so a blank body is fine. */
+  private checkBody(body: string, withFiles: boolean): void {
+    if (body.trim().length === 0 && !withFiles) throw badRequest("Write something before sending.");
     const max = this.deps.config.maxMessageLength;
     if (codePointLength(body) > max) {
       throw new AppError("PAYLOAD_TOO_LARGE", `A message can be at most ${max} characters long.`, { max });

@@ -7,9 +7,9 @@
 import type pg from "pg";
 import { migrate } from "../postgres/migrations.js";
 import { copyRoom, RoomSource } from "./rooms.js";
-import { copySmallTables, type TableResult } from "./small-tables.js";
+import { copySmallTables, copyTableAfterRooms, type TableResult } from "./small-tables.js";
 import { closeSource, openSource } from "./source.js";
-import { IDENTITY_TABLES } from "./tables.js";
+import { FILES, IDENTITY_TABLES } from "./tables.js";
 
 /** Connections copying rooms side by side (the pool needs at least this many). */
 const WORKERS = 2;
@@ -89,6 +89,10 @@ export async function copyStore(options: CopyOptions): Promise<CopyReport> {
       ),
     );
     for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
+    // file records point at rooms and messages, which are all there now
+    const files = await copyTableAfterRooms(options.pool, source, FILES);
+    report.tables.push(files);
+    if (files.problem) report.problems.push(files.problem);
     const client = await options.pool.connect();
     try {
       await continueIdentities(client);

@@ -1,6 +1,6 @@
 /**
  * The tables that belong to no room (known users, token revocations, server secrets, the built-in
- * user directory): each copied in one transaction and then compared whole, so a target holding
+ * user directory), and the file records after the rooms: each copied in one transaction and then compared whole, so a target holding
  * other rows for them is reported instead of silently kept.
  */
 import type pg from "pg";
@@ -19,7 +19,8 @@ export interface TableResult {
   problem?: string;
 }
 
-async function copyTable(
+/** Copies one whole table in one transaction, then compares it with the file's. */
+export async function copyTable(
   client: pg.PoolClient,
   source: SourceDatabase,
   spec: TableSpec,
@@ -61,6 +62,20 @@ export async function copySmallTables(pool: pg.Pool, source: SourceDatabase): Pr
     const results: TableResult[] = [];
     for (const spec of SMALL_TABLES) results.push(await copyTable(client, source, spec));
     return results;
+  } finally {
+    client.release();
+  }
+}
+
+/** Copies and checks a table that refers to rooms and messages: run it after the rooms. */
+export async function copyTableAfterRooms(
+  pool: pg.Pool,
+  source: SourceDatabase,
+  spec: TableSpec,
+): Promise<TableResult> {
+  const client = await pool.connect();
+  try {
+    return await copyTable(client, source, spec);
   } finally {
     client.release();
   }

@@ -55,7 +55,7 @@ export const MEMBERS: TableSpec = {
   order: "room_id, user_id",
 };
 
-/** Messages with their client ids, replies, edits, deletes and reactions. */
+/** Messages with their client ids, replies, edits, deletes, reactions and what their files show. */
 export const MESSAGES: TableSpec = {
   name: "messages",
   columns: [
@@ -71,8 +71,33 @@ export const MESSAGES: TableSpec = {
     text("edited_at"),
     bool("deleted"),
     text("reactions"),
+    text("files"),
   ],
   order: "room_id, seq",
+};
+
+/**
+ * The records of uploads. They point at messages and rooms, so they are copied after every room,
+ * and checked whole like the small tables. Their bytes stay where they are: point the PostgreSQL
+ * nodes at the same file store (FILES_DIR or S3_BUCKET).
+ */
+export const FILES: TableSpec = {
+  name: "files",
+  columns: [
+    int("id"),
+    text("uploader_id"),
+    text("name"),
+    int("size"),
+    text("type"),
+    int("width"),
+    int("height"),
+    bool("has_thumbnail"),
+    text("created_at"),
+    int("message_id"),
+    int("room_id"),
+    text("store_key"),
+  ],
+  order: "id",
 };
 
 /** Tables that belong to no room, copied and checked whole. */
@@ -96,4 +121,4 @@ export const SMALL_TABLES: readonly TableSpec[] = [
 ];
 
 /** Tables whose ids PostgreSQL hands out itself: its counter must continue after the copied ids. */
-export const IDENTITY_TABLES = ["rooms", "messages", "directory_users"] as const;
+export const IDENTITY_TABLES = ["rooms", "messages", "directory_users", "files"] as const;

@@ -39,6 +39,21 @@ export const FeedMessageSchema = z.object({
   editedAt: z.string().nullable(),
   deleted: z.boolean(),
   reactions: reactionsSchema,
+  // chat_send (the send without files) leaves them out: its messages have none
+  files: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        size: z.number(),
+        type: z.string(),
+        width: z.number().nullable(),
+        height: z.number().nullable(),
+        url: z.string(),
+        thumbnailUrl: z.string().nullable(),
+      }),
+    )
+    .default([]),
 });
 
 /** What a committed write changed: kept small (NOTIFY payloads are limited to 8000 bytes). */

@@ -9,7 +9,9 @@ import { z } from "zod";
 import { AppError, badRequest, notFound } from "../../errors.js";
 import { LIMITS, type Message } from "../../protocol/index.js";
 import type { SendInput } from "../chat-store.js";
+import { attachedFilesJson, parseAttachedFiles } from "../files.js";
 import { type FeedEvent, FeedMessageSchema } from "./feed.js";
+import { attachTo, lockAttachable } from "./file-records.js";
 import { dbId } from "./ids.js";
 import { lockRoom } from "./locks.js";
 import { commitHookOf, isUniqueViolation, statement, toStoreError, transaction } from "./pool.js";
@@ -17,6 +19,10 @@ import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./rows.js";
 
 const BY_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1`;
 const SEND_BATCH = "SELECT chat_send_batch($1::json) AS sent";
+const BY_CLIENT_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.sender_id = $1 AND m.client_id = $2`;
+const INSERT = `
+  INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, reply_to_id, created_at, files)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`;
 
 /** What chat_send (migration 3) returns: the message in its wire shape, and whether it is new. */
 const SentSchema = z.object({ created: z.boolean(), message: FeedMessageSchema });
@@ -103,6 +109,98 @@ class SendBatcher {
 
 const batchers = new WeakMap<pg.Pool, SendBatcher>();
 
+/** The stored message for a retried client id, or CONFLICT when that id was used in another room. */
+async function earlierSend(
+  db: pg.PoolClient,
+  input: SendInput,
+): Promise<{ message: Message; created: boolean } | null> {
+  if (input.clientId === null) return null;
+  const { rows } = await db.query<MessageRow>(BY_CLIENT_ID, [input.senderId, input.clientId]);
+  if (!rows[0]) return null;
+  if (String(rows[0].room_id) !== input.roomId) {
+    throw new AppError("CONFLICT", "This clientId was already used for a message in another room.");
+  }
+  return { message: toMessage(rows[0]), created: false };
+}
+
+/**
+ * A send with files: one transaction, as the files must be locked and attached with the message
+ * (chat_send, the fast path, stores messages without files).
+ */
+function sendWithFiles(pool: pg.Pool, input: SendInput): Promise<{ message: Message; created: boolean }> {
+  const attempt = () =>
+    transaction<{ message: Message; created: boolean }>(pool, async (db) => {
+      // a retry (same sender and client id) gets the stored message, even in a room since closed
+      const before = await earlierSend(db, input);
+      if (before) return { result: before };
+      const room = await lockRoom(db, input.roomId);
+      if (!room) throw notFound();
+      // under the room's lock: a retry of the same send on another node has committed by now
+      const retried = await earlierSend(db, input);
+      if (retried) return { result: retried };
+      if (input.replyToId !== null) {
+        const target = dbId(input.replyToId);
+        const { rows } = target
+          ? await db.query<{ room_id: string }>("SELECT room_id FROM messages WHERE id = $1", [target])
+          : { rows: [] };
+        if (String(rows[0]?.room_id) !== room.id)
+          throw badRequest("replyToId must be a message of the same room.");
+      }
+      const files = await lockAttachable(db, input.fileIds ?? [], input.senderId);
+      const filesJson = attachedFilesJson(files);
+      const seq = room.lastSeq + 1;
+      const rev = room.rev + 1;
+      await db.query("UPDATE rooms SET last_seq = $1, rev = $2, last_activity_at = $3 WHERE id = $4", [
+        seq,
+        rev,
+        input.at,
+        room.id,
+      ]);
+      const { rows } = await db.query<{ id: string }>(INSERT, [
+        room.id,
+        seq,
+        rev,
+        input.senderId,
+        input.body,
+        input.clientId,
+        input.replyToId,
+        input.at,
+        filesJson,
+      ]);
+      const messageId = String(rows[0]!.id);
+      await attachTo(db, files, messageId, room.id);
+      await db.query(
+        "UPDATE members SET own_after_read = own_after_read + 1 WHERE room_id = $1 AND user_id = $2",
+        [room.id, input.senderId],
+      );
+      const message: Message = {
+        id: messageId,
+        roomId: room.id,
+        seq,
+        rev,
+        senderId: input.senderId,
+        body: input.body,
+        clientId: input.clientId,
+        replyToId: input.replyToId,
+        createdAt: input.at,
+        editedAt: null,
+        deleted: false,
+        reactions: {},
+        files: parseAttachedFiles(filesJson),
+      };
+      return {
+        result: { message, created: true },
+        events: [{ kind: "message", roomId: room.id, rev, change: "new", message }],
+      };
+    });
+  return attempt().catch((error: unknown) => {
+    // the same client id sent into another room at the same moment: the unique index refused
+    // this one, and running it again finds the other (CONFLICT)
+    if (isUniqueViolation(error, "messages_by_client_id")) return attempt();
+    throw error;
+  });
+}
+
 /**
  * A send goes to the database as part of one call (chat_send_batch, which runs chat_send for
  * each): it checks the client id, locks the room's row, checks the reply, takes seq and rev,
@@ -112,6 +210,7 @@ export function sendMessage(
   pool: pg.Pool,
   input: SendInput,
 ): Promise<{ message: Message; created: boolean }> {
+  if ((input.fileIds ?? []).length > 0) return sendWithFiles(pool, input);
   let batcher = batchers.get(pool);
   if (!batcher) {
     batcher = new SendBatcher(pool);

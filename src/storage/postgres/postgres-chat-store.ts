@@ -10,15 +10,18 @@ import type { Message, Role } from "../../protocol/index.js";
 import type { AsyncChatStore } from "../async-chat-store.js";
 import type {
   ChatStore,
+  FileRecord,
   GroupSync,
   GroupSyncResult,
   HistoryQuery,
+  NewFile,
   RemovalResult,
   SendInput,
   StoredRoom,
 } from "../chat-store.js";
 import { syncGroup } from "./external-rooms.js";
 import { type Listener, type ListenOptions, listen } from "./feed.js";
+import * as files from "./file-records.js";
 import * as users from "./known-users.js";
 import { loadChanges, loadHistory, loadMessage } from "./message-reads.js";
 import * as messages from "./message-writes.js";
@@ -200,6 +203,22 @@ export class PostgresChatStore implements AsyncChatStore {
   /** Calls `listener` after each committed write, with how long its transaction took (one listener). */
   onWriteTimed(listener: (seconds: number) => void): void {
     onCommit(this.pool, listener);
+  }
+
+  createFile(input: NewFile, quotaBytes: number): Promise<FileRecord> {
+    return files.createFile(this.db, input, quotaBytes);
+  }
+
+  deleteFile(fileId: string): Promise<void> {
+    return files.deleteFile(this.db, fileId);
+  }
+
+  file(fileId: string): Promise<FileRecord | undefined> {
+    return files.loadFile(this.db, fileId);
+  }
+
+  fileBytesOf(userId: string): Promise<number> {
+    return files.fileBytesOf(this.db, userId);
   }
 
   /** Throws (UNAVAILABLE when unreachable) when the database cannot answer. */

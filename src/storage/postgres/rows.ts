@@ -4,10 +4,11 @@
  */
 import type { Message, Role, RoomType } from "../../protocol/index.js";
 import type { MemberState, StoredRoom } from "../chat-store.js";
+import { parseAttachedFiles } from "../files.js";
 
 /** The columns every message query selects, for the table aliased `m`. */
 export const MESSAGE_COLUMNS =
-  "m.id, m.room_id, m.seq, m.rev, m.sender_id, m.body, m.client_id, m.reply_to_id, m.created_at, m.edited_at, m.deleted, m.reactions";
+  "m.id, m.room_id, m.seq, m.rev, m.sender_id, m.body, m.client_id, m.reply_to_id, m.created_at, m.edited_at, m.deleted, m.reactions, m.files";
 
 export interface MessageRow {
   id: string;
@@ -22,6 +23,8 @@ export interface MessageRow {
   edited_at: string | null;
   deleted: boolean;
   reactions: string;
+  /** JSON of the attached files (storage/files.ts) */
+  files: string;
 }
 
 export function toMessage(row: MessageRow): Message {
@@ -38,6 +41,7 @@ export function toMessage(row: MessageRow): Message {
     editedAt: row.edited_at,
     deleted: row.deleted,
     reactions: JSON.parse(row.reactions) as Record<string, string[]>,
+    files: parseAttachedFiles(row.files),
   };
 }
 
@@ -53,7 +57,7 @@ export const ROOM_QUERY = `
     ), '[]'::json) AS members,
     (SELECT row_to_json(last) FROM (
       SELECT m.id::text AS id, m.room_id::text AS room_id, m.seq::text AS seq, m.rev::text AS rev, m.sender_id, m.body,
-        m.client_id, m.reply_to_id::text AS reply_to_id, m.created_at, m.edited_at, m.deleted, m.reactions
+        m.client_id, m.reply_to_id::text AS reply_to_id, m.created_at, m.edited_at, m.deleted, m.reactions, m.files
       FROM messages m WHERE m.room_id = r.id AND m.seq = r.last_seq
     ) last) AS last_message
   FROM rooms r`;

@@ -5,6 +5,8 @@
 import { AppError, badRequest, notFound } from "../../errors.js";
 import { LIMITS, type Message } from "../../protocol/index.js";
 import type { SendInput } from "../chat-store.js";
+import { attachedFilesJson, parseAttachedFiles } from "../files.js";
+import type { FileRecords } from "./file-records.js";
 import type { RoomMirror } from "./room-mirror.js";
 import { type MessageRow, toMessage } from "./rows.js";
 import type { Statements } from "./statements.js";
@@ -15,6 +17,7 @@ export class MessageWrites {
     private readonly s: Statements,
     private readonly queue: WriteQueue,
     private readonly mirror: RoomMirror,
+    private readonly files: FileRecords,
     /** tells the background worker that a room's messages changed (search indexes them) */
     private readonly roomChanged: (roomId: string) => void,
   ) {}
@@ -37,10 +40,12 @@ export class MessageWrites {
         if (String(target?.room_id) !== input.roomId)
           throw badRequest("replyToId must be a message of the same room.");
       }
+      const files = this.files.attachable(input.fileIds ?? [], input.senderId);
       const counters = this.s.nextSeq.get(input.at, Number(input.roomId)) as
         | { last_seq: number; rev: number }
         | undefined;
       if (!counters) throw notFound();
+      const filesJson = attachedFilesJson(files);
       const info = this.s.insertMessage.run(
         Number(input.roomId),
         counters.last_seq,
@@ -50,10 +55,13 @@ export class MessageWrites {
         input.clientId,
         input.replyToId === null ? null : Number(input.replyToId),
         input.at,
+        filesJson,
       );
+      const messageId = String(info.lastInsertRowid);
+      this.files.attachTo(files, messageId, input.roomId);
       this.s.countOwnMessage.run(Number(input.roomId), input.senderId);
       const message: Message = {
-        id: String(info.lastInsertRowid),
+        id: messageId,
         roomId: input.roomId,
         seq: counters.last_seq,
         rev: counters.rev,
@@ -65,6 +73,7 @@ export class MessageWrites {
         editedAt: null,
         deleted: false,
         reactions: {},
+        files: parseAttachedFiles(filesJson),
       };
       return {
         result: { message, created: true },
@@ -96,7 +105,7 @@ export class MessageWrites {
     return this.changeMessage(messageId, (row, rev) => {
       if (row.deleted) return null;
       this.s.deleteMessage.run(rev, row.id);
-      return { ...row, body: "", deleted: 1, reactions: "{}", rev };
+      return { ...row, body: "", deleted: 1, reactions: "{}", files: "[]", rev };
     });
   }
 

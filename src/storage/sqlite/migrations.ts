@@ -117,6 +117,36 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    name: "files",
+    sql: `
+      -- every upload: who, how large, and the message that carries it (NULL until attached)
+      CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        uploader_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        -- sniffed from the bytes
+        type TEXT NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        has_thumbnail INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        message_id INTEGER REFERENCES messages (id),
+        room_id INTEGER REFERENCES rooms (id),
+        -- where the bytes are in the file store: random, so a reused row id never meets old bytes
+        store_key TEXT NOT NULL UNIQUE
+      );
+      -- a user's quota, and their files for export and erasure
+      CREATE INDEX files_by_uploader ON files (uploader_id);
+      CREATE INDEX files_by_message ON files (message_id) WHERE message_id IS NOT NULL;
+      -- uploads never attached, for the clean-up
+      CREATE INDEX files_unattached ON files (created_at) WHERE message_id IS NULL;
+      -- what a message shows of its files (JSON, in their order), written when they are attached
+      ALTER TABLE messages ADD COLUMN files TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];
 
 /** Brings the file up to the newest schema. Returns the versions it applied. */

@@ -2,10 +2,11 @@
  * How message rows become contract `Message` objects.
  */
 import type { Message } from "../../protocol/index.js";
+import { parseAttachedFiles } from "../files.js";
 
 /** The columns every message query selects, in this order. */
 export const MESSAGE_COLUMNS =
-  "m.id, m.room_id, m.seq, m.rev, m.sender_id, m.body, m.client_id, m.reply_to_id, m.created_at, m.edited_at, m.deleted, m.reactions";
+  "m.id, m.room_id, m.seq, m.rev, m.sender_id, m.body, m.client_id, m.reply_to_id, m.created_at, m.edited_at, m.deleted, m.reactions, m.files";
 
 export interface MessageRow {
   id: number;
@@ -20,6 +21,8 @@ export interface MessageRow {
   edited_at: string | null;
   deleted: number;
   reactions: string;
+  /** JSON of the attached files (storage/files.ts) */
+  files: string;
 }
 
 export function toMessage(row: MessageRow): Message {
@@ -36,5 +39,6 @@ export function toMessage(row: MessageRow): Message {
     editedAt: row.edited_at,
     deleted: row.deleted === 1,
     reactions: JSON.parse(row.reactions) as Record<string, string[]>,
+    files: parseAttachedFiles(row.files),
   };
 }

@@ -5,12 +5,21 @@
  * known-users.ts); this class builds them over one connection and one queue, and delegates.
  */
 import type { Message, Role } from "../../protocol/index.js";
-import type { ChatStore, HistoryQuery, RemovalResult, SendInput, StoredRoom } from "../chat-store.js";
+import type {
+  ChatStore,
+  FileRecord,
+  HistoryQuery,
+  NewFile,
+  RemovalResult,
+  SendInput,
+  StoredRoom,
+} from "../chat-store.js";
 import { Background } from "./background.js";
 import { DurableReads } from "./durable-reads.js";
 import { DurableSync } from "./durable-sync.js";
 import type { GroupSync, GroupSyncResult } from "./external-rooms.js";
 import { type ExternalRooms, prepareExternalRooms } from "./external-rooms.js";
+import { FileRecords } from "./file-records.js";
 import { KnownUsers } from "./known-users.js";
 import { MessageQueries } from "./message-queries.js";
 import { MessageWrites } from "./message-writes.js";
@@ -41,6 +50,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly messageWrites: MessageWrites;
   private readonly readWrites: ReadWrites;
   private readonly roomWrites: RoomWrites;
+  private readonly files: FileRecords;
   private closed = false;
 
   constructor(
@@ -62,7 +72,8 @@ export class SqliteChatStore implements ChatStore {
     this.secrets = new ServerSecrets(db);
     this.users = new KnownUsers(this.s, this.queue);
     this.messages = new MessageQueries(this.durable, this.mirror, this.searches);
-    this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, (roomId) =>
+    this.files = new FileRecords(db, this.queue);
+    this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, this.files, (roomId) =>
       this.background.roomChanged(roomId),
     );
     this.readWrites = new ReadWrites(this.s, this.queue, this.mirror);
@@ -216,6 +227,22 @@ export class SqliteChatStore implements ChatStore {
 
   serverSecret(name: string): string {
     return this.secrets.get(name);
+  }
+
+  createFile(input: NewFile, quotaBytes: number): Promise<FileRecord> {
+    return this.files.createFile(input, quotaBytes);
+  }
+
+  deleteFile(fileId: string): Promise<void> {
+    return this.files.deleteFile(fileId);
+  }
+
+  file(fileId: string): FileRecord | undefined {
+    return this.files.file(fileId);
+  }
+
+  fileBytesOf(userId: string): number {
+    return this.files.fileBytesOf(userId);
   }
 
   ping(): void {

@@ -1,0 +1,116 @@
+/**
+ * Uploads: an upload is streamed to a spooled file (never held in memory), refused past
+ * FILES_MAX_BYTES or the uploader's quota as soon as it gets there, typed from its bytes, then
+ * recorded and put in the file store. The record comes first, so a crash between the two leaves
+ * an unattached record (removed by the clean-up of unattached uploads), never bytes no record names.
+ */
+import { randomUUID } from "node:crypto";
+import type { Readable } from "node:stream";
+import type { FilesConfig } from "../../config/files.js";
+import { AppError, badRequest, unavailable } from "../../errors.js";
+import { filePath, thumbnailPath } from "../../files/links.js";
+import { cleanFileName } from "../../files/names.js";
+import { sniffType } from "../../files/sniff.js";
+import { type FileStore, FileTooLargeError, spool } from "../../files/store.js";
+import type { ChatFile } from "../../protocol/index.js";
+import type { Actor } from "../../shared/actor.js";
+import type { FileRecord } from "../../storage/chat-store.js";
+import { quotaExceeded } from "../../storage/files.js";
+import type { ChatDeps } from "../context.js";
+
+export interface UploadInput {
+  /** the name the client gave; cleaned before it is kept */
+  name: string | undefined;
+  body: Readable;
+}
+
+export class FileService {
+  constructor(
+    private readonly deps: ChatDeps,
+    private readonly files: FileStore,
+    private readonly limits: Pick<FilesConfig, "maxBytes" | "quotaBytes">,
+    /** a file store that failed: logged, while the client gets UNAVAILABLE */
+    private readonly reportProblem: (error: unknown) => void,
+  ) {}
+
+  async upload(actor: Actor, input: UploadInput): Promise<ChatFile> {
+    const { maxBytes, quotaBytes } = this.limits;
+    const used = await this.deps.store.fileBytesOf(actor.id);
+    const room = Math.max(0, quotaBytes - used);
+    // stop reading at whichever limit comes first, and say which one it was
+    const limit = Math.min(maxBytes, room);
+    let spooled: Awaited<ReturnType<typeof spool>>;
+    try {
+      spooled = await spool(input.body, this.files.spoolDir, { maxBytes: limit });
+    } catch (error) {
+      if (error instanceof FileTooLargeError) {
+        if (limit < maxBytes) throw quotaExceeded(used, quotaBytes);
+        throw tooLarge(maxBytes);
+      }
+      throw error;
+    }
+    try {
+      if (spooled.size === 0) throw badRequest("The file is empty.");
+      const record = await this.deps.store.createFile(
+        {
+          uploaderId: actor.id,
+          name: cleanFileName(input.name),
+          size: spooled.size,
+          type: await sniffType(spooled.path),
+          width: null,
+          height: null,
+          hasThumbnail: false,
+          // the first two characters make a folder level, so no folder of the disk store grows huge
+          storeKey: storeKeyFor(randomUUID()),
+          at: this.deps.now(),
+        },
+        quotaBytes,
+      );
+      try {
+        await this.files.putSpooled(record.storeKey, spooled);
+      } catch (error) {
+        await this.deps.store.deleteFile(record.id);
+        this.reportProblem(error);
+        throw unavailable("The file could not be stored right now. Please try again in a moment.");
+      }
+      return toChatFile(record);
+    } finally {
+      await spooled.dispose();
+    }
+  }
+
+  /** Removes an upload that its request did not finish well (its record and bytes). */
+  async discard(file: ChatFile): Promise<void> {
+    const record = await this.deps.store.file(file.id);
+    if (!record) return;
+    await this.deps.store.deleteFile(record.id);
+    await this.files.delete(record.storeKey);
+  }
+}
+
+function storeKeyFor(uuid: string): string {
+  return `${uuid.slice(0, 2)}/${uuid}`;
+}
+
+export function tooLarge(maxBytes: number): AppError {
+  return new AppError("PAYLOAD_TOO_LARGE", `A file can be at most ${formatBytes(maxBytes)}.`, { maxBytes });
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  return `${bytes} bytes`;
+}
+
+/** A record as the contract shows it. */
+export function toChatFile(record: FileRecord): ChatFile {
+  return {
+    id: record.id,
+    name: record.name,
+    size: record.size,
+    type: record.type,
+    width: record.width,
+    height: record.height,
+    url: filePath(record.id),
+    thumbnailUrl: record.hasThumbnail ? thumbnailPath(record.id) : null,
+  };
+}

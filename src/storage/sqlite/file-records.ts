@@ -1,0 +1,125 @@
+/**
+ * File records in SQLite (the `files` table, see ../files.ts): keeping an upload's record within
+ * its uploader's quota, reading records, and the checks a send makes before attaching files.
+ * Writes run as writes of the store's queue; the quota sum runs inside the same write, so two
+ * uploads at once can never pass the quota together.
+ */
+import type { FileRecord, NewFile } from "../files.js";
+import { notAttachable, quotaExceeded } from "../files.js";
+import type { SqliteDatabase } from "./open.js";
+import type { WriteQueue } from "./write-queue.js";
+
+const FILE_COLUMNS =
+  "id, uploader_id, name, size, type, width, height, has_thumbnail, created_at, message_id, room_id, store_key";
+
+interface FileRow {
+  id: number;
+  uploader_id: string;
+  name: string;
+  size: number;
+  type: string;
+  width: number | null;
+  height: number | null;
+  has_thumbnail: number;
+  created_at: string;
+  message_id: number | null;
+  room_id: number | null;
+  store_key: string;
+}
+
+function toFileRecord(row: FileRow): FileRecord {
+  return {
+    id: String(row.id),
+    uploaderId: row.uploader_id,
+    name: row.name,
+    size: row.size,
+    type: row.type,
+    width: row.width,
+    height: row.height,
+    hasThumbnail: row.has_thumbnail === 1,
+    createdAt: row.created_at,
+    messageId: row.message_id === null ? null : String(row.message_id),
+    roomId: row.room_id === null ? null : String(row.room_id),
+    storeKey: row.store_key,
+  };
+}
+
+export class FileRecords {
+  private readonly byId;
+  private readonly bytesOf;
+  private readonly insert;
+  private readonly remove;
+  private readonly attach;
+
+  constructor(
+    db: SqliteDatabase,
+    private readonly queue: WriteQueue,
+  ) {
+    this.byId = db.prepare(`SELECT ${FILE_COLUMNS} FROM files WHERE id = ?`);
+    this.bytesOf = db.prepare("SELECT COALESCE(SUM(size), 0) FROM files WHERE uploader_id = ?").pluck();
+    this.insert = db.prepare(
+      `INSERT INTO files (uploader_id, name, size, type, width, height, has_thumbnail, created_at, store_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.remove = db.prepare("DELETE FROM files WHERE id = ?");
+    this.attach = db.prepare(
+      "UPDATE files SET message_id = ?, room_id = ? WHERE id = ? AND message_id IS NULL",
+    );
+  }
+
+  file(fileId: string): FileRecord | undefined {
+    const row = this.byId.get(Number(fileId)) as FileRow | undefined;
+    return row ? toFileRecord(row) : undefined;
+  }
+
+  fileBytesOf(userId: string): number {
+    return this.bytesOf.get(userId) as number;
+  }
+
+  createFile(input: NewFile, quotaBytes: number): Promise<FileRecord> {
+    return this.queue.run(() => {
+      const used = this.fileBytesOf(input.uploaderId);
+      if (used + input.size > quotaBytes) throw quotaExceeded(used, quotaBytes);
+      const info = this.insert.run(
+        input.uploaderId,
+        input.name,
+        input.size,
+        input.type,
+        input.width,
+        input.height,
+        input.hasThumbnail ? 1 : 0,
+        input.at,
+        input.storeKey,
+      );
+      return { result: this.file(String(info.lastInsertRowid))! };
+    });
+  }
+
+  deleteFile(fileId: string): Promise<void> {
+    return this.queue.run(() => {
+      this.remove.run(Number(fileId));
+      return { result: undefined };
+    });
+  }
+
+  /**
+   * Inside a send's write: the records of `fileIds`, in that order, each the sender's own and not
+   * attached yet; BAD_REQUEST naming the first that is not.
+   */
+  attachable(fileIds: readonly string[], senderId: string): FileRecord[] {
+    return fileIds.map((id) => {
+      const file = this.file(id);
+      if (!file || file.uploaderId !== senderId || file.messageId !== null) throw notAttachable(id);
+      return file;
+    });
+  }
+
+  /** Inside a send's write, after its message row is in: marks the files as that message's. */
+  attachTo(files: readonly FileRecord[], messageId: string, roomId: string): void {
+    for (const file of files) {
+      const changed = this.attach.run(Number(messageId), Number(roomId), Number(file.id)).changes;
+      // attachable() checked this in the same transaction, so a miss is a bug, not a race
+      if (changed !== 1) throw new Error(`file ${file.id} could not be attached`);
+    }
+  }
+}

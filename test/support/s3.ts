@@ -1,0 +1,65 @@
+/**
+ * A real S3-protocol server on loopback for tests (s3rver): it speaks the same HTTP API, checks
+ * request signatures, and keeps its objects in a temporary folder. `startS3()` gives a fresh
+ * bucket on a free port, and the settings that point TimeWise Chat at it.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import S3rver from "s3rver";
+import type { S3StoreConfig } from "../../src/files/s3-store.js";
+
+/** s3rver accepts these credentials (and checks the signature made with them). */
+const KEY = "S3RVER";
+
+export interface TestS3 {
+  endpoint: string;
+  bucket: string;
+  /** the store settings, as loadConfig would make them from `env` */
+  config: S3StoreConfig;
+  /** FILES_STORE=s3 and the S3_* settings for a server process */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+let buckets = 0;
+
+export async function startS3(): Promise<TestS3> {
+  const dir = mkdtempSync(join(tmpdir(), "twc-s3-"));
+  buckets += 1;
+  const bucket = `twc-test-${process.pid}-${buckets}`;
+  const server = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    silent: true,
+    directory: dir,
+    configureBuckets: [{ name: bucket }],
+  });
+  const address = await server.run();
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  return {
+    endpoint,
+    bucket,
+    config: {
+      kind: "s3",
+      bucket,
+      region: "us-east-1",
+      endpoint,
+      credentials: { accessKeyId: KEY, secretAccessKey: KEY },
+      // s3rver (like most self-hosted services) has no per-bucket host names
+      forcePathStyle: true,
+    },
+    env: {
+      FILES_STORE: "s3",
+      S3_BUCKET: bucket,
+      S3_ENDPOINT: endpoint,
+      S3_ACCESS_KEY_ID: KEY,
+      S3_SECRET_ACCESS_KEY: KEY,
+      S3_FORCE_PATH_STYLE: "true",
+    },
+    async close() {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
