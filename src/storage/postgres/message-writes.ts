@@ -24,9 +24,9 @@ const INSERT = `
   INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, reply_to_id, created_at, files)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`;
 
-/** What chat_send (migration 3) returns: the message in its wire shape, and whether it is new. */
+/** What chat_send (migration 4) returns: the message in its wire shape, and whether it is new. */
 const SentSchema = z.object({ created: z.boolean(), message: FeedMessageSchema });
-/** One send's outcome in chat_send_batch's answer (migration 4): the above, or its error. */
+/** One send's outcome in chat_send_batch's answer (migration 5): the above, or its error. */
 const BatchResultSchema = z.array(
   z.union([SentSchema, z.object({ error: z.string(), constraint: z.string().nullable() })]),
 );
@@ -311,9 +311,9 @@ export function deleteMessage(
   return changeMessage(pool, messageId, "deleted", (row, rev) => {
     if (row.deleted) return null;
     return {
-      sql: "UPDATE messages SET body = '', deleted = TRUE, reactions = '{}', rev = $1 WHERE id = $2",
+      sql: "UPDATE messages SET body = '', deleted = TRUE, reactions = '{}', files = '[]', rev = $1 WHERE id = $2",
       params: [rev, row.id],
-      row: { ...row, body: "", deleted: true, reactions: "{}", rev },
+      row: { ...row, body: "", deleted: true, reactions: "{}", files: "[]", rev },
     };
   });
 }
