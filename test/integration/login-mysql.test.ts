@@ -60,9 +60,11 @@ for (const [label, algo, options] of [
       await db?.drop();
     });
 
-    test("an unknown user takes as long as a wrong password (medians within 25%)", async () => {
+    test("an unknown user takes about as long as a wrong password (medians within a factor of 2)", async () => {
       const ratio = await timingRatio(server.url, "ann");
-      assert.ok(ratio > 0.75 && ratio < 1.25, `unknown / wrong = ${ratio.toFixed(2)}`);
+      // Skipping the hash check for unknown users makes this ratio about 0.01; a factor of 2 still
+      // catches that, while a busy CI machine (seen: 0.72 with argon2id) does not fail it.
+      assert.ok(ratio > 0.5 && ratio < 2, `unknown / wrong = ${ratio.toFixed(2)}`);
       assert.equal((await login(server.url, "ann", "the-right-one")).status, 200);
     });
   });
