@@ -24,6 +24,7 @@ import { AnnouncingFanout } from "./cluster/announcing-fanout.js";
 import { FeedFanout } from "./cluster/feed-fanout.js";
 import type { Config } from "./config/index.js";
 import { createFileStore } from "./files/create-store.js";
+import { DEFAULT_IMAGE_LIMITS, ImageProcessor } from "./files/images.js";
 import { ClientAddresses } from "./http/client-address.js";
 import { guardHandshakes } from "./http/handshake-origins.js";
 import { OriginPolicy } from "./http/origins.js";
@@ -237,8 +238,15 @@ export async function createApp({
   const messages = new MessageService(deps);
   // uploads: the bytes in FILES_STORE, the records in the chat store
   const fileStore = await createFileStore(config.files.store);
-  const files = new FileService(deps, fileStore, config.files, (err) =>
-    logger.error({ err }, "the file store failed"),
+  const files = new FileService(
+    deps,
+    fileStore,
+    config.files,
+    (err) => logger.error({ err }, "the file store failed"),
+    // an unreadable image is a normal upload (cut off, or hostile), so it is only noted
+    new ImageProcessor(DEFAULT_IMAGE_LIMITS, (type, err) =>
+      logger.info({ type, reason: String(err) }, "an image could not be read; it is kept as a plain file"),
+    ),
   );
   messages.onSent.add(() => metrics.messagesSent.inc());
   const rooms = new RoomService(deps);

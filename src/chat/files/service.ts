@@ -1,6 +1,7 @@
 /**
  * Uploads: an upload is streamed to a spooled file (never held in memory), refused past
  * FILES_MAX_BYTES or the uploader's quota as soon as it gets there, typed from its bytes, then
+ * prepared if it is an image (size, thumbnail, metadata removed: src/files/images.ts), then
  * recorded and put in the file store. The record comes first, so a crash between the two leaves
  * an unattached record (removed by the clean-up of unattached uploads), never bytes no record names.
  */
@@ -8,10 +9,12 @@ import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { FilesConfig } from "../../config/files.js";
 import { AppError, badRequest, unavailable } from "../../errors.js";
+import { ImageProcessor, ImagesBusyError, type PreparedImage } from "../../files/images.js";
+import { storeKeysOf, thumbnailKey } from "../../files/keys.js";
 import { filePath, thumbnailPath } from "../../files/links.js";
 import { cleanFileName } from "../../files/names.js";
 import { sniffType } from "../../files/sniff.js";
-import { type FileStore, FileTooLargeError, spool } from "../../files/store.js";
+import { type FileStore, FileTooLargeError, type SpooledFile, spool } from "../../files/store.js";
 import type { ChatFile } from "../../protocol/index.js";
 import type { Actor } from "../../shared/actor.js";
 import type { FileRecord } from "../../storage/chat-store.js";
@@ -31,6 +34,8 @@ export class FileService {
     private readonly limits: Pick<FilesConfig, "maxBytes" | "quotaBytes">,
     /** a file store that failed: logged, while the client gets UNAVAILABLE */
     private readonly reportProblem: (error: unknown) => void,
+    /** sizes, thumbnails and metadata removal for images */
+    private readonly images: ImageProcessor = new ImageProcessor(),
   ) {}
 
   async upload(actor: Actor, input: UploadInput): Promise<ChatFile> {
@@ -39,7 +44,7 @@ export class FileService {
     const room = Math.max(0, quotaBytes - used);
     // stop reading at whichever limit comes first, and say which one it was
     const limit = Math.min(maxBytes, room);
-    let spooled: Awaited<ReturnType<typeof spool>>;
+    let spooled: SpooledFile;
     try {
       spooled = await spool(input.body, this.files.spoolDir, { maxBytes: limit });
     } catch (error) {
@@ -49,17 +54,24 @@ export class FileService {
       }
       throw error;
     }
+    const made: SpooledFile[] = [];
     try {
       if (spooled.size === 0) throw badRequest("The file is empty.");
+      const type = await sniffType(spooled.path);
+      const image = await this.prepareImage(spooled, type);
+      // what is served (and counted) is the image without its metadata, when it had any
+      const served = image?.served ?? spooled;
+      if (image?.served) made.push(image.served);
+      if (image?.thumbnail) made.push(image.thumbnail);
       const record = await this.deps.store.createFile(
         {
           uploaderId: actor.id,
           name: cleanFileName(input.name),
-          size: spooled.size,
-          type: await sniffType(spooled.path),
-          width: null,
-          height: null,
-          hasThumbnail: false,
+          size: served.size,
+          type,
+          width: image?.width ?? null,
+          height: image?.height ?? null,
+          hasThumbnail: image?.thumbnail != null,
           // the first two characters make a folder level, so no folder of the disk store grows huge
           storeKey: storeKeyFor(randomUUID()),
           at: this.deps.now(),
@@ -67,15 +79,29 @@ export class FileService {
         quotaBytes,
       );
       try {
-        await this.files.putSpooled(record.storeKey, spooled);
+        await this.files.putSpooled(record.storeKey, served);
+        if (image?.thumbnail) await this.files.putSpooled(thumbnailKey(record.storeKey), image.thumbnail);
       } catch (error) {
         await this.deps.store.deleteFile(record.id);
+        await Promise.all(storeKeysOf(record).map((key) => this.files.delete(key))).catch(() => {});
         this.reportProblem(error);
         throw unavailable("The file could not be stored right now. Please try again in a moment.");
       }
       return toChatFile(record);
     } finally {
-      await spooled.dispose();
+      await Promise.all([spooled, ...made].map((file) => file.dispose()));
+    }
+  }
+
+  /** Size, thumbnail and served bytes of an image; null for other types. */
+  private async prepareImage(spooled: SpooledFile, type: string): Promise<PreparedImage | null> {
+    try {
+      return await this.images.prepare(spooled, type, this.files.spoolDir);
+    } catch (error) {
+      if (error instanceof ImagesBusyError) {
+        throw unavailable("Too many images are being uploaded right now. Please try again in a moment.");
+      }
+      throw error;
     }
   }
 
@@ -84,7 +110,7 @@ export class FileService {
     const record = await this.deps.store.file(file.id);
     if (!record) return;
     await this.deps.store.deleteFile(record.id);
-    await this.files.delete(record.storeKey);
+    await Promise.all(storeKeysOf(record).map((key) => this.files.delete(key)));
   }
 }
 
