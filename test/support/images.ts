@@ -11,7 +11,15 @@ export const GPS_MARK = "TWC-GPS-DATUM";
 
 /** sharp input for a `width` × `height` picture of grey noise. */
 export function noise(width: number, height: number): SharpOptions {
-  return { create: { width, height, channels: 3, background: "#808080", noise: { type: "gaussian", mean: 128, sigma: 40 } } };
+  return {
+    create: {
+      width,
+      height,
+      channels: 3,
+      background: "#808080",
+      noise: { type: "gaussian", mean: 128, sigma: 40 },
+    },
+  };
 }
 
 /** A JPEG whose EXIF has a GPS position (and GPS_MARK), stored with EXIF `orientation` (1: upright). */
