@@ -5,7 +5,7 @@
  * docs/performance.md.
  *
  * Options: --quick (5 s scenarios, 2,000 idle connections, a 100,000-message database, 1 run),
- * --runs=N, --only=S1,S2,S3,capacity,storage,nodes,catchup, --targets=server (or relay, postgres),
+ * --runs=N, --only=S1,S2,S3,capacity,storage,nodes,catchup,files, --targets=server (or relay, postgres),
  * --workers=N, --no-docs.
  * The PostgreSQL section (S1 and S3 on a node with the PostgreSQL store, two nodes against one on
  * PostgreSQL and Redis, catch-up after a node's death) runs too, unless --no-pg; it is skipped,
@@ -16,6 +16,7 @@
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { type CatchupResult, runCatchup } from "./lib/catchup.js";
+import { type FilesResult, renderFiles, runFiles } from "./lib/files.js";
 import { WorkerPool } from "./lib/pool.js";
 import { DEFAULT_SERVICES, type Services, unreachable } from "./lib/postgres.js";
 import { type BenchReport, renderMarkdown, updateDocs } from "./lib/report.js";
@@ -25,7 +26,7 @@ import { BUILD_DIR, build, REPO_DIR, writeJson } from "./lib/targets.js";
 import { runTraffic, type TargetKind, type TrafficResult, trafficScenarios } from "./lib/traffic.js";
 
 const USAGE =
-  "usage: npm run bench -- [--quick] [--runs=3] [--only=S1,S2,S3,capacity,storage,nodes,catchup]" +
+  "usage: npm run bench -- [--quick] [--runs=3] [--only=S1,S2,S3,capacity,storage,nodes,catchup,files]" +
   " [--targets=relay,server,postgres] [--workers=3] [--no-docs] [--no-pg] [--pg=postgres://…] [--redis=redis://…]\n";
 const args = process.argv.slice(2);
 if (args.includes("--help") || args.includes("-h")) {
@@ -80,6 +81,7 @@ const pgOn = pgSkipped === null;
 const traffic: TrafficResult[] = [];
 const storage: StorageResult[] = [];
 const catchup: CatchupResult[] = [];
+const files: FilesResult[] = [];
 const pool = new WorkerPool(workerCount);
 const started = Date.now();
 try {
@@ -124,6 +126,9 @@ try {
   if (wanted("storage")) {
     storage.push(...(await runStorage({ quick, runs, log: (line) => process.stdout.write(`${line}\n`) })));
   }
+  if (wanted("files")) {
+    files.push(...(await runFiles({ quick, runs, log: (line) => process.stdout.write(`${line}\n`) })));
+  }
 } finally {
   pool.close();
 }
@@ -157,20 +162,24 @@ const report: BenchReport = {
   traffic,
   storage,
   postgres: { skipped: pgSkipped, catchup },
+  files,
 };
 const markdown = renderMarkdown(report);
 const pgMarkdown = pgWanted ? renderPostgres(report) : null;
+const filesMarkdown = files.length > 0 ? renderFiles(files) : null;
 const stamp = report.date.replace(/[:.]/g, "-");
 const resultsDir = join(REPO_DIR, "bench/results");
 writeJson(join(resultsDir, `bench-${stamp}.json`), report);
 writeJson(join(resultsDir, "latest.json"), report);
 await import("node:fs").then((fs) => {
-  const all = pgMarkdown ? `${markdown}\n## PostgreSQL and several nodes\n\n${pgMarkdown}` : markdown;
+  const withPg = pgMarkdown ? `${markdown}\n## PostgreSQL and several nodes\n\n${pgMarkdown}` : markdown;
+  const all = filesMarkdown ? `${withPg}\n## Files\n\n${filesMarkdown}\n` : withPg;
   fs.writeFileSync(join(resultsDir, `bench-${stamp}.md`), all);
   fs.writeFileSync(join(resultsDir, "latest.md"), all);
 });
 process.stdout.write(`\n${markdown}\n`);
 if (pgMarkdown) process.stdout.write(`\nPostgreSQL and several nodes:\n\n${pgMarkdown}\n`);
+if (filesMarkdown) process.stdout.write(`\nFiles:\n\n${filesMarkdown}\n`);
 const docs = join(REPO_DIR, "docs/performance.md");
 if (!flag("no-docs") && !quick && !only) updateDocs(docs, markdown);
 // the PostgreSQL block needs its whole section, each part beside what it is compared with
@@ -183,5 +192,10 @@ const pgComplete =
 if (!flag("no-docs") && !quick && pgComplete && pgMarkdown) {
   const head = `Measured ${report.date.slice(0, 16).replace("T", " ")} UTC on ${report.machine.cpus} × ${report.machine.model}, Node ${report.machine.node}; ${runs} interleaved run(s); ${workerCount} load-generator processes. The machine is shared with other work, so the figures move from run to run.`;
   updateDocs(docs, `${head}\n\n${pgMarkdown}`, "postgres");
+}
+// the files block stands alone, so `--only=files` refreshes it too
+if (!flag("no-docs") && !quick && filesMarkdown) {
+  const head = `Measured ${report.date.slice(0, 16).replace("T", " ")} UTC on ${report.machine.cpus} × ${report.machine.model}, Node ${report.machine.node}; medians of ${runs} run(s). The machine is shared with other work, so the figures move from run to run.`;
+  updateDocs(docs, `${head}\n\n${filesMarkdown}`, "files");
 }
 process.exit(0);

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { CatchupResult } from "./catchup.js";
+import type { FilesResult } from "./files.js";
 import { median } from "./stats.js";
 import type { StorageResult } from "./storage.js";
 import type { TrafficResult } from "./traffic.js";
@@ -20,6 +21,8 @@ export interface BenchReport {
   storage: StorageResult[];
   /** the PostgreSQL section: why it did not run (null when it did), and the catch-up runs */
   postgres: { skipped: string | null; catchup: CatchupResult[] };
+  /** the files section (uploads, thumbnails); absent in reports from before it existed */
+  files?: FilesResult[];
 }
 
 type Pick = (r: TrafficResult) => number;
