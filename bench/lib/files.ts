@@ -7,7 +7,7 @@
  *   the thumbnail), and end to end as an upload (request to 201).
  * - **Sends during an image burst**: `message:send` ack latency at 20 sends/s, alone and while 8
  *   of those photos are uploaded at once, so the cost of image work to the chat shows.
- * - **Upload throughput**: 20 MiB files of random bytes streamed over HTTP one after another,
+ * - **Upload throughput** (first, before any image): 20 MiB files of random bytes streamed over HTTP one after another,
  *   in MB/s (10^6 bytes); the server's RSS is sampled every 20 ms, and its growth over the uploads
  *   (after one to warm up) must stay far below one file's size: proof that uploads stream.
  * - **Download throughput** is measured by `measureDownload` once the download route exists;
@@ -32,8 +32,9 @@ type Summary = ReturnType<typeof latencySummary>;
 export interface FilesResult {
   run: number;
   photo: { megapixels: number; bytes: number };
-  /** the server's RSS right after start-up, before any image (MiB) */
+  /** the server's RSS right after start-up, and after all the images (MiB) */
   rssIdleMb: number;
+  rssAfterImagesMb: number;
   /** ms, medians: in-process without and with EXIF, and the upload's request to 201 */
   thumbnailMs: number;
   stripAndThumbnailMs: number;
@@ -45,7 +46,7 @@ export interface FilesResult {
   /** 20 MiB uploads */
   uploads: number;
   uploadMbPerS: number;
-  /** the server's RSS after the warm-up upload, its highest while uploading, and at the end (MiB) */
+  /** the server's RSS after the warm-up upload, its highest while uploading, and after them (MiB) */
   rssStartMb: number;
   rssPeakMb: number;
   rssEndMb: number;
@@ -85,6 +86,9 @@ export async function runFiles(options: {
         const rssIdleMb = server.rssKb() / 1024;
         const token = await signToken(users[0]!);
         const tokens = new Map(await Promise.all(users.map(async (u) => [u, await signToken(u)] as const)));
+        // before any image: image work leaves the allocator holding memory, which would hide
+        // whether uploads stream
+        const throughput = await uploadThroughput(server, token, options.quick ? 3 : 10);
         const photoUploads: number[] = [];
         for (let i = 0; i < (options.quick ? 2 : 5); i++) {
           const started = clockMs();
@@ -93,7 +97,7 @@ export async function runFiles(options: {
         }
         const [roomId] = await createRooms(server.url, tokens, [users]);
         const sends = await sendLatency(server.url, token, roomId!, photos.withExif);
-        const throughput = await uploadThroughput(server, token, options.quick ? 3 : 10);
+        const rssAfterImagesMb = server.rssKb() / 1024;
         const downloadMbPerS = measureDownload
           ? await measureDownload(server, token, throughput.files)
           : null;
@@ -101,6 +105,7 @@ export async function runFiles(options: {
           run,
           photo: { megapixels: 12, bytes: photos.withExif.length },
           rssIdleMb,
+          rssAfterImagesMb,
           thumbnailMs: inProcess.thumbnailMs,
           stripAndThumbnailMs: inProcess.stripAndThumbnailMs,
           photoUploadMs: median(photoUploads),
@@ -110,7 +115,7 @@ export async function runFiles(options: {
         };
         results.push(result);
         options.log(
-          `run ${run}/${options.runs} files: 12 MP JPEG thumbnail ${result.thumbnailMs.toFixed(0)} ms, with EXIF removed ${result.stripAndThumbnailMs.toFixed(0)} ms, upload to 201 ${result.photoUploadMs.toFixed(0)} ms; sends p99 ${result.sendsAlone.p99.toFixed(1)} ms alone, ${result.sendsDuringImages.p99.toFixed(1)} ms during 8 photo uploads (${result.imageBurstMs.toFixed(0)} ms); 20 MiB uploads ${result.uploadMbPerS.toFixed(0)} MB/s, RSS at start ${result.rssIdleMb.toFixed(0)} MiB, after images ${result.rssStartMb.toFixed(0)} → peak ${result.rssPeakMb.toFixed(0)} → ${result.rssEndMb.toFixed(0)} MiB`,
+          `run ${run}/${options.runs} files: 12 MP JPEG thumbnail ${result.thumbnailMs.toFixed(0)} ms, with EXIF removed ${result.stripAndThumbnailMs.toFixed(0)} ms, upload to 201 ${result.photoUploadMs.toFixed(0)} ms; sends p99 ${result.sendsAlone.p99.toFixed(1)} ms alone, ${result.sendsDuringImages.p99.toFixed(1)} ms during 8 photo uploads (${result.imageBurstMs.toFixed(0)} ms); 20 MiB uploads ${result.uploadMbPerS.toFixed(0)} MB/s, RSS at start ${result.rssIdleMb.toFixed(0)} MiB, uploads ${result.rssStartMb.toFixed(0)} → peak ${result.rssPeakMb.toFixed(0)} → ${result.rssEndMb.toFixed(0)} MiB, after images ${result.rssAfterImagesMb.toFixed(0)} MiB`,
         );
       } finally {
         await server.stop();
@@ -326,9 +331,10 @@ export function renderFiles(results: FilesResult[]): string {
     )} |`,
     `| the 8 photo uploads, first request to last 201 (ms) | ${f(m((r) => r.imageBurstMs))} |`,
     `| upload throughput, ${first?.uploads ?? 0} × 20 MiB one after another (MB/s) | ${f(m((r) => r.uploadMbPerS))} |`,
-    `| server RSS right after start-up, before any image (MiB) | ${f(m((r) => r.rssIdleMb))} |`,
-    `| server RSS after a first upload → highest while uploading → after (MiB) | ${f(m((r) => r.rssStartMb))} → ${f(m((r) => r.rssPeakMb))} → ${f(m((r) => r.rssEndMb))} |`,
+    `| server RSS right after start-up (MiB) | ${f(m((r) => r.rssIdleMb))} |`,
+    `| server RSS after a first 20 MiB upload → highest while uploading → after (MiB) | ${f(m((r) => r.rssStartMb))} → ${f(m((r) => r.rssPeakMb))} → ${f(m((r) => r.rssEndMb))} |`,
     `| RSS growth over the uploads: at the end / at the highest (MiB; one file is 20 MiB) | ${f(growth, 1)} / ${f(peakGrowth, 1)} |`,
+    `| server RSS after all the images (MiB; see "Memory after image work") | ${f(m((r) => r.rssAfterImagesMb))} |`,
     `| download throughput (MB/s) | ${download.length ? f(median(download)) : "—"} |`,
   ].join("\n");
 }

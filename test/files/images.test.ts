@@ -15,24 +15,43 @@ import sharp from "sharp";
 import { DiskFileStore } from "../../src/files/disk-store.js";
 import { ImageProcessor, ImagesBusyError } from "../../src/files/images.js";
 import { thumbnailKey } from "../../src/files/keys.js";
-import { spool } from "../../src/files/store.js";
+import { S3FileStore } from "../../src/files/s3-store.js";
+import { type FileStore, spool } from "../../src/files/store.js";
 import type { ChatFile, FileBody } from "../../src/protocol/index.js";
 import { startServer, type TestServer } from "../support/harness.js";
 import { bombPng, GPS_MARK, jpegWithGps, noise } from "../support/images.js";
 import { person } from "../support/rooms.js";
+import { startS3, type TestS3 } from "../support/s3.js";
 
-describe("image uploads", () => {
+for (const kind of ["disk", "s3"] as const)
+  describe(`image uploads (${kind} store)`, () => imageUploads(kind));
+
+/**
+ * The upload tests on one file store. The S3 store runs the cases that write and read its bytes
+ * differently (re-encoded, cut down, plain); the store interface is tested in file-store.test.ts.
+ */
+function imageUploads(kind: "disk" | "s3"): void {
   let server: TestServer;
-  let store: DiskFileStore;
+  let store: FileStore;
+  let s3: TestS3 | null = null;
   let token: string;
   before(async () => {
-    server = await startServer();
+    s3 = kind === "s3" ? await startS3() : null;
+    server = await startServer(s3 ? { env: s3.env } : {});
     const config = server.config.files.store;
-    assert.equal(config.kind, "disk");
-    store = new DiskFileStore(config.kind === "disk" ? config.dir : "");
+    assert.equal(config.kind, kind);
+    store = config.kind === "disk" ? new DiskFileStore(config.dir) : new S3FileStore(config);
     token = await server.token((await person(server)).id);
   });
-  after(() => server?.close());
+  after(async () => {
+    await store?.close();
+    await server?.close();
+    await s3?.close();
+  });
+  /** A test of both stores, or (`both` false) of the disk store only. */
+  const cases = (both: boolean, title: string, fn: () => Promise<void>) => {
+    if (both || kind === "disk") test(title, fn);
+  };
 
   const upload = async (name: string, bytes: Buffer): Promise<ChatFile> => {
     const form = new FormData();
@@ -78,7 +97,7 @@ describe("image uploads", () => {
     assert.equal(await stored(thumbnailKey(await keyOf(file))), null, "no thumbnail was stored");
   };
 
-  test("a PNG gets its size and a 360 px WebP thumbnail, and is served byte for byte", async () => {
+  cases(false, "a PNG gets its size and a 360 px WebP thumbnail, and is served byte for byte", async () => {
     const png = await sharp(noise(800, 400)).png({ compressionLevel: 1 }).toBuffer();
     const file = await upload("chart.png", png);
     assert.deepEqual([file.type, file.width, file.height], ["image/png", 800, 400]);
@@ -86,24 +105,28 @@ describe("image uploads", () => {
     assert.ok(served.equals(png), "a PNG without metadata is not re-encoded");
   });
 
-  test("a JPEG loses its GPS position and is turned upright; width and height are the upright ones", async () => {
-    const jpeg = await jpegWithGps(800, 600, 6);
-    const sent = await sharp(jpeg).metadata();
-    assert.equal(sent.orientation, 6, "the test photo is stored sideways with an orientation tag");
-    assert.ok(jpeg.includes(Buffer.from(GPS_MARK)), "the test photo has a GPS block");
-    const file = await upload("receipt.jpg", jpeg);
-    assert.deepEqual([file.type, file.width, file.height], ["image/jpeg", 600, 800]);
-    const served = await servedOf(file, { width: 270, height: 360 });
-    const meta = await sharp(served).metadata();
-    assert.deepEqual(
-      [meta.format, meta.width, meta.height, meta.exif, meta.xmp, meta.orientation],
-      ["jpeg", 600, 800, undefined, undefined, undefined],
-    );
-    assert.equal(served.includes(Buffer.from("Exif\0\0")), false, "no EXIF block is left in the bytes");
-    assert.equal(served.includes(Buffer.from(GPS_MARK)), false);
-  });
+  cases(
+    true,
+    "a JPEG loses its GPS position and is turned upright; width and height are the upright ones",
+    async () => {
+      const jpeg = await jpegWithGps(800, 600, 6);
+      const sent = await sharp(jpeg).metadata();
+      assert.equal(sent.orientation, 6, "the test photo is stored sideways with an orientation tag");
+      assert.ok(jpeg.includes(Buffer.from(GPS_MARK)), "the test photo has a GPS block");
+      const file = await upload("receipt.jpg", jpeg);
+      assert.deepEqual([file.type, file.width, file.height], ["image/jpeg", 600, 800]);
+      const served = await servedOf(file, { width: 270, height: 360 });
+      const meta = await sharp(served).metadata();
+      assert.deepEqual(
+        [meta.format, meta.width, meta.height, meta.exif, meta.xmp, meta.orientation],
+        ["jpeg", 600, 800, undefined, undefined, undefined],
+      );
+      assert.equal(served.includes(Buffer.from("Exif\0\0")), false, "no EXIF block is left in the bytes");
+      assert.equal(served.includes(Buffer.from(GPS_MARK)), false);
+    },
+  );
 
-  test("a GIF smaller than a thumbnail keeps its size in the thumbnail", async () => {
+  cases(false, "a GIF smaller than a thumbnail keeps its size in the thumbnail", async () => {
     // a flat picture: quantizing noise into a palette is slow and tells nothing more
     const gif = await sharp({ create: { width: 300, height: 200, channels: 3, background: "#3a7" } })
       .gif()
@@ -114,7 +137,7 @@ describe("image uploads", () => {
     assert.ok(served.equals(gif));
   });
 
-  test("a WebP with EXIF is re-encoded without it", async () => {
+  cases(false, "a WebP with EXIF is re-encoded without it", async () => {
     const webp = await sharp(noise(500, 1000))
       .withExif({ IFD3: { GPSLatitudeRef: "N", GPSLatitude: "52/1 31/1 12/1" } })
       .webp()
@@ -127,13 +150,13 @@ describe("image uploads", () => {
     assert.deepEqual([meta.format, meta.exif], ["webp", undefined]);
   });
 
-  test("a PNG renamed .exe is still an image with a thumbnail", async () => {
+  cases(false, "a PNG renamed .exe is still an image with a thumbnail", async () => {
     const file = await upload("setup.exe", await sharp(noise(40, 30)).png().toBuffer());
     assert.deepEqual([file.name, file.type, file.width, file.height], ["setup.exe", "image/png", 40, 30]);
     await servedOf(file, { width: 40, height: 30 });
   });
 
-  test("a PNG declaring 100,000 × 100,000 pixels is a plain file, and uploads go on", async () => {
+  cases(true, "a PNG declaring 100,000 × 100,000 pixels is a plain file, and uploads go on", async () => {
     const bomb = bombPng(100_000, 100_000);
     const file = await upload("bomb.png", bomb);
     assert.equal(file.type, "image/png");
@@ -143,23 +166,27 @@ describe("image uploads", () => {
     assert.deepEqual([next.width, next.height], [10, 10]);
   });
 
-  test("a cut-off JPEG is a plain file, and its EXIF with the GPS position is still removed", async () => {
-    const jpeg = await jpegWithGps(640, 480, 1);
-    const cut = jpeg.subarray(0, Math.floor(jpeg.length * 0.6));
-    const file = await upload("cut.jpg", cut);
-    assert.equal(file.type, "image/jpeg");
-    await assertPlain(file);
-    const served = await stored(await keyOf(file));
-    assert.ok(served);
-    assert.equal(file.size, served.length);
-    assert.ok(cut.includes(Buffer.from(GPS_MARK)), "the cut-off photo still has its GPS block");
-    assert.equal(served.includes(Buffer.from("Exif\0\0")), false);
-    assert.equal(served.includes(Buffer.from(GPS_MARK)), false);
-    // everything but the EXIF segment is kept: the picture data after it ends the same way
-    assert.ok(served.subarray(-1000).equals(cut.subarray(-1000)));
-  });
+  cases(
+    true,
+    "a cut-off JPEG is a plain file, and its EXIF with the GPS position is still removed",
+    async () => {
+      const jpeg = await jpegWithGps(640, 480, 1);
+      const cut = jpeg.subarray(0, Math.floor(jpeg.length * 0.6));
+      const file = await upload("cut.jpg", cut);
+      assert.equal(file.type, "image/jpeg");
+      await assertPlain(file);
+      const served = await stored(await keyOf(file));
+      assert.ok(served);
+      assert.equal(file.size, served.length);
+      assert.ok(cut.includes(Buffer.from(GPS_MARK)), "the cut-off photo still has its GPS block");
+      assert.equal(served.includes(Buffer.from("Exif\0\0")), false);
+      assert.equal(served.includes(Buffer.from(GPS_MARK)), false);
+      // everything but the EXIF segment is kept: the picture data after it ends the same way
+      assert.ok(served.subarray(-1000).equals(cut.subarray(-1000)));
+    },
+  );
 
-  test("bytes with a GIF's magic that are no GIF, and text named .jpg, are plain files", async () => {
+  cases(false, "bytes with a GIF's magic that are no GIF, and text named .jpg, are plain files", async () => {
     const fake = await upload("fake.gif", Buffer.concat([Buffer.from("GIF89a"), Buffer.alloc(200, 7)]));
     assert.equal(fake.type, "image/gif");
     await assertPlain(fake);
@@ -167,7 +194,7 @@ describe("image uploads", () => {
     assert.equal(text.type, "text/plain");
     await assertPlain(text);
   });
-});
+}
 
 describe("ImageProcessor", () => {
   test("images past the ones waiting for a turn are refused as busy, not queued without end", async () => {
