@@ -15,7 +15,7 @@ import { rm, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import sharp, { type Sharp } from "sharp";
+import type { Sharp } from "sharp";
 import type { SpooledFile } from "./store.js";
 import { stripMetadataBytes } from "./strip-metadata.js";
 
@@ -70,10 +70,24 @@ export class ImagesBusyError extends Error {
   }
 }
 
-// the inputs are all different, so libvips' operation cache would only hold memory and open files
-sharp.cache(false);
-// one libvips thread per image: the line of images below decides how many cores they use
-sharp.concurrency(1);
+type SharpFunction = typeof import("sharp").default;
+let loading: Promise<SharpFunction> | null = null;
+
+/**
+ * sharp, loaded with the first image: libvips adds about 30 MiB and half a second to a start-up
+ * that may never see an image. A platform without its binary fails here, and every image becomes
+ * a plain file (logged) instead of the server failing to start.
+ */
+function loadSharp(): Promise<SharpFunction> {
+  loading ??= import("sharp").then(({ default: sharp }) => {
+    // the inputs are all different, so libvips' operation cache would only hold memory and open files
+    sharp.cache(false);
+    // one libvips thread per image: the line of images below decides how many cores they use
+    sharp.concurrency(1);
+    return sharp;
+  });
+  return loading;
+}
 
 export class ImageProcessor {
   private running = 0;
@@ -103,6 +117,7 @@ export class ImageProcessor {
   private async read(file: SpooledFile, type: string, dir: string): Promise<PreparedImage> {
     const made: SpooledFile[] = [];
     try {
+      const sharp = await loadSharp();
       const input = { limitInputPixels: this.limits.maxPixels, failOn: "error" as const, autoOrient: true };
       // the first frame's header, upright: what a viewer shows first
       const meta = await sharp(file.path, input).metadata();
