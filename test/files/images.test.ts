@@ -156,6 +156,17 @@ function imageUploads(kind: "disk" | "s3"): void {
     await servedOf(file, { width: 40, height: 30 });
   });
 
+  cases(false, "eight images uploaded at once all get their sizes and thumbnails, taking turns", async () => {
+    const sizes = Array.from({ length: 8 }, (_, i) => [40 + i, 30 + i] as const);
+    const files = await Promise.all(
+      sizes.map(async ([w, h], i) => upload(`burst-${i}.png`, await sharp(noise(w, h)).png().toBuffer())),
+    );
+    assert.deepEqual(
+      files.map((f) => [f.width, f.height, f.thumbnailUrl !== null]),
+      sizes.map(([w, h]) => [w, h, true]),
+    );
+  });
+
   cases(true, "a PNG declaring 100,000 × 100,000 pixels is a plain file, and uploads go on", async () => {
     const bomb = bombPng(100_000, 100_000);
     const file = await upload("bomb.png", bomb);
