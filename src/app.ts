@@ -24,7 +24,7 @@ import { AnnouncingFanout } from "./cluster/announcing-fanout.js";
 import { FeedFanout } from "./cluster/feed-fanout.js";
 import type { Config } from "./config/index.js";
 import { createFileStore } from "./files/create-store.js";
-import { DEFAULT_IMAGE_LIMITS, ImageProcessor } from "./files/images.js";
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits, ImageProcessor } from "./files/images.js";
 import { ClientAddresses } from "./http/client-address.js";
 import { guardHandshakes } from "./http/handshake-origins.js";
 import { OriginPolicy } from "./http/origins.js";
@@ -132,6 +132,8 @@ export interface AppOptions {
   typingTimers?: TypingTimers;
   /** the HTTP server's timeouts (default HTTP_TIMEOUTS); Node runs them on its own timers, so tests make them short */
   httpTimeouts?: Partial<HttpTimeouts>;
+  /** how many images are read at once and may wait (default DEFAULT_IMAGE_LIMITS) */
+  imageLimits?: Partial<ImageLimits>;
 }
 
 /** How long the HTTP server waits for slow or stalled clients, in ms. */
@@ -244,7 +246,7 @@ export async function createApp({
     config.files,
     (err) => logger.error({ err }, "the file store failed"),
     // an unreadable image is a normal upload (cut off, or hostile), so it is only noted
-    new ImageProcessor(DEFAULT_IMAGE_LIMITS, (type, err) =>
+    new ImageProcessor({ ...DEFAULT_IMAGE_LIMITS, ...options.imageLimits }, (type, err) =>
       logger.info({ type, reason: String(err) }, "an image could not be read; it is kept as a plain file"),
     ),
   );

@@ -6,6 +6,7 @@
  * pixels, a cut-off JPEG, bytes whose magic says GIF but that are not one) are plain files.
  */
 import assert from "node:assert/strict";
+import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -17,7 +18,7 @@ import { ImageProcessor, ImagesBusyError } from "../../src/files/images.js";
 import { thumbnailKey } from "../../src/files/keys.js";
 import { S3FileStore } from "../../src/files/s3-store.js";
 import { type FileStore, spool } from "../../src/files/store.js";
-import type { ChatFile, FileBody } from "../../src/protocol/index.js";
+import type { ChatFile, FileBody, HttpErrorBody } from "../../src/protocol/index.js";
 import { startServer, type TestServer } from "../support/harness.js";
 import { bombPng, GPS_MARK, jpegWithGps, noise } from "../support/images.js";
 import { person } from "../support/rooms.js";
@@ -206,6 +207,38 @@ function imageUploads(kind: "disk" | "s3"): void {
     await assertPlain(text);
   });
 }
+
+describe("image uploads when images are busy", () => {
+  let server: TestServer;
+  before(async () => {
+    // no turn and no room to wait: every image finds the node busy
+    server = await startServer({ app: { imageLimits: { concurrency: 0, maxWaiting: 0 } } });
+  });
+  after(() => server?.close());
+
+  test("an image is 503 UNAVAILABLE and nothing of it is kept; other files still upload", async () => {
+    const ann = await person(server);
+    const send = async (name: string, bytes: Buffer) => {
+      const form = new FormData();
+      form.append("file", new Blob([bytes]), name);
+      const res = await fetch(`${server.url}/api/files`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${await server.token(ann.id)}` },
+        body: form,
+      });
+      return { status: res.status, body: (await res.json()) as FileBody & HttpErrorBody };
+    };
+    const image = await send("photo.png", await sharp(noise(20, 20)).png().toBuffer());
+    assert.deepEqual([image.status, image.body.error.code], [503, "UNAVAILABLE"]);
+    assert.equal(await server.app.store.fileBytesOf(ann.id), 0);
+    const config = server.config.files.store;
+    const spoolDir = join(config.kind === "disk" ? config.dir : "", ".incoming");
+    assert.deepEqual(existsSync(spoolDir) ? readdirSync(spoolDir) : [], [], "no spooled file is left");
+    const text = await send("notes.txt", Buffer.from("still fine\n"));
+    assert.equal(text.status, 201);
+    assert.equal(await server.app.store.fileBytesOf(ann.id), 11);
+  });
+});
 
 describe("ImageProcessor", () => {
   test("images past the ones waiting for a turn are refused as busy, not queued without end", async () => {
