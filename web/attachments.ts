@@ -19,6 +19,8 @@ export interface Attachment {
   file: ChatFile | null;
   /** why it failed, in everyday words */
   error: string | null;
+  /** a failure that may pass (no connection, busy server): it can be tried again */
+  retryable: boolean;
 }
 
 export interface Attachments {
@@ -28,6 +30,8 @@ export interface Attachments {
   add(files: Iterable<File>): void;
   /** cancels the upload if it is still going, and drops the file from the message */
   remove(key: number): void;
+  /** uploads a failed file again */
+  retry(key: number): void;
   /** the ids to send, once nothing is uploading any more */
   readyIds(): string[];
   uploading: boolean;
@@ -40,6 +44,8 @@ export function useAttachments(): Attachments {
   const [notice, setNotice] = useState<string | null>(null);
   const controllers = useRef(new Map<number, AbortController>());
   const nextKey = useRef(0);
+  /** the picked files, kept for Try again */
+  const sources = useRef(new Map<number, File>());
 
   // leaving the room: whatever is still uploading is not wanted any more
   useEffect(
@@ -52,8 +58,7 @@ export function useAttachments(): Attachments {
   const update = (key: number, change: Partial<Attachment>) =>
     setItems((list) => list.map((a) => (a.key === key ? { ...a, ...change } : a)));
 
-  const start = (file: File): Attachment => {
-    const key = ++nextKey.current;
+  const upload = (key: number, file: File) => {
     const controller = new AbortController();
     controllers.current.set(key, controller);
     client
@@ -62,21 +67,37 @@ export function useAttachments(): Attachments {
         onProgress: ({ loaded, total }) => update(key, { progress: total > 0 ? loaded / total : 0 }),
       })
       .then(
-        (stored) => update(key, { state: "ready", progress: 1, file: stored }),
+        (stored) => {
+          sources.current.delete(key);
+          update(key, { state: "ready", progress: 1, file: stored });
+        },
         (error: unknown) => {
           if (error instanceof Error && error.name === "AbortError") return; // cancelled: already gone
-          update(key, { state: "failed", error: uploadErrorText(error, file.name || "The file") });
+          const code = (error as { code?: unknown }).code;
+          update(key, {
+            state: "failed",
+            error: uploadErrorText(error, file.name || "The file"),
+            retryable: code === "UNAVAILABLE" || code === "RATE_LIMITED",
+          });
         },
       )
       .finally(() => controllers.current.delete(key));
+  };
+
+  const start = (file: File): Attachment => {
+    const key = ++nextKey.current;
+    sources.current.set(key, file);
+    upload(key, file);
+    const name = file.name || "file";
     return {
       key,
-      name: file.name || "file",
+      name,
       size: file.size,
       progress: 0,
       state: "uploading",
       file: null,
       error: null,
+      retryable: false,
     };
   };
 
@@ -98,12 +119,20 @@ export function useAttachments(): Attachments {
     },
     remove(key) {
       controllers.current.get(key)?.abort();
+      sources.current.delete(key);
       setNotice(null);
       setItems((list) => list.filter((a) => a.key !== key));
+    },
+    retry(key) {
+      const file = sources.current.get(key);
+      if (!file) return;
+      update(key, { state: "uploading", progress: 0, error: null, retryable: false });
+      upload(key, file);
     },
     readyIds: () => items.flatMap((a) => (a.state === "ready" && a.file ? [a.file.id] : [])),
     uploading: items.some((a) => a.state === "uploading"),
     clear() {
+      sources.current.clear();
       setNotice(null);
       setItems([]);
     },

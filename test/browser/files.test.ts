@@ -224,27 +224,31 @@ test("an image with a preview shows it in the timeline and full size; Escape clo
   const server = await startServer();
   t.after(() => server.close());
   const { alice, bob, roomId } = await directChat(t, server);
-  // a stored image record with a thumbnail, as the upload of a photo makes it
-  const record = await server.app.store.createFile(
-    {
-      uploaderId: alice.user.id,
-      name: "receipt.jpg",
-      size: 123_456,
-      type: "image/jpeg",
-      width: 1200,
-      height: 900,
-      hasThumbnail: true,
-      storeKey: "aa/receipt-test",
-      at: new Date().toISOString(),
-    },
-    server.config.files.quotaBytes,
-  );
+  // a stored image record with a thumbnail, as the upload of a photo makes it, and a file whose
+  // name is markup (it must show as text and run nothing)
+  const record = (name: string, type: string, image: boolean) =>
+    server.app.store.createFile(
+      {
+        uploaderId: alice.user.id,
+        name,
+        size: 123_456,
+        type,
+        width: image ? 1200 : null,
+        height: image ? 900 : null,
+        hasThumbnail: image,
+        storeKey: `aa/${name.length}-test`,
+        at: new Date().toISOString(),
+      },
+      server.config.files.quotaBytes,
+    );
+  const photo = await record("receipt.jpg", "image/jpeg", true);
+  const hostile = await record("<img src=x onerror=alert(1)>.txt", "text/plain", false);
   const socket = await server.connect(alice.user);
   const { message: sent } = await ok(socket, "message:send", {
     roomId,
     body: "Lunch receipt",
     clientId: "receipt-1",
-    fileIds: [record.id],
+    fileIds: [photo.id, hostile.id],
   });
   socket.close();
   const file = sent.files[0]!;
@@ -271,11 +275,22 @@ test("an image with a preview shows it in the timeline and full size; Escape clo
   assert.equal(
     await bob.page.evaluate('document.activeElement?.getAttribute("aria-label")'),
     "Show receipt.jpg full size",
+    "the focus goes back to the preview",
   );
+  const card = message(bob.ui, "Lunch receipt").locator(`a.file-card[href="${sent.files[1]!.url}"]`);
+  assert.equal(await card.locator(".file-name").textContent(), "Download <img src=x onerror=alert(1)>.txt");
+  assert.equal(
+    await message(bob.ui, "Lunch receipt").locator(".msg-files img").count(),
+    1,
+    "only the preview",
+  );
+  assert.deepEqual(bob.dialogs, []);
 });
 
 test("a file too large, and one past the quota, are refused in everyday words", { skip }, async (t) => {
-  const server = await startServer({ env: { FILES_MAX_BYTES: "65536", FILES_QUOTA_BYTES: "102400" } });
+  const server = await startServer({
+    env: { FILES_MAX_BYTES: "65536", FILES_QUOTA_BYTES: "102400", RATE_LIMIT_MESSAGES: "3" },
+  });
   t.after(() => server.close());
   const { alice } = await directChat(t, server);
   const input = alice.ui.getByLabel("Files to attach");
@@ -314,5 +329,23 @@ test("a file too large, and one past the quota, are refused in everyday words", 
   );
   // the uploaded one can still be sent on its own
   assert.equal(await alice.ui.getByRole("button", { name: "Send" }).isDisabled(), false);
+  // a fourth upload within the minute is one too many: that one can be tried again later
+  await input.setInputFiles({ name: "three.txt", mimeType: "text/plain", buffer: Buffer.from("three") });
+  const limited = alice.ui.getByRole("listitem").filter({ hasText: "three.txt" });
+  await limited.getByRole("alert").waitFor();
+  assert.equal(
+    await limited.getByRole("alert").textContent(),
+    "You are sending files too quickly. Wait a moment, then try again.",
+  );
+  assert.equal(await limited.getByRole("button", { name: "Try again" }).count(), 1);
+  assert.equal(
+    await alice.ui
+      .getByRole("listitem")
+      .filter({ hasText: "two.bin" })
+      .getByRole("button", { name: "Try again" })
+      .count(),
+    0,
+    "a full quota is not worth trying again",
+  );
   await screenshot(alice.page, "desktop-files-refused");
 });

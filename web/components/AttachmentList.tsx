@@ -26,6 +26,11 @@ export function AttachmentList({ attachments }: { attachments: Attachments }) {
               {a.state === "uploading" && (
                 <progress max={100} value={Math.round(a.progress * 100)} aria-label={`Uploading ${a.name}`} />
               )}
+              {a.retryable && (
+                <button type="button" class="attachment-retry" onClick={() => attachments.retry(a.key)}>
+                  Try again
+                </button>
+              )}
               <button
                 type="button"
                 class="icon-button"
