@@ -19,7 +19,7 @@ export function AttachmentList({ attachments }: { attachments: Attachments }) {
         <ul class="attachment-list" aria-label="Files to send">
           {items.map((a) => (
             <li key={a.key} class={`attachment ${a.state}`}>
-              <span class="attachment-name">
+              <span class="attachment-name" title={a.name}>
                 <bdi>{a.name}</bdi>
               </span>
               <span class="attachment-size">{formatSize(a.size)}</span>

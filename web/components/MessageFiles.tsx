@@ -48,7 +48,7 @@ export function MessageFiles({ files }: { files: ChatFile[] }) {
 function FileCard({ file }: { file: ChatFile }) {
   const { icon, label } = fileKind(file.type);
   return (
-    <a class="file-card" href={file.url} download={file.name}>
+    <a class="file-card" href={file.url} download={file.name} title={file.name}>
       <span class="file-icon" aria-hidden="true">
         {icon}
       </span>
