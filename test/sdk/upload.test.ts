@@ -4,7 +4,8 @@
  * nothing behind, and the server's refusals as typed errors.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
@@ -15,7 +16,7 @@ import {
   type Message,
   type UploadProgress,
 } from "../../src/sdk/index.js";
-import { startServer, type TestServer, until } from "../support/harness.js";
+import { ok, startServer, type TestServer, until } from "../support/harness.js";
 import { sdkClient } from "../support/sdk.js";
 
 /** Bytes of the multipart framing around a file part named `name` (the SDK's 32-character boundary). */
@@ -205,4 +206,44 @@ describe("uploadFile with small limits", () => {
     assert.deepEqual(error.details, { usedBytes: 60_000, quotaBytes: 100_000 });
     assert.equal(await server.app.store.fileBytesOf(user.id), 60_000);
   });
+});
+
+test("a message with files written while the server is down is sent with them after a reload", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "twc-upload-outbox-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const sqlitePath = join(dir, "chat.db");
+  const first = await startServer({ sqlitePath });
+  const alice = await first.addUser("Alice Outbox");
+  const bob = await first.addUser("Bob Outbox");
+  const storage = new MemoryStorage(); // the page's localStorage: it outlives the page
+  const page1 = await sdkClient(t, first, alice, { storage });
+  const { room } = await page1.request("room:direct", { userId: bob.id });
+  const file = await page1.uploadFile(new File(["Mo: Anna\n"], "monday.txt"));
+
+  await first.close();
+  await until(() => page1.status === "offline", 5000, "the client to notice");
+  void page1.send(room.id, "", { fileIds: [file.id] }).catch(() => null);
+  assert.deepEqual(
+    page1.state.pending(room.id).map((p) => p.fileIds),
+    [[file.id]],
+  );
+  page1.close(); // the page is reloaded before the server is back
+
+  const second = await startServer({ sqlitePath, env: { CHAT_PORT: String(first.port) } });
+  t.after(() => second.close());
+  const page2 = new ChatClient({
+    url: second.url,
+    getToken: () => second.token(alice.id),
+    storage,
+    socketOptions: { transports: ["websocket"] },
+  });
+  t.after(() => page2.close());
+  await page2.ready();
+  await until(() => page2.state.pendingCount() === 0, 5000, "the outbox to drain");
+  const bobSocket = await second.connect(bob);
+  const { messages } = await ok(bobSocket, "message:history", { roomId: room.id });
+  assert.deepEqual(
+    messages.map((m) => [m.body, m.files.map((f) => f.id)]),
+    [["", [file.id]]],
+  );
 });
