@@ -73,8 +73,10 @@ export function presenceText(state: ChatState, userId: string): string {
   return `Last seen ${dayLabel(presence.lastSeenAt).toLowerCase()} at ${timeOf(presence.lastSeenAt)}`;
 }
 
-/** One line of a message for previews: deleted ones say so. */
-export function preview(body: string, deleted: boolean): string {
+/** One line of a message for previews: deleted ones say so; files only, their names. */
+export function preview(body: string, deleted: boolean, files: readonly { name: string }[] = []): string {
   if (deleted) return "Message deleted";
-  return body.replace(/\s+/g, " ").trim();
+  const text = body.replace(/\s+/g, " ").trim();
+  if (text !== "" || files.length === 0) return text;
+  return `📎 ${files.map((f) => f.name).join(", ")}`;
 }

@@ -5,6 +5,7 @@
  */
 import type { ManagerOptions, SocketOptions } from "socket.io-client";
 import {
+  type ChatFile,
   LIMITS,
   type Message,
   type RequestEvent,
@@ -13,7 +14,7 @@ import {
 } from "../protocol/index.js";
 import { type ChatSocket, Connection, type TokenReason } from "./connection.js";
 import { Emitter } from "./emitter.js";
-import { type ChatAuthError, ChatTimeoutError } from "./errors.js";
+import { ChatAuthError, ChatTimeoutError } from "./errors.js";
 import { GapFiller } from "./gap-fill.js";
 import { Outbox } from "./outbox.js";
 import { applyAnswer, emitRequest } from "./requests.js";
@@ -21,6 +22,7 @@ import { Sender } from "./sender.js";
 import { defaultStorage, type KeyValueStorage } from "./storage.js";
 import { ChatState, type ConnectionStatus } from "./store.js";
 import { catchUp, wireEvents } from "./sync.js";
+import { sendFile, type UploadOptions } from "./upload.js";
 
 export type { ChatSocket, TokenReason };
 
@@ -143,8 +145,32 @@ export class ChatClient extends Emitter<ClientEvents & ServerToClientEvents> {
    * Resolves with the stored message; rejects only when the server refuses it for good (it then
    * stays in the outbox as `failed`, for `retry` or `discard`).
    */
-  send(roomId: string, body: string, options: { replyToId?: string | null } = {}): Promise<Message> {
-    return this.sender.send(roomId, body, options.replyToId ?? null);
+  send(
+    roomId: string,
+    body: string,
+    options: { replyToId?: string | null; fileIds?: readonly string[] } = {},
+  ): Promise<Message> {
+    return this.sender.send(roomId, body, options.replyToId ?? null, [...(options.fileIds ?? [])]);
+  }
+
+  /**
+   * Uploads a file (a browser `File`, or any `Blob`) to `POST /api/files`; resolves with the
+   * stored file, whose `id` goes into `send(roomId, body, { fileIds })`. Rejects with a
+   * `ChatError` (`PAYLOAD_TOO_LARGE`, `QUOTA_EXCEEDED`, `RATE_LIMITED`, `UNAVAILABLE`, …), a
+   * `ChatAuthError`, or a DOMException named `AbortError` once `signal` aborts. It does not wait
+   * for the socket: an upload needs only the token.
+   */
+  async uploadFile(file: Blob, options: UploadOptions = {}): Promise<ChatFile> {
+    const token = await this.connection.httpToken();
+    try {
+      return await sendFile({ url: this.config.url, token }, file, options);
+    } catch (error) {
+      const expired = error instanceof ChatAuthError && error.code === "AUTH_EXPIRED";
+      // an expired token is refused before any byte of the file is read: send it once more
+      if (!expired || !this.config.getToken) throw error;
+      const fresh = await this.connection.httpToken("refresh");
+      return sendFile({ url: this.config.url, token: fresh }, file, options);
+    }
   }
 
   /** Tries a failed message again, with its original `clientId`. */

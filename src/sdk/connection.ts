@@ -119,6 +119,18 @@ export class Connection {
     for (const wake of [...this.waiters]) wake();
   }
 
+  /**
+   * The token for an HTTP call (an upload): the one the socket last presented, or a fresh one
+   * when asked to (`"refresh"`, after the server refused it as expired). Undefined when the
+   * client signs in with the PHP session cookie only.
+   */
+  async httpToken(reason: TokenReason = "connect"): Promise<string | undefined> {
+    if (this.options.getToken && (reason === "refresh" || this.token === undefined)) {
+      this.token = await this.options.getToken(reason);
+    }
+    return this.token;
+  }
+
   /** Waits until online; rejects at once when signed out or closed, or after `timeoutMs`. */
   whenOnline(timeoutMs: number, what: string): Promise<void> {
     if (this.status === "online") return Promise.resolve();

@@ -22,3 +22,4 @@ export type { OutboxItem } from "./outbox.js";
 export type { RoomState } from "./room-state.js";
 export { defaultStorage, type KeyValueStorage, MemoryStorage } from "./storage.js";
 export { ChatState, type ConnectionStatus } from "./store.js";
+export type { UploadOptions, UploadProgress } from "./upload.js";

@@ -11,6 +11,8 @@ export interface OutboxItem {
   roomId: string;
   body: string;
   replyToId: string | null;
+  /** uploaded files to attach (from `uploadFile`); missing in outboxes written before files existed */
+  fileIds?: string[];
   /** when it was written, ISO-8601 */
   createdAt: string;
   state: "queued" | "failed";
@@ -27,7 +29,10 @@ function isItemList(value: unknown): value is OutboxItem[] {
         i !== null &&
         typeof (i as OutboxItem).clientId === "string" &&
         typeof (i as OutboxItem).roomId === "string" &&
-        typeof (i as OutboxItem).body === "string",
+        typeof (i as OutboxItem).body === "string" &&
+        ((i as OutboxItem).fileIds === undefined ||
+          (Array.isArray((i as OutboxItem).fileIds) &&
+            (i as OutboxItem).fileIds?.every((id) => typeof id === "string"))),
     )
   );
 }

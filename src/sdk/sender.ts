@@ -26,7 +26,7 @@ export class Sender {
 
   constructor(private readonly client: ChatClient) {}
 
-  send(roomId: string, body: string, replyToId: string | null): Promise<Message> {
+  send(roomId: string, body: string, replyToId: string | null, fileIds: string[]): Promise<Message> {
     const clientId = newClientId();
     const sent = new Promise<Message>((resolve, reject) => this.waiters.set(clientId, { resolve, reject }));
     this.client.outbox.add({
@@ -34,6 +34,7 @@ export class Sender {
       roomId,
       body,
       replyToId,
+      ...(fileIds.length > 0 ? { fileIds } : {}),
       createdAt: new Date().toISOString(),
       state: "queued",
     });
@@ -69,9 +70,15 @@ export class Sender {
       for (;;) {
         const item = client.outbox.next();
         if (!item || client.status !== "online") return;
-        const { clientId, roomId, body, replyToId } = item;
+        const { clientId, roomId, body, replyToId, fileIds } = item;
         try {
-          const { message } = await client.request("message:send", { roomId, body, clientId, replyToId });
+          const { message } = await client.request("message:send", {
+            roomId,
+            body,
+            clientId,
+            replyToId,
+            ...(fileIds && fileIds.length > 0 ? { fileIds } : {}),
+          });
           client.outbox.remove(clientId);
           this.settle(clientId, message);
         } catch (error) {

@@ -7,6 +7,7 @@ import type { Message } from "../../src/sdk/index.js";
 import { preview, timeOf } from "../format.js";
 import { describeError, useClient } from "../hooks.js";
 import { MessageText } from "../text.js";
+import { MessageFiles } from "./MessageFiles.js";
 
 /** The reactions offered in the menu; any emoji others used can be toggled from the message. */
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
@@ -59,7 +60,7 @@ export function MessageItem(props: MessageItemProps) {
           <strong>
             <bdi>{replyTo.senderId === state.me?.id ? "You" : state.userName(replyTo.senderId)}</bdi>
           </strong>
-          : <bdi>{preview(replyTo.body, replyTo.deleted).slice(0, 120)}</bdi>
+          : <bdi>{preview(replyTo.body, replyTo.deleted, replyTo.files).slice(0, 120)}</bdi>
         </div>
       )}
       <div class="msg-row">
@@ -67,11 +68,14 @@ export function MessageItem(props: MessageItemProps) {
           {message.deleted ? (
             <p class="msg-body deleted">Message deleted</p>
           ) : (
-            // dir="auto": the body reads in its own direction, isolated from what surrounds it
-            <p class="msg-body" dir="auto">
-              <MessageText body={message.body} />
-            </p>
+            message.body !== "" && (
+              // dir="auto": the body reads in its own direction, isolated from what surrounds it
+              <p class="msg-body" dir="auto">
+                <MessageText body={message.body} />
+              </p>
+            )
           )}
+          {!message.deleted && <MessageFiles files={message.files ?? []} />}
           <span class="msg-meta">
             <time dateTime={message.createdAt}>{timeOf(message.createdAt)}</time>
             {message.editedAt && !message.deleted && " · edited"}

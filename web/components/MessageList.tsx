@@ -153,9 +153,16 @@ function PendingItem({ item }: { item: OutboxItem }) {
       aria-label={`You, ${timeOf(item.createdAt)}`}
     >
       <div class="msg-bubble">
-        <p class="msg-body" dir="auto">
-          <MessageText body={item.body} />
-        </p>
+        {item.body !== "" && (
+          <p class="msg-body" dir="auto">
+            <MessageText body={item.body} />
+          </p>
+        )}
+        {(item.fileIds?.length ?? 0) > 0 && (
+          <p class="msg-pending-files">
+            📎 {item.fileIds?.length === 1 ? "1 file" : `${item.fileIds?.length} files`}
+          </p>
+        )}
         <span class="msg-meta">
           {failed ? "Not sent" : client.status === "online" ? "Sending…" : "Waiting to send"}
         </span>

@@ -77,7 +77,7 @@ function RoomItem({ room, active, onOpen }: { room: Room; active: boolean; onOpe
                     <bdi>{who}</bdi>:{" "}
                   </>
                 )}
-                <bdi>{preview(last.body, last.deleted)}</bdi>
+                <bdi>{preview(last.body, last.deleted, last.files)}</bdi>
               </>
             ) : (
               "No messages yet"

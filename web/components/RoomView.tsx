@@ -1,6 +1,10 @@
-/** An open room: its header, the conversation, who is typing, and the composer. */
+/**
+ * An open room: its header, the conversation, who is typing, and the composer. Files dropped
+ * anywhere on it are attached to the message being written.
+ */
 import { useEffect, useState } from "preact/hooks";
 import type { Message } from "../../src/sdk/index.js";
+import { useAttachments } from "../attachments.js";
 import { directPeer, nameList, presenceText, roomTitle } from "../format.js";
 import { describeError, useClient } from "../hooks.js";
 import { Composer } from "./Composer.js";
@@ -35,6 +39,8 @@ export function RoomView({
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [editing, setEditing] = useState<Message | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const attachments = useAttachments();
+  const [dropping, setDropping] = useState(false);
 
   useEffect(() => {
     client.openRoom(roomId).catch((e: unknown) => setError(describeError(e)));
@@ -58,8 +64,35 @@ export function RoomView({
         room.members.map((m) => (m.userId === me ? "you" : m.name)),
       )}`;
 
+  // only dragged files count: dragged text is left to the text box
+  const carriesFiles = (e: { dataTransfer: DataTransfer | null }) =>
+    e.dataTransfer?.types.includes("Files") === true;
   return (
-    <section class="room-view" aria-labelledby="room-title">
+    <section
+      class={`room-view${dropping ? " dropping" : ""}`}
+      aria-labelledby="room-title"
+      onDragOver={(e) => {
+        if (!carriesFiles(e) || editing) return;
+        e.preventDefault(); // this is what allows the drop
+        if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
+        setDropping(true);
+      }}
+      onDragLeave={(e) => {
+        // leaving for a child of the view is not leaving the view
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDropping(false);
+      }}
+      onDrop={(e) => {
+        setDropping(false);
+        if (!carriesFiles(e) || editing) return;
+        e.preventDefault();
+        if (e.dataTransfer) attachments.add(e.dataTransfer.files);
+      }}
+    >
+      {dropping && (
+        <div class="drop-hint" aria-hidden="true">
+          Drop files here to send them
+        </div>
+      )}
       <header class="room-header">
         <button type="button" class="back" onClick={onBack} aria-label="Back to chats">
           ←
@@ -100,6 +133,7 @@ export function RoomView({
         roomId={roomId}
         replyTo={replyTo}
         editing={editing}
+        attachments={attachments}
         onDone={() => {
           setReplyTo(null);
           setEditing(null);

@@ -84,7 +84,7 @@ export function SearchPanel({
                     <time dateTime={m.createdAt}>{shortWhen(m.createdAt)}</time>
                   </span>
                   <span class="room-preview">
-                    <bdi>{sender}</bdi>: <bdi>{preview(m.body, m.deleted)}</bdi>
+                    <bdi>{sender}</bdi>: <bdi>{preview(m.body, m.deleted, m.files)}</bdi>
                   </span>
                 </button>
               </li>
