@@ -206,6 +206,7 @@ async function main(): Promise<void> {
     options: {
       max: { type: "string" },
       jobs: { type: "string" },
+      only: { type: "string", multiple: true },
       "timeout-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -215,10 +216,11 @@ async function main(): Promise<void> {
   const targets = positionals.filter((name) => !name.endsWith(".test.ts"));
   if (values.help || targets.length === 0 || tests.length === 0) {
     process.stdout.write(
-      "usage: npm run mutate -- <source file>... <test file>... [--max N] [--jobs N] [--timeout-ms N]\n" +
+      "usage: npm run mutate -- <source file>... <test file>... [--max N] [--jobs N] [--only L] [--timeout-ms N]\n" +
         "  changes one condition or operator of the sources at a time, runs the tests, and\n" +
         "  reports which changes the tests noticed (killed) and which they did not (survived);\n" +
-        "  --max N: N mutants per source file, spread over it; --jobs N: test files run at once\n",
+        "  --max N: N mutants per source file, spread over it; --jobs N: test files run at once;\n" +
+        "  --only file:line:column (repeatable): just the mutants there, to check survivors again\n",
     );
     process.exitCode = positionals.length > 0 ? 1 : values.help ? 0 : 1;
     return;
@@ -232,8 +234,11 @@ async function main(): Promise<void> {
     const count = Math.min(max, all.length);
     // with --max, an even spread over the file rather than its first lines
     const step = all.length / count;
-    const mutants = Array.from({ length: count }, (_, i) => all[Math.floor(i * step)]!);
-    return { path, name: relative(process.cwd(), path), original, all, mutants };
+    const spread = Array.from({ length: count }, (_, i) => all[Math.floor(i * step)]!);
+    const name = relative(process.cwd(), path);
+    const only = values.only;
+    const mutants = only ? spread.filter((m) => only.includes(`${name}:${m.line}:${m.column}`)) : spread;
+    return { path, name, original, all, mutants };
   });
 
   const restore = () => {
