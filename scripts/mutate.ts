@@ -282,7 +282,11 @@ async function main(): Promise<void> {
         if (killer) order.splice(0, order.length, killer, ...order.filter((test) => test !== killer));
         const verdict = { passed: "SURVIVED", failed: "killed  ", "timed out": "killed (timeout)" }[outcome];
         const where = `${source.name}:${mutant.line}:${mutant.column}`;
-        process.stdout.write(`${String(index).padStart(3)} ${verdict} ${where}  ${mutant.description}\n`);
+        // which file noticed: a surprising kill is worth a look (a flaky test, a slow machine)
+        const by = killer ? `  (${relative(process.cwd(), resolve(killer))})` : "";
+        process.stdout.write(
+          `${String(index).padStart(3)} ${verdict} ${where}  ${mutant.description}${by}\n`,
+        );
       }
       results.push({ name: source.name, killed: source.mutants.length - survived, survived });
     }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { after, test } from "node:test";
 import { promisify } from "node:util";
 import { apply, mutantsOf } from "../../scripts/mutate.js";
@@ -63,7 +63,7 @@ test("a run reports killed and surviving mutants and puts the file back", async 
     ["--import", "tsx", join(ROOT, "scripts/mutate.ts"), module, tests],
     { cwd: ROOT, timeout: 120_000 },
   );
-  assert.match(stdout, /killed {3}\S+age\.ts:1:52 {2}>= → >\n/);
+  assert.match(stdout, /killed {3}\S+age\.ts:1:52 {2}>= → > {2}\(\S+age\.test\.ts\)\n/);
   // nothing calls `unused`, so no test can notice its mutants
   assert.match(stdout, /SURVIVED \S+age\.ts:2:29 {2}!true → true\n/);
   assert.match(stdout, /SURVIVED \S+age\.ts:2:30 {2}true → false\n/);
@@ -101,7 +101,7 @@ test("a run over several sources stops at the first failing test file and sums u
     ["--import", "tsx", join(ROOT, "scripts/mutate.ts"), age, other, ageTest, logTest],
     { cwd: ROOT, timeout: 120_000 },
   );
-  assert.match(stdout, / {2}1 killed {3}\S+age\.ts:1:52 {2}>= → >\n/);
+  assert.match(stdout, / {2}1 killed {3}\S+age\.ts:1:52 {2}>= → > {2}\(\S+age\.test\.ts\)\n/);
   assert.match(stdout, / {2}2 SURVIVED \S+other\.ts:1:29 {2}!true → true\n/);
   assert.match(stdout, / {2}3 SURVIVED \S+other\.ts:1:30 {2}true → false\n/);
   assert.match(stdout, /age\.ts: 1 of 1 mutants killed, 0 survived \(100%\)\n/);
@@ -111,4 +111,22 @@ test("a run over several sources stops at the first failing test file and sums u
   assert.equal(readFileSync(runs, "utf8"), "ran\nran\nran\n");
   assert.equal(readFileSync(age, "utf8"), "export const adult = (age: number): boolean => age >= 18;\n");
   assert.equal(readFileSync(other, "utf8"), "export const unused = () => !true;\n");
+
+  // --only: just the mutants named, to check survivors again after a fix
+  const only = await promisify(execFile)(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(ROOT, "scripts/mutate.ts"),
+      age,
+      other,
+      ageTest,
+      "--only",
+      `${relative(ROOT, other)}:1:30`,
+    ],
+    { cwd: ROOT, timeout: 120_000 },
+  );
+  assert.match(only.stdout, / {2}1 SURVIVED \S+other\.ts:1:30 {2}true → false\n/);
+  assert.match(only.stdout, /\nall: 0 of 1 mutants killed, 1 survived \(0%\)\n/);
 });
