@@ -6,9 +6,13 @@
  *
  *   npm run mutate -- src/http/origins.ts test/integration/origins.test.ts
  *   npm run mutate -- src/realtime/limits.ts test/integration/rate-limits.test.ts --max 20
+ *   npm run mutate -- src/chat/reads/service.ts src/storage/sqlite/read-writes.ts \
+ *     test/integration/read.test.ts test/integration/server-api.test.ts --jobs 2
  *
- * The file is changed in place and always put back, also on Ctrl-C. Run it on a clean checkout:
- * it refuses to start if the tests already fail on the unchanged file.
+ * Names ending in .test.ts are the tests, the others the sources. Each test file runs in its own
+ * process and the run stops at the first that fails, so a killed mutant costs one file, not all.
+ * The files are changed in place and always put back, also on Ctrl-C. Run it on a clean checkout:
+ * it refuses to start if the tests already fail on the unchanged files.
  */
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -125,8 +129,8 @@ export function apply(source: string, mutant: Mutant): string {
   return source.slice(0, mutant.start) + mutant.replacement + source.slice(mutant.end);
 }
 
-/** The test run in progress, so Ctrl-C can stop it too. */
-let running: number | undefined;
+/** The test runs in progress, so Ctrl-C can stop them too. */
+const running = new Set<number>();
 
 /** Stops a test run and every process it started (they share its process group). */
 function stop(pid: number | undefined): void {
@@ -140,31 +144,60 @@ function stop(pid: number | undefined): void {
 
 type Outcome = "passed" | "failed" | "timed out";
 
-/** Runs the tests once; resolves with how they ended, and how long they took. */
-function runTests(tests: readonly string[], timeoutMs: number): Promise<{ outcome: Outcome; ms: number }> {
+/** Runs one test file; resolves with how it ended, and how long it took. */
+function runTestFile(test: string, timeoutMs: number): Promise<{ outcome: Outcome; ms: number }> {
   const started = Date.now();
   return new Promise((resolvePromise) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=dot", ...tests],
+      ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=dot", test],
       // a run started from inside a test (NODE_TEST_CONTEXT set) would report to that test's
       // runner instead of through its exit code, so the variable is not passed on
       { stdio: "ignore", detached: true, env: { ...process.env, NODE_TEST_CONTEXT: undefined } },
     );
-    running = child.pid;
+    const pid = child.pid;
+    if (pid !== undefined) running.add(pid);
     let timedOut = false;
     // a mutant can make a test hang (a loop that never ends): that counts as noticed
     const timer = setTimeout(() => {
       timedOut = true;
-      stop(child.pid);
+      stop(pid);
     }, timeoutMs);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      running = undefined;
+      if (pid !== undefined) running.delete(pid);
       const outcome = timedOut ? "timed out" : code === 0 ? "passed" : "failed";
       resolvePromise({ outcome, ms: Date.now() - started });
     });
   });
+}
+
+/**
+ * Runs the test files, `jobs` at a time, and stops at the first one that fails: one failure is
+ * enough to kill a mutant, and most mutants die in the first file tried. Answers how the run
+ * ended, which file noticed, and how long each file took.
+ */
+async function runTests(
+  tests: readonly string[],
+  jobs: number,
+  timeoutOf: (test: string) => number,
+): Promise<{ outcome: Outcome; killer?: string; ms: Map<string, number> }> {
+  const queue = [...tests];
+  const ms = new Map<string, number>();
+  let failure: { outcome: Outcome; killer: string } | undefined;
+  const worker = async (): Promise<void> => {
+    for (let test = queue.shift(); test !== undefined && !failure; test = queue.shift()) {
+      const run = await runTestFile(test, timeoutOf(test));
+      ms.set(test, run.ms);
+      if (run.outcome !== "passed" && !failure) {
+        failure = { outcome: run.outcome, killer: test };
+        // the other file still running can only add a second "noticed": stop it
+        for (const pid of running) stop(pid);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+  return failure ? { ...failure, ms } : { outcome: "passed", ms };
 }
 
 async function main(): Promise<void> {
@@ -172,66 +205,106 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: {
       max: { type: "string" },
+      jobs: { type: "string" },
+      only: { type: "string", multiple: true },
       "timeout-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
-  const [target, ...tests] = positionals;
-  if (values.help || !target || tests.length === 0) {
+  // test files end in .test.ts; everything else named is a source file to change
+  const tests = positionals.filter((name) => name.endsWith(".test.ts"));
+  const targets = positionals.filter((name) => !name.endsWith(".test.ts"));
+  if (values.help || targets.length === 0 || tests.length === 0) {
     process.stdout.write(
-      "usage: npm run mutate -- <source file> <test file>... [--max N] [--timeout-ms N]\n" +
-        "  changes one condition or operator of the source at a time, runs the tests, and\n" +
-        "  reports which changes the tests noticed (killed) and which they did not (survived)\n",
+      "usage: npm run mutate -- <source file>... <test file>... [--max N] [--jobs N] [--only L] [--timeout-ms N]\n" +
+        "  changes one condition or operator of the sources at a time, runs the tests, and\n" +
+        "  reports which changes the tests noticed (killed) and which they did not (survived);\n" +
+        "  --max N: N mutants per source file, spread over it; --jobs N: test files run at once;\n" +
+        "  --only file:line:column (repeatable): just the mutants there, to check survivors again\n",
     );
-    process.exitCode = target ? 1 : values.help ? 0 : 1;
+    process.exitCode = positionals.length > 0 ? 1 : values.help ? 0 : 1;
     return;
   }
-  const path = resolve(target);
-  const original = readFileSync(path, "utf8");
-  const all = mutantsOf(original, path);
-  const max = values.max === undefined ? all.length : Number(values.max);
-  // with --max, an even spread over the file rather than its first lines
-  const step = all.length / Math.min(max, all.length);
-  const mutants = Array.from({ length: Math.min(max, all.length) }, (_, i) => all[Math.floor(i * step)]!);
+  const jobs = values.jobs === undefined ? 1 : Number(values.jobs);
+  const max = values.max === undefined ? Number.POSITIVE_INFINITY : Number(values.max);
+  const sources = targets.map((target) => {
+    const path = resolve(target);
+    const original = readFileSync(path, "utf8");
+    const all = mutantsOf(original, path);
+    const count = Math.min(max, all.length);
+    // with --max, an even spread over the file rather than its first lines
+    const step = all.length / count;
+    const spread = Array.from({ length: count }, (_, i) => all[Math.floor(i * step)]!);
+    const name = relative(process.cwd(), path);
+    const only = values.only;
+    const mutants = only ? spread.filter((m) => only.includes(`${name}:${m.line}:${m.column}`)) : spread;
+    return { path, name, original, all, mutants };
+  });
 
-  const restore = () => writeFileSync(path, original);
+  const restore = () => {
+    for (const source of sources) writeFileSync(source.path, source.original);
+  };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
-      stop(running);
+      for (const pid of running) stop(pid);
       restore();
       process.exit(130);
     });
   }
 
-  const name = relative(process.cwd(), path);
-  process.stdout.write(`${name}: ${all.length} mutants, running ${mutants.length}\n`);
-  const baseline = await runTests(tests, 600_000);
+  for (const { name, all, mutants } of sources) {
+    process.stdout.write(`${name}: ${all.length} mutants, running ${mutants.length}\n`);
+  }
+  const baseline = await runTests(tests, jobs, () => 600_000);
   if (baseline.outcome !== "passed") {
-    process.stdout.write("the tests fail on the unchanged file: fix them first\n");
+    process.stdout.write(`the tests fail on the unchanged files (${baseline.killer}): fix them first\n`);
     process.exitCode = 2;
     return;
   }
-  const timeoutMs = values["timeout-ms"] ? Number(values["timeout-ms"]) : baseline.ms * 3 + 10_000;
-  process.stdout.write(`baseline: the tests pass in ${(baseline.ms / 1000).toFixed(1)} s\n`);
+  const total = [...baseline.ms.values()].reduce((sum, ms) => sum + ms, 0);
+  const timeoutOf = (test: string) =>
+    values["timeout-ms"] ? Number(values["timeout-ms"]) : (baseline.ms.get(test) ?? 0) * 3 + 10_000;
+  process.stdout.write(`baseline: the tests pass in ${(total / 1000).toFixed(1)} s\n`);
 
-  const survived: Mutant[] = [];
+  // the file that noticed the last mutant goes first: mutants near each other die in the same file
+  const order = [...tests];
+  const results: { name: string; killed: number; survived: number }[] = [];
+  let index = 0;
   try {
-    for (const [i, mutant] of mutants.entries()) {
-      writeFileSync(path, apply(original, mutant));
-      const { outcome } = await runTests(tests, timeoutMs);
-      if (outcome === "passed") survived.push(mutant);
-      const verdict = { passed: "SURVIVED", failed: "killed  ", "timed out": "killed (timeout)" }[outcome];
-      const where = `${name}:${mutant.line}:${mutant.column}`;
-      process.stdout.write(`${String(i + 1).padStart(3)} ${verdict} ${where}  ${mutant.description}\n`);
+    for (const source of sources) {
+      let survived = 0;
+      for (const mutant of source.mutants) {
+        index += 1;
+        writeFileSync(source.path, apply(source.original, mutant));
+        const { outcome, killer } = await runTests(order, jobs, timeoutOf);
+        writeFileSync(source.path, source.original);
+        if (outcome === "passed") survived += 1;
+        if (killer) order.splice(0, order.length, killer, ...order.filter((test) => test !== killer));
+        const verdict = { passed: "SURVIVED", failed: "killed  ", "timed out": "killed (timeout)" }[outcome];
+        const where = `${source.name}:${mutant.line}:${mutant.column}`;
+        // which file noticed: a surprising kill is worth a look (a flaky test, a slow machine)
+        const by = killer ? `  (${relative(process.cwd(), resolve(killer))})` : "";
+        process.stdout.write(
+          `${String(index).padStart(3)} ${verdict} ${where}  ${mutant.description}${by}\n`,
+        );
+      }
+      results.push({ name: source.name, killed: source.mutants.length - survived, survived });
     }
   } finally {
     restore();
   }
-  const killed = mutants.length - survived.length;
-  const score = mutants.length === 0 ? 100 : (100 * killed) / mutants.length;
-  process.stdout.write(
-    `\n${name}: ${killed} of ${mutants.length} mutants killed, ${survived.length} survived (${score.toFixed(0)}%)\n`,
-  );
+  const line = (name: string, killed: number, survived: number) => {
+    const count = killed + survived;
+    const score = count === 0 ? 100 : (100 * killed) / count;
+    return `${name}: ${killed} of ${count} mutants killed, ${survived} survived (${score.toFixed(0)}%)\n`;
+  };
+  process.stdout.write("\n");
+  for (const { name, killed, survived } of results) process.stdout.write(line(name, killed, survived));
+  if (results.length > 1) {
+    const killed = results.reduce((sum, r) => sum + r.killed, 0);
+    const survived = results.reduce((sum, r) => sum + r.survived, 0);
+    process.stdout.write(line("all", killed, survived));
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

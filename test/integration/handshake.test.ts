@@ -8,8 +8,11 @@ import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { io } from "socket.io-client";
 import {
+  connectWithToken,
   craftToken,
+  openSocket,
   request,
+  sessionOf,
   startServer,
   TEST_SECRET,
   type TestServer,
@@ -60,8 +63,9 @@ describe("handshake with the default settings", () => {
   });
 
   test("a numeric sub is accepted as the same user", async () => {
-    const socket = await server.connect({ token: sign({ ...valid(), sub: Number(ann.id) }) });
+    const { socket, user } = await connectWithToken(server.url, sign({ ...valid(), sub: Number(ann.id) }));
     socket.close();
+    assert.deepEqual(user, { id: ann.id, name: "Ann Handshake" });
   });
 
   test("a handshake without any token is refused with AUTH_REQUIRED", async () => {
@@ -191,12 +195,19 @@ describe("handshake with the default settings", () => {
   });
 
   test("an Authorization: Bearer header also works over a websocket-only connection", async () => {
-    const socket = await server.connect(
-      { token: "" },
-      { auth: {}, extraHeaders: { authorization: `Bearer ${sign(valid())}` }, transports: ["websocket"] },
+    const { socket, user } = await sessionOf(
+      openSocket(
+        server.url,
+        {},
+        { extraHeaders: { authorization: `Bearer ${sign(valid())}` }, transports: ["websocket"] },
+      ),
     );
-    assert.equal((await request(socket, "room:list", {})).ok, true);
-    socket.close();
+    try {
+      assert.equal(user.id, ann.id);
+      assert.equal((await request(socket, "room:list", {})).ok, true);
+    } finally {
+      socket.close();
+    }
   });
 
   test("an invalid auth.token is refused even when a valid Bearer header is sent too (no fall-back)", async () => {

@@ -55,7 +55,8 @@ test("an added user's sockets at once receive room:updated and the room's new me
   const sent = await send(a.socket, room.id, "welcome");
   for (const got of await Promise.all(arrivals)) assert.equal(got.id, sent.id);
   assert.deepEqual(memberIds(await getRoom(d.socket, room.id)), [a.id, b.id, d.id].sort());
-  assert.ok((await ok(d.socket, "room:list", {})).rooms.some((r) => r.id === room.id));
+  const listed = (await ok(d.socket, "room:list", {})).rooms.map((r) => r.id);
+  assert.deepEqual(listed, [room.id], "the one room Dana is in");
 });
 
 test("room:addMembers with an unknown user answers NOT_FOUND and adds nobody", async () => {

@@ -31,7 +31,7 @@ test("message:edit by the sender changes the body, sets editedAt and broadcasts 
     [original.id, original.seq, "typo fixed", a.id, original.createdAt, original.clientId],
   );
   assert.match(edited.editedAt ?? "", ISO);
-  assert.ok(edited.rev > original.rev, "an edit takes the room's next rev");
+  assert.equal(edited.rev, original.rev + 1, "an edit takes the room's next rev");
   assert.deepEqual(await seen, edited);
   assert.deepEqual(await allMessages(b.socket, room.id), [edited]);
   const r = await getRoom(b.socket, room.id);
@@ -96,7 +96,7 @@ test("message:delete by the sender empties the body, keeps the seq and broadcast
   const seen = waitFor(a.socket, "message:deleted", (m) => m.id === secret.id);
   const { message: gone } = await ok(b.socket, "message:delete", { messageId: secret.id });
   assert.deepEqual([gone.id, gone.seq, gone.body, gone.deleted], [secret.id, 2, "", true]);
-  assert.ok(gone.rev > secret.rev);
+  assert.equal(gone.rev, secret.rev + 1, "a deletion takes the room's next rev");
   assert.deepEqual(await seen, gone);
   const stored = await allMessages(a.socket, room.id);
   assert.deepEqual(stored, [first, gone]);
@@ -121,6 +121,19 @@ test("editing or deleting an older message leaves the room's last message as it 
     body: "newest, edited",
   });
   assert.deepEqual((await getRoom(a.socket, room.id)).lastMessage, edited, "the last message shows its edit");
+});
+
+test("an edit to the same text changes nothing and sends nothing", async () => {
+  const a = await person(server);
+  const b = await person(server);
+  const room = await group(a, [b]);
+  const m = await send(a.socket, room.id, "already right");
+  const heard = collect(b.socket, "message:updated");
+  const { message: same } = await ok(a.socket, "message:edit", { messageId: m.id, body: "already right" });
+  assert.deepEqual(same, m, "the message as it was: no editedAt, the same rev");
+  assert.equal((await getRoom(a.socket, room.id)).rev, m.rev, "no new rev");
+  await ok(b.socket, "room:list", {}); // a round trip: a broadcast would have arrived before it
+  assert.deepEqual(heard, []);
 });
 
 test("deleting a message again changes nothing and sends nothing", async () => {

@@ -150,6 +150,24 @@ describe("the server API", () => {
     }
   });
 
+  test("a post as TimeWise into a missing room is 404, also with a clientId TimeWise used elsewhere", async () => {
+    const ann = await person(server, "Ann Elsewhere");
+    const room = await group(ann, []);
+    const used = { body: "Invoice #2002 paid", clientId: clientId() };
+    const first = await api(server, "POST", "/api/server/messages", { roomId: room.id, ...used });
+    assert.equal(first.status, 201);
+    const firstMessage = first.body.message as { id: string };
+    // the room is looked up first: no CONFLICT for the clientId, no BAD_REQUEST for the reply
+    for (const extra of [{}, { replyToId: firstMessage.id }]) {
+      const missing = await api(server, "POST", "/api/server/messages", {
+        roomId: "987654321",
+        ...used,
+        ...extra,
+      });
+      assert.deepEqual([missing.status, (missing.body.error as { code: string }).code], [404, "NOT_FOUND"]);
+    }
+  });
+
   test("posting into a room nobody may see, or as a non-member, is 404; bad payloads are 400", async () => {
     const [ann, eve] = [await person(server, "Ann Member"), await person(server, "Eve Outsider")];
     const room = await group(ann, []);

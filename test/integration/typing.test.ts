@@ -95,7 +95,7 @@ test("the server sends typing: false itself 6 s after the last typing: true, and
   const room = await group(a, [b]);
   const first = waitFor(b.socket, "typing", (p) => p.typing);
   assert.deepEqual(await request(a.socket, "typing", { roomId: room.id, typing: true }), { ok: true });
-  await first;
+  assert.deepEqual(await first, { roomId: room.id, userId: a.id, typing: true });
   const heard = collect(b.socket, "typing");
   const started = [...timers.pending.keys()];
   assert.deepEqual(
@@ -127,10 +127,10 @@ test("an explicit typing: false is not followed by an automatic one", async () =
   const room = await group(a, [b]);
   const started = waitFor(b.socket, "typing", (p) => p.typing);
   a.socket.emit("typing", { roomId: room.id, typing: true });
-  await started;
+  assert.deepEqual(await started, { roomId: room.id, userId: a.id, typing: true });
   const stopped = waitFor(b.socket, "typing", (p) => !p.typing);
   assert.deepEqual(await request(a.socket, "typing", { roomId: room.id, typing: false }), { ok: true });
-  await stopped;
+  assert.deepEqual(await stopped, { roomId: room.id, userId: a.id, typing: false });
   assert.equal(timers.pending.size, 0, "the automatic stop was cancelled");
   const later = collect(b.socket, "typing");
   timers.fireAll();
@@ -144,7 +144,7 @@ test("a typer who disconnects stops typing for the others", async () => {
   const room = await group(a, [b]);
   const started = waitFor(b.socket, "typing", (p) => p.typing);
   a.socket.emit("typing", { roomId: room.id, typing: true });
-  await started;
+  assert.deepEqual(await started, { roomId: room.id, userId: a.id, typing: true });
   const stopped = waitFor(b.socket, "typing", (p) => !p.typing && p.userId === a.id, 9000);
   a.socket.disconnect();
   assert.deepEqual(await stopped, { roomId: room.id, userId: a.id, typing: false });

@@ -162,18 +162,37 @@ describe("webhooks to the PHP app", { skip }, () => {
 
 describe("webhooks to a failing PHP app", { skip }, () => {
   test("a receiver answering 500 gets retries with the same delivery id until it answers 2xx", async () => {
+    const started = Date.now();
     const receiver = await startReceiver((n) => (n < 2 ? 500 : 204));
     const server = await startServer({ env: { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET } });
     try {
       const ann = await server.addUser("Ann Retry");
       await server.token(ann.id);
       const socket = await server.connect(ann); // presence.changed (online) is the first event
-      await until(() => receiver.received.length >= 3, 10_000, "two retries");
-      const ids = new Set(receiver.received.slice(0, 3).map((h) => h.headers["x-timewise-delivery"]));
+      // the third try is counted as delivered once its 204 is in: nothing is left to retry then
+      const counted = async () => (await fetch(`${server.url}/metrics`)).text();
+      await until(
+        async () => /outcome="delivered",type="presence.changed"\} 1\n/.test(await counted()),
+        10_000,
+        "the third try to be delivered",
+      );
+      const metrics = await counted();
+      assert.match(metrics, /timewise_chat_webhooks_total\{outcome="retried",type="presence.changed"\} 2\n/);
+      assert.doesNotMatch(metrics, /outcome="dropped"/);
+      assert.equal(receiver.received.length, 3, "two failed tries and the one that worked, nothing else");
+      const ids = new Set(receiver.received.map((h) => h.headers["x-timewise-delivery"]));
       assert.equal(ids.size, 1, "a retry keeps the delivery id");
       const [a, b, c] = receiver.received;
       assert.ok(b!.at - a!.at >= 900 && c!.at - b!.at >= 1800, "backoff doubles (1 s, 2 s)");
-      for (const hook of receiver.received.slice(0, 3)) assert.equal((await phpVerify(hook)).ok, true);
+      assert.equal(new Set(receiver.received.map((h) => h.body)).size, 1, "each try sends the same event");
+      for (const hook of receiver.received) {
+        const verified = await phpVerify(hook);
+        assert.ok(verified.ok, "each try is signed");
+        assert.equal(verified.event.type, "presence.changed");
+        const { userId, online, lastSeenAt } = verified.event.data;
+        assert.deepEqual({ userId, online }, { userId: ann.id, online: true });
+        assert.ok(Date.parse(String(lastSeenAt)) >= started, `seen since the test began: ${lastSeenAt}`);
+      }
       socket.close();
     } finally {
       await server.close();

@@ -167,6 +167,18 @@ export function chatStoreContract(name: string, open: () => Promise<OpenedStore>
       assert.equal((await s.message(message.id))?.deleted, true);
     });
 
+    test("a message of a closed room, or of no room, can't be edited, deleted or reacted to", async () => {
+      const { room, ids } = await group(1);
+      const { message } = await send(room.id, ids[0]!, "last words");
+      await s.removeMember(room.id, ids[0]!); // the last one out closes the room
+      assert.equal(await s.room(room.id), undefined, "the room is closed");
+      for (const id of [message.id, "999999"]) {
+        await assert.rejects(s.editMessage(id, "changed", LATER), { code: "NOT_FOUND" });
+        await assert.rejects(s.deleteMessage(id, LATER), { code: "NOT_FOUND" });
+        await assert.rejects(s.react(id, ids[0]!, "👍", true), { code: "NOT_FOUND" });
+      }
+    });
+
     test("reactions keep their order, change nothing when repeated, and are capped per message", async () => {
       const { room, ids } = await group(2);
       const { message } = await send(room.id, ids[0]!, "react to me");
