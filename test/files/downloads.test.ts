@@ -381,6 +381,13 @@ for (const storeKind of ["disk", "s3"] as const) {
       const updated = waitFor(bob.socket, "message:updated", (m) => m.id === sent.message.id);
       await ok(ann.socket, "message:edit", { messageId: sent.message.id, body: `receipt ${word}, paid` });
       seen.push(["message:updated", await updated]);
+      const renamed = waitFor(
+        bob.socket,
+        "room:updated",
+        (r) => r.id === room.id && r.name === `Receipts ${word}`,
+      );
+      await ok(ann.socket, "room:update", { roomId: room.id, name: `Receipts ${word}` });
+      seen.push(["room:updated lastMessage", (await renamed).lastMessage!]);
       const res = await fetch(`${server.url}/api/rooms/${room.id}/messages`, {
         headers: { authorization: `Bearer ${await tokenOf(bob)}` },
       });
