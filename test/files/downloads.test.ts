@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { get as httpGet, type IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { createFileStore } from "../../src/files/create-store.js";
@@ -16,6 +17,7 @@ import { type FileStore, thumbnailKey } from "../../src/files/store.js";
 import type { ChatFile, Message } from "../../src/protocol/index.js";
 import { download, linkUser, uploadFile, withParam } from "../support/files.js";
 import { ok, startServer, TestClock, type TestServer, until, waitFor } from "../support/harness.js";
+import { memoryAfterGc } from "../support/heap.js";
 import { clientId, group, type Person, person } from "../support/rooms.js";
 import { startS3, type TestS3 } from "../support/s3.js";
 
@@ -234,6 +236,40 @@ for (const storeKind of ["disk", "s3"] as const) {
       assert.equal(headPart.headers.get("content-range"), "bytes 4-7/16");
     });
 
+    test("a 20 MiB download streams from the store: the server's memory does not grow with it", async (t) => {
+      const { ann, bob, room } = await team();
+      const size = 20 * 1024 * 1024;
+      const bytes = Buffer.alloc(size, 0x61);
+      const { bobs } = await share(ann, bob, room.id, "big.txt", bytes);
+      const baseline = memoryAfterGc();
+      // read half, then stop reading: a server that streams stops reading the store too
+      const res = await new Promise<IncomingMessage>((resolve, reject) =>
+        httpGet(new URL(bobs.url, server.url), { agent: false }, resolve).on("error", reject),
+      );
+      assert.equal(res.statusCode, 200);
+      let received = 0;
+      let halfway: () => void = () => {};
+      const half = new Promise<void>((resolve) => {
+        halfway = resolve;
+      });
+      const ended = new Promise<void>((resolve) => res.on("end", resolve));
+      res.on("data", (chunk: Buffer) => {
+        const before = received;
+        received += chunk.length;
+        if (before < size / 2 && received >= size / 2) {
+          res.pause();
+          halfway();
+        }
+      });
+      await half;
+      const grown = memoryAfterGc() - baseline;
+      res.resume();
+      await ended;
+      assert.equal(received, size);
+      t.diagnostic(`memory growth halfway through: ${(grown / 1048576).toFixed(2)} MiB`);
+      assert.ok(grown < 6 * 1024 * 1024, `memory grew by ${(grown / 1048576).toFixed(1)} MiB halfway`);
+    });
+
     test("a PNG renamed .exe is served inline as image/png", async () => {
       const { ann, bob, room } = await team();
       const { bobs } = await share(ann, bob, room.id, "holiday.exe", PNG);
@@ -388,12 +424,12 @@ for (const storeKind of ["disk", "s3"] as const) {
       );
       await ok(ann.socket, "room:update", { roomId: room.id, name: `Receipts ${word}` });
       seen.push(["room:updated lastMessage", (await renamed).lastMessage!]);
-      const res = await fetch(`${server.url}/api/rooms/${room.id}/messages`, {
+      const res = await download(server.url, `/api/rooms/${room.id}/messages`, {
         headers: { authorization: `Bearer ${await tokenOf(bob)}` },
       });
       seen.push([
         "GET /api/rooms/:id/messages",
-        ((await res.json()) as { messages: Message[] }).messages.at(-1)!,
+        (JSON.parse(res.body.toString()) as { messages: Message[] }).messages.at(-1)!,
       ]);
       for (const [where, message] of seen) {
         const file = message.files[0]!;

@@ -1,10 +1,49 @@
 /**
  * Uploads and downloads over real HTTP, for the file tests: `uploadFile` posts one multipart part
- * named `file` as a browser's FormData does; `download` fetches a link the server gave (a path
- * such as `/api/files/7?u=…`) with no cookie and no Authorization header, as an `<img src>` would.
+ * named `file`, encoded exactly as a browser's FormData is; `download` fetches a link the server
+ * gave (a path such as `/api/files/7?u=…`) with no cookie and no Authorization header, as an
+ * `<img src>` would. Each request has a connection of its own: a kept-alive connection that the
+ * server closes after its idle timeout, just as the next request goes out, would fail that request.
  */
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import type { ChatFile, FileBody } from "../../src/protocol/index.js";
+
+export interface Download {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+export interface DownloadOptions {
+  method?: "GET" | "HEAD" | "POST";
+  headers?: Record<string, string>;
+  body?: Buffer;
+}
+
+/** Sends one request to `link` (relative to `baseUrl`) and reads the whole answer. */
+export function download(baseUrl: string, link: string, options: DownloadOptions = {}): Promise<Download> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(link, baseUrl),
+      { method: options.method ?? "GET", headers: options.headers ?? {}, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("error", reject);
+        res.on("end", () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+          }
+          resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks) });
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
 
 /** Uploads `bytes` as `name` with `token`; resolves with the file of the 201 answer. */
 export async function uploadFile(
@@ -15,26 +54,21 @@ export async function uploadFile(
 ): Promise<ChatFile> {
   const form = new FormData();
   form.append("file", new Blob([bytes]), name);
-  const res = await fetch(`${baseUrl}/api/files`, {
+  // the multipart body and its boundary, as fetch would send them
+  const encoded = new Response(form);
+  const body = Buffer.from(await encoded.arrayBuffer());
+  const answer = await download(baseUrl, "/api/files", {
     method: "POST",
-    headers: { authorization: `Bearer ${token}` },
-    body: form,
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": encoded.headers.get("content-type") ?? "",
+      "content-length": String(body.length),
+    },
+    body,
   });
-  const text = await res.text();
-  assert.equal(res.status, 201, text);
+  const text = answer.body.toString();
+  assert.equal(answer.status, 201, text);
   return (JSON.parse(text) as FileBody).file;
-}
-
-export interface Download {
-  status: number;
-  headers: Headers;
-  body: Buffer;
-}
-
-/** Fetches `link` (relative to `baseUrl`) without credentials and reads the whole answer. */
-export async function download(baseUrl: string, link: string, init: RequestInit = {}): Promise<Download> {
-  const res = await fetch(new URL(link, baseUrl), { ...init, credentials: "omit", redirect: "manual" });
-  return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
 }
 
 /** `link` with one query parameter replaced. */
