@@ -446,3 +446,29 @@ for (const storeKind of ["disk", "s3"] as const) {
     });
   });
 }
+
+describe("downloads and the reads allowance", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ env: { RATE_LIMIT_READS: "3" } });
+  });
+  after(() => server?.close());
+
+  test("only valid links count against their user's reads allowance; past it a download is 429", async () => {
+    const ann = await person(server, "Ann");
+    const token = await server.token(ann.id);
+    const uploaded = await uploadFile(server.url, token, "a.txt", Buffer.from("a"));
+    const forged = withParam(uploaded.url, "s", "A".repeat(22));
+    // made-up links are refused before anything is counted, so they can't use up Ann's allowance
+    for (let i = 0; i < 5; i++) assert.equal((await download(server.url, forged)).status, 404);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await download(server.url, uploaded.url)).status, 200, `download ${i + 1}`);
+    const refused = await download(server.url, uploaded.url);
+    assert.equal(refused.status, 429);
+    assert.equal(
+      (JSON.parse(refused.body.toString()) as { error: { code: string } }).error.code,
+      "RATE_LIMITED",
+    );
+    assert.match(refused.headers.get("retry-after") ?? "", /^[1-9]\d*$/);
+  });
+});
