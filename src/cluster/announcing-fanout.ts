@@ -43,6 +43,11 @@ export class AnnouncingFanout extends Fanout {
     this.changed(room.id);
   }
 
+  /** Their sockets may be on another node: every member gets their own copy through the adapter. */
+  protected override mayHaveSockets(_userId: string): boolean {
+    return true;
+  }
+
   override roomTouched(roomId: string): void {
     this.changed(roomId);
   }

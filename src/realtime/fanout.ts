@@ -62,8 +62,17 @@ export class Fanout implements Broadcast {
       return;
     }
     for (const userId of this.members(message.roomId)) {
+      if (!this.mayHaveSockets(userId)) continue;
       this.io.to(userChannel(userId)).emit(event, this.links.message(message, userId));
     }
+  }
+
+  /**
+   * Whether the user may have a socket to send to: on one node, only if one is connected here
+   * (so a big room's offline members cost nothing); a cluster's fan-out says yes for everyone.
+   */
+  protected mayHaveSockets(userId: string): boolean {
+    return (this.io.sockets.adapter.rooms.get(userChannel(userId))?.size ?? 0) > 0;
   }
 
   /**
@@ -76,6 +85,7 @@ export class Fanout implements Broadcast {
       return;
     }
     for (const { userId } of room.members) {
+      if (!this.mayHaveSockets(userId)) continue;
       this.io.to(userChannel(userId)).emit("room:updated", this.links.room(room, userId));
     }
   }
