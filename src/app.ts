@@ -25,7 +25,9 @@ import { FeedFanout } from "./cluster/feed-fanout.js";
 import type { Config } from "./config/index.js";
 import { createFileStore } from "./files/create-store.js";
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits, ImageProcessor } from "./files/images.js";
+import { FILE_LINK_SECRET_NAME, FileLinks } from "./files/links.js";
 import { ClientAddresses } from "./http/client-address.js";
+import { createDownloads } from "./http/file-download.js";
 import { guardHandshakes } from "./http/handshake-origins.js";
 import { OriginPolicy } from "./http/origins.js";
 import { createRequestHandler, type ReadyProbe } from "./http/routes.js";
@@ -183,6 +185,8 @@ export async function createApp({
     { ...config.auth, jwtSecret: await tokenSecret(config, store, logger) },
     clock,
   );
+  // download links: signed with a secret every node reads from the chat database
+  const links = new FileLinks(await store.serverSecret(FILE_LINK_SECRET_NAME), config.files.urlTtlS, clock);
   const origins = new OriginPolicy(config.corsOrigins);
   const clientAddresses = new ClientAddresses(config.trustProxy);
   let accepting = true;
@@ -210,8 +214,12 @@ export async function createApp({
   // PostgreSQL: every node passes on each commit of the shared database to its own sockets, in
   // commit order (feed-fanout.ts), with or without other nodes. SQLite nodes keep a mirror, so each
   // tells the others which rooms it changed, and broadcasts go through the Redis adapter
-  const feed = postgres ? new FeedFanout(io, { store: postgres, scopes, logger }) : null;
-  const fanout = feed ?? (cluster && sqlite ? new AnnouncingFanout(io, cluster) : new Fanout(io));
+  const feed = postgres ? new FeedFanout(io, { store: postgres, scopes, links, logger }) : null;
+  // a message with files goes to each member with their own links: the mirror knows who they are
+  const members = (roomId: string) => sqlite?.room(roomId)?.members.keys() ?? [];
+  const fanout =
+    feed ??
+    (cluster && sqlite ? new AnnouncingFanout(io, cluster, links, members) : new Fanout(io, links, members));
   await feed?.start();
   // rate limits are counted across nodes too, so more nodes never mean a bigger allowance
   const sharedCounts = cluster ? { redis: cluster.redis, prefix: config.redisPrefix } : undefined;
@@ -234,6 +242,7 @@ export async function createApp({
     directory,
     fanout,
     scopes,
+    links,
     now: () => new Date(clock()).toISOString(),
     listenerError: (err, hook) => logger.error({ err, hook }, "a chat service listener failed"),
   };
@@ -269,7 +278,7 @@ export async function createApp({
     unknownSessions: { addresses: clientAddresses, count: perAddress.unknownSessions },
   });
   const webhooks = config.webhooks ? new WebhookSender(config.webhooks, logger, {}, metrics.registry) : null;
-  if (webhooks) connectWebhooks(webhooks, { messages, rooms, presence });
+  if (webhooks) connectWebhooks(webhooks, { messages, rooms, presence }, links);
   const serverApi = createServerApi({
     config,
     tokens,
@@ -278,6 +287,7 @@ export async function createApp({
     messages,
     roomSync: new RoomSyncService(deps, rooms),
     fanout,
+    links,
     logger,
     shared: sharedCounts,
     clientAddresses,
@@ -342,11 +352,14 @@ export async function createApp({
     metrics,
     logger,
   });
+  const downloads = createDownloads({ store, files: fileStore, links, limits, logger, now: clock });
   const web = createWebAssets({ frameAncestors: config.corsOrigins });
   httpServer.on("request", (req, res) => {
     if (req.url?.startsWith("/socket.io/")) return; // Engine.IO answers these
     if (req.url?.startsWith(SERVER_API_PREFIX)) return void serverApi(req, res);
     if (web.serve(req, res)) return; // the web app: /, /embed.js, /assets/*
+    // before the JSON routes: a download link needs no CORS and no sign-in (an <img src>)
+    if (downloads.serve(req, res)) return;
     void handle(req, res);
   });
 

@@ -4,6 +4,7 @@
  */
 import type { Config } from "../config/index.js";
 import { notFound } from "../errors.js";
+import type { FileLinks } from "../files/links.js";
 import type { Role } from "../protocol/index.js";
 import type { Actor } from "../shared/actor.js";
 import type { AsyncChatStore } from "../storage/async-chat-store.js";
@@ -20,6 +21,8 @@ export interface ChatDeps {
   fanout: Broadcast;
   /** USERS_SCOPE_COLUMN: who may see whom */
   scopes: Scopes;
+  /** signs the file links of every message a caller gets back (src/files/links.ts) */
+  links: FileLinks;
   /** the current time as an ISO-8601 UTC string */
   now: () => string;
   /** where an error thrown by a service's listener (onSent…) goes; the request goes on anyway */

@@ -4,8 +4,9 @@
  * matches the shared database. Announcements of one event-loop turn go out as one publish.
  */
 import type { ScopeKey } from "../chat/scopes.js";
+import type { FileLinks } from "../files/links.js";
 import type { Message, SharedRoom } from "../protocol/index.js";
-import { Fanout } from "../realtime/fanout.js";
+import { Fanout, type RoomMembers } from "../realtime/fanout.js";
 import type { ChatServer } from "../realtime/types.js";
 import type { Cluster } from "./index.js";
 
@@ -16,8 +17,10 @@ export class AnnouncingFanout extends Fanout {
   constructor(
     io: ChatServer,
     private readonly cluster: Pick<Cluster, "announceRooms">,
+    links: FileLinks,
+    members: RoomMembers,
   ) {
-    super(io);
+    super(io, links, members);
   }
 
   override messageNew(message: Message): void {
@@ -38,6 +41,11 @@ export class AnnouncingFanout extends Fanout {
   override roomUpdated(room: SharedRoom, scope?: ScopeKey): void {
     super.roomUpdated(room, scope);
     this.changed(room.id);
+  }
+
+  /** Their sockets may be on another node: every member gets their own copy through the adapter. */
+  protected override mayHaveSockets(_userId: string): boolean {
+    return true;
   }
 
   override roomTouched(roomId: string): void {

@@ -10,10 +10,14 @@
  * to travel inline, a membership change). The last rev passed on per room tells a gap (a message
  * event whose rev is not the next one, or a lost LISTEN connection), which is filled from the
  * database with the same read as `message:changes`.
+ *
+ * A message with files (and a `room:updated` whose last message has files) goes to each user's
+ * sockets here with links signed for that user; everything else is encoded once per channel.
  */
 import { randomUUID } from "node:crypto";
 import { sharedRoom } from "../chat/rooms/view.js";
 import { type ScopeKey, type Scopes, scopeKey } from "../chat/scopes.js";
+import type { FileLinks } from "../files/links.js";
 import type { Logger } from "../logger.js";
 import type { Message, SharedRoom } from "../protocol/index.js";
 import { Fanout, roomChannel, roomScopeChannel, userChannel } from "../realtime/fanout.js";
@@ -24,6 +28,8 @@ import type { PostgresChatStore } from "../storage/postgres/postgres-chat-store.
 export interface FeedFanoutOptions {
   store: PostgresChatStore;
   scopes: Scopes;
+  /** signs each user's file links */
+  links: FileLinks;
   logger: Logger;
   /** the longest a write waits for this node to pass its events on before it is answered anyway (default 2000 ms) */
   waitMs?: number;
@@ -38,6 +44,9 @@ interface RoomPosition {
 }
 
 type Job = () => void | Promise<void>;
+
+/** Where `server.local.to(…)` sends. */
+type LocalTarget = ReturnType<ChatServer["local"]["to"]>;
 
 /** Changes read per query when a gap is filled. */
 const FILL_PAGE = 500;
@@ -57,7 +66,8 @@ export class FeedFanout extends Fanout {
     private readonly server: ChatServer,
     private readonly options: FeedFanoutOptions,
   ) {
-    super(server);
+    // the feed passes messages on to this node's sockets itself: the members of rooms are not needed
+    super(server, options.links, () => []);
   }
 
   /** Starts listening; resolves once the first LISTEN is in place, so no commit after it is missed. */
@@ -234,8 +244,39 @@ export class FeedFanout extends Fanout {
     return (this.server.sockets.adapter.rooms.get(roomChannel(roomId))?.size ?? 0) > 0;
   }
 
+  /**
+   * Calls `each` once per user with sockets here in `channel`, with a target reaching exactly
+   * those sockets (each socket is alone in the channel named by its id).
+   */
+  private perUser(channel: string, each: (target: LocalTarget, userId: string) => void): void {
+    const byUser = new Map<string, string[]>();
+    for (const socket of this.localSockets(channel)) {
+      const ids = byUser.get(socket.data.user.id);
+      if (ids) ids.push(socket.id);
+      else byUser.set(socket.data.user.id, [socket.id]);
+    }
+    for (const [userId, socketIds] of byUser) each(this.server.local.to(socketIds), userId);
+  }
+
+  /** `room:updated` to the sockets here in `channel`, with each user's links when it needs them. */
+  private emitRoom(channel: string, room: SharedRoom): void {
+    if (!room.lastMessage?.files.length) {
+      this.server.local.to(channel).emit("room:updated", room);
+      return;
+    }
+    this.perUser(channel, (target, userId) =>
+      target.emit("room:updated", this.options.links.room(room, userId)),
+    );
+  }
+
   private emitMessage(event: "message:new" | "message:updated" | "message:deleted", message: Message): void {
-    this.server.local.to(roomChannel(message.roomId)).emit(event, message);
+    const channel = roomChannel(message.roomId);
+    if (message.files.length === 0) this.server.local.to(channel).emit(event, message);
+    else {
+      this.perUser(channel, (target, userId) =>
+        target.emit(event, this.options.links.message(message, userId)),
+      );
+    }
     const at = this.positions.get(message.roomId);
     this.positions.set(message.roomId, {
       rev: Math.max(at?.rev ?? 0, message.rev),
@@ -338,7 +379,7 @@ export class FeedFanout extends Fanout {
     }
     if (!here || !announce) return;
     if (!scopes.enabled) {
-      this.server.local.to(roomChannel(roomId)).emit("room:updated", await sharedRoom(room, store));
+      this.emitRoom(roomChannel(roomId), await sharedRoom(room, store));
       return;
     }
     const keys = await scopes.of(room.members.keys());
@@ -346,7 +387,7 @@ export class FeedFanout extends Fanout {
       const channel = roomScopeChannel(roomId, scope);
       if (this.localSockets(channel).length === 0) continue;
       const view = await sharedRoom(room, store, { visible: (id) => keys.get(id) === scope });
-      this.server.local.to(channel).emit("room:updated", view);
+      this.emitRoom(channel, view);
     }
   }
 

@@ -19,11 +19,13 @@ import { type RateLimiterLike, RateLimiterRes } from "rate-limiter-flexible";
 import { z } from "zod";
 import type { TokenService } from "../auth/tokens.js";
 import type { MessageService } from "../chat/messages/service.js";
+import { SYSTEM_SENDER } from "../chat/messages/system.js";
 import type { RoomSyncService } from "../chat/rooms/sync.js";
 import { sharedRoom, unreadOf } from "../chat/rooms/view.js";
 import type { Config } from "../config/index.js";
 import type { ServerApiKey } from "../config/server-api-keys.js";
 import { AppError, notFound } from "../errors.js";
+import type { FileLinks } from "../files/links.js";
 import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 import type { Logger } from "../logger.js";
 import { HTTP_STATUS, type UnreadBody } from "../protocol/index.js";
@@ -46,6 +48,8 @@ export interface ServerApiDeps {
   messages: MessageService;
   roomSync: RoomSyncService;
   fanout: Fanout;
+  /** file links in answers are signed for the system user: the PHP back end is the reader */
+  links: FileLinks;
   logger: Logger;
   /** with several nodes: wrong keys are counted across them */
   shared?: SharedCounts | undefined;
@@ -152,12 +156,15 @@ export function createServerApi(deps: ServerApiDeps) {
           const found = await deps.store.roomByExternalKey(externalKeyValue);
           if (!found) throw notFound();
           return reply(res, "GET /api/server/rooms/:externalKey", 200, {
-            room: await sharedRoom(found, deps.store),
+            room: deps.links.room(await sharedRoom(found, deps.store), SYSTEM_SENDER.id),
           });
         }
         const p = parseInput(upsertRoom, await readJson(req));
         const result = await deps.roomSync.sync({ externalKey: externalKeyValue, ...p });
-        return reply(res, "PUT /api/server/rooms/:externalKey", result.created ? 201 : 200, result);
+        return reply(res, "PUT /api/server/rooms/:externalKey", result.created ? 201 : 200, {
+          ...result,
+          room: deps.links.room(result.room, SYSTEM_SENDER.id),
+        });
       }
       const user = matchPath(userPath, url.pathname);
       if (user) {

@@ -57,9 +57,12 @@ export interface ChatFile {
   /** pixels, for images */
   width: number | null;
   height: number | null;
-  /** where to download it */
+  /**
+   * where to download it: a path on the chat server with a link signed for the user who got
+   * this message, working without a cookie or header for FILES_URL_TTL_S (src/files/links.ts)
+   */
   url: string;
-  /** a small preview of an image (longest side 360 px), or null */
+  /** a small preview of an image (longest side 360 px), or null; signed like `url` */
   thumbnailUrl: string | null;
 }
 

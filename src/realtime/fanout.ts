@@ -6,9 +6,14 @@
  * With USERS_SCOPE_COLUMN, every socket also joins one channel per room and scope (`rs:42:"acme"`):
  * what shows a user (typing, read receipts, `room:updated` with its member list) goes to the
  * channel of that user's scope only. Messages go to the whole room.
+ *
+ * A message with files is the exception to "one emit": its links are signed for each recipient
+ * (src/files/links.ts), so it goes out once per member, to that member's user channel. Messages
+ * without files, nearly all of them, are still encoded once for the whole room.
  */
 import type { Broadcast } from "../chat/broadcast.js";
 import type { ScopeKey } from "../chat/scopes.js";
+import type { FileLinks } from "../files/links.js";
 import type { Message, SharedRoom } from "../protocol/index.js";
 import { coalesceAllWrites } from "./coalesce.js";
 import type { ChatServer } from "./types.js";
@@ -22,26 +27,67 @@ export const roomScopeChannel = (roomId: string, scope: ScopeKey) => `rs:${roomI
 const roomOrScope = (roomId: string, scope: ScopeKey | undefined) =>
   scope === undefined ? roomChannel(roomId) : roomScopeChannel(roomId, scope);
 
+/** The members of a room now, as the store that made the change knows them. */
+export type RoomMembers = (roomId: string) => Iterable<string>;
+
 export class Fanout implements Broadcast {
-  constructor(private readonly io: ChatServer) {
+  constructor(
+    private readonly io: ChatServer,
+    /** signs each recipient's file links */
+    protected readonly links: FileLinks,
+    /** who gets a message with files (one emit each) */
+    private readonly members: RoomMembers,
+  ) {
     coalesceAllWrites(io);
   }
 
   messageNew(message: Message): void {
-    this.io.to(roomChannel(message.roomId)).emit("message:new", message);
+    this.broadcastMessage("message:new", message);
   }
 
   messageUpdated(message: Message): void {
-    this.io.to(roomChannel(message.roomId)).emit("message:updated", message);
+    this.broadcastMessage("message:updated", message);
   }
 
   messageDeleted(message: Message): void {
-    this.io.to(roomChannel(message.roomId)).emit("message:deleted", message);
+    this.broadcastMessage("message:deleted", message);
   }
 
-  /** `scope`: the view of the room for that scope's sockets only. */
+  private broadcastMessage(
+    event: "message:new" | "message:updated" | "message:deleted",
+    message: Message,
+  ): void {
+    if (message.files.length === 0) {
+      this.io.to(roomChannel(message.roomId)).emit(event, message);
+      return;
+    }
+    for (const userId of this.members(message.roomId)) {
+      if (!this.mayHaveSockets(userId)) continue;
+      this.io.to(userChannel(userId)).emit(event, this.links.message(message, userId));
+    }
+  }
+
+  /**
+   * Whether the user may have a socket to send to: on one node, only if one is connected here
+   * (so a big room's offline members cost nothing); a cluster's fan-out says yes for everyone.
+   */
+  protected mayHaveSockets(userId: string): boolean {
+    return (this.io.sockets.adapter.rooms.get(userChannel(userId))?.size ?? 0) > 0;
+  }
+
+  /**
+   * `scope`: the view of the room for that scope's sockets only. A last message with files goes
+   * to each member the view lists (all of its scope), with their own links.
+   */
   roomUpdated(room: SharedRoom, scope?: ScopeKey): void {
-    this.io.to(roomOrScope(room.id, scope)).emit("room:updated", room);
+    if (!room.lastMessage?.files.length) {
+      this.io.to(roomOrScope(room.id, scope)).emit("room:updated", room);
+      return;
+    }
+    for (const { userId } of room.members) {
+      if (!this.mayHaveSockets(userId)) continue;
+      this.io.to(userChannel(userId)).emit("room:updated", this.links.room(room, userId));
+    }
   }
 
   /** A room changed without a broadcast to its members (several nodes re-read it). */

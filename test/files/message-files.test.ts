@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
+import type { Message } from "../../src/protocol/index.js";
 import type { FileRecord } from "../../src/storage/chat-store.js";
 import { ok, request, startServer, type TestServer, waitFor } from "../support/harness.js";
 import { allMessages, clientId, expectError, group, person, roundTrip } from "../support/rooms.js";
@@ -18,6 +19,11 @@ before(async () => {
 after(async () => {
   await server?.close();
 });
+
+/** The message with its files' links left out (they are signed for whoever received it). */
+function withoutLinks(message: Message): unknown {
+  return { ...message, files: message.files.map(({ url: _u, thumbnailUrl: _t, ...rest }) => rest) };
+}
 
 /** A file record of `uploaderId`'s, as an upload leaves it. */
 function uploaded(uploaderId: string, name = "receipt.png"): Promise<FileRecord> {
@@ -58,8 +64,14 @@ test("a message with files and no words is stored, acked and broadcast with its 
     ],
   );
   assert.equal(message.body, "");
-  assert.deepEqual(await arrival, message);
-  assert.deepEqual(await allMessages(bob.socket, room.id), [message]);
+  // each member gets the same message, with file links signed for them
+  const bobs = await arrival;
+  assert.deepEqual(withoutLinks(bobs), withoutLinks(message));
+  assert.deepEqual(
+    bobs.files.map((f) => new URL(f.url, server.url).searchParams.get("u")),
+    [bob.id, bob.id],
+  );
+  assert.deepEqual((await allMessages(bob.socket, room.id)).map(withoutLinks), [withoutLinks(message)]);
   const stored = await server.app.store.file(photo.id);
   assert.deepEqual([stored?.messageId, stored?.roomId], [message.id, room.id]);
 });

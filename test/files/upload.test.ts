@@ -121,7 +121,7 @@ describe("POST /api/files", () => {
     assert.equal(answer.status, 201, JSON.stringify(answer.body));
     const file = fileOf(answer);
     assert.deepEqual(
-      { ...file, id: undefined },
+      { ...file, id: undefined, url: undefined },
       {
         id: undefined,
         name: "plan.txt",
@@ -129,10 +129,15 @@ describe("POST /api/files", () => {
         type: "text/plain",
         width: null,
         height: null,
-        url: `/api/files/${file.id}`,
+        url: undefined,
         thumbnailUrl: null,
       },
     );
+    // a download link signed for the uploader (test/files/downloads.test.ts checks it works)
+    const link = new URL(file.url, server.url);
+    assert.equal(link.pathname, `/api/files/${file.id}`);
+    assert.deepEqual([...link.searchParams.keys()], ["u", "e", "s"]);
+    assert.equal(link.searchParams.get("u"), user.id);
     const record = await server.app.store.file(file.id);
     assert.equal(record?.uploaderId, user.id);
     assert.equal(record?.messageId, null);

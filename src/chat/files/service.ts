@@ -87,7 +87,8 @@ export class FileService {
         this.reportProblem(error);
         throw unavailable("The file could not be stored right now. Please try again in a moment.");
       }
-      return toChatFile(record);
+      // the uploader can show it at once (a preview before sending), with their own link
+      return this.deps.links.file(toChatFile(record), actor.id);
     } finally {
       await Promise.all([spooled, ...made].map((file) => file.dispose()));
     }

@@ -1,6 +1,8 @@
 /**
  * Messages: sending (idempotent by clientId), history, catch-up by rev, edits, deletions,
- * reactions and search. Every broadcast happens after the change is durably stored.
+ * reactions and search. Every broadcast happens after the change is durably stored. What a
+ * caller gets back carries file links signed for them (deps.links); broadcasts get the message as
+ * stored, and the fan-out signs per recipient.
  */
 import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
 import { codePointLength, type Message, type Role } from "../../protocol/index.js";
@@ -29,13 +31,14 @@ export class MessageService {
 
   async send(actor: Actor, input: SendRequest): Promise<Message> {
     await memberRole(this.deps, actor, input.roomId);
-    return this.deliver(actor.id, input);
+    return this.deps.links.message(await this.deliver(actor.id, input), actor.id);
   }
 
   /** Posts as the TimeWise app itself (SYSTEM_SENDER), into any open room: the server API only. */
   async sendAsSystem(input: SendRequest): Promise<Message> {
     if (!(await this.deps.store.room(input.roomId))) throw notFound();
-    return this.deliver(SYSTEM_SENDER.id, input);
+    // links in the answer are for the PHP back end, which acts as the system user
+    return this.deps.links.message(await this.deliver(SYSTEM_SENDER.id, input), SYSTEM_SENDER.id);
   }
 
   private async deliver(senderId: string, input: SendRequest): Promise<Message> {
@@ -64,22 +67,24 @@ export class MessageService {
     query: HistoryQuery,
   ): Promise<{ messages: Message[]; hasMore: boolean }> {
     await memberRole(this.deps, actor, roomId);
-    return this.deps.store.history(roomId, query);
+    const page = await this.deps.store.history(roomId, query);
+    return { ...page, messages: this.deps.links.messages(page.messages, actor.id) };
   }
 
   async changes(actor: Actor, roomId: string, sinceRev: number, limit: number) {
     await memberRole(this.deps, actor, roomId);
-    return this.deps.store.changes(roomId, sinceRev, limit);
+    const page = await this.deps.store.changes(roomId, sinceRev, limit);
+    return { ...page, messages: this.deps.links.messages(page.messages, actor.id) };
   }
 
   async edit(actor: Actor, messageId: string, body: string): Promise<Message> {
     const { message } = await this.visibleMessage(actor, messageId);
     if (message.senderId !== actor.id) throw forbidden("You can only edit your own messages.");
     this.checkBody(body, message.files.length > 0);
-    if (message.body === body && !message.deleted) return message;
+    if (message.body === body && !message.deleted) return this.deps.links.message(message, actor.id);
     const updated = await this.deps.store.editMessage(messageId, body, this.deps.now());
     this.deps.fanout.messageUpdated(updated);
-    return updated;
+    return this.deps.links.message(updated, actor.id);
   }
 
   async delete(actor: Actor, messageId: string): Promise<Message> {
@@ -91,20 +96,20 @@ export class MessageService {
     }
     const { message: deleted, changed } = await this.deps.store.deleteMessage(messageId, this.deps.now());
     if (changed) this.deps.fanout.messageDeleted(deleted);
-    return deleted;
+    return this.deps.links.message(deleted, actor.id);
   }
 
   async react(actor: Actor, messageId: string, emoji: string, on: boolean): Promise<Message> {
     await this.visibleMessage(actor, messageId);
     const { message, changed } = await this.deps.store.react(messageId, actor.id, emoji, on);
     if (changed) this.deps.fanout.messageUpdated(message);
-    return message;
+    return this.deps.links.message(message, actor.id);
   }
 
   async search(actor: Actor, query: string, roomId: string | undefined, limit: number): Promise<Message[]> {
     if (roomId !== undefined) await memberRole(this.deps, actor, roomId);
     const roomIds = roomId === undefined ? [...(await this.deps.store.roomIdsOf(actor.id))] : [roomId];
-    return this.deps.store.search(roomIds, query, limit);
+    return this.deps.links.messages(await this.deps.store.search(roomIds, query, limit), actor.id);
   }
 
   /** The message and the actor's role in its room, when they are a member; else NOT_FOUND. */

@@ -68,11 +68,13 @@ export class RoomService {
       rooms.flatMap((room) => [...room.members.keys()]),
     );
     return {
-      rooms: await roomsFor(actor.id, rooms, this.deps.store, {
-        maxMembers: LIMITS.listMembersMax,
-        keep: actor.id,
-        visible,
-      }),
+      rooms: (
+        await roomsFor(actor.id, rooms, this.deps.store, {
+          maxMembers: LIMITS.listMembersMax,
+          keep: actor.id,
+          visible,
+        })
+      ).map((room) => this.deps.links.room(room, actor.id)),
       next,
     };
   }
@@ -248,6 +250,6 @@ export class RoomService {
   /** The room as the actor sees it: only the members of their scope, with USERS_SCOPE_COLUMN. */
   private async view(actor: Actor, room: StoredRoom): Promise<Room> {
     const visible = await this.deps.scopes.visibleTo(actor, room.members.keys());
-    return roomFor(actor.id, room, this.deps.store, { visible });
+    return this.deps.links.room(await roomFor(actor.id, room, this.deps.store, { visible }), actor.id);
   }
 }

@@ -1,0 +1,84 @@
+/**
+ * Uploads and downloads over real HTTP, for the file tests: `uploadFile` posts one multipart part
+ * named `file`, encoded exactly as a browser's FormData is; `download` fetches a link the server
+ * gave (a path such as `/api/files/7?u=…`) with no cookie and no Authorization header, as an
+ * `<img src>` would. Each request has a connection of its own: a kept-alive connection that the
+ * server closes after its idle timeout, just as the next request goes out, would fail that request.
+ */
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import type { ChatFile, FileBody } from "../../src/protocol/index.js";
+
+export interface Download {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+export interface DownloadOptions {
+  method?: "GET" | "HEAD" | "POST";
+  headers?: Record<string, string>;
+  body?: Buffer;
+}
+
+/** Sends one request to `link` (relative to `baseUrl`) and reads the whole answer. */
+export function download(baseUrl: string, link: string, options: DownloadOptions = {}): Promise<Download> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(link, baseUrl),
+      { method: options.method ?? "GET", headers: options.headers ?? {}, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("error", reject);
+        res.on("end", () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+          }
+          resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks) });
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+/** Uploads `bytes` as `name` with `token`; resolves with the file of the 201 answer. */
+export async function uploadFile(
+  baseUrl: string,
+  token: string,
+  name: string,
+  bytes: Buffer,
+): Promise<ChatFile> {
+  const form = new FormData();
+  form.append("file", new Blob([bytes]), name);
+  // the multipart body and its boundary, as fetch would send them
+  const encoded = new Response(form);
+  const body = Buffer.from(await encoded.arrayBuffer());
+  const answer = await download(baseUrl, "/api/files", {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": encoded.headers.get("content-type") ?? "",
+      "content-length": String(body.length),
+    },
+    body,
+  });
+  const text = answer.body.toString();
+  assert.equal(answer.status, 201, text);
+  return (JSON.parse(text) as FileBody).file;
+}
+
+/** `link` with one query parameter replaced. */
+export function withParam(link: string, name: string, value: string): string {
+  const url = new URL(link, "http://x");
+  url.searchParams.set(name, value);
+  return `${url.pathname}?${url.searchParams}`;
+}
+
+/** The user a link was signed for. */
+export function linkUser(link: string): string | null {
+  return new URL(link, "http://x").searchParams.get("u");
+}
