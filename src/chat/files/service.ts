@@ -2,7 +2,8 @@
  * Uploads: an upload is streamed to a spooled file (never held in memory), refused past
  * FILES_MAX_BYTES or the uploader's quota as soon as it gets there, typed from its bytes, then
  * recorded and put in the file store. The record comes first, so a crash between the two leaves
- * an unattached record (removed by the clean-up of unattached uploads), never bytes no record names.
+ * an unattached record (removed by the clean-up of unattached uploads, cleanup.ts), never bytes no
+ * record names. Removing goes the other way round: record first, bytes after (bytes.ts).
  */
 import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
@@ -17,6 +18,7 @@ import type { Actor } from "../../shared/actor.js";
 import type { FileRecord } from "../../storage/chat-store.js";
 import { quotaExceeded } from "../../storage/files.js";
 import type { ChatDeps } from "../context.js";
+import type { FileBytes } from "./bytes.js";
 
 export interface UploadInput {
   /** the name the client gave; cleaned before it is kept */
@@ -31,6 +33,8 @@ export class FileService {
     private readonly limits: Pick<FilesConfig, "maxBytes" | "quotaBytes">,
     /** a file store that failed: logged, while the client gets UNAVAILABLE */
     private readonly reportProblem: (error: unknown) => void,
+    /** removes the bytes of records deleted here */
+    private readonly bytes: FileBytes,
   ) {}
 
   async upload(actor: Actor, input: UploadInput): Promise<ChatFile> {
@@ -69,7 +73,9 @@ export class FileService {
       try {
         await this.files.putSpooled(record.storeKey, spooled);
       } catch (error) {
-        await this.deps.store.deleteFile(record.id);
+        await this.deps.store.deleteFile(record.id, this.deps.now());
+        // a failed PUT may still have left part of the bytes (a disk store, a network cut)
+        await this.bytes.remove([record.storeKey], "discarded");
         this.reportProblem(error);
         throw unavailable("The file could not be stored right now. Please try again in a moment.");
       }
@@ -83,8 +89,8 @@ export class FileService {
   async discard(file: ChatFile): Promise<void> {
     const record = await this.deps.store.file(file.id);
     if (!record) return;
-    await this.deps.store.deleteFile(record.id);
-    await this.files.delete(record.storeKey);
+    await this.deps.store.deleteFile(record.id, this.deps.now());
+    await this.bytes.remove([record.storeKey], "discarded");
   }
 }
 

@@ -2,7 +2,8 @@
  * File records in SQLite (the `files` table, see ../files.ts): keeping an upload's record within
  * its uploader's quota, reading records, and the checks a send makes before attaching files.
  * Writes run as writes of the store's queue; the quota sum runs inside the same write, so two
- * uploads at once can never pass the quota together.
+ * uploads at once can never pass the quota together. A removed record leaves its store key in
+ * `file_deletions` until the bytes are gone (see ../files.ts).
  */
 import type { FileRecord, NewFile } from "../files.js";
 import { notAttachable, quotaExceeded } from "../files.js";
@@ -50,6 +51,11 @@ export class FileRecords {
   private readonly insert;
   private readonly remove;
   private readonly attach;
+  private readonly removeOfMessage;
+  private readonly removeUnattached;
+  private readonly keepDeletion;
+  private readonly pending;
+  private readonly forget;
 
   constructor(
     db: SqliteDatabase,
@@ -61,10 +67,28 @@ export class FileRecords {
       `INSERT INTO files (uploader_id, name, size, type, width, height, has_thumbnail, created_at, store_key)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.remove = db.prepare("DELETE FROM files WHERE id = ?");
+    this.remove = db.prepare("DELETE FROM files WHERE id = ? RETURNING store_key").pluck();
     this.attach = db.prepare(
       "UPDATE files SET message_id = ?, room_id = ? WHERE id = ? AND message_id IS NULL",
     );
+    this.removeOfMessage = db.prepare("DELETE FROM files WHERE message_id = ? RETURNING store_key").pluck();
+    // oldest first, so a clean-up that stops at its batch limit never skips the oldest ones
+    this.removeUnattached = db
+      .prepare(
+        `DELETE FROM files WHERE id IN (
+           SELECT id FROM files WHERE message_id IS NULL AND created_at <= ? ORDER BY created_at, id LIMIT ?
+         ) RETURNING store_key`,
+      )
+      .pluck();
+    this.keepDeletion = db.prepare(
+      "INSERT INTO file_deletions (store_key, deleted_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+    );
+    this.pending = db
+      .prepare(
+        "SELECT store_key FROM file_deletions WHERE deleted_at <= ? ORDER BY deleted_at, store_key LIMIT ?",
+      )
+      .pluck();
+    this.forget = db.prepare("DELETE FROM file_deletions WHERE store_key = ?");
   }
 
   file(fileId: string): FileRecord | undefined {
@@ -95,11 +119,46 @@ export class FileRecords {
     });
   }
 
-  deleteFile(fileId: string): Promise<void> {
+  deleteFile(fileId: string, at: string): Promise<void> {
     return this.queue.run(() => {
-      this.remove.run(Number(fileId));
+      this.keepDeletions(this.remove.all(Number(fileId)) as string[], at);
       return { result: undefined };
     });
+  }
+
+  /**
+   * Inside a message deletion's write: removes the records of the message's files, keeping their
+   * store keys in `file_deletions` in the same transaction. Returns the keys, whose bytes the
+   * caller removes once the write is durable.
+   */
+  removeFilesOf(messageId: string, at: string): string[] {
+    const keys = this.removeOfMessage.all(Number(messageId)) as string[];
+    this.keepDeletions(keys, at);
+    return keys;
+  }
+
+  /** Up to `limit` records never attached, made at or before `before`, removed as `removeFilesOf` does. */
+  removeUnattachedFiles(before: string, limit: number, at: string): Promise<string[]> {
+    return this.queue.run(() => {
+      const keys = this.removeUnattached.all(before, limit) as string[];
+      this.keepDeletions(keys, at);
+      return { result: keys };
+    });
+  }
+
+  pendingFileDeletions(before: string, limit: number): string[] {
+    return this.pending.all(before, limit) as string[];
+  }
+
+  forgetFileDeletions(keys: readonly string[]): Promise<void> {
+    return this.queue.run(() => {
+      for (const key of keys) this.forget.run(key);
+      return { result: undefined };
+    });
+  }
+
+  private keepDeletions(keys: readonly string[], at: string): void {
+    for (const key of keys) this.keepDeletion.run(key, at);
   }
 
   /**
