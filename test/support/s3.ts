@@ -19,6 +19,8 @@ export interface TestS3 {
   config: S3StoreConfig;
   /** FILES_STORE=s3 and the S3_* settings for a server process */
   env: Record<string, string>;
+  /** the key of every object the service removed so far, in order (as S3 event notifications say) */
+  removed: string[];
   close(): Promise<void>;
 }
 
@@ -35,6 +37,13 @@ export async function startS3(): Promise<TestS3> {
     directory: dir,
     configureBuckets: [{ name: bucket }],
   });
+  const removed: string[] = [];
+  let closing: Promise<void> | null = null;
+  server.on("event", (event) => {
+    for (const record of event.Records) {
+      if (record.eventName === "ObjectRemoved:Delete") removed.push(decodeURIComponent(record.s3.object.key));
+    }
+  });
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
   return {
@@ -49,6 +58,7 @@ export async function startS3(): Promise<TestS3> {
       // s3rver (like most self-hosted services) has no per-bucket host names
       forcePathStyle: true,
     },
+    removed,
     env: {
       FILES_STORE: "s3",
       S3_BUCKET: bucket,
@@ -57,9 +67,10 @@ export async function startS3(): Promise<TestS3> {
       S3_SECRET_ACCESS_KEY: KEY,
       S3_FORCE_PATH_STYLE: "true",
     },
+    /** Stops the service (a test may stop it early, to see what a failing S3 does); closing twice is fine. */
     async close() {
-      await server.close();
-      rmSync(dir, { recursive: true, force: true });
+      closing ??= server.close().then(() => rmSync(dir, { recursive: true, force: true }));
+      await closing;
     },
   };
 }
