@@ -290,6 +290,8 @@ export async function createApp({
     directory,
     store,
     messages,
+    files,
+    maxUploadBytes: config.files.maxBytes,
     roomSync: new RoomSyncService(deps, rooms),
     fanout,
     logger,

@@ -102,6 +102,7 @@ export interface HttpResponses {
   "GET /api/rooms/:roomId/messages": HistoryBody;
   "POST /api/rooms/:roomId/messages": MessageBody;
   "POST /api/files": FileBody;
+  "POST /api/server/users/:userId/files": FileBody;
   "POST /api/server/messages": MessageBody;
   "POST /api/server/tokens": TokenBody;
   "GET /api/server/rooms/:externalKey": SharedRoomBody;
