@@ -7,11 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { FileBytes } from "../../src/chat/files/bytes.js";
 import {
+  cleanUpFiles,
   FILE_CLEANUP_EVERY_MS,
   LEFT_OVER_AFTER_MS,
   UNATTACHED_TTL_MS,
 } from "../../src/chat/files/cleanup.js";
+import { DiskFileStore } from "../../src/files/disk-store.js";
 import type { ChatFile } from "../../src/protocol/index.js";
 import { hasBytes, uploadFile } from "../support/files.js";
 import { ManualTimers, ok, startServer, TestClock, type TestServer } from "../support/harness.js";
@@ -53,6 +56,11 @@ describe("files after their upload", () => {
   };
   const keyOf = async (file: ChatFile): Promise<string> => (await server.app.store.file(file.id))!.storeKey;
   const bytesThere = async (key: string) => hasBytes(server.config.files.store, key);
+  const filesDir = () => {
+    const store = server.config.files.store;
+    assert.equal(store.kind, "disk");
+    return store.kind === "disk" ? store.dir : "";
+  };
   /** One turn of the clean-up job, as its timer would fire it. */
   const cleanUpTurn = () => timers.advance(FILE_CLEANUP_EVERY_MS);
 
@@ -126,6 +134,38 @@ describe("files after their upload", () => {
       "a second run removes nothing more",
     );
     assert.equal(await bytesThere(sentKey), true);
+  });
+
+  test("one run works through every expired upload a batch at a time", async () => {
+    const ann = await person(server);
+    const files = [
+      await upload(ann, 10),
+      await upload(ann, 10),
+      await upload(ann, 10),
+      await upload(ann, 10),
+      await upload(ann, 10),
+    ];
+    const keys = await Promise.all(files.map(keyOf));
+    clock.advance(UNATTACHED_TTL_MS);
+    const batches: number[] = [];
+    const store = server.app.store;
+    const outcome = await cleanUpFiles({
+      store: {
+        removeUnattachedFiles: async (before, limit, at) => {
+          const removed = await store.removeUnattachedFiles(before, limit, at);
+          batches.push(removed.length);
+          return removed;
+        },
+        pendingFileDeletions: (before, limit) => store.pendingFileDeletions(before, limit),
+      },
+      bytes: new FileBytes(store, new DiskFileStore(filesDir())),
+      now: clock.now,
+      batch: 2,
+    });
+    assert.deepEqual(batches, [2, 2, 1]);
+    assert.deepEqual(outcome, { unattached: 5, leftOver: 0 });
+    for (const key of keys) assert.equal(await bytesThere(key), false);
+    assert.equal(await store.fileBytesOf(ann.id), 0);
   });
 
   test("bytes a crash left behind after a message was deleted are removed by the clean-up", async () => {
