@@ -3,7 +3,7 @@
  * removes its record and bytes and frees the uploader's quota; the clean-up job (driven by hand:
  * the app's clock moves with TestClock, the job's turns with ManualTimers) removes uploads never
  * attached once they are 24 h old, keeps younger and attached ones, and finishes deletions whose
- * bytes a crash left behind. Runs on SQLite and, with TEST_CHAT_STORE=postgres, on PostgreSQL.
+ * bytes a crash or a file store that was down left behind (S3 on loopback, stopped and started). Runs on SQLite and, with TEST_CHAT_STORE=postgres, on PostgreSQL.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -19,6 +19,7 @@ import type { ChatFile } from "../../src/protocol/index.js";
 import { hasBytes, uploadFile } from "../support/files.js";
 import { ManualTimers, ok, startServer, TestClock, type TestServer } from "../support/harness.js";
 import { clientId, group, type Person, person } from "../support/rooms.js";
+import { startS3 } from "../support/s3.js";
 
 const MINUTE = 60_000;
 
@@ -205,4 +206,40 @@ test("the app runs the clean-up on the job scheduler, and closing the app stops 
   assert.equal(timers.active, 1, "one background job: the clean-up of files");
   await server.close();
   assert.equal(timers.active, 0);
+});
+
+test("a file store down as a message is deleted: the delete still succeeds, the clean-up removes the bytes once it is back", async () => {
+  const s3 = await startS3();
+  const clock = new TestClock();
+  const timers = new ManualTimers();
+  const server = await startServer({ env: s3.env, app: { now: clock.now, jobTimers: timers } });
+  try {
+    const ann = await person(server);
+    const room = await group(ann, []);
+    const answer = await uploadFile(server.url, `Bearer ${await server.token(ann.id)}`, new Uint8Array(64));
+    const key = (await server.app.store.file(answer.file!.id))!.storeKey;
+    const { message } = await ok(ann.socket, "message:send", {
+      roomId: room.id,
+      body: "",
+      clientId: clientId(),
+      fileIds: [answer.file!.id],
+    });
+    await s3.stop();
+    const { message: deleted } = await ok(ann.socket, "message:delete", { messageId: message.id });
+    assert.equal(deleted.deleted, true);
+    assert.equal(await server.app.store.fileBytesOf(ann.id), 0, "the quota is free at once");
+    const now = () => new Date(clock.now()).toISOString();
+    assert.deepEqual(await server.app.store.pendingFileDeletions(now(), 1000), [key]);
+
+    await s3.start();
+    assert.equal(await hasBytes(server.config.files.store, key), true);
+    clock.advance(LEFT_OVER_AFTER_MS);
+    await timers.advance(FILE_CLEANUP_EVERY_MS);
+    assert.equal(await hasBytes(server.config.files.store, key), false);
+    assert.deepEqual(s3.removed, [key]);
+    assert.deepEqual(await server.app.store.pendingFileDeletions(now(), 1000), []);
+  } finally {
+    await server.close();
+    await s3.close();
+  }
 });
