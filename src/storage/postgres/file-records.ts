@@ -92,9 +92,9 @@ export function createFile(pool: pg.Pool, input: NewFile, quotaBytes: number): P
  * are never left behind without a row that names them. `$1` picks the records; the rest is shared.
  */
 function removing(which: string, at: string): string {
-  return `WITH gone AS (DELETE FROM files WHERE ${which} RETURNING store_key),
+  return `WITH gone AS (DELETE FROM files WHERE ${which} RETURNING id, store_key, created_at),
     kept AS (INSERT INTO file_deletions (store_key, deleted_at) SELECT store_key, ${at} FROM gone ON CONFLICT DO NOTHING)
-    SELECT store_key FROM gone`;
+    SELECT store_key FROM gone ORDER BY created_at, id`;
 }
 
 const REMOVE_ONE = removing("id = $1", "$2");

@@ -45,6 +45,18 @@ function toFileRecord(row: FileRow): FileRecord {
   };
 }
 
+interface RemovedRow {
+  id: number;
+  store_key: string;
+  created_at: string;
+}
+
+/** The keys of removed rows, oldest first (RETURNING gives rows in no promised order). */
+function oldestFirst(rows: RemovedRow[]): string[] {
+  rows.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id - b.id));
+  return rows.map((row) => row.store_key);
+}
+
 export class FileRecords {
   private readonly byId;
   private readonly bytesOf;
@@ -71,15 +83,15 @@ export class FileRecords {
     this.attach = db.prepare(
       "UPDATE files SET message_id = ?, room_id = ? WHERE id = ? AND message_id IS NULL",
     );
-    this.removeOfMessage = db.prepare("DELETE FROM files WHERE message_id = ? RETURNING store_key").pluck();
+    this.removeOfMessage = db.prepare(
+      "DELETE FROM files WHERE message_id = ? RETURNING id, store_key, created_at",
+    );
     // oldest first, so a clean-up that stops at its batch limit never skips the oldest ones
-    this.removeUnattached = db
-      .prepare(
-        `DELETE FROM files WHERE id IN (
-           SELECT id FROM files WHERE message_id IS NULL AND created_at <= ? ORDER BY created_at, id LIMIT ?
-         ) RETURNING store_key`,
-      )
-      .pluck();
+    this.removeUnattached = db.prepare(
+      `DELETE FROM files WHERE id IN (
+         SELECT id FROM files WHERE message_id IS NULL AND created_at <= ? ORDER BY created_at, id LIMIT ?
+       ) RETURNING id, store_key, created_at`,
+    );
     this.keepDeletion = db.prepare(
       "INSERT INTO file_deletions (store_key, deleted_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
     );
@@ -132,7 +144,7 @@ export class FileRecords {
    * caller removes once the write is durable.
    */
   removeFilesOf(messageId: string, at: string): string[] {
-    const keys = this.removeOfMessage.all(Number(messageId)) as string[];
+    const keys = oldestFirst(this.removeOfMessage.all(Number(messageId)) as RemovedRow[]);
     this.keepDeletions(keys, at);
     return keys;
   }
@@ -140,7 +152,7 @@ export class FileRecords {
   /** Up to `limit` records never attached, made at or before `before`, removed as `removeFilesOf` does. */
   removeUnattachedFiles(before: string, limit: number, at: string): Promise<string[]> {
     return this.queue.run(() => {
-      const keys = this.removeUnattached.all(before, limit) as string[];
+      const keys = oldestFirst(this.removeUnattached.all(before, limit) as RemovedRow[]);
       this.keepDeletions(keys, at);
       return { result: keys };
     });
