@@ -27,18 +27,18 @@ export class MessageService {
     this.onSent = new Listeners(listenerErrors(deps, "onSent"));
   }
 
-  async send(actor: Actor, input: SendRequest): Promise<Message> {
-    await memberRole(this.deps, actor, input.roomId);
-    return this.deliver(actor.id, input);
+  /** The store checks that the actor is a member with the write itself (one round trip, not two). */
+  send(actor: Actor, input: SendRequest): Promise<Message> {
+    return this.deliver(actor.id, input, true);
   }
 
   /** Posts as the TimeWise app itself (SYSTEM_SENDER), into any open room: the server API only. */
   async sendAsSystem(input: SendRequest): Promise<Message> {
     if (!(await this.deps.store.room(input.roomId))) throw notFound();
-    return this.deliver(SYSTEM_SENDER.id, input);
+    return this.deliver(SYSTEM_SENDER.id, input, false);
   }
 
-  private async deliver(senderId: string, input: SendRequest): Promise<Message> {
+  private async deliver(senderId: string, input: SendRequest, requireMember: boolean): Promise<Message> {
     const fileIds = input.fileIds ?? [];
     // a photo needs no words: the body may be blank when files come with it
     this.checkBody(input.body, fileIds.length > 0);
@@ -50,6 +50,7 @@ export class MessageService {
       replyToId: input.replyToId ?? null,
       fileIds,
       at: this.deps.now(),
+      requireMember,
     });
     if (created) {
       this.deps.fanout.messageNew(message);

@@ -123,6 +123,15 @@ async function earlierSend(
   return { message: toMessage(rows[0]), created: false };
 }
 
+/** Whether the user is a member of the (locked, open) room. */
+async function isMember(db: pg.PoolClient, roomId: string, userId: string): Promise<boolean> {
+  const { rows } = await db.query("SELECT 1 FROM members WHERE room_id = $1 AND user_id = $2", [
+    roomId,
+    userId,
+  ]);
+  return rows.length > 0;
+}
+
 /**
  * A send with files: one transaction, as the files must be locked and attached with the message
  * (chat_send, the fast path, stores messages without files).
@@ -130,11 +139,13 @@ async function earlierSend(
 function sendWithFiles(pool: pg.Pool, input: SendInput): Promise<{ message: Message; created: boolean }> {
   const attempt = () =>
     transaction<{ message: Message; created: boolean }>(pool, async (db) => {
-      // a retry (same sender and client id) gets the stored message, even in a room since closed
-      const before = await earlierSend(db, input);
+      // a retry (same sender and client id) gets the stored message, even in a room since closed,
+      // unless the sender must be a member: that is checked first, under the room's lock
+      const before = input.requireMember ? null : await earlierSend(db, input);
       if (before) return { result: before };
       const room = await lockRoom(db, input.roomId);
       if (!room) throw notFound();
+      if (input.requireMember && !(await isMember(db, room.id, input.senderId))) throw notFound();
       // under the room's lock: a retry of the same send on another node has committed by now
       const retried = await earlierSend(db, input);
       if (retried) return { result: retried };
@@ -232,6 +243,7 @@ export function sendMessage(
       replyTo: input.replyToId === null ? null : dbId(input.replyToId),
       at: input.at,
       tag,
+      member: input.requireMember === true,
     });
     if (hook && sent.created) {
       const event: FeedEvent = {
