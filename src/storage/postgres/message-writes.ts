@@ -18,6 +18,9 @@ import { commitHookOf, isUniqueViolation, statement, toStoreError, transaction }
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./rows.js";
 
 const BY_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1`;
+/** All the sends of a call in one piece (migration 7); when one of them raises, nothing is kept. */
+const SEND_MANY = "SELECT chat_send_many($1::json) AS sent";
+/** The same sends, each in its own subtransaction: each one's error is its own (migrations 5, 7). */
 const SEND_BATCH = "SELECT chat_send_batch($1::json) AS sent";
 const BY_CLIENT_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.sender_id = $1 AND m.client_id = $2`;
 const INSERT = `
@@ -89,9 +92,17 @@ class SendBatcher {
   private async run(batch: WaitingSend[]): Promise<void> {
     let results: z.infer<typeof BatchResultSchema>;
     try {
-      const rows = await statement<{ sent: unknown }>(this.pool, SEND_BATCH, [
-        JSON.stringify(batch.map((w) => w.item)),
-      ]);
+      const items = JSON.stringify(batch.map((w) => w.item));
+      let rows: { sent: unknown }[];
+      try {
+        rows = await statement<{ sent: unknown }>(this.pool, SEND_MANY, [items]);
+      } catch (error) {
+        // the database is away: the same sends would fail again
+        if (toStoreError(error) !== error) throw error;
+        // one send raised (a clientId used in another room, a bad reply, a race on a clientId)
+        // and the whole call was rolled back: again, with each send's error its own
+        rows = await statement<{ sent: unknown }>(this.pool, SEND_BATCH, [items]);
+      }
       results = BatchResultSchema.parse(rows[0]?.sent);
       if (results.length !== batch.length)
         throw new Error("chat_send_batch answered for a different number of sends");
