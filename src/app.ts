@@ -12,6 +12,7 @@ import { createTokenService, type TokenService } from "./auth/tokens.js";
 import type { ChatDeps } from "./chat/context.js";
 import { FileService } from "./chat/files/service.js";
 import { MessageService } from "./chat/messages/service.js";
+import { PrefsService } from "./chat/prefs/service.js";
 import { PresenceService } from "./chat/presence/service.js";
 import { MemoryPresence } from "./chat/presence/tracker.js";
 import { ReadService } from "./chat/reads/service.js";
@@ -280,6 +281,7 @@ export async function createApp({
     typing,
     presence,
     users: new UserService(deps),
+    prefs: new PrefsService(deps),
     sessions: { tokens, revocations: store },
   };
 

@@ -6,8 +6,10 @@ import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
 import { codePointLength, type Message, type Role } from "../../protocol/index.js";
 import type { Actor } from "../../shared/actor.js";
 import { Listeners } from "../../shared/listeners.js";
-import type { HistoryQuery } from "../../storage/chat-store.js";
+import type { HistoryQuery, MentionSet } from "../../storage/chat-store.js";
+import { NO_MENTIONS } from "../../storage/mentions.js";
 import { type ChatDeps, listenerErrors, memberRole } from "../context.js";
+import { mentionCandidates, needsLogins, resolveMentions } from "./mentions.js";
 import { SYSTEM_SENDER } from "./system.js";
 
 export interface SendRequest {
@@ -19,12 +21,29 @@ export interface SendRequest {
   fileIds?: readonly string[] | undefined;
 }
 
+/**
+ * (v2.3) Who a message newly mentions: on a send everyone it mentions, on an edit only those the
+ * previous version did not (an edit that removes a mention takes nothing back).
+ */
+export interface NewMentions {
+  userIds: string[];
+  /** `@all`/`@here` is new in this version */
+  all: boolean;
+  via: "send" | "edit";
+}
+
 export class MessageService {
   /** Hears every new message once it is stored (metrics, webhooks). */
   readonly onSent: Listeners<[message: Message]>;
+  /**
+   * (v2.3) Hears of mentions once they are stored and broadcast: the hook notifications use, so
+   * a mention an edit adds notifies too. Not called when nobody new is mentioned.
+   */
+  readonly onMentioned: Listeners<[message: Message, mentioned: NewMentions]>;
 
   constructor(private readonly deps: ChatDeps) {
     this.onSent = new Listeners(listenerErrors(deps, "onSent"));
+    this.onMentioned = new Listeners(listenerErrors(deps, "onMentioned"));
   }
 
   async send(actor: Actor, input: SendRequest): Promise<Message> {
@@ -49,11 +68,15 @@ export class MessageService {
       clientId: input.clientId,
       replyToId: input.replyToId ?? null,
       fileIds,
+      mentions: await this.mentionsIn(input.roomId, input.body),
       at: this.deps.now(),
     });
     if (created) {
       this.deps.fanout.messageNew(message);
       this.onSent.emit(message);
+      if (message.mentions.length > 0 || message.mentionsAll) {
+        this.onMentioned.emit(message, { userIds: message.mentions, all: message.mentionsAll, via: "send" });
+      }
     }
     return message;
   }
@@ -77,9 +100,29 @@ export class MessageService {
     if (message.senderId !== actor.id) throw forbidden("You can only edit your own messages.");
     this.checkBody(body, message.files.length > 0);
     if (message.body === body && !message.deleted) return message;
-    const updated = await this.deps.store.editMessage(messageId, body, this.deps.now());
+    const mentions = await this.mentionsIn(message.roomId, body);
+    const updated = await this.deps.store.editMessage(messageId, body, this.deps.now(), mentions);
     this.deps.fanout.messageUpdated(updated);
+    const added = updated.mentions.filter((id) => !message.mentions.includes(id));
+    const all = updated.mentionsAll && !message.mentionsAll;
+    if (added.length > 0 || all) this.onMentioned.emit(updated, { userIds: added, all, via: "edit" });
     return updated;
+  }
+
+  /**
+   * Who `body` mentions among the room's members now. Only a body with an `@` costs anything:
+   * one read of the member ids (memory on SQLite, one query on PostgreSQL) and their logins from
+   * the directory's cache.
+   */
+  private async mentionsIn(roomId: string, body: string): Promise<MentionSet> {
+    const runs = mentionCandidates(body);
+    if (runs.length === 0) return NO_MENTIONS;
+    const targets = await this.deps.store.mentionTargets(roomId);
+    if (!targets) return NO_MENTIONS; // the store answers NOT_FOUND for the send itself
+    const members = needsLogins(runs, targets.type)
+      ? (await this.deps.directory.findByIds(targets.memberIds)).values()
+      : [];
+    return resolveMentions(runs, targets.type, members);
   }
 
   async delete(actor: Actor, messageId: string): Promise<Message> {

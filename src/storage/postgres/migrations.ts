@@ -11,6 +11,7 @@
  * message and jsonb would reorder the keys.
  */
 import type pg from "pg";
+import { MENTIONS_MIGRATION } from "./mentions-migration.js";
 import { toStoreError } from "./pool.js";
 
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -290,6 +291,12 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       END
       $fn$;
     `,
+  },
+  {
+    version: 8,
+    name: "mentions and notification settings",
+    // drops and creates the send functions again (see mentions-migration.ts)
+    sql: MENTIONS_MIGRATION,
   },
 ];
 
