@@ -158,6 +158,11 @@ export interface App {
   tokens: TokenService;
   store: AsyncChatStore;
   metrics: Metrics;
+  /**
+   * (v2.3) Hears of every stored mention: all of a new message's, and the ones an edit adds (an
+   * edit that removes one takes nothing back). Where notifications (digests, push) hook in.
+   */
+  onMentioned: MessageService["onMentioned"];
   /** Runs the re-check of live connections now (tokens, users, scopes, PHP sessions). */
   recheckNow(): Promise<void>;
   listen(): Promise<AddressInfo>;
@@ -349,6 +354,7 @@ export async function createApp({
     tokens,
     store,
     metrics,
+    onMentioned: messages.onMentioned,
     recheckNow: () => recheck.runNow(),
     listen: () =>
       new Promise((resolve, reject) => {

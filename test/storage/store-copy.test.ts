@@ -232,7 +232,10 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       assert.equal(await store.serverSecret("token"), expected.secret);
       // v2.3: mentions travel with the messages (above); settings and prefs come along too
       const group = [...expected.rooms.keys()][1]!;
-      assert.deepEqual(await store.memberViews("u3", [group]), new Map([[group, { notify: "mentions", mentions: 1 }]]));
+      assert.deepEqual(
+        await store.memberViews("u3", [group]),
+        new Map([[group, { notify: "mentions", mentions: 1 }]]),
+      );
       assert.deepEqual(await store.userPrefs("u1"), { email: "off", emailDelayMin: 30, push: false });
       assert.deepEqual(
         [...expected.files.values()].map((f) => f?.messageId === null),
