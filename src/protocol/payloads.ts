@@ -143,11 +143,13 @@ export const roomNotify = z.object({ roomId: entityId, notify: z.enum(["all", "m
  * (v2.3) The caller's notification settings; a field left out keeps its value. At least one
  * field is not required: `{}` changes nothing and answers the settings.
  */
-export const userPrefsSet = z.object({
-  email: z.enum(["off", "digest"]).optional(),
-  emailDelayMin: z.number().int().min(LIMITS.emailDelayMinMin).max(LIMITS.emailDelayMinMax).optional(),
-  push: z.boolean().optional(),
-});
+export const userPrefsSet = z.custom<object>(isPlainObject, "must be an object such as {}").pipe(
+  z.object({
+    email: z.enum(["off", "digest"]).optional(),
+    emailDelayMin: z.number().int().min(LIMITS.emailDelayMinMin).max(LIMITS.emailDelayMinMax).optional(),
+    push: z.boolean().optional(),
+  }),
+);
 
 export type UserSearchInput = z.input<typeof userSearch>;
 export type RoomRefInput = z.input<typeof roomRef>;
@@ -172,7 +174,7 @@ export type SessionRefreshInput = z.input<typeof sessionRefresh>;
 export type PresenceGetInput = z.input<typeof presenceGet>;
 export type RoomNotifyInput = z.input<typeof roomNotify>;
 export type UserPrefsGetInput = Record<string, never>;
-export type UserPrefsSetInput = z.input<typeof userPrefsSet>;
+export type UserPrefsSetInput = { email?: "off" | "digest"; emailDelayMin?: number; push?: boolean };
 
 /**
  * The schema of every request event, keyed by event name. The server parses each payload with the
