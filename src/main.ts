@@ -49,6 +49,8 @@ if (config.chatDatabase) {
     const store = await PostgresChatStore.open({
       url: config.chatDatabase.url,
       max: config.chatDatabase.poolSize,
+      lockTimeoutMs: config.chatDatabase.lockTimeoutMs,
+      statementTimeoutMs: config.chatDatabase.statementTimeoutMs,
       onProblem: (message) => logger.warn(message),
     });
     chat = { kind: "postgres", store };

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { type App, type AppOptions, type ChatDatabase, createApp } from "../../src/app.js";
 import type { TokenSettings } from "../../src/auth/tokens.js";
 import { type AuthConfig, type Config, loadConfig } from "../../src/config/index.js";
+import { envSchema } from "../../src/config/schema.js";
 import { createLogger } from "../../src/logger.js";
 import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
 import { openDatabase, type SqliteDatabase } from "../../src/storage/sqlite/open.js";
@@ -102,7 +103,17 @@ async function openChat(
   // a SQLite path the test chose is one it may restart on: its database outlives this server
   const kept = options.database ?? (options.sqlitePath ? await databaseFor(options.sqlitePath).ready : null);
   const database = kept ?? (await createTestDatabase("server", { schema: "migrated" }));
-  const store = await PostgresChatStore.open({ url: database.url, max: 4 });
+  // the lock and statement timeouts a test sets in `env`, as main.ts takes them from the config
+  const store = await PostgresChatStore.open({
+    url: database.url,
+    max: 4,
+    lockTimeoutMs: envSchema.shape.CHAT_DATABASE_LOCK_TIMEOUT_MS.parse(
+      options.env?.CHAT_DATABASE_LOCK_TIMEOUT_MS,
+    ),
+    statementTimeoutMs: envSchema.shape.CHAT_DATABASE_STATEMENT_TIMEOUT_MS.parse(
+      options.env?.CHAT_DATABASE_STATEMENT_TIMEOUT_MS,
+    ),
+  });
   return { chat: { kind: "postgres", store }, database, owned: kept === null };
 }
 
