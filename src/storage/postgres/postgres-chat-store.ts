@@ -65,6 +65,14 @@ export class PostgresChatStore implements AsyncChatStore {
     setCommitHook(this.pool, hook);
   }
 
+  /**
+   * The store's pool, for the built-in user directory, which lives in this database too
+   * (src/users/postgres-directory.ts) and so shares its connections and timeouts.
+   */
+  sharedPool(): pg.Pool {
+    return this.db;
+  }
+
   /** The pool to read with, failing loudly once the store is closed. */
   private get db(): pg.Pool {
     if (this.closed) throw new Error("the chat database is closed");
