@@ -34,6 +34,8 @@ import { searchMessages } from "./search.js";
 
 export class PostgresChatStore implements AsyncChatStore {
   private closed = false;
+  /** names this node wrote lately (known-users.ts) */
+  private readonly recentNames = new users.RecentNames();
 
   /** Takes over a pool whose database is already migrated; `close` ends it. */
   constructor(private readonly pool: pg.Pool) {}
@@ -181,7 +183,7 @@ export class PostgresChatStore implements AsyncChatStore {
   }
 
   rememberUsers(list: readonly { id: string; name: string }[]): Promise<void> {
-    return users.rememberUsers(this.db, list);
+    return users.rememberUsers(this.db, list, this.recentNames);
   }
 
   setLastSeen(userId: string, at: string): Promise<void> {
