@@ -12,6 +12,7 @@ import {
   ChatAuthError,
   ChatClient,
   ChatError,
+  type ChatFile,
   MemoryStorage,
   type Message,
   type UploadProgress,
@@ -55,7 +56,7 @@ describe("uploadFile with the default limits", () => {
     const file = await a.uploadFile(new File([bytes], "roster.bin"), { onProgress: (p) => progress.push(p) });
 
     assert.deepEqual(
-      { ...file, id: "" },
+      { ...file, id: "", url: file.url.split("?")[0] },
       {
         id: "",
         name: "roster.bin",
@@ -80,10 +81,13 @@ describe("uploadFile with the default limits", () => {
     assert.equal(sent.body, "");
     assert.deepEqual(sent.files, [file]);
     await until(() => arrived.length === 1, 5000, "Bob to get the message");
+    // Bob's copy carries a link signed for Bob: the same file, another signature
+    const unsigned = (f: ChatFile) => ({ ...f, url: f.url.split("?")[0] });
     assert.deepEqual(
-      arrived.map((m) => [m.id, m.files]),
-      [[sent.id, [file]]],
+      arrived.map((m) => [m.id, m.files.map(unsigned)]),
+      [[sent.id, [unsigned(file)]]],
     );
+    assert.notEqual(arrived[0]!.files[0]!.url, file.url, "each reader gets a link of their own");
     assert.equal((await server.app.store.file(file.id))?.messageId, sent.id);
   });
 
