@@ -58,6 +58,19 @@ export interface SendInput {
   at: string;
 }
 
+/** What deleting a message did. */
+export interface DeletedMessage {
+  message: Message;
+  /** false when it was already deleted (nothing changed, no rev taken) */
+  changed: boolean;
+  /**
+   * The store keys of the files it carried: their records are gone in the same write (which frees
+   * the uploader's quota) and the keys wait in the file deletions until the caller removes the
+   * bytes and calls `forgetFileDeletions`.
+   */
+  fileKeys: string[];
+}
+
 export interface RemovalResult {
   room: StoredRoom | null;
   /** the room has no members left and is closed */
@@ -90,7 +103,7 @@ export interface ChatStore {
 
   sendMessage(input: SendInput): Promise<{ message: Message; created: boolean }>;
   editMessage(messageId: string, body: string, at: string): Promise<Message>;
-  deleteMessage(messageId: string, at: string): Promise<{ message: Message; changed: boolean }>;
+  deleteMessage(messageId: string, at: string): Promise<DeletedMessage>;
   react(
     messageId: string,
     userId: string,
@@ -137,8 +150,25 @@ export interface ChatStore {
    * uploads at the same moment, on any node, can't pass it together.
    */
   createFile(input: NewFile, quotaBytes: number): Promise<FileRecord>;
-  /** Removes a file's record (an upload whose bytes could not be stored); a missing one is fine. */
-  deleteFile(fileId: string): Promise<void>;
+  /**
+   * Removes a file's record (an upload that failed or was not kept); a missing one is fine. Its
+   * store key waits in the file deletions until the caller removes the bytes (`forgetFileDeletions`).
+   */
+  deleteFile(fileId: string, at: string): Promise<void>;
+  /**
+   * The clean-up of uploads never attached: removes up to `limit` records of unattached files
+   * made at or before `before` (oldest first), their keys kept in the file deletions in the same
+   * write, and returns the keys. A send attaching one of them at that moment either wins (the
+   * file stays) or finds it gone (BAD_REQUEST); never both.
+   */
+  removeUnattachedFiles(before: string, limit: number, at: string): Promise<string[]>;
+  /**
+   * Store keys of file deletions made at or before `before` whose bytes were never confirmed gone
+   * (a crash or a file store failure after the record was deleted), oldest first, up to `limit`.
+   */
+  pendingFileDeletions(before: string, limit: number): string[];
+  /** Forgets file deletions whose bytes are gone; unknown keys are fine. */
+  forgetFileDeletions(keys: readonly string[]): Promise<void>;
   /** A file's record, or undefined. */
   file(fileId: string): FileRecord | undefined;
   /** The bytes of every file the user keeps, attached or not: what counts against their quota. */

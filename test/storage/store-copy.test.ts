@@ -118,7 +118,7 @@ async function fill(path: string): Promise<Expected> {
     await store.react(first.id, "u3", "🎉", true);
     await store.react(first.id, "u1", "👍", true);
     const second = (await store.history(group.id, { limit: 1, afterSeq: 1 })).messages[0]!;
-    await store.deleteMessage(second.id);
+    await store.deleteMessage(second.id, at(51));
     await store.markRead(group.id, "u2", 20);
     await store.markRead(direct.id, "u1", 2);
     await store.rename(group.id, "Ops & friends");
@@ -198,6 +198,7 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       token_revocations: 1,
       server_secrets: 1,
       directory_users: 0,
+      file_deletions: 0,
       files: 2,
     });
   });
@@ -273,7 +274,8 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       );
       assert.ok(Number(file.id) > Math.max(...[...expected.files.keys()].map(Number)));
       // removed again, so the next run finds the files table as the copy left it
-      await store.deleteFile(file.id);
+      await store.deleteFile(file.id, AT);
+      await store.forgetFileDeletions([file.storeKey]);
     } finally {
       await store.close();
     }

@@ -36,6 +36,7 @@ expectType<
     | "PUT /api/server/rooms/:externalKey"
     | "GET /api/server/users/:userId/unread"
     | "POST /api/server/users/:userId/disconnect"
+    | "POST /api/server/users/:userId/files"
   >
 >(true);
 

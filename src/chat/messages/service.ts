@@ -10,6 +10,7 @@ import type { Actor } from "../../shared/actor.js";
 import { Listeners } from "../../shared/listeners.js";
 import type { HistoryQuery } from "../../storage/chat-store.js";
 import { type ChatDeps, listenerErrors, memberRole } from "../context.js";
+import type { FileBytes } from "../files/bytes.js";
 import { SYSTEM_SENDER } from "./system.js";
 
 export interface SendRequest {
@@ -25,7 +26,11 @@ export class MessageService {
   /** Hears every new message once it is stored (metrics, webhooks). */
   readonly onSent: Listeners<[message: Message]>;
 
-  constructor(private readonly deps: ChatDeps) {
+  constructor(
+    private readonly deps: ChatDeps,
+    /** removes the bytes of a deleted message's files (none in tests that have no file store) */
+    private readonly fileBytes?: Pick<FileBytes, "remove">,
+  ) {
     this.onSent = new Listeners(listenerErrors(deps, "onSent"));
   }
 
@@ -94,8 +99,15 @@ export class MessageService {
         throw forbidden("Only the sender, or the room's owner or an admin, can delete this message.");
       }
     }
-    const { message: deleted, changed } = await this.deps.store.deleteMessage(messageId, this.deps.now());
+    const {
+      message: deleted,
+      changed,
+      fileKeys,
+    } = await this.deps.store.deleteMessage(messageId, this.deps.now());
     if (changed) this.deps.fanout.messageDeleted(deleted);
+    // the records (and the quota they took) went with the message; the bytes go now that it is
+    // committed, and whatever fails here is left to the clean-up job
+    if (fileKeys.length > 0) await this.fileBytes?.remove(fileKeys, "message_deleted");
     return this.deps.links.message(deleted, actor.id);
   }
 

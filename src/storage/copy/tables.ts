@@ -118,6 +118,8 @@ export const SMALL_TABLES: readonly TableSpec[] = [
     ],
     order: "id",
   },
+  // store keys of deleted files whose bytes the clean-up job still has to remove
+  { name: "file_deletions", columns: [text("store_key"), text("deleted_at")], order: "store_key" },
 ];
 
 /** Tables whose ids PostgreSQL hands out itself: its counter must continue after the copied ids. */

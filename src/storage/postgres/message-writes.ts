@@ -8,10 +8,10 @@ import type pg from "pg";
 import { z } from "zod";
 import { AppError, badRequest, notFound } from "../../errors.js";
 import { LIMITS, type Message } from "../../protocol/index.js";
-import type { SendInput } from "../chat-store.js";
+import type { DeletedMessage, SendInput } from "../chat-store.js";
 import { attachedFilesJson, parseAttachedFiles } from "../files.js";
 import { type FeedEvent, FeedMessageSchema } from "./feed.js";
-import { attachTo, lockAttachable } from "./file-records.js";
+import { attachTo, lockAttachable, removeFilesOf } from "./file-records.js";
 import { dbId } from "./ids.js";
 import { lockRoom } from "./locks.js";
 import { commitHookOf, isUniqueViolation, statement, toStoreError, transaction } from "./pool.js";
@@ -254,6 +254,14 @@ export function sendMessage(
   });
 }
 
+/** The new column values of a changed message, and any other writes of the same transaction. */
+interface MessageChange {
+  sql: string;
+  params: unknown[];
+  row: MessageRow;
+  also?: (db: pg.PoolClient) => Promise<void>;
+}
+
 /**
  * The shape of every message change: lock the message's room, take its next rev, rewrite the
  * row. `change` returns the new column values, or null when nothing changes (no rev is taken).
@@ -262,7 +270,7 @@ function changeMessage(
   pool: pg.Pool,
   messageId: string,
   kind: "updated" | "deleted",
-  change: (row: MessageRow, rev: number) => { sql: string; params: unknown[]; row: MessageRow } | null,
+  change: (row: MessageRow, rev: number) => MessageChange | null,
 ): Promise<{ message: Message; changed: boolean }> {
   return transaction<{ message: Message; changed: boolean }>(pool, async (db) => {
     const id = dbId(messageId);
@@ -278,6 +286,7 @@ function changeMessage(
     const update = change(row, rev);
     if (!update) return { result: { message: toMessage(row), changed: false } };
     await db.query(update.sql, update.params);
+    await update.also?.(db);
     await db.query("UPDATE rooms SET rev = $1 WHERE id = $2", [rev, room.id]);
     const message = toMessage(update.row);
     return {
@@ -304,18 +313,21 @@ export async function editMessage(
   return message;
 }
 
-export function deleteMessage(
-  pool: pg.Pool,
-  messageId: string,
-): Promise<{ message: Message; changed: boolean }> {
-  return changeMessage(pool, messageId, "deleted", (row, rev) => {
+/** Deletes the message and its files' records; `fileKeys` are the bytes to remove after COMMIT. */
+export async function deleteMessage(pool: pg.Pool, messageId: string, at: string): Promise<DeletedMessage> {
+  let fileKeys: string[] = [];
+  const outcome = await changeMessage(pool, messageId, "deleted", (row, rev) => {
     if (row.deleted) return null;
     return {
       sql: "UPDATE messages SET body = '', deleted = TRUE, reactions = '{}', files = '[]', rev = $1 WHERE id = $2",
       params: [rev, row.id],
       row: { ...row, body: "", deleted: true, reactions: "{}", files: "[]", rev },
+      also: async (db) => {
+        fileKeys = await removeFilesOf(db, row.id, at);
+      },
     };
   });
+  return { ...outcome, fileKeys };
 }
 
 export function react(

@@ -291,6 +291,20 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       $fn$;
     `,
   },
+  {
+    version: 6,
+    name: "file deletions",
+    sql: `
+      -- the store keys of file records deleted (with their message, or by the clean-up) whose bytes
+      -- may still be in the file store: written in the transaction that deletes the record, removed
+      -- once the bytes are gone, so a crash in between leaves a row the clean-up job finishes
+      CREATE TABLE file_deletions (
+        store_key TEXT PRIMARY KEY,
+        deleted_at TEXT NOT NULL
+      );
+      CREATE INDEX file_deletions_by_time ON file_deletions (deleted_at);
+    `,
+  },
 ];
 
 /** Every node uses the same key, so only one of them migrates at a time. */

@@ -6,10 +6,12 @@
  * to one pool.
  */
 import type pg from "pg";
+import type { JobClaims } from "../../cluster/jobs/scheduler.js";
 import type { Message, Role } from "../../protocol/index.js";
 import type { AsyncChatStore } from "../async-chat-store.js";
 import type {
   ChatStore,
+  DeletedMessage,
   FileRecord,
   GroupSync,
   GroupSyncResult,
@@ -22,6 +24,7 @@ import type {
 import { syncGroup } from "./external-rooms.js";
 import { type Listener, type ListenOptions, listen } from "./feed.js";
 import * as files from "./file-records.js";
+import { PostgresJobLocks } from "./job-locks.js";
 import * as users from "./known-users.js";
 import { loadChanges, loadHistory, loadMessage } from "./message-reads.js";
 import * as messages from "./message-writes.js";
@@ -58,6 +61,16 @@ export class PostgresChatStore implements AsyncChatStore {
     const url = this.pool.options.connectionString;
     if (!url) throw new Error("the chat database pool has no connection string to listen with");
     return listen({ ...options, url });
+  }
+
+  /**
+   * This node's claims on background jobs: advisory locks held on a connection of its own
+   * (job-locks.ts), with the same address and credentials as the pool.
+   */
+  jobLocks(onProblem?: (message: string) => void): JobClaims {
+    const url = this.pool.options.connectionString;
+    if (!url) throw new Error("the chat database pool has no connection string to lock jobs with");
+    return new PostgresJobLocks({ url, onProblem });
   }
 
   /** Every write tags its feed events with `hook` and waits for it after COMMIT (null: no more). */
@@ -127,8 +140,8 @@ export class PostgresChatStore implements AsyncChatStore {
     return messages.editMessage(this.db, messageId, body, at);
   }
 
-  deleteMessage(messageId: string): Promise<{ message: Message; changed: boolean }> {
-    return messages.deleteMessage(this.db, messageId);
+  deleteMessage(messageId: string, at: string): Promise<DeletedMessage> {
+    return messages.deleteMessage(this.db, messageId, at);
   }
 
   react(
@@ -209,8 +222,20 @@ export class PostgresChatStore implements AsyncChatStore {
     return files.createFile(this.db, input, quotaBytes);
   }
 
-  deleteFile(fileId: string): Promise<void> {
-    return files.deleteFile(this.db, fileId);
+  deleteFile(fileId: string, at: string): Promise<void> {
+    return files.deleteFile(this.db, fileId, at);
+  }
+
+  removeUnattachedFiles(before: string, limit: number, at: string): Promise<string[]> {
+    return files.removeUnattachedFiles(this.db, before, limit, at);
+  }
+
+  pendingFileDeletions(before: string, limit: number): Promise<string[]> {
+    return files.pendingFileDeletions(this.db, before, limit);
+  }
+
+  forgetFileDeletions(keys: readonly string[]): Promise<void> {
+    return files.forgetFileDeletions(this.db, keys);
   }
 
   file(fileId: string): Promise<FileRecord | undefined> {

@@ -4,7 +4,7 @@
  */
 import { AppError, badRequest, notFound } from "../../errors.js";
 import { LIMITS, type Message } from "../../protocol/index.js";
-import type { SendInput } from "../chat-store.js";
+import type { DeletedMessage, SendInput } from "../chat-store.js";
 import { attachedFilesJson, parseAttachedFiles } from "../files.js";
 import type { FileRecords } from "./file-records.js";
 import type { RoomMirror } from "./room-mirror.js";
@@ -101,12 +101,15 @@ export class MessageWrites {
     }).then((r) => r.message);
   }
 
-  deleteMessage(messageId: string): Promise<{ message: Message; changed: boolean }> {
+  /** Deletes the message and its files' records; `fileKeys` are the bytes to remove once durable. */
+  deleteMessage(messageId: string, at: string): Promise<DeletedMessage> {
+    let fileKeys: string[] = [];
     return this.changeMessage(messageId, (row, rev) => {
       if (row.deleted) return null;
       this.s.deleteMessage.run(rev, row.id);
+      fileKeys = this.files.removeFilesOf(String(row.id), at);
       return { ...row, body: "", deleted: 1, reactions: "{}", files: "[]", rev };
-    });
+    }).then((outcome) => ({ ...outcome, fileKeys }));
   }
 
   react(

@@ -7,6 +7,7 @@
 import type { Message, Role } from "../../protocol/index.js";
 import type {
   ChatStore,
+  DeletedMessage,
   FileRecord,
   HistoryQuery,
   NewFile,
@@ -142,8 +143,8 @@ export class SqliteChatStore implements ChatStore {
     return this.messageWrites.editMessage(messageId, body, at);
   }
 
-  deleteMessage(messageId: string): Promise<{ message: Message; changed: boolean }> {
-    return this.messageWrites.deleteMessage(messageId);
+  deleteMessage(messageId: string, at: string): Promise<DeletedMessage> {
+    return this.messageWrites.deleteMessage(messageId, at);
   }
 
   react(
@@ -233,8 +234,20 @@ export class SqliteChatStore implements ChatStore {
     return this.files.createFile(input, quotaBytes);
   }
 
-  deleteFile(fileId: string): Promise<void> {
-    return this.files.deleteFile(fileId);
+  deleteFile(fileId: string, at: string): Promise<void> {
+    return this.files.deleteFile(fileId, at);
+  }
+
+  removeUnattachedFiles(before: string, limit: number, at: string): Promise<string[]> {
+    return this.files.removeUnattachedFiles(before, limit, at);
+  }
+
+  pendingFileDeletions(before: string, limit: number): string[] {
+    return this.files.pendingFileDeletions(before, limit);
+  }
+
+  forgetFileDeletions(keys: readonly string[]): Promise<void> {
+    return this.files.forgetFileDeletions(keys);
   }
 
   file(fileId: string): FileRecord | undefined {
