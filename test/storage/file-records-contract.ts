@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import { thumbnailKey } from "../../src/files/keys.js";
 import type { ChatFile } from "../../src/protocol/index.js";
 import type { AsyncChatStore } from "../../src/storage/async-chat-store.js";
 import type { FileRecord, NewFile } from "../../src/storage/chat-store.js";
@@ -220,7 +221,7 @@ export function fileRecordsContract(name: string, open: () => Promise<OpenedStor
       assert.deepEqual((await s.message(message.id))?.files, []);
     });
 
-    test("deleting a message removes its files' records (freeing the quota) and keeps their keys until forgotten", async () => {
+    test("deleting a message removes its files' records (freeing the quota) and keeps their keys, thumbnails too, until forgotten", async () => {
       const { room, ids } = await group(1);
       const a = await s.createFile(upload(ids[0]!, 300, true), QUOTA);
       const b = await s.createFile(upload(ids[0]!, 200), QUOTA);
@@ -228,16 +229,15 @@ export function fileRecordsContract(name: string, open: () => Promise<OpenedStor
       const { message } = await send(room.id, ids[0]!, [a.id, b.id], "two files");
       const deleted = await s.deleteMessage(message.id, LATER);
       assert.equal(deleted.changed, true);
-      assert.deepEqual([...deleted.fileKeys].sort(), [a.storeKey, b.storeKey].sort());
+      const keys = [a.storeKey, thumbnailKey(a.storeKey), b.storeKey].sort();
+      assert.deepEqual([...deleted.fileKeys].sort(), keys, "the image's thumbnail goes with it");
       assert.equal(await s.file(a.id), undefined);
       assert.equal(await s.file(b.id), undefined);
       assert.deepEqual(await s.file(kept.id), kept, "an upload of the same user not on the message stays");
       assert.equal(await s.fileBytesOf(ids[0]!), 100);
       const mine = async () =>
-        (await s.pendingFileDeletions(LATER, 1000))
-          .filter((k) => k === a.storeKey || k === b.storeKey)
-          .sort();
-      assert.deepEqual(await mine(), [a.storeKey, b.storeKey].sort());
+        (await s.pendingFileDeletions(LATER, 1000)).filter((k) => keys.includes(k)).sort();
+      assert.deepEqual(await mine(), keys);
       const again = await s.deleteMessage(message.id, LATER);
       assert.deepEqual([again.changed, again.fileKeys], [false, []]);
       await s.forgetFileDeletions(deleted.fileKeys);

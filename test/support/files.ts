@@ -85,6 +85,16 @@ export function withParam(link: string, name: string, value: string): string {
   return `${url.pathname}?${url.searchParams}`;
 }
 
+/** `file` with its links cut to their paths: what is the same for every reader. */
+export function unsignedFile(file: ChatFile): ChatFile {
+  const path = (link: string) => new URL(link, "http://x").pathname;
+  return {
+    ...file,
+    url: path(file.url),
+    thumbnailUrl: file.thumbnailUrl === null ? null : path(file.thumbnailUrl),
+  };
+}
+
 /** The user a link was signed for. */
 export function linkUser(link: string): string | null {
   return new URL(link, "http://x").searchParams.get("u");
