@@ -51,6 +51,12 @@ type LocalTarget = ReturnType<ChatServer["local"]["to"]>;
 /** Changes read per query when a gap is filled. */
 const FILL_PAGE = 500;
 
+/** The event clients get for a message change of the feed. */
+function eventName(event: FeedEvent): "message:new" | "message:updated" | "message:deleted" {
+  if (event.change === "deleted") return "message:deleted";
+  return event.change === "updated" ? "message:updated" : "message:new";
+}
+
 export class FeedFanout extends Fanout {
   private listener: Listener | null = null;
   private listening = false;
@@ -135,11 +141,21 @@ export class FeedFanout extends Fanout {
     if (scope !== undefined) super.roomRead(roomId, userId, seq, scope);
   }
 
-  /** Resolves once every tagged event was passed on here (or its wait ran out). */
+  /**
+   * Resolves once every tagged event was passed on here (or its wait ran out). The writer has its
+   * committed events in hand, so one that comes next in its room (the rev after the last one
+   * passed on here) is passed on at once, without waiting for the feed to bring it back; the
+   * feed's copy then finds it passed on. Any other (a gap: another node's earlier commit is still
+   * on its way; the room's queue is busy; a room not followed yet) waits for the feed as before.
+   */
   private passedOn(events: readonly FeedEvent[]): Promise<void> {
     const pending = events.flatMap((event) => {
       const tag = event.tag;
       if (tag === undefined || !this.waiting.has(tag)) return [];
+      if (this.passOnOwn(event)) {
+        this.release(tag);
+        return [];
+      }
       return [
         new Promise<void>((resolve) => {
           const stopTimer = this.waiting.get(tag)!;
@@ -151,6 +167,18 @@ export class FeedFanout extends Fanout {
       ];
     });
     return pending.length === 0 ? Promise.resolve() : Promise.all(pending).then(() => {});
+  }
+
+  /** Passes on a committed event of this node now, if that keeps its room in order; false: wait for the feed. */
+  private passOnOwn(event: FeedEvent): boolean {
+    const { roomId, rev, message } = event;
+    if (event.kind !== "message" || roomId === null || rev === null || message === undefined) return false;
+    if (this.queues.has(roomId)) return false; // behind a read (a membership change, a fill)
+    if (!this.hasLocalSockets(roomId)) return true; // nobody here to tell
+    const at = this.positions.get(roomId);
+    if (!at || rev > at.rev + 1) return false;
+    if (rev === at.rev + 1) this.emitMessage(eventName(event), message);
+    return true;
   }
 
   private release(tag: string): void {
@@ -298,12 +326,7 @@ export class FeedFanout extends Fanout {
       await this.fill(roomId); // the fill reads this one too
       return;
     }
-    const name =
-      event.change === "deleted"
-        ? "message:deleted"
-        : event.change === "updated"
-          ? "message:updated"
-          : "message:new";
+    const name = eventName(event);
     if (event.message) {
       this.emitMessage(name, event.message);
       return;

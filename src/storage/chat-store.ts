@@ -56,6 +56,12 @@ export interface SendInput {
    */
   fileIds?: readonly string[];
   at: string;
+  /**
+   * The sender must be a member of the open room: NOT_FOUND otherwise (before the clientId is
+   * looked at), checked with the write itself (on PostgreSQL under the room's lock), so a send
+   * costs no separate membership read. Absent: not checked (posts as the TimeWise app).
+   */
+  requireMember?: boolean;
 }
 
 /** What deleting a message did. */

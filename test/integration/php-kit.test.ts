@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
+import type { ChatFile } from "../../src/protocol/index.js";
 import { unsignedFile } from "../support/files.js";
 import {
   CHROMIUM,
@@ -163,8 +164,8 @@ describe("the PHP kit under real PHP", { skip }, () => {
          echo json_encode(["file" => $file, "message" => $chat->postMessage("team:files", "", "receipt-1", $args[0], [$file["id"]])]);`,
         [ann.id, path],
       )) as {
-        file: { id: string; name: string; size: number; type: string };
-        message: { senderId: string; files: unknown[] };
+        file: ChatFile;
+        message: { senderId: string; files: ChatFile[] };
       };
       assert.deepEqual(
         [out.file.name, out.file.size, out.file.type],

@@ -150,6 +150,36 @@ export function chatStoreContract(name: string, open: () => Promise<OpenedStore>
       await assert.rejects(send(room.id, ids[0]!, "x"), { code: "NOT_FOUND" });
     });
 
+    test("a send that requires membership is NOT_FOUND for a non-member, even with a clientId already stored", async () => {
+      const { room, ids } = await group(2);
+      const [outsider] = users(1);
+      const asMember = (senderId: string, clientId: string) =>
+        s.sendMessage({
+          roomId: room.id,
+          senderId,
+          body: "hi",
+          clientId,
+          replyToId: null,
+          at: LATER,
+          requireMember: true,
+        });
+      const first = await asMember(ids[1]!, "m-1");
+      assert.equal(first.created, true);
+      await assert.rejects(asMember(outsider!, "m-2"), { code: "NOT_FOUND" });
+      await assert.rejects(
+        asMember(ids[0]!, "m-3").then(() => asMember("no-such-user", "m-3")),
+        {
+          code: "NOT_FOUND",
+        },
+      );
+      // removed: the retry of its own earlier send is refused too, as the room is no longer theirs
+      await s.removeMember(room.id, ids[1]!);
+      await assert.rejects(asMember(ids[1]!, "m-1"), { code: "NOT_FOUND" });
+      assert.equal((await s.room(room.id))?.lastSeq, 2);
+      // without the flag (posts as the TimeWise app) nobody's membership is asked for
+      assert.equal((await send(room.id, outsider!, "as the app")).created, true);
+    });
+
     test("an edit and a deletion each take the room's next rev; a deleted message stays deleted", async () => {
       const { room, ids } = await group(1);
       const { message } = await send(room.id, ids[0]!, "draft");

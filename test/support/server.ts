@@ -90,6 +90,8 @@ export interface StartOptions {
   store?: TestChatStore;
   /** a PostgreSQL database another test server made: this one shares it (and leaves it in place) */
   database?: TestDatabase;
+  /** on PostgreSQL: opens the chat store on the database's (migrated) url; default `PostgresChatStore.open` */
+  openStore?: (url: string) => Promise<PostgresChatStore>;
 }
 
 /** The chat store of a test server: the SQLite file, or PostgreSQL (a fresh database unless given). */
@@ -102,7 +104,8 @@ async function openChat(
   // a SQLite path the test chose is one it may restart on: its database outlives this server
   const kept = options.database ?? (options.sqlitePath ? await databaseFor(options.sqlitePath).ready : null);
   const database = kept ?? (await createTestDatabase("server", { schema: "migrated" }));
-  const store = await PostgresChatStore.open({ url: database.url, max: 4 });
+  const store = await (options.openStore?.(database.url) ??
+    PostgresChatStore.open({ url: database.url, max: 4 }));
   return { chat: { kind: "postgres", store }, database, owned: kept === null };
 }
 

@@ -18,6 +18,9 @@ import { commitHookOf, isUniqueViolation, statement, toStoreError, transaction }
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./rows.js";
 
 const BY_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1`;
+/** All the sends of a call in one piece (migration 7); when one of them raises, nothing is kept. */
+const SEND_MANY = "SELECT chat_send_many($1::json) AS sent";
+/** The same sends, each in its own subtransaction: each one's error is its own (migrations 5, 7). */
 const SEND_BATCH = "SELECT chat_send_batch($1::json) AS sent";
 const BY_CLIENT_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.sender_id = $1 AND m.client_id = $2`;
 const INSERT = `
@@ -89,9 +92,17 @@ class SendBatcher {
   private async run(batch: WaitingSend[]): Promise<void> {
     let results: z.infer<typeof BatchResultSchema>;
     try {
-      const rows = await statement<{ sent: unknown }>(this.pool, SEND_BATCH, [
-        JSON.stringify(batch.map((w) => w.item)),
-      ]);
+      const items = JSON.stringify(batch.map((w) => w.item));
+      let rows: { sent: unknown }[];
+      try {
+        rows = await statement<{ sent: unknown }>(this.pool, SEND_MANY, [items]);
+      } catch (error) {
+        // the database is away: the same sends would fail again
+        if (toStoreError(error) !== error) throw error;
+        // one send raised (a clientId used in another room, a bad reply, a race on a clientId)
+        // and the whole call was rolled back: again, with each send's error its own
+        rows = await statement<{ sent: unknown }>(this.pool, SEND_BATCH, [items]);
+      }
       results = BatchResultSchema.parse(rows[0]?.sent);
       if (results.length !== batch.length)
         throw new Error("chat_send_batch answered for a different number of sends");
@@ -123,6 +134,15 @@ async function earlierSend(
   return { message: toMessage(rows[0]), created: false };
 }
 
+/** Whether the user is a member of the (locked, open) room. */
+async function isMember(db: pg.PoolClient, roomId: string, userId: string): Promise<boolean> {
+  const { rows } = await db.query("SELECT 1 FROM members WHERE room_id = $1 AND user_id = $2", [
+    roomId,
+    userId,
+  ]);
+  return rows.length > 0;
+}
+
 /**
  * A send with files: one transaction, as the files must be locked and attached with the message
  * (chat_send, the fast path, stores messages without files).
@@ -130,11 +150,13 @@ async function earlierSend(
 function sendWithFiles(pool: pg.Pool, input: SendInput): Promise<{ message: Message; created: boolean }> {
   const attempt = () =>
     transaction<{ message: Message; created: boolean }>(pool, async (db) => {
-      // a retry (same sender and client id) gets the stored message, even in a room since closed
-      const before = await earlierSend(db, input);
+      // a retry (same sender and client id) gets the stored message, even in a room since closed,
+      // unless the sender must be a member: that is checked first, under the room's lock
+      const before = input.requireMember ? null : await earlierSend(db, input);
       if (before) return { result: before };
       const room = await lockRoom(db, input.roomId);
       if (!room) throw notFound();
+      if (input.requireMember && !(await isMember(db, room.id, input.senderId))) throw notFound();
       // under the room's lock: a retry of the same send on another node has committed by now
       const retried = await earlierSend(db, input);
       if (retried) return { result: retried };
@@ -232,6 +254,7 @@ export function sendMessage(
       replyTo: input.replyToId === null ? null : dbId(input.replyToId),
       at: input.at,
       tag,
+      member: input.requireMember === true,
     });
     if (hook && sent.created) {
       const event: FeedEvent = {

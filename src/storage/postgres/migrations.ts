@@ -11,6 +11,7 @@
  * message and jsonb would reorder the keys.
  */
 import type pg from "pg";
+import { FASTER_SENDS } from "./migration-7-sends.js";
 import { toStoreError } from "./pool.js";
 
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -305,6 +306,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX file_deletions_by_time ON file_deletions (deleted_at);
     `,
   },
+  { version: 7, name: "faster sends", sql: FASTER_SENDS },
 ];
 
 /** Every node uses the same key, so only one of them migrates at a time. */

@@ -24,6 +24,9 @@ export class MessageWrites {
 
   sendMessage(input: SendInput): Promise<{ message: Message; created: boolean }> {
     return this.queue.run<{ message: Message; created: boolean }>(() => {
+      if (input.requireMember && !this.mirror.rooms.get(input.roomId)?.members.has(input.senderId)) {
+        throw notFound();
+      }
       if (input.clientId !== null) {
         const existing = this.s.messageByClientId.get(input.senderId, input.clientId) as
           | MessageRow
