@@ -14,6 +14,7 @@ import { FileBytes } from "./chat/files/bytes.js";
 import { fileCleanupJob } from "./chat/files/cleanup.js";
 import { FileService } from "./chat/files/service.js";
 import { MessageService } from "./chat/messages/service.js";
+import { PrefsService } from "./chat/prefs/service.js";
 import { PresenceService } from "./chat/presence/service.js";
 import { MemoryPresence } from "./chat/presence/tracker.js";
 import { ReadService } from "./chat/reads/service.js";
@@ -172,6 +173,11 @@ export interface App {
   tokens: TokenService;
   store: AsyncChatStore;
   metrics: Metrics;
+  /**
+   * (v2.3) Hears of every stored mention: all of a new message's, and the ones an edit adds (an
+   * edit that removes one takes nothing back). Where notifications (digests, push) hook in.
+   */
+  onMentioned: MessageService["onMentioned"];
   /** Runs the re-check of live connections now (tokens, users, scopes, PHP sessions). */
   recheckNow(): Promise<void>;
   listen(): Promise<AddressInfo>;
@@ -329,6 +335,7 @@ export async function createApp({
     typing,
     presence,
     users: new UserService(deps),
+    prefs: new PrefsService(deps),
     sessions: { tokens, revocations: store },
   };
 
@@ -399,6 +406,7 @@ export async function createApp({
     tokens,
     store,
     metrics,
+    onMentioned: messages.onMentioned,
     recheckNow: () => recheck.runNow(),
     listen: () =>
       new Promise((resolve, reject) => {

@@ -12,7 +12,7 @@ import { clockMs, latencySummary } from "./stats.js";
 import { machineBusyS, startRelay, startServer, type Target, tempDir } from "./targets.js";
 
 export interface TrafficScenario {
-  name: "S1" | "S2" | "S3" | "capacity";
+  name: "S1" | "S1m" | "S2" | "S3" | "capacity";
   title: string;
   clients: number;
   roomSize: number;
@@ -24,6 +24,8 @@ export interface TrafficScenario {
   warmupMs: number;
   durationMs: number;
   recordLatency: boolean;
+  /** the share of messages that mention another member with `@login` (S1m: 0.2) */
+  mentionShare?: number;
 }
 
 export function trafficScenarios(quick: boolean): TrafficScenario[] {
@@ -44,6 +46,17 @@ export function trafficScenarios(quick: boolean): TrafficScenario[] {
       roomSize: 10,
       sendersPerRoom: 10,
       durationMs: d(20_000),
+    },
+    {
+      // S1 where one message in five mentions another member: what resolving mentions costs
+      ...base,
+      name: "S1m",
+      title: "S1, with 20 % of the messages mentioning a member (@login)",
+      clients: 200,
+      roomSize: 10,
+      sendersPerRoom: 10,
+      durationMs: d(20_000),
+      mentionShare: 0.2,
     },
     {
       ...base,
@@ -199,6 +212,9 @@ async function prepare(s: TrafficScenario, kind: TargetKind, services?: Services
         // neighbours in a room alternate between the nodes, as a balancer spreads them: every
         // room then has members on each node, so every message crosses between them
         url: targets[i % targets.length]!.url,
+        ...(s.mentionShare
+          ? { mentionable: groups[roomOf(i)]!.filter((id) => id !== userId).map((id) => `user${id}`) }
+          : {}),
       };
     });
     return { targets, clients, cleanup, database: database?.name ?? null };
@@ -300,6 +316,7 @@ export async function runTraffic(
           ratePerSender: s.ratePerSender,
           recordLatency: s.recordLatency,
           bodyWords: 8,
+          ...(s.mentionShare ? { mentionShare: s.mentionShare } : {}),
         }),
         "sent",
         s.warmupMs + s.durationMs + 60_000,

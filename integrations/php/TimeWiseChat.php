@@ -194,7 +194,8 @@ final class TimeWiseChat
     }
 
     /**
-     * A user's unread messages: ['total' => 3, 'rooms' => [['roomId' => '12', 'unread' => 2], …]].
+     * A user's unread messages and mentions: ['total' => 3, 'mentions' => 1,
+     *   'rooms' => [['roomId' => '12', 'unread' => 2, 'mentions' => 1], …]].
      * Cheap (the chat server answers from memory): fine to call on every page for a badge.
      *
      * @param int|string $userId

@@ -95,6 +95,8 @@ export interface UsersTableConfig {
   passwordColumn: string;
   activeColumn: string | null;
   scopeColumn: string | null;
+  /** (v2.3) the email address column; used only when the table has it */
+  emailColumn: string;
 }
 
 export interface AuthConfig {
@@ -237,6 +239,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       passwordColumn: e.USERS_PASSWORD_COLUMN,
       activeColumn: e.USERS_ACTIVE_COLUMN ?? null,
       scopeColumn: e.USERS_SCOPE_COLUMN ?? null,
+      emailColumn: e.USERS_EMAIL_COLUMN,
     },
     auth: {
       jwtSecret: secret ? new TextEncoder().encode(secret) : null,

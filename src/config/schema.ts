@@ -70,6 +70,11 @@ export const envSchema = z.object({
   USERS_ACTIVE_COLUMN: z.preprocess(emptyAsUndefined, optionalIdentifier),
   /** e.g. company_id: users only see users with the same value. */
   USERS_SCOPE_COLUMN: z.preprocess(emptyAsUndefined, optionalIdentifier),
+  /**
+   * (v2.3) Where a user's email address is, for digests. A table without this column is fine:
+   * then nobody has an address (the default `email` must not break installs that have none).
+   */
+  USERS_EMAIL_COLUMN: z.preprocess(emptyAsUndefined, identifier.default("email")),
   /** HS256 secret shared with the PHP app. */
   AUTH_JWT_SECRET: z.preprocess(
     emptyAsUndefined,

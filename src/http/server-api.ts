@@ -233,17 +233,25 @@ export function createServerApi(deps: ServerApiDeps) {
   };
 }
 
-/** The badge: unread messages in total and per room (rooms with none are left out). One read. */
+/**
+ * The badge: unread messages and mentions in total and per room (rooms with none are left out).
+ * Two reads: the rooms, then the mention counts of those with something unread.
+ */
 async function unread(store: AsyncChatStore, userId: string): Promise<UnreadBody> {
-  const rooms: UnreadBody["rooms"] = [];
-  let total = 0;
-  for (const state of await store.roomsOf(userId)) {
-    const n = unreadOf(userId, state).unread;
-    if (n === 0) continue;
-    rooms.push({ roomId: state.id, unread: n });
-    total += n;
-  }
-  return { userId, total, rooms };
+  const unreadRooms = (await store.roomsOf(userId))
+    .map((state) => ({ roomId: state.id, unread: unreadOf(userId, state).unread }))
+    .filter((r) => r.unread > 0);
+  const views = await store.memberViews(
+    userId,
+    unreadRooms.map((r) => r.roomId),
+  );
+  const rooms = unreadRooms.map((r) => ({ ...r, mentions: views.get(r.roomId)?.mentions ?? 0 }));
+  return {
+    userId,
+    total: rooms.reduce((sum, r) => sum + r.unread, 0),
+    mentions: rooms.reduce((sum, r) => sum + r.mentions, 0),
+    rooms,
+  };
 }
 
 async function activeUser(deps: ServerApiDeps, userId: string) {

@@ -73,7 +73,9 @@ export interface RoomSyncBody {
 export interface UnreadBody {
   userId: string;
   total: number;
-  rooms: { roomId: string; unread: number }[];
+  /** (v2.3) unread messages that mention the user (or everyone), over all rooms */
+  mentions: number;
+  rooms: { roomId: string; unread: number; mentions: number }[];
 }
 
 /** `POST /api/server/tokens`: a chat token minted for a user. */

@@ -3,11 +3,13 @@
  * are served from memory (a mirror of committed state); writes are group-committed, and each
  * returned promise settles only after its transaction is durable.
  */
-import type { Message, Role, RoomType } from "../protocol/index.js";
+import type { Message, NotifyLevel, Role, RoomType } from "../protocol/index.js";
 import type { FileRecord, NewFile } from "./files.js";
+import type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
 import type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
 
 export type { FileRecord, NewFile } from "./files.js";
+export type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
 
 export type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
 
@@ -55,6 +57,8 @@ export interface SendInput {
    * Absent: none.
    */
   fileIds?: readonly string[];
+  /** who the body mentions, resolved by the service; absent: nobody */
+  mentions?: MentionSet;
   at: string;
   /**
    * The sender must be a member of the open room: NOT_FOUND otherwise (before the clientId is
@@ -108,7 +112,8 @@ export interface ChatStore {
   search(roomIds: readonly string[], query: string, limit: number): Message[];
 
   sendMessage(input: SendInput): Promise<{ message: Message; created: boolean }>;
-  editMessage(messageId: string, body: string, at: string): Promise<Message>;
+  /** `mentions`: what the new body mentions (absent: nobody); they replace the old ones */
+  editMessage(messageId: string, body: string, at: string, mentions?: MentionSet): Promise<Message>;
   deleteMessage(messageId: string, at: string): Promise<DeletedMessage>;
   react(
     messageId: string,
@@ -179,6 +184,23 @@ export interface ChatStore {
   file(fileId: string): FileRecord | undefined;
   /** The bytes of every file the user keeps, attached or not: what counts against their quota. */
   fileBytesOf(userId: string): number;
+
+  /**
+   * (v2.3) What resolving mentions needs: an open room's type and every member's id, or undefined.
+   * Only asked for a body that may mention someone.
+   */
+  mentionTargets(roomId: string): { type: RoomType; memberIds: string[] } | undefined;
+  /**
+   * (v2.3) The user's own view of each of `roomIds` they are a member of (one read for all):
+   * notification setting and unread mention count. Rooms they are not in are left out.
+   */
+  memberViews(userId: string, roomIds: readonly string[]): ReadonlyMap<string, MemberView>;
+  /** (v2.3) Sets a member's notification setting for a room; NOT_FOUND when they are not a member. */
+  setNotify(roomId: string, userId: string, notify: NotifyLevel): Promise<void>;
+  /** (v2.3) The settings the user changed (none: an empty object). */
+  userPrefs(userId: string): StoredPrefs;
+  /** (v2.3) Changes the fields given, keeps the others; answers what is stored now. */
+  setUserPrefs(userId: string, prefs: StoredPrefs): Promise<StoredPrefs>;
 
   /** Throws when the database cannot answer. */
   ping(): void;

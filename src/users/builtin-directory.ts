@@ -40,6 +40,8 @@ export interface NewDirectoryUser {
   password?: string;
   scope?: string | null;
   active?: boolean;
+  /** (v2.3) where digests go; none: no emails */
+  email?: string | null;
 }
 
 interface Row {
@@ -49,9 +51,13 @@ interface Row {
   active: number;
   scope: string | null;
   password_hash: string | null;
+  email: string | null;
 }
 
-const COLUMNS = "id, login, name, active, scope, password_hash";
+const COLUMNS = "id, login, name, active, scope, password_hash, email";
+/** One address, loosely checked: something@something, no spaces. */
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+const MAX_EMAIL_LENGTH = 254;
 
 /** The directory stored in the chat database itself. */
 export class BuiltinDirectory implements UserDirectory {
@@ -64,6 +70,7 @@ export class BuiltinDirectory implements UserDirectory {
   private readonly insert: Statement<[Record<string, unknown>]>;
   private readonly updateActive: Statement<[number, number | bigint]>;
   private readonly updateHash: Statement<[string, number | bigint]>;
+  private readonly updateEmail: Statement<[string | null, number | bigint]>;
   private readonly deleteStmt: Statement<[number | bigint]>;
   private readonly pingStmt: Statement<[]>;
 
@@ -93,11 +100,12 @@ export class BuiltinDirectory implements UserDirectory {
       LIMIT @limit`);
     this.all = db.prepare(`SELECT ${COLUMNS} FROM directory_users ORDER BY id`);
     this.insert = db.prepare(
-      `INSERT INTO directory_users (login, name, password_hash, active, scope, created_at)
-       VALUES (@login, @name, @hash, @active, @scope, @createdAt)`,
+      `INSERT INTO directory_users (login, name, password_hash, active, scope, created_at, email)
+       VALUES (@login, @name, @hash, @active, @scope, @createdAt, @email)`,
     );
     this.updateActive = db.prepare("UPDATE directory_users SET active = ? WHERE id = ?");
     this.updateHash = db.prepare("UPDATE directory_users SET password_hash = ? WHERE id = ?");
+    this.updateEmail = db.prepare("UPDATE directory_users SET email = ? WHERE id = ?");
     this.deleteStmt = db.prepare("DELETE FROM directory_users WHERE id = ?");
     this.pingStmt = db.prepare("SELECT 1 FROM directory_users LIMIT 1");
   }
@@ -156,6 +164,7 @@ export class BuiltinDirectory implements UserDirectory {
     if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
       throw new Error(`Give a name of 1 to ${MAX_NAME_LENGTH} characters.`);
     }
+    const email = checkedEmail(input.email ?? null);
     if (this.byLogin.get(fold(login))) throw new LoginTakenError(login);
     const hash = input.password === undefined ? null : await hashPassword(checkedPassword(input.password));
     try {
@@ -166,6 +175,7 @@ export class BuiltinDirectory implements UserDirectory {
         active: input.active === false ? 0 : 1,
         scope: input.scope ?? null,
         createdAt: new Date().toISOString(),
+        email,
       });
       const row = this.byId.get(String(result.lastInsertRowid));
       if (!row) throw new Error("The new user vanished right after being added.");
@@ -194,6 +204,15 @@ export class BuiltinDirectory implements UserDirectory {
     if (!row) return null;
     this.updateHash.run(hash, row.id);
     return toUser(row);
+  }
+
+  /** (v2.3) Sets or (null) removes a user's email address; null when there is no such user. */
+  setEmail(loginOrId: string, email: string | null): DirectoryUser | null {
+    const checked = checkedEmail(email);
+    const row = this.resolve(loginOrId);
+    if (!row) return null;
+    this.updateEmail.run(checked, row.id);
+    return { ...toUser(row), email: checked };
   }
 
   /** Deletes a user for good; false when there was no such user. */
@@ -231,7 +250,20 @@ function toUser(row: Row): DirectoryUser {
     name: row.name,
     active: row.active !== 0,
     scope: row.scope,
+    email: row.email,
   };
+}
+
+/** An address to keep, or null for none (an empty one is none). */
+function checkedEmail(email: string | null): string | null {
+  const trimmed = email?.trim() ?? "";
+  if (trimmed.length === 0) return null;
+  if (trimmed.length > MAX_EMAIL_LENGTH || !EMAIL.test(trimmed)) {
+    throw new Error(
+      `Give an email address such as ann@example.com (at most ${MAX_EMAIL_LENGTH} characters).`,
+    );
+  }
+  return trimmed;
 }
 
 /** Case- and composition-insensitive form for comparing logins and searching. */

@@ -14,8 +14,10 @@ const HELP = `Manage the users of TimeWise Chat's built-in user directory.
 Usage: npm run users -- <command> [options]
 
 Commands:
-  add <login> --name "Full Name" [--password <pw>] [--scope <value>]
+  add <login> --name "Full Name" [--password <pw>] [--scope <value>] [--email <address>]
                             add a user (without a password they can only connect with tokens)
+  email <login> --email <address>
+                            set where a user's email digests go (--email "" removes it)
   list                      show every user
   disable <login>           stop a user from signing in and disconnect them at the next check
   enable <login>            allow a disabled user again
@@ -28,6 +30,7 @@ Options:
   --password-stdin          read the password from standard input (echo "$PW" | npm run users -- ...)
   CHAT_USER_PASSWORD=<pw>   or take it from this environment variable
   --scope <value>           the user's scope, e.g. a company id (when USERS_SCOPE_COLUMN is used)
+  --email <address>         the user's email address, for digests of what they missed
   -h, --help                show this help
 
 The database is SQLITE_PATH (default ./database.db); a ./.env file is read first.
@@ -46,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       password: { type: "string" },
       "password-stdin": { type: "boolean" },
       scope: { type: "string" },
+      email: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -73,7 +77,13 @@ async function main(argv: string[]): Promise<number> {
         const name = values.name ?? "";
         if (!name.trim()) throw new UsageError('Give the user\'s name with --name "Full Name".');
         const password = await readPassword(values.password, values["password-stdin"] ?? false);
-        const user = await directory.add({ login: needLogin(), name, password, scope: values.scope ?? null });
+        const user = await directory.add({
+          login: needLogin(),
+          name,
+          password,
+          scope: values.scope ?? null,
+          email: values.email ?? null,
+        });
         say(`Added ${user.login} (id ${user.id}).`);
         if (password === undefined) say("They have no password: they can only connect with tokens.");
         return 0;
@@ -106,6 +116,18 @@ async function main(argv: string[]): Promise<number> {
         say(`Changed the password of ${user.login}.`);
         return 0;
       }
+      case "email": {
+        if (values.email === undefined) {
+          throw new UsageError('Give the address with --email ann@example.com (or --email "" to remove it).');
+        }
+        const user = directory.setEmail(needLogin(), values.email);
+        if (!user)
+          throw new UsageError(
+            `Check the login: there is no user "${login}" (see them all with: npm run users -- list).`,
+          );
+        say(user.email ? `${user.login}'s email is now ${user.email}.` : `${user.login} has no email now.`);
+        return 0;
+      }
       case "remove": {
         if (!directory.remove(needLogin())) {
           throw new UsageError(
@@ -116,7 +138,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`Use one of add, list, disable, enable, passwd, remove (not "${command}").`);
+        throw new UsageError(
+          `Use one of add, list, disable, enable, passwd, email, remove (not "${command}").`,
+        );
     }
   } finally {
     db.close();

@@ -47,7 +47,7 @@ export interface TestServer {
   database: TestDatabase | null;
   addUser(
     name?: string,
-    options?: { password?: string; scope?: string | null; login?: string },
+    options?: { password?: string; scope?: string | null; login?: string; email?: string },
   ): Promise<TestUser>;
   token(userId: string, ttlS?: number): Promise<string>;
   /** Connects and resolves once the `session` event arrived. */
@@ -175,6 +175,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
         name: fullName,
         password: opts.password,
         scope: opts.scope ?? null,
+        email: opts.email ?? null,
       });
       return { id: user.id, login: user.login, name: user.name };
     },

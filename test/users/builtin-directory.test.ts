@@ -57,9 +57,29 @@ describe("BuiltinDirectory", () => {
 
   test("add stores a user that findById, findByLogin and list return", async () => {
     const alice = await directory.add({ login: "alice", name: "Alice A", password: "pw" });
-    assert.deepEqual(alice, { id: "1", login: "alice", name: "Alice A", active: true, scope: null });
-    const bob = await directory.add({ login: "bob", name: "  Bob B ", scope: "7", active: false });
-    assert.deepEqual(bob, { id: "2", login: "bob", name: "Bob B", active: false, scope: "7" });
+    assert.deepEqual(alice, {
+      id: "1",
+      login: "alice",
+      name: "Alice A",
+      active: true,
+      scope: null,
+      email: null,
+    });
+    const bob = await directory.add({
+      login: "bob",
+      name: "  Bob B ",
+      scope: "7",
+      active: false,
+      email: " bob@example.com ",
+    });
+    assert.deepEqual(bob, {
+      id: "2",
+      login: "bob",
+      name: "Bob B",
+      active: false,
+      scope: "7",
+      email: "bob@example.com",
+    });
 
     assert.deepEqual(await directory.findById("1"), alice);
     assert.deepEqual(directory.list(), [alice, bob]);
@@ -69,6 +89,17 @@ describe("BuiltinDirectory", () => {
     assert.equal(await verifyPassword(found?.passwordHash ?? null, "pw"), true);
     assert.equal((await directory.findByLogin("bob"))?.passwordHash, null);
     assert.equal(await directory.findByLogin("nobody"), null);
+  });
+
+  test("setEmail sets, changes and removes an address; a malformed one is refused", async () => {
+    await directory.add({ login: "erin", name: "Erin" });
+    assert.equal(directory.setEmail("erin", "erin@example.com")?.email, "erin@example.com");
+    assert.equal((await directory.findByLogin("ERIN"))?.email, "erin@example.com");
+    assert.equal(directory.setEmail("erin", "")?.email, null);
+    assert.equal((await directory.findById("1"))?.email, null);
+    assert.throws(() => directory.setEmail("erin", "not an address"), /email address/);
+    await assert.rejects(directory.add({ login: "finn", name: "Finn", email: "finn@" }), /email address/);
+    assert.equal(directory.setEmail("nobody", "x@example.com"), null);
   });
 
   test("a login that exists, in any case, is refused with LoginTakenError", async () => {
@@ -288,6 +319,31 @@ describe("npm run users (the CLI, as a child process)", () => {
 
     assert.equal((await cli(["remove", "carol"], env)).stdout, "Removed carol.\n");
     assert.match((await cli(["list"], env)).stdout, /No users yet/);
+  });
+
+  test("--email on add, and the email command, keep the address a digest goes to", async () => {
+    const env = { SQLITE_PATH: newDbPath() };
+    assert.equal(
+      (await cli(["add", "gail", "--name", "Gail G", "--email", "gail@example.com"], env)).code,
+      0,
+    );
+    const read = async () => {
+      const db = openDatabase(env.SQLITE_PATH);
+      try {
+        return (await new BuiltinDirectory(db).findByLogin("gail"))?.email;
+      } finally {
+        db.close();
+      }
+    };
+    assert.equal(await read(), "gail@example.com");
+    const changed = await cli(["email", "gail", "--email", "g@example.org"], env);
+    assert.equal(changed.stdout, "gail's email is now g@example.org.\n", changed.stderr);
+    assert.equal(await read(), "g@example.org");
+    assert.equal((await cli(["email", "gail", "--email", ""], env)).stdout, "gail has no email now.\n");
+    assert.equal(await read(), null);
+    const bad = await cli(["email", "gail", "--email", "nope"], env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /email address/);
   });
 
   test("the password can come from CHAT_USER_PASSWORD, and a ./.env file is read", async () => {

@@ -8,9 +8,11 @@ import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
 import { codePointLength, type Message, type Role } from "../../protocol/index.js";
 import type { Actor } from "../../shared/actor.js";
 import { Listeners } from "../../shared/listeners.js";
-import type { HistoryQuery } from "../../storage/chat-store.js";
+import type { HistoryQuery, MentionSet } from "../../storage/chat-store.js";
+import { NO_MENTIONS } from "../../storage/mentions.js";
 import { type ChatDeps, listenerErrors, memberRole } from "../context.js";
 import type { FileBytes } from "../files/bytes.js";
+import { mentionCandidates, needsLogins, resolveMentions } from "./mentions.js";
 import { SYSTEM_SENDER } from "./system.js";
 
 export interface SendRequest {
@@ -22,9 +24,25 @@ export interface SendRequest {
   fileIds?: readonly string[] | undefined;
 }
 
+/**
+ * (v2.3) Who a message newly mentions: on a send everyone it mentions, on an edit only those the
+ * previous version did not (an edit that removes a mention takes nothing back).
+ */
+export interface NewMentions {
+  userIds: string[];
+  /** `@all`/`@here` is new in this version */
+  all: boolean;
+  via: "send" | "edit";
+}
+
 export class MessageService {
   /** Hears every new message once it is stored (metrics, webhooks). */
   readonly onSent: Listeners<[message: Message]>;
+  /**
+   * (v2.3) Hears of mentions once they are stored and broadcast: the hook notifications use, so
+   * a mention an edit adds notifies too. Not called when nobody new is mentioned.
+   */
+  readonly onMentioned: Listeners<[message: Message, mentioned: NewMentions]>;
 
   constructor(
     private readonly deps: ChatDeps,
@@ -32,6 +50,7 @@ export class MessageService {
     private readonly fileBytes?: Pick<FileBytes, "remove">,
   ) {
     this.onSent = new Listeners(listenerErrors(deps, "onSent"));
+    this.onMentioned = new Listeners(listenerErrors(deps, "onMentioned"));
   }
 
   /** The store checks that the actor is a member with the write itself (one round trip, not two). */
@@ -57,12 +76,16 @@ export class MessageService {
       clientId: input.clientId,
       replyToId: input.replyToId ?? null,
       fileIds,
+      mentions: await this.mentionsIn(input.roomId, input.body),
       at: this.deps.now(),
       requireMember,
     });
     if (created) {
       this.deps.fanout.messageNew(message);
       this.onSent.emit(message);
+      if (message.mentions.length > 0 || message.mentionsAll) {
+        this.onMentioned.emit(message, { userIds: message.mentions, all: message.mentionsAll, via: "send" });
+      }
     }
     return message;
   }
@@ -88,9 +111,29 @@ export class MessageService {
     if (message.senderId !== actor.id) throw forbidden("You can only edit your own messages.");
     this.checkBody(body, message.files.length > 0);
     if (message.body === body && !message.deleted) return this.deps.links.message(message, actor.id);
-    const updated = await this.deps.store.editMessage(messageId, body, this.deps.now());
+    const mentions = await this.mentionsIn(message.roomId, body);
+    const updated = await this.deps.store.editMessage(messageId, body, this.deps.now(), mentions);
     this.deps.fanout.messageUpdated(updated);
+    const added = updated.mentions.filter((id) => !message.mentions.includes(id));
+    const all = updated.mentionsAll && !message.mentionsAll;
+    if (added.length > 0 || all) this.onMentioned.emit(updated, { userIds: added, all, via: "edit" });
     return this.deps.links.message(updated, actor.id);
+  }
+
+  /**
+   * Who `body` mentions among the room's members now. Only a body with an `@` costs anything:
+   * one read of the member ids (memory on SQLite, one query on PostgreSQL) and their logins from
+   * the directory's cache.
+   */
+  private async mentionsIn(roomId: string, body: string): Promise<MentionSet> {
+    const runs = mentionCandidates(body);
+    if (runs.length === 0) return NO_MENTIONS;
+    const targets = await this.deps.store.mentionTargets(roomId);
+    if (!targets) return NO_MENTIONS; // the store answers NOT_FOUND for the send itself
+    const members = needsLogins(runs, targets.type)
+      ? (await this.deps.directory.findByIds(targets.memberIds)).values()
+      : [];
+    return resolveMentions(runs, targets.type, members);
   }
 
   async delete(actor: Actor, messageId: string): Promise<Message> {

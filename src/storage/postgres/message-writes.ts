@@ -10,6 +10,7 @@ import { AppError, badRequest, notFound } from "../../errors.js";
 import { LIMITS, type Message } from "../../protocol/index.js";
 import type { DeletedMessage, SendInput } from "../chat-store.js";
 import { attachedFilesJson, parseAttachedFiles } from "../files.js";
+import { type MentionSet, mentionsJson } from "../mentions.js";
 import { type FeedEvent, FeedMessageSchema } from "./feed.js";
 import { attachTo, lockAttachable, removeFilesOf } from "./file-records.js";
 import { dbId } from "./ids.js";
@@ -24,8 +25,8 @@ const SEND_MANY = "SELECT chat_send_many($1::json) AS sent";
 const SEND_BATCH = "SELECT chat_send_batch($1::json) AS sent";
 const BY_CLIENT_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.sender_id = $1 AND m.client_id = $2`;
 const INSERT = `
-  INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, reply_to_id, created_at, files)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`;
+  INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, reply_to_id, created_at, files, mentions, mentions_all)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`;
 
 /** What chat_send (migration 4) returns: the message in its wire shape, and whether it is new. */
 const SentSchema = z.object({ created: z.boolean(), message: FeedMessageSchema });
@@ -188,6 +189,8 @@ function sendWithFiles(pool: pg.Pool, input: SendInput): Promise<{ message: Mess
         input.replyToId,
         input.at,
         filesJson,
+        mentionsJson(input.mentions),
+        input.mentions?.all ?? false,
       ]);
       const messageId = String(rows[0]!.id);
       await attachTo(db, files, messageId, room.id);
@@ -209,6 +212,8 @@ function sendWithFiles(pool: pg.Pool, input: SendInput): Promise<{ message: Mess
         deleted: false,
         reactions: {},
         files: parseAttachedFiles(filesJson),
+        mentions: [...(input.mentions?.userIds ?? [])],
+        mentionsAll: input.mentions?.all ?? false,
       };
       return {
         result: { message, created: true },
@@ -255,6 +260,9 @@ export function sendMessage(
       at: input.at,
       tag,
       member: input.requireMember === true,
+      // v2.3 (chat_send of migration 8)
+      mentions: mentionsJson(input.mentions),
+      mentionsAll: input.mentions?.all ?? false,
     });
     if (hook && sent.created) {
       const event: FeedEvent = {
@@ -324,13 +332,16 @@ export async function editMessage(
   messageId: string,
   body: string,
   at: string,
+  mentions?: MentionSet,
 ): Promise<Message> {
   const { message } = await changeMessage(pool, messageId, "updated", (row, rev) => {
     if (row.deleted) throw badRequest("A deleted message can't be edited.");
+    const json = mentionsJson(mentions);
+    const all = mentions?.all ?? false;
     return {
-      sql: "UPDATE messages SET body = $1, edited_at = $2, rev = $3 WHERE id = $4",
-      params: [body, at, rev, row.id],
-      row: { ...row, body, edited_at: at, rev },
+      sql: "UPDATE messages SET body = $1, edited_at = $2, rev = $3, mentions = $4, mentions_all = $5 WHERE id = $6",
+      params: [body, at, rev, json, all, row.id],
+      row: { ...row, body, edited_at: at, rev, mentions: json, mentions_all: all },
     };
   });
   return message;
@@ -342,9 +353,18 @@ export async function deleteMessage(pool: pg.Pool, messageId: string, at: string
   const outcome = await changeMessage(pool, messageId, "deleted", (row, rev) => {
     if (row.deleted) return null;
     return {
-      sql: "UPDATE messages SET body = '', deleted = TRUE, reactions = '{}', files = '[]', rev = $1 WHERE id = $2",
+      sql: "UPDATE messages SET body = '', deleted = TRUE, reactions = '{}', files = '[]', mentions = '[]', mentions_all = FALSE, rev = $1 WHERE id = $2",
       params: [rev, row.id],
-      row: { ...row, body: "", deleted: true, reactions: "{}", files: "[]", rev },
+      row: {
+        ...row,
+        body: "",
+        deleted: true,
+        reactions: "{}",
+        files: "[]",
+        mentions: "[]",
+        mentions_all: false,
+        rev,
+      },
       also: async (db) => {
         fileKeys = await removeFilesOf(db, row.id, at);
       },

@@ -11,6 +11,7 @@
  * message and jsonb would reorder the keys.
  */
 import type pg from "pg";
+import { MENTIONS_MIGRATION } from "./mentions-migration.js";
 import { FASTER_SENDS } from "./migration-7-sends.js";
 import { toStoreError } from "./pool.js";
 
@@ -307,6 +308,12 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     `,
   },
   { version: 7, name: "faster sends", sql: FASTER_SENDS },
+  {
+    version: 8,
+    name: "mentions and notification settings",
+    // drops and creates chat_message_json and chat_send again (see mentions-migration.ts)
+    sql: MENTIONS_MIGRATION,
+  },
 ];
 
 /** Every node uses the same key, so only one of them migrates at a time. */

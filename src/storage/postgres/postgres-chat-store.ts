@@ -7,7 +7,7 @@
  */
 import type pg from "pg";
 import type { JobClaims } from "../../cluster/jobs/scheduler.js";
-import type { Message, Role } from "../../protocol/index.js";
+import type { Message, NotifyLevel, Role, RoomType } from "../../protocol/index.js";
 import type { AsyncChatStore } from "../async-chat-store.js";
 import type {
   ChatStore,
@@ -16,9 +16,12 @@ import type {
   GroupSync,
   GroupSyncResult,
   HistoryQuery,
+  MemberView,
+  MentionSet,
   NewFile,
   RemovalResult,
   SendInput,
+  StoredPrefs,
   StoredRoom,
 } from "../chat-store.js";
 import { syncGroup } from "./external-rooms.js";
@@ -26,6 +29,7 @@ import { type Listener, type ListenOptions, listen } from "./feed.js";
 import * as files from "./file-records.js";
 import { PostgresJobLocks } from "./job-locks.js";
 import * as users from "./known-users.js";
+import * as settings from "./member-settings.js";
 import { loadChanges, loadHistory, loadMessage } from "./message-reads.js";
 import * as messages from "./message-writes.js";
 import { migrate } from "./migrations.js";
@@ -136,8 +140,28 @@ export class PostgresChatStore implements AsyncChatStore {
     return messages.sendMessage(this.db, input);
   }
 
-  editMessage(messageId: string, body: string, at: string): Promise<Message> {
-    return messages.editMessage(this.db, messageId, body, at);
+  editMessage(messageId: string, body: string, at: string, mentions?: MentionSet): Promise<Message> {
+    return messages.editMessage(this.db, messageId, body, at, mentions);
+  }
+
+  mentionTargets(roomId: string): Promise<{ type: RoomType; memberIds: string[] } | undefined> {
+    return settings.mentionTargets(this.db, roomId);
+  }
+
+  memberViews(userId: string, roomIds: readonly string[]): Promise<ReadonlyMap<string, MemberView>> {
+    return settings.memberViews(this.db, userId, roomIds);
+  }
+
+  setNotify(roomId: string, userId: string, notify: NotifyLevel): Promise<void> {
+    return settings.setNotify(this.db, roomId, userId, notify);
+  }
+
+  userPrefs(userId: string): Promise<StoredPrefs> {
+    return settings.userPrefs(this.db, userId);
+  }
+
+  setUserPrefs(userId: string, prefs: StoredPrefs): Promise<StoredPrefs> {
+    return settings.setUserPrefs(this.db, userId, prefs);
   }
 
   deleteMessage(messageId: string, at: string): Promise<DeletedMessage> {

@@ -6,6 +6,7 @@ import { AppError, badRequest, notFound } from "../../errors.js";
 import { LIMITS, type Message } from "../../protocol/index.js";
 import type { DeletedMessage, SendInput } from "../chat-store.js";
 import { attachedFilesJson, parseAttachedFiles } from "../files.js";
+import { type MentionSet, mentionsJson } from "../mentions.js";
 import type { FileRecords } from "./file-records.js";
 import type { RoomMirror } from "./room-mirror.js";
 import { type MessageRow, toMessage } from "./rows.js";
@@ -59,6 +60,8 @@ export class MessageWrites {
         input.replyToId === null ? null : Number(input.replyToId),
         input.at,
         filesJson,
+        mentionsJson(input.mentions),
+        input.mentions?.all ? 1 : 0,
       );
       const messageId = String(info.lastInsertRowid);
       this.files.attachTo(files, messageId, input.roomId);
@@ -77,6 +80,8 @@ export class MessageWrites {
         deleted: false,
         reactions: {},
         files: parseAttachedFiles(filesJson),
+        mentions: [...(input.mentions?.userIds ?? [])],
+        mentionsAll: input.mentions?.all ?? false,
       };
       return {
         result: { message, created: true },
@@ -96,11 +101,13 @@ export class MessageWrites {
     });
   }
 
-  editMessage(messageId: string, body: string, at: string): Promise<Message> {
+  editMessage(messageId: string, body: string, at: string, mentions?: MentionSet): Promise<Message> {
     return this.changeMessage(messageId, (row, rev) => {
       if (row.deleted) throw badRequest("A deleted message can't be edited.");
-      this.s.editMessage.run(body, at, rev, row.id);
-      return { ...row, body, edited_at: at, rev };
+      const json = mentionsJson(mentions);
+      const all = mentions?.all ? 1 : 0;
+      this.s.editMessage.run(body, at, rev, json, all, row.id);
+      return { ...row, body, edited_at: at, rev, mentions: json, mentions_all: all };
     }).then((r) => r.message);
   }
 
@@ -111,7 +118,16 @@ export class MessageWrites {
       if (row.deleted) return null;
       this.s.deleteMessage.run(rev, row.id);
       fileKeys = this.files.removeFilesOf(String(row.id), at);
-      return { ...row, body: "", deleted: 1, reactions: "{}", files: "[]", rev };
+      return {
+        ...row,
+        body: "",
+        deleted: 1,
+        reactions: "{}",
+        files: "[]",
+        mentions: "[]",
+        mentions_all: 0,
+        rev,
+      };
     }).then((outcome) => ({ ...outcome, fileKeys }));
   }
 

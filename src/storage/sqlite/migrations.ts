@@ -161,6 +161,29 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX file_deletions_by_time ON file_deletions (deleted_at);
     `,
   },
+  {
+    version: 7,
+    name: "mentions and notification settings",
+    sql: `
+      -- who a message mentions (JSON array of user ids, resolved by the server) and @all/@here;
+      -- both cleared when the message is deleted
+      ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE messages ADD COLUMN mentions_all INTEGER NOT NULL DEFAULT 0;
+      -- only the messages that mention anyone: a member's unread mentions are a short range of it
+      CREATE INDEX messages_mentioning ON messages (room_id, seq) WHERE mentions_all = 1 OR mentions <> '[]';
+      -- each member's notification setting for the room
+      ALTER TABLE members ADD COLUMN notify TEXT NOT NULL DEFAULT 'all' CHECK (notify IN ('all', 'mentions', 'none'));
+      -- the settings a user changed (NULL: the default)
+      CREATE TABLE user_prefs (
+        user_id TEXT PRIMARY KEY,
+        email TEXT CHECK (email IN ('off', 'digest')),
+        email_delay_min INTEGER,
+        push INTEGER
+      ) WITHOUT ROWID;
+      -- the built-in directory's email addresses (never sent to other users)
+      ALTER TABLE directory_users ADD COLUMN email TEXT;
+    `,
+  },
 ];
 
 /** Brings the file up to the newest schema. Returns the versions it applied. */
