@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { ClientSpec, SentReport, VerifiedReport } from "./ipc.js";
 import type { WorkerPool } from "./pool.js";
 import { createDatabase, redisPrefix, type Services, sampleActivity } from "./postgres.js";
-import { createRooms, prepareDatabase, signToken } from "./setup.js";
+import { createRooms, prepareDatabase, preparePostgresUsers, signToken } from "./setup.js";
 import { clockMs, latencySummary } from "./stats.js";
 import { machineBusyS, startRelay, startServer, type Target, tempDir } from "./targets.js";
 
@@ -179,11 +179,12 @@ async function prepare(s: TrafficScenario, kind: TargetKind, services?: Services
   }
   const setup = NODES[kind];
   if (setup.postgres && !services) throw new Error(`${kind} needs PostgreSQL and Redis`);
-  // with PostgreSQL the SQLite file only holds the built-in user directory, which every node reads
+  // with PostgreSQL the built-in user directory is in the PostgreSQL database, which every node reads
   const tmp = tempDir("twc-bench-db-");
   const userIds = prepareDatabase(join(tmp.dir, "chat.db"), s.clients);
   const tokens = new Map(await Promise.all(userIds.map(async (id) => [id, await signToken(id)] as const)));
   const database = setup.postgres ? await createDatabase(services!) : null;
+  if (database) await preparePostgresUsers(database.url, s.clients);
   const env: Record<string, string> = {
     ...(database ? { CHAT_DATABASE_URL: database.url } : {}),
     ...(setup.redis ? { REDIS_URL: services!.redisUrl, REDIS_PREFIX: redisPrefix() } : {}),
