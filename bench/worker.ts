@@ -166,7 +166,7 @@ async function run(cmd: RunCommand): Promise<void> {
     const sentAt = clockMs();
     const payload = {
       roomId: client.spec.sendsTo,
-      body: words.body(random, cmd.bodyWords),
+      body: withMention(words.body(random, cmd.bodyWords), random, cmd.mentionShare, client.spec.mentionable),
       clientId: `${client.spec.id}.${counter}.${Math.round(sentAt * 1000)}`,
     };
     outstanding++;
@@ -316,3 +316,14 @@ process.on("message", (message: ToWorker) => {
 });
 // never outlive the orchestrator
 process.on("disconnect", () => process.exit(0));
+
+/** S1m: a share of the bodies ends by mentioning another member of the room, as people write them. */
+function withMention(
+  body: string,
+  random: () => number,
+  share: number | undefined,
+  logins: string[] | undefined,
+): string {
+  if (!share || !logins?.length || random() >= share) return body;
+  return `${body} @${logins[Math.floor(random() * logins.length)]!}`;
+}

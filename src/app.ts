@@ -10,8 +10,11 @@ import { createLoginService, type LoginLimits } from "./auth/login.js";
 import { createPhpSessions } from "./auth/php-session/index.js";
 import { createTokenService, type TokenService } from "./auth/tokens.js";
 import type { ChatDeps } from "./chat/context.js";
+import { FileBytes } from "./chat/files/bytes.js";
+import { fileCleanupJob } from "./chat/files/cleanup.js";
 import { FileService } from "./chat/files/service.js";
 import { MessageService } from "./chat/messages/service.js";
+import { PrefsService } from "./chat/prefs/service.js";
 import { PresenceService } from "./chat/presence/service.js";
 import { MemoryPresence } from "./chat/presence/tracker.js";
 import { ReadService } from "./chat/reads/service.js";
@@ -22,10 +25,12 @@ import { TypingService, type TypingTimers } from "./chat/typing/service.js";
 import { UserService } from "./chat/users/service.js";
 import { AnnouncingFanout } from "./cluster/announcing-fanout.js";
 import { FeedFanout } from "./cluster/feed-fanout.js";
+import { JobScheduler, type JobTimers, localClaims } from "./cluster/jobs/index.js";
 import type { Config } from "./config/index.js";
 import { createFileStore } from "./files/create-store.js";
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits, ImageProcessor } from "./files/images.js";
 import { FILE_LINK_SECRET_NAME, FileLinks } from "./files/links.js";
+import type { FileStore } from "./files/store.js";
 import { ClientAddresses } from "./http/client-address.js";
 import { createDownloads } from "./http/file-download.js";
 import { guardHandshakes } from "./http/handshake-origins.js";
@@ -98,16 +103,20 @@ function openChatStore(
 
 /**
  * What `/ready` pings besides the directory. On PostgreSQL the chat store is `database`, and Redis
- * is checked too: every broadcast between nodes goes through it (PROTOCOL v2.1).
+ * is checked too: every broadcast between nodes goes through it (PROTOCOL v2.1). `files` is the
+ * file store everywhere: the disk folder writable, or the S3 bucket answering HeadBucket.
  */
 function readyProbes(
   store: AsyncChatStore,
   postgres: boolean,
   cluster: { redis: { ping(): Promise<unknown> } } | null,
+  fileStore: FileStore,
 ): ReadyProbe[] {
-  if (!postgres) return [{ name: "sqlite", ping: () => store.ping() }];
+  const files: ReadyProbe = { name: "files", ping: () => fileStore.ping() };
+  if (!postgres) return [{ name: "sqlite", ping: () => store.ping() }, files];
   const probes: ReadyProbe[] = [{ name: "database", ping: () => store.ping() }];
   if (cluster) probes.push({ name: "redis", ping: () => cluster.redis.ping() });
+  probes.push(files);
   return probes;
 }
 
@@ -136,6 +145,8 @@ export interface AppOptions {
   httpTimeouts?: Partial<HttpTimeouts>;
   /** how many images are read at once and may wait (default DEFAULT_IMAGE_LIMITS) */
   imageLimits?: Partial<ImageLimits>;
+  /** the ticks of the background jobs (default real intervals); tests move them on by hand */
+  jobTimers?: JobTimers;
 }
 
 /** How long the HTTP server waits for slow or stalled clients, in ms. */
@@ -162,6 +173,11 @@ export interface App {
   tokens: TokenService;
   store: AsyncChatStore;
   metrics: Metrics;
+  /**
+   * (v2.3) Hears of every stored mention: all of a new message's, and the ones an edit adds (an
+   * edit that removes one takes nothing back). Where notifications (digests, push) hook in.
+   */
+  onMentioned: MessageService["onMentioned"];
   /** Runs the re-check of live connections now (tokens, users, scopes, PHP sessions). */
   recheckNow(): Promise<void>;
   listen(): Promise<AddressInfo>;
@@ -246,19 +262,36 @@ export async function createApp({
     now: () => new Date(clock()).toISOString(),
     listenerError: (err, hook) => logger.error({ err, hook }, "a chat service listener failed"),
   };
-  const messages = new MessageService(deps);
   // uploads: the bytes in FILES_STORE, the records in the chat store
   const fileStore = await createFileStore(config.files.store);
+  const fileProblem = (err: unknown) => logger.error({ err }, "the file store failed");
+  const fileBytes = new FileBytes(store, fileStore, {
+    removed: (reason, count) => metrics.filesRemoved.inc({ reason }, count),
+    problem: fileProblem,
+  });
+  const messages = new MessageService(deps, fileBytes);
   const files = new FileService(
     deps,
     fileStore,
     config.files,
-    (err) => logger.error({ err }, "the file store failed"),
+    fileProblem,
+    fileBytes,
     // an unreadable image is a normal upload (cut off, or hostile), so it is only noted
     new ImageProcessor({ ...DEFAULT_IMAGE_LIMITS, ...options.imageLimits }, (type, err) =>
       logger.info({ type, reason: String(err) }, "an image could not be read; it is kept as a plain file"),
     ),
   );
+  // background jobs, once per turn across the nodes: PostgreSQL's advisory locks decide which
+  // node runs each (SQLite has one node, which runs them all)
+  const jobProblem = (message: string) => {
+    metrics.backgroundJobProblems.inc();
+    logger.warn(message);
+  };
+  const jobs = new JobScheduler(postgres ? postgres.jobLocks(jobProblem) : localClaims(), {
+    timers: options.jobTimers,
+    onProblem: jobProblem,
+  });
+  jobs.add(fileCleanupJob({ store, bytes: fileBytes, now: clock }));
   messages.onSent.add(() => metrics.messagesSent.inc());
   const rooms = new RoomService(deps);
   const typing = new TypingService(deps, options.typingTimeoutMs, options.typingTimers);
@@ -285,6 +318,8 @@ export async function createApp({
     directory,
     store,
     messages,
+    files,
+    maxUploadBytes: config.files.maxBytes,
     roomSync: new RoomSyncService(deps, rooms),
     fanout,
     links,
@@ -300,6 +335,7 @@ export async function createApp({
     typing,
     presence,
     users: new UserService(deps),
+    prefs: new PrefsService(deps),
     sessions: { tokens, revocations: store },
   };
 
@@ -347,7 +383,7 @@ export async function createApp({
     files,
     maxUploadBytes: config.files.maxBytes,
     limits,
-    readyChecks: readyProbes(store, sqlite === null, cluster),
+    readyChecks: readyProbes(store, sqlite === null, cluster, fileStore),
     directory,
     metrics,
     logger,
@@ -370,6 +406,7 @@ export async function createApp({
     tokens,
     store,
     metrics,
+    onMentioned: messages.onMentioned,
     recheckNow: () => recheck.runNow(),
     listen: () =>
       new Promise((resolve, reject) => {
@@ -381,6 +418,8 @@ export async function createApp({
         accepting = false;
         recheck.stop();
         typing.close();
+        // a clean-up under way finishes before the stores close; its locks go with it
+        await jobs.close();
         // writes already queued are committed and acknowledged before the sockets close
         await store.flush();
         await new Promise((resolve) => setImmediate(resolve));

@@ -59,6 +59,17 @@ export function createMetrics() {
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
       registers: [registry],
     }),
+    filesRemoved: new Counter({
+      name: "timewise_chat_files_removed_total",
+      help: "Files whose bytes this node removed from the file store, by why they went",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    backgroundJobProblems: new Counter({
+      name: "timewise_chat_background_job_problems_total",
+      help: "Background job runs (or claims of them) that failed on this node; the job runs again at its next turn",
+      registers: [registry],
+    }),
   };
 }
 

@@ -17,6 +17,8 @@ export interface ClientSpec {
   localAddress?: string;
   /** the node this client connects to, when there are several (default: the command's `url`) */
   url?: string;
+  /** logins of the other members of its room, for the bodies that mention someone (S1m) */
+  mentionable?: string[];
 }
 
 export interface ConnectCommand {
@@ -43,6 +45,8 @@ export interface RunCommand {
   recordLatency: boolean;
   /** body length in words, drawn from the benchmark's vocabulary */
   bodyWords: number;
+  /** the share of bodies (0–1) that end with `@login` of another member (S1m); absent: none */
+  mentionShare?: number;
 }
 
 /** Per sender: its room and how many of its sends were acknowledged. */

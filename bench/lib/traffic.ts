@@ -7,12 +7,12 @@ import { join } from "node:path";
 import type { ClientSpec, SentReport, VerifiedReport } from "./ipc.js";
 import type { WorkerPool } from "./pool.js";
 import { createDatabase, redisPrefix, type Services, sampleActivity } from "./postgres.js";
-import { createRooms, prepareDatabase, signToken } from "./setup.js";
+import { createRooms, prepareDatabase, preparePostgresUsers, signToken } from "./setup.js";
 import { clockMs, latencySummary } from "./stats.js";
 import { machineBusyS, startRelay, startServer, type Target, tempDir } from "./targets.js";
 
 export interface TrafficScenario {
-  name: "S1" | "S2" | "S3" | "S3-250" | "S3-2000" | "capacity" | "capacity-big";
+  name: "S1" | "S1m" | "S2" | "S3" | "S3-250" | "S3-2000" | "capacity" | "capacity-big";
   title: string;
   clients: number;
   roomSize: number;
@@ -24,6 +24,8 @@ export interface TrafficScenario {
   warmupMs: number;
   durationMs: number;
   recordLatency: boolean;
+  /** the share of messages that mention another member with `@login` (S1m: 0.2) */
+  mentionShare?: number;
 }
 
 /**
@@ -48,6 +50,17 @@ export function trafficScenarios(quick: boolean, bigConnections = 30_000): Traff
       roomSize: 10,
       sendersPerRoom: 10,
       durationMs: d(20_000),
+    },
+    {
+      // S1 where one message in five mentions another member: what resolving mentions costs
+      ...base,
+      name: "S1m",
+      title: "S1, with 20 % of the messages mentioning a member (@login)",
+      clients: 200,
+      roomSize: 10,
+      sendersPerRoom: 10,
+      durationMs: d(20_000),
+      mentionShare: 0.2,
     },
     {
       ...base,
@@ -196,11 +209,12 @@ async function prepare(s: TrafficScenario, kind: TargetKind, services?: Services
   }
   const setup = NODES[kind];
   if (setup.postgres && !services) throw new Error(`${kind} needs PostgreSQL and Redis`);
-  // with PostgreSQL the SQLite file only holds the built-in user directory, which every node reads
+  // with PostgreSQL the built-in user directory is in the PostgreSQL database, which every node reads
   const tmp = tempDir("twc-bench-db-");
   const userIds = prepareDatabase(join(tmp.dir, "chat.db"), s.clients);
   const tokens = new Map(await Promise.all(userIds.map(async (id) => [id, await signToken(id)] as const)));
   const database = setup.postgres ? await createDatabase(services!) : null;
+  if (database) await preparePostgresUsers(database.url, s.clients);
   const env: Record<string, string> = {
     ...(database ? { CHAT_DATABASE_URL: database.url } : {}),
     ...(setup.redis ? { REDIS_URL: services!.redisUrl, REDIS_PREFIX: redisPrefix() } : {}),
@@ -229,6 +243,9 @@ async function prepare(s: TrafficScenario, kind: TargetKind, services?: Services
         // neighbours in a room alternate between the nodes, as a balancer spreads them: every
         // room then has members on each node, so every message crosses between them
         url: targets[i % targets.length]!.url,
+        ...(s.mentionShare
+          ? { mentionable: groups[roomOf(i)]!.filter((id) => id !== userId).map((id) => `user${id}`) }
+          : {}),
       };
     });
     return { targets, clients, cleanup, database: database?.name ?? null };
@@ -339,6 +356,7 @@ export async function runTraffic(
           ratePerSender: s.ratePerSender,
           recordLatency: s.recordLatency,
           bodyWords: 8,
+          ...(s.mentionShare ? { mentionShare: s.mentionShare } : {}),
         }),
         "sent",
         s.warmupMs + s.durationMs + 60_000,

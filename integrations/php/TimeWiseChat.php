@@ -6,6 +6,8 @@
  *   $chat = new TimeWiseChat('https://chat.timewise.example.com', getenv('AUTH_JWT_SECRET'), getenv('SERVICE_API_KEY'));
  *   echo $chat->embed(['token' => $chat->token($userId)]);   // chat on this page
  *   $chat->postMessage('team:42', 'Invoice #1001 was paid.');   // server API: post as TimeWise
+ *   $file = $chat->uploadFile($userId, '/tmp/receipt.pdf');    // server API: a file, then a message with it
+ *   $chat->postMessage('team:42', 'Receipt', null, $userId, [$file['id']]);
  *   $chat->syncRoom('team:42', 'Team Blue', [7, 12, 31]);      // server API: mirror a team
  *   $badge = $chat->unread($userId)['total'];                 // server API: navbar badge
  *   $event = TimeWiseChat::verifyWebhook($secret, file_get_contents('php://input'), TimeWiseChat::requestHeaders());
@@ -108,14 +110,19 @@ final class TimeWiseChat
      * Posts a message into a room: a room id (digits) or a mirrored room's key (`team:42`).
      * Without $senderId the message comes from TimeWise itself (senderId "0").
      * Pass a $clientId that is stable for this message (such as "invoice-1001-paid") and a retry
-     * can never post it twice.
+     * can never post it twice. $fileIds: files from uploadFile() by the same $senderId (the body may
+     * then be ''); TimeWise itself sends no files.
      *
      * @param int|string      $room
      * @param int|string|null $senderId
+     * @param string[]        $fileIds
      */
-    public function postMessage($room, string $body, ?string $clientId = null, $senderId = null): array
+    public function postMessage($room, string $body, ?string $clientId = null, $senderId = null, array $fileIds = []): array
     {
         $payload = ['body' => $body, 'clientId' => $clientId ?? bin2hex(random_bytes(16))];
+        if ($fileIds !== []) {
+            $payload['fileIds'] = array_values(array_map('strval', $fileIds));
+        }
         if (is_int($room) || ctype_digit((string) $room)) {
             $payload['roomId'] = (string) $room;
         } else {
@@ -125,6 +132,34 @@ final class TimeWiseChat
             $payload['senderId'] = (string) $senderId;
         }
         return $this->call('POST', '/api/server/messages', $payload)['message'];
+    }
+
+    /**
+     * Uploads a file as $userId, to send with postMessage(..., $userId, [$file['id']]). The user's
+     * own limits apply (FILES_MAX_BYTES, their FILES_QUOTA_BYTES); a file no message carries is
+     * removed after 24 hours. The type is read from the bytes by the chat server, never from the
+     * name. The file is read into memory here, so keep PHP's memory_limit above FILES_MAX_BYTES.
+     * Returns ['id' => …, 'name' => …, 'size' => …, 'type' => …, 'url' => …, …].
+     *
+     * @param int|string  $userId
+     * @param string      $path the file on this machine
+     * @param string|null $name the name people see (default: the file's own name)
+     */
+    public function uploadFile($userId, string $path, ?string $name = null): array
+    {
+        $bytes = @file_get_contents($path);
+        if ($bytes === false) {
+            throw new TimeWiseChatError("Cannot read the file $path.", 'BAD_REQUEST', 0);
+        }
+        $boundary = 'twc-' . bin2hex(random_bytes(12));
+        // quotes and line breaks would end the header early: never part of a name people need
+        $shown = str_replace(['"', "\r", "\n"], ['%22', '', ''], $name ?? basename($path));
+        $content = "--$boundary\r\n"
+            . "Content-Disposition: form-data; name=\"file\"; filename=\"$shown\"\r\n"
+            . "Content-Type: application/octet-stream\r\n\r\n"
+            . $bytes . "\r\n--$boundary--\r\n";
+        $route = '/api/server/users/' . rawurlencode((string) $userId) . '/files';
+        return $this->request('POST', $route, $content, "multipart/form-data; boundary=$boundary", max($this->timeout, 60))['file'];
     }
 
     /**
@@ -159,7 +194,8 @@ final class TimeWiseChat
     }
 
     /**
-     * A user's unread messages: ['total' => 3, 'rooms' => [['roomId' => '12', 'unread' => 2], …]].
+     * A user's unread messages and mentions: ['total' => 3, 'mentions' => 1,
+     *   'rooms' => [['roomId' => '12', 'unread' => 2, 'mentions' => 1], …]].
      * Cheap (the chat server answers from memory): fine to call on every page for a badge.
      *
      * @param int|string $userId
@@ -281,14 +317,22 @@ HTML;
 
     private function call(string $method, string $path, ?array $body = null): array
     {
+        if ($body === null) {
+            return $this->request($method, $path, null, null, $this->timeout);
+        }
+        return $this->request($method, $path, json_encode($body === [] ? new stdClass() : $body), 'application/json', $this->timeout);
+    }
+
+    private function request(string $method, string $path, ?string $content, ?string $type, int $timeout): array
+    {
         if ($this->serviceKey === null || $this->serviceKey === '') {
             throw new TimeWiseChatError('The server API needs the chat server\'s SERVICE_API_KEY.', 'AUTH_REQUIRED', 0);
         }
         $headers = ['Authorization: Bearer ' . $this->serviceKey, 'Accept: application/json'];
-        $http = ['method' => $method, 'timeout' => $this->timeout, 'ignore_errors' => true];
-        if ($body !== null) {
-            $http['content'] = json_encode($body === [] ? new stdClass() : $body);
-            $headers[] = 'Content-Type: application/json';
+        $http = ['method' => $method, 'timeout' => $timeout, 'ignore_errors' => true];
+        if ($content !== null) {
+            $http['content'] = $content;
+            $headers[] = 'Content-Type: ' . $type;
         }
         $http['header'] = implode("\r\n", $headers);
         $http_response_header = [];

@@ -6,9 +6,12 @@
 /** What a served thumbnail is: every thumbnail is made as WebP (it keeps transparency, and is small). */
 export const THUMBNAIL_TYPE = "image/webp";
 
+/** What a thumbnail's key adds to its file's key; the stores' SQL adds it too when they queue deletions. */
+export const THUMBNAIL_SUFFIX = ".thumb";
+
 /** The key of an image's thumbnail: next to its file (`ab/ab12….thumb`). */
 export function thumbnailKey(storeKey: string): string {
-  return `${storeKey}.thumb`;
+  return `${storeKey}${THUMBNAIL_SUFFIX}`;
 }
 
 /** Every key an upload has in the file store. */

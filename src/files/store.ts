@@ -96,14 +96,6 @@ export function checkKey(key: string): string {
 }
 
 /**
- * Where an image's thumbnail is kept: beside the file, under its key plus `.thumb`. Its bytes
- * are as random as the file's key, and deleting a file's bytes knows where the thumbnail is.
- */
-export function thumbnailKey(storeKey: string): string {
-  return checkKey(`${storeKey}.thumb`);
-}
-
-/**
  * Streams `body` into a new file in `dir`, counting and hashing as it goes. Past `maxBytes` it
  * stops reading, removes the partial file and rejects with FileTooLargeError; a body that fails
  * (a cut-off upload) rejects with its error and also leaves nothing behind.

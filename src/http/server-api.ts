@@ -7,6 +7,7 @@
  * so keys cannot be guessed at speed. Browsers are turned away (a request with an Origin header is
  * 403): the key belongs on the server.
  *
+ *   POST /api/server/users/:userId/files       upload a file as the user (multipart, part `file`)
  *   POST /api/server/messages                  post into a room, as a user or as TimeWise (system)
  *   PUT  /api/server/rooms/:externalKey        create or update a mirrored group room (idempotent)
  *   GET  /api/server/rooms/:externalKey        a mirrored room
@@ -18,13 +19,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type RateLimiterLike, RateLimiterRes } from "rate-limiter-flexible";
 import { z } from "zod";
 import type { TokenService } from "../auth/tokens.js";
+import type { FileService } from "../chat/files/service.js";
 import type { MessageService } from "../chat/messages/service.js";
 import { SYSTEM_SENDER } from "../chat/messages/system.js";
 import type { RoomSyncService } from "../chat/rooms/sync.js";
 import { sharedRoom, unreadOf } from "../chat/rooms/view.js";
 import type { Config } from "../config/index.js";
 import type { ServerApiKey } from "../config/server-api-keys.js";
-import { AppError, notFound } from "../errors.js";
+import { AppError, badRequest, notFound } from "../errors.js";
 import type { FileLinks } from "../files/links.js";
 import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 import type { Logger } from "../logger.js";
@@ -36,6 +38,7 @@ import { parseInput } from "../shared/parse.js";
 import type { AsyncChatStore } from "../storage/async-chat-store.js";
 import type { UserDirectory } from "../users/types.js";
 import type { ClientAddresses } from "./client-address.js";
+import { receiveUpload } from "./file-upload.js";
 import { matchPath } from "./paths.js";
 import { readJson, reply, sendError } from "./respond.js";
 import { allows, keyRing } from "./service-key.js";
@@ -46,6 +49,10 @@ export interface ServerApiDeps {
   directory: UserDirectory;
   store: AsyncChatStore;
   messages: MessageService;
+  /** uploads on behalf of a user, with the same limits and quota as theirs */
+  files: FileService;
+  /** FILES_MAX_BYTES */
+  maxUploadBytes: number;
   roomSync: RoomSyncService;
   fanout: Fanout;
   /** file links in answers are signed for the system user: the PHP back end is the reader */
@@ -79,6 +86,8 @@ const postMessage = z
     body: P.messageSend.shape.body,
     clientId: P.messageSend.shape.clientId,
     replyToId: P.messageSend.shape.replyToId,
+    /** files the sender uploaded (POST /api/server/users/:userId/files), not attached yet */
+    fileIds: P.messageSend.shape.fileIds,
   })
   .refine(
     (p) => (p.roomId === undefined) !== (p.roomKey === undefined),
@@ -93,7 +102,7 @@ const upsertRoom = z.object({
 const mintToken = z.object({ userId: P.userId, ttlS: z.number().int().min(60).max(31_536_000).optional() });
 
 const roomPath = /^\/api\/server\/rooms\/([^/]+)$/;
-const userPath = /^\/api\/server\/users\/([^/]+)\/(unread|disconnect)$/;
+const userPath = /^\/api\/server\/users\/([^/]+)\/(unread|disconnect|files)$/;
 
 export function createServerApi(deps: ServerApiDeps) {
   const keys = deps.config.serverApiKeys;
@@ -125,7 +134,17 @@ export function createServerApi(deps: ServerApiDeps) {
         const p = parseInput(postMessage, await readJson(req));
         const roomId = p.roomId ?? (await deps.store.roomByExternalKey(p.roomKey!))?.id;
         if (roomId === undefined) throw notFound();
-        const input = { roomId, body: p.body, clientId: p.clientId, replyToId: p.replyToId };
+        // a file belongs to the user who uploaded it, and TimeWise itself uploads none
+        if (p.senderId == null && p.fileIds !== undefined && p.fileIds.length > 0) {
+          throw badRequest("fileIds: files are sent by the user who uploaded them; give their senderId.");
+        }
+        const input = {
+          roomId,
+          body: p.body,
+          clientId: p.clientId,
+          replyToId: p.replyToId,
+          fileIds: p.fileIds,
+        };
         const message =
           p.senderId == null
             ? await deps.messages.sendAsSystem(input)
@@ -173,6 +192,18 @@ export function createServerApi(deps: ServerApiDeps) {
           need("unread");
           return reply(res, "GET /api/server/users/:userId/unread", 200, await unread(deps.store, userId));
         }
+        if (user[1] === "files" && req.method === "POST") {
+          need("messages");
+          // the same upload as the user's own POST /api/files: streamed, their limits and quota
+          const file = await receiveUpload(
+            req,
+            res,
+            await activeUser(deps, userId),
+            deps.files,
+            deps.maxUploadBytes,
+          );
+          return reply(res, "POST /api/server/users/:userId/files", 201, { file });
+        }
         if (user[1] === "disconnect" && req.method === "POST") {
           need("disconnect");
           const revokedBefore = await deps.store.revokeTokens(userId, Math.floor(now() / 1000));
@@ -186,6 +217,12 @@ export function createServerApi(deps: ServerApiDeps) {
       sendError(res, 404, "NOT_FOUND", "There is nothing at this address.");
     } catch (error) {
       if (res.headersSent) return;
+      // refused before its body was read (an upload for an unknown user, a key without the
+      // scope): drop the rest and close, rather than leave the client writing into nothing
+      if (!req.complete && !req.readableEnded) {
+        res.setHeader("connection", "close");
+        req.resume();
+      }
       if (error instanceof KeyError) return sendError(res, 401, error.code, error.message);
       if (error instanceof Throttled) {
         return sendError(res, 429, "RATE_LIMITED", error.message, { retryAfterMs: error.retryAfterMs });
@@ -196,17 +233,25 @@ export function createServerApi(deps: ServerApiDeps) {
   };
 }
 
-/** The badge: unread messages in total and per room (rooms with none are left out). One read. */
+/**
+ * The badge: unread messages and mentions in total and per room (rooms with none are left out).
+ * Two reads: the rooms, then the mention counts of those with something unread.
+ */
 async function unread(store: AsyncChatStore, userId: string): Promise<UnreadBody> {
-  const rooms: UnreadBody["rooms"] = [];
-  let total = 0;
-  for (const state of await store.roomsOf(userId)) {
-    const n = unreadOf(userId, state).unread;
-    if (n === 0) continue;
-    rooms.push({ roomId: state.id, unread: n });
-    total += n;
-  }
-  return { userId, total, rooms };
+  const unreadRooms = (await store.roomsOf(userId))
+    .map((state) => ({ roomId: state.id, unread: unreadOf(userId, state).unread }))
+    .filter((r) => r.unread > 0);
+  const views = await store.memberViews(
+    userId,
+    unreadRooms.map((r) => r.roomId),
+  );
+  const rooms = unreadRooms.map((r) => ({ ...r, mentions: views.get(r.roomId)?.mentions ?? 0 }));
+  return {
+    userId,
+    total: rooms.reduce((sum, r) => sum + r.unread, 0),
+    mentions: rooms.reduce((sum, r) => sum + r.mentions, 0),
+    rooms,
+  };
 }
 
 async function activeUser(deps: ServerApiDeps, userId: string) {

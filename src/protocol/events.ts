@@ -4,7 +4,7 @@
  */
 import type { Ack, SessionEndedCode } from "./errors.js";
 import type * as P from "./payloads.js";
-import type { Member, Message, Presence, Room, SharedRoom, User } from "./types.js";
+import type { Member, Message, Presence, Room, SharedRoom, User, UserPrefs } from "./types.js";
 
 /** Every request event: what the client sends and what a successful ack adds to `{ ok: true }`. */
 export interface Requests {
@@ -35,6 +35,11 @@ export interface Requests {
   typing: { input: P.TypingInput; result: Record<string, never> };
   /** (extension) a fresh token for the same user, so a live socket outlives its first token */
   "session:refresh": { input: P.SessionRefreshInput; result: { expiresAt: string } };
+  /** (v2.3) the caller's notification setting for a room */
+  "room:notify": { input: P.RoomNotifyInput; result: { room: Room } };
+  /** (v2.3) the caller's notification settings, defaults filled in */
+  "user:prefs:get": { input: P.UserPrefsGetInput; result: { prefs: UserPrefs } };
+  "user:prefs:set": { input: P.UserPrefsSetInput; result: { prefs: UserPrefs } };
 }
 
 export type RequestEvent = keyof Requests;
@@ -63,6 +68,9 @@ export const REQUEST_EVENTS = [
   "presence:get",
   "typing",
   "session:refresh",
+  "room:notify",
+  "user:prefs:get",
+  "user:prefs:set",
 ] as const satisfies readonly RequestEvent[];
 
 /** Fails the type check when an event of `Requests` is missing from REQUEST_EVENTS. */

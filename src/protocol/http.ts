@@ -17,12 +17,12 @@ export interface HealthBody {
 export type ReadyCheck = "ok" | "unavailable" | "error";
 
 /** The dependencies `/ready` checks besides the user directory (`users`). */
-export type ReadyDependency = "sqlite" | "database" | "redis";
+export type ReadyDependency = "sqlite" | "database" | "redis" | "files";
 
 /**
  * `GET /ready`: 200 with `ok` when every dependency answers, 503 with `unavailable` otherwise.
  * `sqlite` on SQLite; `database` (the PostgreSQL chat store) and, with REDIS_URL, `redis` on
- * PostgreSQL (v2.1).
+ * PostgreSQL (v2.1); `files`, the file store (the disk folder writable, or the S3 bucket answering).
  */
 export interface ReadyBody {
   status: "ok" | "unavailable";
@@ -73,7 +73,9 @@ export interface RoomSyncBody {
 export interface UnreadBody {
   userId: string;
   total: number;
-  rooms: { roomId: string; unread: number }[];
+  /** (v2.3) unread messages that mention the user (or everyone), over all rooms */
+  mentions: number;
+  rooms: { roomId: string; unread: number; mentions: number }[];
 }
 
 /** `POST /api/server/tokens`: a chat token minted for a user. */
@@ -102,6 +104,7 @@ export interface HttpResponses {
   "GET /api/rooms/:roomId/messages": HistoryBody;
   "POST /api/rooms/:roomId/messages": MessageBody;
   "POST /api/files": FileBody;
+  "POST /api/server/users/:userId/files": FileBody;
   "POST /api/server/messages": MessageBody;
   "POST /api/server/tokens": TokenBody;
   "GET /api/server/rooms/:externalKey": SharedRoomBody;

@@ -27,6 +27,11 @@ export const LIMITS = {
   membersPageMax: 500,
   /** files one message can carry */
   filesPerMessage: 10,
+  /** `user:prefs:set`'s `emailDelayMin`, in minutes: from one minute to a day */
+  emailDelayMinMin: 1,
+  emailDelayMinMax: 1440,
+  /** the default `emailDelayMin` */
+  emailDelayMinDefault: 10,
 } as const;
 
 /** Counts Unicode code points, as the contract measures text. */

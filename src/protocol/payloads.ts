@@ -137,6 +137,19 @@ export const sessionRefresh = z.object({
     .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/, "must be a token (a JWT)"),
 });
 export const presenceGet = z.object({ userIds: z.array(userId).max(LIMITS.presenceIdsMax) });
+/** (v2.3) The caller's notification setting for one room. */
+export const roomNotify = z.object({ roomId: entityId, notify: z.enum(["all", "mentions", "none"]) });
+/**
+ * (v2.3) The caller's notification settings; a field left out keeps its value. At least one
+ * field is not required: `{}` changes nothing and answers the settings.
+ */
+export const userPrefsSet = z.custom<object>(isPlainObject, "must be an object such as {}").pipe(
+  z.object({
+    email: z.enum(["off", "digest"]).optional(),
+    emailDelayMin: z.number().int().min(LIMITS.emailDelayMinMin).max(LIMITS.emailDelayMinMax).optional(),
+    push: z.boolean().optional(),
+  }),
+);
 
 export type UserSearchInput = z.input<typeof userSearch>;
 export type RoomRefInput = z.input<typeof roomRef>;
@@ -159,6 +172,9 @@ export type RoomReadInput = z.input<typeof roomRead>;
 export type TypingInput = z.input<typeof typing>;
 export type SessionRefreshInput = z.input<typeof sessionRefresh>;
 export type PresenceGetInput = z.input<typeof presenceGet>;
+export type RoomNotifyInput = z.input<typeof roomNotify>;
+export type UserPrefsGetInput = Record<string, never>;
+export type UserPrefsSetInput = { email?: "off" | "digest"; emailDelayMin?: number; push?: boolean };
 
 /**
  * The schema of every request event, keyed by event name. The server parses each payload with the
@@ -188,6 +204,9 @@ export const REQUEST_SCHEMAS = {
   "presence:get": presenceGet,
   typing,
   "session:refresh": sessionRefresh,
+  "room:notify": roomNotify,
+  "user:prefs:get": empty,
+  "user:prefs:set": userPrefsSet,
 } as const satisfies Record<string, z.ZodType>;
 
 export type RequestSchemas = typeof REQUEST_SCHEMAS;

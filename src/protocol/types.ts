@@ -41,6 +41,26 @@ export interface Message {
   reactions: Record<string, string[]>;
   /** the files sent with it, in the order they were given; empty when none (and once deleted) */
   files: ChatFile[];
+  /**
+   * (v2.3) ids of the members its body mentions with `@login`, in the order they first appear;
+   * resolved by the server when it is sent or edited, never taken from a payload; empty once deleted
+   */
+  mentions: string[];
+  /** (v2.3) the body has `@all` or `@here`, in a group (never in a direct room) */
+  mentionsAll: boolean;
+}
+
+/** (v2.3) When a room notifies a member: every message, only mentions of them, or never. */
+export type NotifyLevel = "all" | "mentions" | "none";
+
+/** (v2.3) A user's own notification settings (`user:prefs:get` / `user:prefs:set`). */
+export interface UserPrefs {
+  /** a digest email of what they missed, or none; default "digest" when they have an email address */
+  email: "off" | "digest";
+  /** minutes a notifying message waits unread before it goes into a digest (1–1440, default 10) */
+  emailDelayMin: number;
+  /** Web Push to their browsers (default true) */
+  push: boolean;
 }
 
 /**
@@ -84,10 +104,17 @@ export interface SharedRoom {
   lastMessage: Message | null;
 }
 
-/** A room as one user sees it: the shared view plus that user's read marker and unread count. */
+/**
+ * A room as one user sees it: the shared view plus that user's read marker, unread and mention
+ * counts, and notification setting.
+ */
 export interface Room extends SharedRoom {
   readSeq: number;
   unread: number;
+  /** (v2.3) unread messages, not the caller's own, that mention the caller or everyone */
+  mentions: number;
+  /** (v2.3) the caller's notification setting for this room */
+  notify: NotifyLevel;
 }
 
 /** Whether a user is connected, and when they were last seen. */

@@ -3,6 +3,7 @@
  * translates to (its schema is in `REQUEST_SCHEMAS`, its answer type in `Requests`). Handlers only translate; the services hold the rules.
  */
 import type { MessageService } from "../chat/messages/service.js";
+import type { PrefsService } from "../chat/prefs/service.js";
 import type { PresenceService } from "../chat/presence/service.js";
 import type { ReadService } from "../chat/reads/service.js";
 import type { RoomService } from "../chat/rooms/service.js";
@@ -19,6 +20,7 @@ export interface Services {
   typing: TypingService;
   presence: PresenceService;
   users: UserService;
+  prefs: PrefsService;
   /** for `session:refresh` */
   sessions: Parameters<typeof sessionRefreshHandler>[0];
 }
@@ -127,5 +129,24 @@ export function chatHandlers(s: Services): HandlerTable {
       handle: async (actor, p) => ({ presence: await s.presence.get(actor, p.userIds) }),
     },
     "session:refresh": sessionRefreshHandler(s.sessions),
+    "room:notify": {
+      limit: "rooms",
+      handle: async (actor, p) => ({ room: await s.rooms.setNotify(actor, p.roomId, p.notify) }),
+    },
+    "user:prefs:get": {
+      limit: "reads",
+      handle: async (actor) => ({ prefs: await s.prefs.get(actor) }),
+    },
+    "user:prefs:set": {
+      limit: "rooms",
+      handle: async (actor, p) => ({ prefs: await s.prefs.set(actor, withoutUndefined(p)) }),
+    },
+  };
+}
+
+/** The fields that were given (an optional field parsed as absent stays absent, not `undefined`). */
+function withoutUndefined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
   };
 }

@@ -58,7 +58,10 @@ export class RoomState {
     else if (room.lastMessage.id === message.id && message.rev >= room.lastMessage.rev) {
       room.lastMessage = message;
     }
-    if (isNew && message.senderId !== me && message.seq > room.readSeq) room.unread += 1;
+    if (isNew && message.senderId !== me && message.seq > room.readSeq) {
+      room.unread += 1;
+      if (mentionsMe(message, me)) room.mentions += 1;
+    }
     if (message.senderId !== me) this.typing.delete(message.senderId);
     if (fromLiveEvent) this.advance(message.rev);
     if (this.loaded) this.keep(message);
@@ -121,13 +124,18 @@ export class RoomState {
     const readSeq = Math.max(old.readSeq, fresh.readSeq);
     const lastSeq = Math.max(old.lastSeq, fresh.lastSeq);
     let unread = newerHere ? fresh.unread + this.othersAfter(fresh.lastSeq, me) : fresh.unread;
-    if (readSeq >= lastSeq) unread = 0;
+    let mentions = newerHere ? fresh.mentions + this.mentionsAfter(fresh.lastSeq, me) : fresh.mentions;
+    if (readSeq >= lastSeq) {
+      unread = 0;
+      mentions = 0;
+    }
     this.room = {
       ...fresh,
       members: mergeMembers(old, fresh),
       lastSeq,
       readSeq,
       unread,
+      mentions,
       rev: Math.max(old.rev, fresh.rev),
       lastMessage: newerHere ? old.lastMessage : fresh.lastMessage,
     };
@@ -137,6 +145,12 @@ export class RoomState {
   private othersAfter(seq: number, me: string | null): number {
     if (!this.loaded) return this.room.lastSeq - seq;
     return this.messages().filter((m) => m.seq > seq && m.senderId !== me).length;
+  }
+
+  /** Of those, the ones that mention me (v2.3); none known when the messages are not loaded. */
+  private mentionsAfter(seq: number, me: string | null): number {
+    if (!this.loaded) return 0;
+    return this.messages().filter((m) => m.seq > seq && m.senderId !== me && mentionsMe(m, me)).length;
   }
 
   /** `room:updated` has no per-user fields: keep ours, take the rest. */
@@ -161,6 +175,7 @@ export class RoomState {
     room.readSeq = seq;
     if (seq >= room.lastSeq) {
       room.unread = 0;
+      room.mentions = 0;
       return true;
     }
     return false;
@@ -195,4 +210,9 @@ function mergeMembers(old: Room, fresh: Room): Room["members"] {
   const merged = old.members.map((m) => freshById.get(m.userId) ?? m);
   for (const m of fresh.members) if (!old.members.some((o) => o.userId === m.userId)) merged.push(m);
   return merged;
+}
+
+/** Whether a message mentions me, or everyone (v2.3). */
+function mentionsMe(message: Message, me: string | null): boolean {
+  return message.mentionsAll || (me !== null && message.mentions.includes(me));
 }

@@ -3,11 +3,13 @@
  * are served from memory (a mirror of committed state); writes are group-committed, and each
  * returned promise settles only after its transaction is durable.
  */
-import type { Message, Role, RoomType } from "../protocol/index.js";
+import type { Message, NotifyLevel, Role, RoomType } from "../protocol/index.js";
 import type { FileRecord, NewFile } from "./files.js";
+import type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
 import type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
 
 export type { FileRecord, NewFile } from "./files.js";
+export type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
 
 export type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
 
@@ -55,7 +57,28 @@ export interface SendInput {
    * Absent: none.
    */
   fileIds?: readonly string[];
+  /** who the body mentions, resolved by the service; absent: nobody */
+  mentions?: MentionSet;
   at: string;
+  /**
+   * The sender must be a member of the open room: NOT_FOUND otherwise (before the clientId is
+   * looked at), checked with the write itself (on PostgreSQL under the room's lock), so a send
+   * costs no separate membership read. Absent: not checked (posts as the TimeWise app).
+   */
+  requireMember?: boolean;
+}
+
+/** What deleting a message did. */
+export interface DeletedMessage {
+  message: Message;
+  /** false when it was already deleted (nothing changed, no rev taken) */
+  changed: boolean;
+  /**
+   * The store keys of the files it carried: their records are gone in the same write (which frees
+   * the uploader's quota) and the keys wait in the file deletions until the caller removes the
+   * bytes and calls `forgetFileDeletions`.
+   */
+  fileKeys: string[];
 }
 
 export interface RemovalResult {
@@ -89,8 +112,9 @@ export interface ChatStore {
   search(roomIds: readonly string[], query: string, limit: number): Message[];
 
   sendMessage(input: SendInput): Promise<{ message: Message; created: boolean }>;
-  editMessage(messageId: string, body: string, at: string): Promise<Message>;
-  deleteMessage(messageId: string, at: string): Promise<{ message: Message; changed: boolean }>;
+  /** `mentions`: what the new body mentions (absent: nobody); they replace the old ones */
+  editMessage(messageId: string, body: string, at: string, mentions?: MentionSet): Promise<Message>;
+  deleteMessage(messageId: string, at: string): Promise<DeletedMessage>;
   react(
     messageId: string,
     userId: string,
@@ -137,12 +161,46 @@ export interface ChatStore {
    * uploads at the same moment, on any node, can't pass it together.
    */
   createFile(input: NewFile, quotaBytes: number): Promise<FileRecord>;
-  /** Removes a file's record (an upload whose bytes could not be stored); a missing one is fine. */
-  deleteFile(fileId: string): Promise<void>;
+  /**
+   * Removes a file's record (an upload that failed or was not kept); a missing one is fine. Its
+   * store key waits in the file deletions until the caller removes the bytes (`forgetFileDeletions`).
+   */
+  deleteFile(fileId: string, at: string): Promise<void>;
+  /**
+   * The clean-up of uploads never attached: removes up to `limit` records of unattached files
+   * made at or before `before` (oldest first), their keys kept in the file deletions in the same
+   * write, and returns the keys. A send attaching one of them at that moment either wins (the
+   * file stays) or finds it gone (BAD_REQUEST); never both.
+   */
+  removeUnattachedFiles(before: string, limit: number, at: string): Promise<string[]>;
+  /**
+   * Store keys of file deletions made at or before `before` whose bytes were never confirmed gone
+   * (a crash or a file store failure after the record was deleted), oldest first, up to `limit`.
+   */
+  pendingFileDeletions(before: string, limit: number): string[];
+  /** Forgets file deletions whose bytes are gone; unknown keys are fine. */
+  forgetFileDeletions(keys: readonly string[]): Promise<void>;
   /** A file's record, or undefined. */
   file(fileId: string): FileRecord | undefined;
   /** The bytes of every file the user keeps, attached or not: what counts against their quota. */
   fileBytesOf(userId: string): number;
+
+  /**
+   * (v2.3) What resolving mentions needs: an open room's type and every member's id, or undefined.
+   * Only asked for a body that may mention someone.
+   */
+  mentionTargets(roomId: string): { type: RoomType; memberIds: string[] } | undefined;
+  /**
+   * (v2.3) The user's own view of each of `roomIds` they are a member of (one read for all):
+   * notification setting and unread mention count. Rooms they are not in are left out.
+   */
+  memberViews(userId: string, roomIds: readonly string[]): ReadonlyMap<string, MemberView>;
+  /** (v2.3) Sets a member's notification setting for a room; NOT_FOUND when they are not a member. */
+  setNotify(roomId: string, userId: string, notify: NotifyLevel): Promise<void>;
+  /** (v2.3) The settings the user changed (none: an empty object). */
+  userPrefs(userId: string): StoredPrefs;
+  /** (v2.3) Changes the fields given, keeps the others; answers what is stored now. */
+  setUserPrefs(userId: string, prefs: StoredPrefs): Promise<StoredPrefs>;
 
   /** Throws when the database cannot answer. */
   ping(): void;

@@ -34,11 +34,12 @@ export class MysqlDirectory implements UserDirectory {
   private readonly queryTimeoutMs: number;
   /** Covers waiting for a pooled connection and connecting, which mysql2's query timeout does not. */
   private readonly deadlineMs: number;
-  private readonly sql: ReturnType<typeof buildSql>;
+  /** built on first use, once we know whether the table has the email column */
+  private sql: ReturnType<typeof buildSql> | null = null;
 
   constructor(
     private readonly mysql: MysqlConfig,
-    users: UsersTableConfig,
+    private readonly users: UsersTableConfig,
     options: MysqlDirectoryOptions = {},
   ) {
     this.queryTimeoutMs = Math.min(
@@ -46,7 +47,6 @@ export class MysqlDirectory implements UserDirectory {
       mysql.connectTimeoutMs,
     );
     this.deadlineMs = mysql.connectTimeoutMs + this.queryTimeoutMs;
-    this.sql = buildSql(users);
     // createPool does not connect: an unreachable MySQL at start-up is reported by /ready, not fatal.
     this.pool = createPool({
       host: mysql.host,
@@ -76,7 +76,7 @@ export class MysqlDirectory implements UserDirectory {
     const found = new Map<string, DirectoryUser>();
     for (let i = 0; i < wanted.length; i += IN_CHUNK) {
       const chunk = wanted.slice(i, i + IN_CHUNK);
-      const rows = await this.rows(this.sql.byIds(chunk.length), chunk);
+      const rows = await this.rows((await this.statements()).byIds(chunk.length), chunk);
       const asked = new Set(chunk);
       for (const row of rows) {
         const user = toUser(row);
@@ -89,7 +89,7 @@ export class MysqlDirectory implements UserDirectory {
 
   async findByLogin(login: string): Promise<DirectoryUserWithHash | null> {
     // The column's collation decides case-sensitivity, exactly as the PHP app's own sign-in does.
-    const rows = await this.rows(this.sql.byLogin, [login]);
+    const rows = await this.rows((await this.statements()).byLogin, [login]);
     const users = rows.map((row) => ({ ...toUser(row), passwordHash: nullableText(row.u_hash) }));
     if (users.length <= 1) return users[0] ?? null;
     // Two logins differing only in case (a case-sensitive collation): only the exact one is meant.
@@ -107,7 +107,7 @@ export class MysqlDirectory implements UserDirectory {
       values.push(contains, contains, q, q, prefix, prefix);
     }
     values.push(limit);
-    const rows = await this.rows(this.sql.search(options.scoped, q.length > 0), values);
+    const rows = await this.rows((await this.statements()).search(options.scoped, q.length > 0), values);
     return rows.map(toUser);
   }
 
@@ -117,6 +117,20 @@ export class MysqlDirectory implements UserDirectory {
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+
+  /**
+   * The SQL, built on first use: USERS_EMAIL_COLUMN defaults to `email`, and a users table without
+   * that column must keep working (nobody then has an address). A failed check is not kept.
+   */
+  private async statements(): Promise<ReturnType<typeof buildSql>> {
+    if (this.sql) return this.sql;
+    const found = await this.rows(
+      "SELECT 1 AS ok FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+      [this.users.table, this.users.emailColumn],
+    );
+    this.sql = buildSql(this.users, found.length > 0);
+    return this.sql;
   }
 
   /** Runs one query with a hard deadline; every failure becomes DirectoryUnavailableError. */
@@ -143,7 +157,7 @@ export class MysqlDirectory implements UserDirectory {
 }
 
 /** The SQL, built once from the column mapping. */
-function buildSql(users: UsersTableConfig) {
+function buildSql(users: UsersTableConfig, withEmail: boolean) {
   const q = (name: string) => `\`${name}\``;
   const table = q(users.table);
   const id = q(users.idColumn);
@@ -161,6 +175,7 @@ function buildSql(users: UsersTableConfig) {
     `${name} AS u_name`,
     `${active} AS u_active`,
     scope ? `CAST(${scope} AS CHAR) AS u_scope` : "NULL AS u_scope",
+    withEmail ? `CAST(${q(users.emailColumn)} AS CHAR) AS u_email` : "NULL AS u_email",
   ].join(", ");
   const select = `SELECT ${columns} FROM ${table}`;
   // LOWER() on both sides keeps search case-insensitive even under a case-sensitive collation.
@@ -198,6 +213,8 @@ function toUser(row: RowDataPacket): DirectoryUser {
     name: text(row.u_name) || login,
     active: Number(row.u_active) !== 0,
     scope: nullableText(row.u_scope),
+    // an empty address is none
+    email: nullableText(row.u_email) || null,
   };
 }
 

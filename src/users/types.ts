@@ -10,6 +10,11 @@ export interface DirectoryUser {
   name: string;
   active: boolean;
   scope: string | null;
+  /**
+   * (v2.3) where digests go (USERS_EMAIL_COLUMN, or the built-in directory's `--email`); null
+   * when the user has none. Server-side only: never put on the wire for other users.
+   */
+  email: string | null;
 }
 
 /** A user together with the stored password hash (only for password sign-in). */

@@ -37,6 +37,9 @@ const RESULT: Record<RequestEvent, readonly string[]> = {
   "presence:get": ["presence"],
   typing: [],
   "session:refresh": ["expiresAt"],
+  "room:notify": ["room"],
+  "user:prefs:get": ["prefs"],
+  "user:prefs:set": ["prefs"],
 };
 
 /** Runs per event and batch: 20 events × (1 warm-up + 4 measured batches) × 50 ≈ 5,000 payloads. */
@@ -112,6 +115,10 @@ before(async () => {
     emoji: fc.constantFrom("👍", "🎉", "👨‍👩‍👧‍👦", "x"),
     on: fc.boolean(),
     typing: fc.boolean(),
+    notify: fc.constantFrom("all", "mentions", "none"),
+    email: fc.option(fc.constantFrom("off", "digest"), { nil: undefined }),
+    emailDelayMin: fc.option(fc.integer({ min: 1, max: 1440 }), { nil: undefined }),
+    push: fc.option(fc.boolean(), { nil: undefined }),
     // a page cursor only comes from an answer: none (the first page), or one that does not decode
     cursor: fc.constantFrom(undefined, "abc"),
   };

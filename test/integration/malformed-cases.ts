@@ -168,6 +168,24 @@ const cursorField: Field = () => [
   ["201 characters", "c".repeat(201), BAD],
 ];
 
+/** One of a fixed set of words (v2.3 settings): other words, other cases and other types are refused. */
+const oneOf =
+  (required: boolean, ...wrong: unknown[]): Field =>
+  () => [
+    ...shapes(required),
+    ...[...wrong, "", 1, ["all"]].map((v): Case => [`the value ${JSON.stringify(v)}`, v, BAD]),
+  ];
+/** An optional true/false. */
+const optionalBool: Field = () => [
+  ...shapes(false).filter(([label]) => label !== "true"),
+  ...["true", "false", 1, 0, null].map((v): Case => [JSON.stringify(v), v, BAD]),
+];
+/** emailDelayMin: whole minutes from 1 to 1440. */
+const delayMinutes: Field = () => [
+  ...shapes(false),
+  ...[0, 1441, 2.5, "10", -1, [10], null].map((v): Case => [`minutes ${JSON.stringify(v)}`, v, BAD]),
+];
+
 /** Each event: a valid payload for the fixture, and the wrong values of each of its fields. */
 export const SPECS: Record<
   Exclude<RequestEvent, "room:list">,
@@ -276,6 +294,19 @@ export const SPECS: Record<
   "session:refresh": {
     valid: (f) => ({ token: f.ownerToken }),
     fields: { token: text(["100k characters", long, BAD], ["not a JWT", "not a token", BAD]) },
+  },
+  "room:notify": {
+    valid: (f) => ({ roomId: f.room.id, notify: "mentions" }),
+    fields: { roomId: id((f) => f.room.id), notify: oneOf(true, "ALL", "mention", "off", null) },
+  },
+  "user:prefs:get": { valid: () => ({}), fields: {} },
+  "user:prefs:set": {
+    valid: () => ({ push: false }),
+    fields: {
+      email: oneOf(false, "DIGEST", "on", "none", null),
+      emailDelayMin: delayMinutes,
+      push: optionalBool,
+    },
   },
 };
 

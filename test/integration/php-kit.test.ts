@@ -6,12 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
+import type { ChatFile } from "../../src/protocol/index.js";
+import { unsignedFile } from "../support/files.js";
 import {
   CHROMIUM,
   craftToken,
@@ -28,6 +30,11 @@ import { person } from "../support/rooms.js";
 const KIT = join(import.meta.dirname, "../../integrations/php/TimeWiseChat.php");
 const EXAMPLE = join(import.meta.dirname, "../../integrations/php/example");
 const KEY = "service-key-for-the-php-kit-tests-0123456789";
+/** A 1×1 PNG: its type is read from these bytes, whatever the name says. */
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+  "base64",
+);
 
 const skip = await requireService("php");
 
@@ -136,6 +143,49 @@ describe("the PHP kit under real PHP", { skip }, () => {
       error: "NOT_FOUND",
       status: 404,
     });
+  });
+
+  test("the kit uploads a file as a user and posts a message with it; a file it can't read is BAD_REQUEST", async () => {
+    const ann = await person(server, "Ann Files");
+    const bob = await person(server, "Bob Files");
+    const room = (await kit(
+      server,
+      'echo json_encode($chat->syncRoom("team:files", "Files team", [$args[0], $args[1]]));',
+      [ann.id, bob.id],
+    )) as { room: { id: string } };
+    const dir = mkdtempSync(join(tmpdir(), "twc-kit-file-"));
+    try {
+      const path = join(dir, "upload.bin");
+      writeFileSync(path, PNG);
+      const bobSees = waitFor(bob.socket, "message:new", (m) => m.roomId === room.room.id);
+      const out = (await kit(
+        server,
+        `$file = $chat->uploadFile($args[0], $args[1], 'Beleg "März".png');
+         echo json_encode(["file" => $file, "message" => $chat->postMessage("team:files", "", "receipt-1", $args[0], [$file["id"]])]);`,
+        [ann.id, path],
+      )) as {
+        file: ChatFile;
+        message: { senderId: string; files: ChatFile[] };
+      };
+      assert.deepEqual(
+        [out.file.name, out.file.size, out.file.type],
+        ["Beleg %22März%22.png", PNG.length, "image/png"],
+      );
+      assert.equal(out.message.senderId, ann.id);
+      // links are signed for each reader: the files are compared by the paths they name
+      assert.deepEqual(out.message.files.map(unsignedFile), [unsignedFile(out.file)]);
+      assert.deepEqual((await bobSees).files.map(unsignedFile), [unsignedFile(out.file)]);
+      assert.equal((await server.app.store.file(out.file.id))?.uploaderId, ann.id);
+      assert.deepEqual(
+        await kit(server, "echo json_encode($chat->uploadFile($args[0], $args[1]));", [
+          ann.id,
+          join(dir, "missing.bin"),
+        ]),
+        { error: "BAD_REQUEST", status: 0 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("the embed snippet loads the client the chat server serves, and cannot be broken out of", async () => {

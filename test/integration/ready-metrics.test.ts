@@ -70,7 +70,8 @@ describe("GET /ready", () => {
       const checks = reply.body.checks as Record<string, unknown>;
       // the chat store's check is named after it: `database` on PostgreSQL (PROTOCOL v2.1)
       const store = server.chatStore === "postgres" ? "database" : "sqlite";
-      assert.deepEqual(Object.keys(checks).sort(), [store, "users"].sort());
+      assert.deepEqual(Object.keys(checks).sort(), [store, "files", "users"].sort());
+      assert.equal(checks.files, "ok");
       assert.equal(checks[store], "ok");
       assert.equal(checks.users, "unavailable");
       assert.equal((await getJson(server, "/health")).status, 200);

@@ -314,7 +314,7 @@ describe("the server API", () => {
     }
   });
 
-  test("the unread badge matches room:list, per room and in total, and follows read markers", async () => {
+  test("the unread badge matches room:list, per room and in total, mentions too, and follows read markers", async () => {
     const [ann, bob] = [await person(server, "Ann Badge"), await person(server, "Bob Badge")];
     const r1 = await group(ann, [bob], "Badge one");
     const r2 = await group(ann, [bob], "Badge two");
@@ -324,30 +324,40 @@ describe("the server API", () => {
     await send(bob.socket, r2.id);
     await api(server, "POST", "/api/server/messages", {
       roomId: r2.id,
-      body: "system",
+      // a post of the PHP app mentions members like any other (v2.3)
+      body: `system, for @${bob.user.login}`,
       clientId: clientId(),
     });
     const check = async (p: Person) => {
       const badge = (await api(server, "GET", `/api/server/users/${p.id}/unread`)).body as {
         total: number;
-        rooms: { roomId: string; unread: number }[];
+        mentions: number;
+        rooms: { roomId: string; unread: number; mentions: number }[];
       };
       const { rooms } = await ok(p.socket, "room:list", {});
-      const expected = rooms.filter((r) => r.unread > 0).map((r) => ({ roomId: r.id, unread: r.unread }));
+      const expected = rooms
+        .filter((r) => r.unread > 0)
+        .map((r) => ({ roomId: r.id, unread: r.unread, mentions: r.mentions }));
       const sort = (a: { roomId: string }[]) => [...a].sort((x, y) => x.roomId.localeCompare(y.roomId));
       assert.deepEqual(sort(badge.rooms), sort(expected));
       assert.equal(
         badge.total,
         expected.reduce((n, r) => n + r.unread, 0),
       );
-      return badge.total;
+      assert.equal(
+        badge.mentions,
+        expected.reduce((n, r) => n + r.mentions, 0),
+      );
+      return { total: badge.total, mentions: badge.mentions };
     };
-    assert.equal(await check(bob), 4);
-    assert.equal(await check(ann), 2);
+    assert.deepEqual(await check(bob), { total: 4, mentions: 1 });
+    assert.deepEqual(await check(ann), { total: 2, mentions: 0 });
     await ok(bob.socket, "room:read", { roomId: r1.id, seq: 2 });
-    assert.equal(await check(bob), 2);
+    assert.deepEqual(await check(bob), { total: 2, mentions: 1 });
+    await ok(bob.socket, "room:read", { roomId: r2.id, seq: 3 });
+    assert.deepEqual(await check(bob), { total: 0, mentions: 0 });
     const nobody = await api(server, "GET", "/api/server/users/987654321/unread");
-    assert.deepEqual(nobody.body, { userId: "987654321", total: 0, rooms: [] });
+    assert.deepEqual(nobody.body, { userId: "987654321", total: 0, mentions: 0, rooms: [] });
     assert.equal((await api(server, "GET", "/api/server/users/abc/unread")).status, 400);
   });
 

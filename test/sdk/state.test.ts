@@ -117,3 +117,24 @@ test("typing indicators and presence follow the other user", async (t) => {
   b.close();
   await until(() => a.state.presence(bob.id)?.online === false, 5000, "Bob offline");
 });
+
+test("mention counts rise with live messages that mention me or everyone, and clear when read", async (t) => {
+  const alice = await server.addUser();
+  const bob = await server.addUser();
+  const carl = await server.addUser();
+  const a = await sdkClient(t, server, alice);
+  const b = await server.connect(bob);
+  const { room } = await ok(b, "room:create", { name: "Mentions", memberIds: [alice.id, carl.id] });
+  await until(() => a.state.room(room.id) !== undefined, 5000, "Alice to see the room");
+  await a.refreshRoom(room.id);
+  await send(b, room.id, `hi @${alice.login}`);
+  await send(b, room.id, `and @${carl.login}`);
+  await send(b, room.id, "@here standup");
+  await until(() => a.state.room(room.id)?.unread === 3, 5000, "three unread");
+  assert.equal(a.state.room(room.id)?.mentions, 2, "her own mention and @here");
+  // the server agrees with what the SDK counted
+  await a.refreshRoom(room.id);
+  assert.equal(a.state.room(room.id)?.mentions, 2);
+  await a.markRead(room.id);
+  assert.equal(a.state.room(room.id)?.mentions, 0);
+});

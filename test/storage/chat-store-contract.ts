@@ -150,6 +150,36 @@ export function chatStoreContract(name: string, open: () => Promise<OpenedStore>
       await assert.rejects(send(room.id, ids[0]!, "x"), { code: "NOT_FOUND" });
     });
 
+    test("a send that requires membership is NOT_FOUND for a non-member, even with a clientId already stored", async () => {
+      const { room, ids } = await group(2);
+      const [outsider] = users(1);
+      const asMember = (senderId: string, clientId: string) =>
+        s.sendMessage({
+          roomId: room.id,
+          senderId,
+          body: "hi",
+          clientId,
+          replyToId: null,
+          at: LATER,
+          requireMember: true,
+        });
+      const first = await asMember(ids[1]!, "m-1");
+      assert.equal(first.created, true);
+      await assert.rejects(asMember(outsider!, "m-2"), { code: "NOT_FOUND" });
+      await assert.rejects(
+        asMember(ids[0]!, "m-3").then(() => asMember("no-such-user", "m-3")),
+        {
+          code: "NOT_FOUND",
+        },
+      );
+      // removed: the retry of its own earlier send is refused too, as the room is no longer theirs
+      await s.removeMember(room.id, ids[1]!);
+      await assert.rejects(asMember(ids[1]!, "m-1"), { code: "NOT_FOUND" });
+      assert.equal((await s.room(room.id))?.lastSeq, 2);
+      // without the flag (posts as the TimeWise app) nobody's membership is asked for
+      assert.equal((await send(room.id, outsider!, "as the app")).created, true);
+    });
+
     test("an edit and a deletion each take the room's next rev; a deleted message stays deleted", async () => {
       const { room, ids } = await group(1);
       const { message } = await send(room.id, ids[0]!, "draft");
@@ -414,6 +444,91 @@ export function chatStoreContract(name: string, open: () => Promise<OpenedStore>
       assert.deepEqual(await find(`"' \\ ) ( * :`), []);
       assert.deepEqual(await find(`caf'é`), []);
       assert.deepEqual(await s.search([], "cafe", 10), []);
+    });
+
+    test("mentions are stored with a message, replaced by an edit and cleared by a deletion", async () => {
+      const { room, ids } = await group(3);
+      const [a, b, c] = ids as [string, string, string];
+      const { message } = await s.sendMessage({
+        roomId: room.id,
+        senderId: a,
+        body: "hi",
+        clientId: null,
+        replyToId: null,
+        mentions: { userIds: [c, b], all: true },
+        at: LATER,
+      });
+      assert.deepEqual([message.mentions, message.mentionsAll], [[c, b], true]);
+      assert.deepEqual(await s.message(message.id), message);
+      assert.deepEqual((await s.history(room.id, { limit: 10 })).messages, [message]);
+      const edited = await s.editMessage(message.id, "hi again", LATER, { userIds: [b], all: false });
+      assert.deepEqual([edited.mentions, edited.mentionsAll], [[b], false]);
+      assert.deepEqual((await s.changes(room.id, 0, 10)).messages, [edited]);
+      const plain = await s.editMessage(message.id, "no one", LATER);
+      assert.deepEqual([plain.mentions, plain.mentionsAll], [[], false]);
+      await s.editMessage(message.id, "back", LATER, { userIds: [c], all: true });
+      const { message: deleted } = await s.deleteMessage(message.id, LATER);
+      assert.deepEqual([deleted.mentions, deleted.mentionsAll], [[], false]);
+      assert.deepEqual(await s.message(message.id), deleted);
+    });
+
+    test("a member's view counts unread mentions of them or everyone, after their marker, not their own", async () => {
+      const { room, ids } = await group(3);
+      const other = await group(1);
+      const [a, b, c] = ids as [string, string, string];
+      const post = (senderId: string, userIds: string[], all: boolean) =>
+        s.sendMessage({
+          roomId: room.id,
+          senderId,
+          body: "x",
+          clientId: null,
+          replyToId: null,
+          mentions: { userIds, all },
+          at: LATER,
+        });
+      await post(a, [b], false);
+      await post(a, [], false);
+      await post(a, [], true);
+      await post(b, [b, c], true);
+      const views = (userId: string) => s.memberViews(userId, [room.id, other.room.id]);
+      assert.deepEqual(await views(b), new Map([[room.id, { notify: "all", mentions: 2 }]]));
+      assert.deepEqual(await views(c), new Map([[room.id, { notify: "all", mentions: 2 }]]));
+      assert.deepEqual(await views(a), new Map([[room.id, { notify: "all", mentions: 1 }]]));
+      await s.markRead(room.id, b, 1);
+      assert.equal((await views(b)).get(room.id)?.mentions, 1);
+      assert.deepEqual(await s.memberViews(b, []), new Map());
+      assert.deepEqual(await s.memberViews(b, ["987654321", "x"]), new Map());
+    });
+
+    test("notify is per member and room; a non-member or a closed room is NOT_FOUND", async () => {
+      const { room, ids } = await group(2);
+      const [a, b] = ids as [string, string];
+      await s.setNotify(room.id, a, "none");
+      assert.equal((await s.memberViews(a, [room.id])).get(room.id)?.notify, "none");
+      assert.equal((await s.memberViews(b, [room.id])).get(room.id)?.notify, "all");
+      await assert.rejects(s.setNotify(room.id, users(1)[0]!, "none"), { code: "NOT_FOUND" });
+      await assert.rejects(s.setNotify("987654321", a, "none"), { code: "NOT_FOUND" });
+      await s.removeMember(room.id, b);
+      await s.removeMember(room.id, a);
+      await assert.rejects(s.setNotify(room.id, a, "all"), { code: "NOT_FOUND" });
+    });
+
+    test("user prefs keep only what was set, field by field", async () => {
+      const [u, v] = users(2) as [string, string];
+      assert.deepEqual(await s.userPrefs(u), {});
+      assert.deepEqual(await s.setUserPrefs(u, { emailDelayMin: 30 }), { emailDelayMin: 30 });
+      assert.deepEqual(await s.setUserPrefs(u, { push: false, email: "off" }), {
+        email: "off",
+        emailDelayMin: 30,
+        push: false,
+      });
+      assert.deepEqual(await s.setUserPrefs(u, { push: true }), {
+        email: "off",
+        emailDelayMin: 30,
+        push: true,
+      });
+      assert.deepEqual(await s.userPrefs(u), { email: "off", emailDelayMin: 30, push: true });
+      assert.deepEqual(await s.userPrefs(v), {});
     });
   });
 }

@@ -1,11 +1,13 @@
 /**
  * The file records' contract at store level, run against both stores like chat-store-contract.ts:
  * an upload's record within its uploader's quota, attaching files in the same write as the send
- * that carries them, and every read of a message carrying its files.
+ * that carries them, every read of a message carrying its files, and removing records (with their
+ * message, or by the clean-up of uploads never attached) with their keys kept as pending deletions.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import { thumbnailKey } from "../../src/files/keys.js";
 import type { ChatFile } from "../../src/protocol/index.js";
 import type { AsyncChatStore } from "../../src/storage/async-chat-store.js";
 import type { FileRecord, NewFile } from "../../src/storage/chat-store.js";
@@ -219,13 +221,110 @@ export function fileRecordsContract(name: string, open: () => Promise<OpenedStor
       assert.deepEqual((await s.message(message.id))?.files, []);
     });
 
+    test("deleting a message removes its files' records (freeing the quota) and keeps their keys, thumbnails too, until forgotten", async () => {
+      const { room, ids } = await group(1);
+      const a = await s.createFile(upload(ids[0]!, 300, true), QUOTA);
+      const b = await s.createFile(upload(ids[0]!, 200), QUOTA);
+      const kept = await s.createFile(upload(ids[0]!, 100), QUOTA);
+      const { message } = await send(room.id, ids[0]!, [a.id, b.id], "two files");
+      const deleted = await s.deleteMessage(message.id, LATER);
+      assert.equal(deleted.changed, true);
+      const keys = [a.storeKey, thumbnailKey(a.storeKey), b.storeKey].sort();
+      assert.deepEqual([...deleted.fileKeys].sort(), keys, "the image's thumbnail goes with it");
+      assert.equal(await s.file(a.id), undefined);
+      assert.equal(await s.file(b.id), undefined);
+      assert.deepEqual(await s.file(kept.id), kept, "an upload of the same user not on the message stays");
+      assert.equal(await s.fileBytesOf(ids[0]!), 100);
+      const mine = async () =>
+        (await s.pendingFileDeletions(LATER, 1000)).filter((k) => keys.includes(k)).sort();
+      assert.deepEqual(await mine(), keys);
+      const again = await s.deleteMessage(message.id, LATER);
+      assert.deepEqual([again.changed, again.fileKeys], [false, []]);
+      await s.forgetFileDeletions(deleted.fileKeys);
+      assert.deepEqual(await mine(), []);
+      await s.forgetFileDeletions(deleted.fileKeys);
+    });
+
+    test("the clean-up removes uploads never attached made at or before the cutoff, oldest first, a batch at a time", async () => {
+      const { room, ids } = await group(1);
+      const at = (s: number) => `2025-01-01T00:00:0${s}.000Z`;
+      const made = async (second: number) => s.createFile({ ...upload(ids[0]!, 10), at: at(second) }, QUOTA);
+      const f3 = await made(3);
+      const f1 = await made(1);
+      const f2 = await made(2);
+      const later = await s.createFile({ ...upload(ids[0]!, 10), at: "2025-01-01T00:00:03.001Z" }, QUOTA);
+      const attached = await made(0);
+      await send(room.id, ids[0]!, [attached.id], "kept");
+      const cleanedAt = "2025-01-02T00:00:00.000Z";
+      assert.deepEqual(await s.removeUnattachedFiles(at(3), 2, cleanedAt), [f1.storeKey, f2.storeKey]);
+      assert.deepEqual(await s.removeUnattachedFiles(at(3), 2, cleanedAt), [f3.storeKey]);
+      assert.deepEqual(await s.removeUnattachedFiles(at(3), 2, cleanedAt), [], "a second run finds nothing");
+      for (const gone of [f1, f2, f3]) assert.equal(await s.file(gone.id), undefined);
+      assert.deepEqual(await s.file(later.id), later, "a millisecond younger than the cutoff stays");
+      assert.equal((await s.file(attached.id))?.messageId !== null, true, "an attached one stays");
+      assert.equal(await s.fileBytesOf(ids[0]!), 20);
+      const pending = (await s.pendingFileDeletions(cleanedAt, 1000)).filter((k) =>
+        [f1, f2, f3].some((f) => f.storeKey === k),
+      );
+      assert.deepEqual(pending.sort(), [f1.storeKey, f2.storeKey, f3.storeKey].sort());
+      await s.forgetFileDeletions(pending);
+    });
+
+    test("a clean-up and a send of the same file at once on two nodes: it is either sent or removed, never both", async () => {
+      const { room, ids } = await group(1);
+      const other = await opened.another();
+      for (let round = 0; round < 5; round++) {
+        const f = await s.createFile({ ...upload(ids[0]!, 10), at: "2024-06-01T00:00:00.000Z" }, QUOTA);
+        const [sent, removed] = await Promise.allSettled([
+          other.sendMessage({
+            roomId: room.id,
+            senderId: ids[0]!,
+            body: "",
+            clientId: null,
+            replyToId: null,
+            fileIds: [f.id],
+            at: LATER,
+          }),
+          s.removeUnattachedFiles("2024-06-01T00:00:00.000Z", 10, "2024-06-02T00:00:00.000Z"),
+        ]);
+        assert.equal(removed.status, "fulfilled");
+        const removedKeys = removed.status === "fulfilled" ? removed.value : [];
+        const record = await s.file(f.id);
+        if (sent.status === "fulfilled") {
+          assert.deepEqual(removedKeys, [], `round ${round}: sent, so not removed`);
+          assert.equal(record?.messageId, sent.value.message.id);
+        } else {
+          assert.equal((sent.reason as { code?: string }).code, "BAD_REQUEST", `round ${round}`);
+          assert.deepEqual(removedKeys, [f.storeKey], `round ${round}: removed, so not sent`);
+          assert.equal(record, undefined);
+        }
+      }
+    });
+
+    test("pending deletions come oldest first, up to a limit, made at or before the time asked", async () => {
+      const [u] = users(1);
+      const f = await s.createFile(upload(u!, 10), QUOTA);
+      const g = await s.createFile(upload(u!, 10), QUOTA);
+      await s.deleteFile(g.id, "2023-01-01T00:00:01.000Z");
+      await s.deleteFile(f.id, "2023-01-01T00:00:00.000Z");
+      assert.deepEqual(await s.pendingFileDeletions("2023-01-01T00:00:00.999Z", 10), [f.storeKey]);
+      assert.deepEqual(await s.pendingFileDeletions("2023-01-01T00:00:01.000Z", 1), [f.storeKey]);
+      assert.deepEqual(await s.pendingFileDeletions("2023-01-01T00:00:01.000Z", 10), [
+        f.storeKey,
+        g.storeKey,
+      ]);
+      await s.forgetFileDeletions([f.storeKey]);
+      assert.deepEqual(await s.pendingFileDeletions("2023-01-01T00:00:01.000Z", 10), [g.storeKey]);
+      await s.forgetFileDeletions([g.storeKey]);
+    });
+
     test("a removed record is gone, and removing it again is fine", async () => {
       const [u] = users(1);
       const f = await s.createFile(upload(u!, 10), QUOTA);
-      await s.deleteFile(f.id);
+      await s.deleteFile(f.id, LATER);
       assert.equal(await s.file(f.id), undefined);
       assert.equal(await s.fileBytesOf(u!), 0);
-      await s.deleteFile(f.id);
+      await s.deleteFile(f.id, LATER);
     });
   });
 }

@@ -216,6 +216,59 @@ describe("the PostgreSQL chat store shared by several nodes", { skip }, () => {
     }
   });
 
+  test("sends grouped in one call where one can't be stored: that one gets its own error, the others are stored in order", async () => {
+    const store = await PostgresChatStore.open({ url: db.url });
+    try {
+      const room = await store.createGroup({ name: "Mixed", ownerId: "1", memberIds: [], at: AT });
+      const other = await store.createGroup({ name: "Other", ownerId: "1", memberIds: [], at: AT });
+      await store.sendMessage({
+        roomId: other.id,
+        senderId: "1",
+        body: "x",
+        clientId: "used",
+        replyToId: null,
+        at: AT,
+      });
+      const send = (body: string, more: { clientId?: string; replyToId?: string } = {}) =>
+        store.sendMessage({
+          roomId: room.id,
+          senderId: "1",
+          body,
+          clientId: more.clientId ?? null,
+          replyToId: more.replyToId ?? null,
+          at: AT,
+          requireMember: true,
+        });
+      // all in one turn: the first two go out at once, the rest wait and go in one call, where
+      // the error raised by one send must not cost the others theirs (the call runs again, each
+      // send in a subtransaction)
+      const outcomes = await Promise.allSettled([
+        send("1"),
+        send("2"),
+        send("3"),
+        send("4", { clientId: "used" }),
+        send("5"),
+        send("6", { replyToId: "987654" }),
+        send("7"),
+      ]);
+      const codes = outcomes.map((o) =>
+        o.status === "fulfilled" ? "stored" : (o.reason as { code: string }).code,
+      );
+      assert.deepEqual(codes, ["stored", "stored", "stored", "CONFLICT", "stored", "BAD_REQUEST", "stored"]);
+      // two calls run at once, so which of them takes the room first is open: seq follows commits
+      const { messages } = await store.changes(room.id, 0, 10);
+      assert.deepEqual(
+        messages.map((m) => [m.seq, m.rev]),
+        [1, 2, 3, 4, 5].map((n) => [n, n]),
+      );
+      assert.deepEqual(messages.map((m) => m.body).sort(), ["1", "2", "3", "5", "7"]);
+      const stored = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value.message.id] : []));
+      assert.deepEqual(stored.sort(), messages.map((m) => m.id).sort());
+    } finally {
+      await store.close();
+    }
+  });
+
   test("search puts the best match first", async () => {
     const store = await PostgresChatStore.open({ url: db.url });
     try {

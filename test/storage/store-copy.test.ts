@@ -113,12 +113,15 @@ async function fill(path: string): Promise<Expected> {
     });
     for (let i = 0; i < 30; i++) await send(group.id, USERS[i % 3]!, `group message ${i} 🚀`, 10 + (i % 40));
     const first = (await store.history(group.id, { limit: 1, afterSeq: 0 })).messages[0]!;
-    await store.editMessage(first.id, "edited first message", at(50));
+    await store.editMessage(first.id, "edited first message @u2 @all", at(50), {
+      userIds: ["u2"],
+      all: true,
+    });
     await store.react(first.id, "u2", "👍", true);
     await store.react(first.id, "u3", "🎉", true);
     await store.react(first.id, "u1", "👍", true);
     const second = (await store.history(group.id, { limit: 1, afterSeq: 1 })).messages[0]!;
-    await store.deleteMessage(second.id);
+    await store.deleteMessage(second.id, at(51));
     await store.markRead(group.id, "u2", 20);
     await store.markRead(direct.id, "u1", 2);
     await store.rename(group.id, "Ops & friends");
@@ -126,6 +129,8 @@ async function fill(path: string): Promise<Expected> {
     await store.removeMember(group.id, "u2");
     await send(synced.room.id, "u4", "synced room hello", 5, null, [photo.id]);
     await store.revokeTokens("u3", 1_770_000_000);
+    await store.setNotify(group.id, "u3", "mentions");
+    await store.setUserPrefs("u1", { email: "off", emailDelayMin: 30, push: false });
     const secret = store.serverSecret("token");
 
     const roomIds = [direct.id, group.id, synced.room.id];
@@ -198,6 +203,8 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       token_revocations: 1,
       server_secrets: 1,
       directory_users: 0,
+      file_deletions: 0,
+      user_prefs: 1,
       files: 2,
     });
   });
@@ -224,6 +231,13 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       }
       assert.equal(await store.tokensRevokedBefore("u3"), expected.revokedBefore);
       assert.equal(await store.serverSecret("token"), expected.secret);
+      // v2.3: mentions travel with the messages (above); settings and prefs come along too
+      const group = [...expected.rooms.keys()][1]!;
+      assert.deepEqual(
+        await store.memberViews("u3", [group]),
+        new Map([[group, { notify: "mentions", mentions: 1 }]]),
+      );
+      assert.deepEqual(await store.userPrefs("u1"), { email: "off", emailDelayMin: 30, push: false });
       assert.deepEqual(
         [...expected.files.values()].map((f) => f?.messageId === null),
         [false, true],
@@ -273,7 +287,8 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       );
       assert.ok(Number(file.id) > Math.max(...[...expected.files.keys()].map(Number)));
       // removed again, so the next run finds the files table as the copy left it
-      await store.deleteFile(file.id);
+      await store.deleteFile(file.id, AT);
+      await store.forgetFileDeletions([file.storeKey]);
     } finally {
       await store.close();
     }

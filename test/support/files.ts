@@ -4,10 +4,17 @@
  * gave (a path such as `/api/files/7?u=…`) with no cookie and no Authorization header, as an
  * `<img src>` would. Each request has a connection of its own: a kept-alive connection that the
  * server closes after its idle timeout, just as the next request goes out, would fail that request.
+ *
+ * `postFile` is for tests that need a file on the server and look at the answer (status, error),
+ * `hasBytes` tells whether a file store holds bytes under a key.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { request } from "node:http";
-import type { ChatFile, FileBody } from "../../src/protocol/index.js";
+import { join } from "node:path";
+import type { FileStoreConfig } from "../../src/config/files.js";
+import { S3FileStore } from "../../src/files/s3-store.js";
+import type { ChatFile, FileBody, HttpErrorBody } from "../../src/protocol/index.js";
 
 export interface Download {
   status: number;
@@ -78,7 +85,52 @@ export function withParam(link: string, name: string, value: string): string {
   return `${url.pathname}?${url.searchParams}`;
 }
 
+/** `file` with its links cut to their paths: what is the same for every reader. */
+export function unsignedFile(file: ChatFile): ChatFile {
+  const path = (link: string) => new URL(link, "http://x").pathname;
+  return {
+    ...file,
+    url: path(file.url),
+    thumbnailUrl: file.thumbnailUrl === null ? null : path(file.thumbnailUrl),
+  };
+}
+
 /** The user a link was signed for. */
 export function linkUser(link: string): string | null {
   return new URL(link, "http://x").searchParams.get("u");
+}
+
+export interface UploadAnswer {
+  status: number;
+  file: ChatFile | null;
+  error: HttpErrorBody["error"] | null;
+}
+
+/** POSTs `bytes` as the part `file` named `name` to `path` (default the users' `/api/files`). */
+export async function postFile(
+  url: string,
+  authorization: string,
+  bytes: Uint8Array,
+  options: { name?: string; path?: string } = {},
+): Promise<UploadAnswer> {
+  const form = new FormData();
+  form.append("file", new Blob([bytes]), options.name ?? "notes.txt");
+  const res = await fetch(`${url}${options.path ?? "/api/files"}`, {
+    method: "POST",
+    headers: { authorization },
+    body: form,
+  });
+  const body = (await res.json()) as { file?: ChatFile } & Partial<HttpErrorBody>;
+  return { status: res.status, file: body.file ?? null, error: body.error ?? null };
+}
+
+/** Whether the file store holds bytes under `key`. */
+export async function hasBytes(store: FileStoreConfig, key: string): Promise<boolean> {
+  if (store.kind === "disk") return existsSync(join(store.dir, key));
+  const s3 = new S3FileStore(store);
+  try {
+    return (await s3.head(key)) !== null;
+  } finally {
+    await s3.close();
+  }
 }

@@ -133,6 +133,9 @@ export function assertMessageShape(message: Message): void {
   assert.equal(typeof message.reactions, "object");
   assert.ok(message.reactions !== null && !Array.isArray(message.reactions), "message.reactions is a map");
   assert.ok(Array.isArray(message.files), "message.files is a list");
+  assert.ok(Array.isArray(message.mentions), "message.mentions is a list");
+  for (const id of message.mentions) assert.match(id, ID, "message.mentions holds user ids");
+  assert.equal(typeof message.mentionsAll, "boolean", "message.mentionsAll");
 }
 
 /** Checks the shape of a Room (or, with `perUser` false, of a SharedRoom) against the contract. */
@@ -160,5 +163,7 @@ export function assertRoomShape(room: SharedRoom | Room, perUser = true): void {
     const r = room as Room;
     assert.ok(Number.isInteger(r.readSeq) && r.readSeq >= 0, "room.readSeq");
     assert.ok(Number.isInteger(r.unread) && r.unread >= 0, "room.unread");
+    assert.ok(Number.isInteger(r.mentions) && r.mentions >= 0 && r.mentions <= r.unread, "room.mentions");
+    assert.ok(["all", "mentions", "none"].includes(r.notify), `room.notify ${r.notify}`);
   }
 }

@@ -14,6 +14,11 @@ declare module "s3rver" {
   export default class S3rver {
     constructor(options: S3rverOptions);
     run(): Promise<AddressInfo>;
+    /** S3 event notifications: one per object stored or removed (a delete of a missing key has none) */
+    on(
+      event: "event",
+      listener: (event: { Records: { eventName: string; s3: { object: { key: string } } }[] }) => void,
+    ): this;
     close(): Promise<void>;
   }
 }

@@ -34,6 +34,8 @@ expectType<
       deleted: boolean;
       reactions: Record<string, string[]>;
       files: ChatFile[];
+      mentions: string[];
+      mentionsAll: boolean;
     }
   >
 >(true);
@@ -57,6 +59,9 @@ expectType<
 
 // a Room carries the per-user fields; room:updated carries the shared view without them
 expectType<Equal<Room["unread"], number>>(true);
+// v2.3: the caller's unread mentions and notification setting
+expectType<Equal<Room["mentions"], number>>(true);
+expectType<Equal<Room["notify"], "all" | "mentions" | "none">>(true);
 type UpdatedRoom = Parameters<ServerToClientEvents["room:updated"]>[0];
 // @ts-expect-error room:updated has no per-user unread count
 const _unread: UpdatedRoom["unread"] = 0;
@@ -70,3 +75,5 @@ else expectType<Equal<typeof ack.error.code, ErrorCode>>(true);
 type Send = Parameters<ClientToServerEvents["message:send"]>[0];
 // @ts-expect-error senderId is decided by the server
 const _send: Send = { roomId: "1", body: "hi", clientId: "c1", senderId: "2" };
+// @ts-expect-error mentions are resolved by the server, never sent
+const _mentions: Send = { roomId: "1", body: "hi @bob", clientId: "c2", mentions: ["2"] };

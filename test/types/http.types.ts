@@ -36,6 +36,7 @@ expectType<
     | "PUT /api/server/rooms/:externalKey"
     | "GET /api/server/users/:userId/unread"
     | "POST /api/server/users/:userId/disconnect"
+    | "POST /api/server/users/:userId/files"
   >
 >(true);
 
@@ -49,7 +50,7 @@ expectType<Equal<HttpResponses["POST /api/rooms/:roomId/messages"], Requests["me
 );
 expectType<Equal<LoginBody, { token: string; user: User }>>(true);
 expectType<Equal<HttpResponses["GET /api/server/rooms/:externalKey"]["room"], SharedRoom>>(true);
-expectType<Equal<UnreadBody["rooms"][number], { roomId: string; unread: number }>>(true);
+expectType<Equal<UnreadBody["rooms"][number], { roomId: string; unread: number; mentions: number }>>(true);
 
 export function checks(res: ServerResponse, message: Message): void {
   reply(res, "POST /api/rooms/:roomId/messages", 201, { message });

@@ -160,6 +160,8 @@ describe("MysqlDirectory over a PHP-style users table", { skip: noBoth }, () => 
       name: "Alice Anderson",
       active: true,
       scope: "1",
+      // the table has no email column (USERS_EMAIL_COLUMN defaults to email): nobody has an address
+      email: null,
     });
     // A NULL last name is skipped, not shown as "Carol " or "Carol NULL".
     assert.deepEqual(await directory.findById(ids.carol!), {
@@ -168,6 +170,7 @@ describe("MysqlDirectory over a PHP-style users table", { skip: noBoth }, () => 
       name: "Carol",
       active: false,
       scope: "1",
+      email: null,
     });
     assert.equal((await directory.findById(ids.dave!))?.scope, "2");
   });
@@ -250,6 +253,7 @@ describe("MysqlDirectory over a PHP-style users table", { skip: noBoth }, () => 
         name: "Carol",
         active: true,
         scope: null,
+        email: null,
       });
       assert.equal((await plain.findById(ids.alice!))?.name, "Alice");
       assert.deepEqual(
@@ -258,6 +262,30 @@ describe("MysqlDirectory over a PHP-style users table", { skip: noBoth }, () => 
       );
     } finally {
       await plain.close();
+    }
+  });
+
+  test("email addresses come from USERS_EMAIL_COLUMN (default email) when the table has it; empty is none", async () => {
+    await db.conn.query(phpUsersTable("staff"));
+    await db.conn.query(
+      "ALTER TABLE staff ADD COLUMN email VARCHAR(255) NULL, ADD COLUMN work_mail VARCHAR(255) NULL",
+    );
+    await db.conn.query(
+      "INSERT INTO staff (username, first_name, email, work_mail) VALUES ('erin', 'Erin', 'erin@example.com', 'erin@work.example'), ('finn', 'Finn', '', NULL)",
+    );
+    const [rows] = await db.conn.query("SELECT id, username FROM staff ORDER BY id");
+    const [erin, finn] = (rows as { id: number }[]).map((r) => String(r.id)) as [string, string];
+    const byDefault = directoryFor(configFor(db, { USERS_TABLE: "staff" }));
+    const byName = directoryFor(configFor(db, { USERS_TABLE: "staff", USERS_EMAIL_COLUMN: "work_mail" }));
+    try {
+      assert.equal((await byDefault.findById(erin))?.email, "erin@example.com");
+      assert.equal((await byDefault.findById(finn))?.email, null, "an empty address is none");
+      assert.equal((await byDefault.findByLogin("ERIN"))?.email, "erin@example.com");
+      assert.equal((await byName.findById(erin))?.email, "erin@work.example");
+      assert.equal((await byName.findById(finn))?.email, null);
+    } finally {
+      await byDefault.close();
+      await byName.close();
     }
   });
 

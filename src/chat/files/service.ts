@@ -3,7 +3,8 @@
  * FILES_MAX_BYTES or the uploader's quota as soon as it gets there, typed from its bytes, then
  * prepared if it is an image (size, thumbnail, metadata removed: src/files/images.ts), then
  * recorded and put in the file store. The record comes first, so a crash between the two leaves
- * an unattached record (removed by the clean-up of unattached uploads), never bytes no record names.
+ * an unattached record (removed by the clean-up of unattached uploads, cleanup.ts), never bytes no
+ * record names. Removing goes the other way round: record first, bytes after (bytes.ts).
  */
 import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
@@ -20,6 +21,7 @@ import type { Actor } from "../../shared/actor.js";
 import type { FileRecord } from "../../storage/chat-store.js";
 import { quotaExceeded } from "../../storage/files.js";
 import type { ChatDeps } from "../context.js";
+import type { FileBytes } from "./bytes.js";
 
 export interface UploadInput {
   /** the name the client gave; cleaned before it is kept */
@@ -34,6 +36,8 @@ export class FileService {
     private readonly limits: Pick<FilesConfig, "maxBytes" | "quotaBytes">,
     /** a file store that failed: logged, while the client gets UNAVAILABLE */
     private readonly reportProblem: (error: unknown) => void,
+    /** removes the bytes of records deleted here */
+    private readonly bytes: FileBytes,
     /** sizes, thumbnails and metadata removal for images */
     private readonly images: ImageProcessor = new ImageProcessor(),
   ) {}
@@ -82,8 +86,9 @@ export class FileService {
         await this.files.putSpooled(record.storeKey, served);
         if (image?.thumbnail) await this.files.putSpooled(thumbnailKey(record.storeKey), image.thumbnail);
       } catch (error) {
-        await this.deps.store.deleteFile(record.id);
-        await Promise.all(storeKeysOf(record).map((key) => this.files.delete(key))).catch(() => {});
+        await this.deps.store.deleteFile(record.id, this.deps.now());
+        // a failed PUT may still have left part of the bytes (a disk store, a network cut)
+        await this.bytes.remove(storeKeysOf(record), "discarded");
         this.reportProblem(error);
         throw unavailable("The file could not be stored right now. Please try again in a moment.");
       }
@@ -110,8 +115,8 @@ export class FileService {
   async discard(file: ChatFile): Promise<void> {
     const record = await this.deps.store.file(file.id);
     if (!record) return;
-    await this.deps.store.deleteFile(record.id);
-    await Promise.all(storeKeysOf(record).map((key) => this.files.delete(key)));
+    await this.deps.store.deleteFile(record.id, this.deps.now());
+    await this.bytes.remove(storeKeysOf(record), "discarded");
   }
 }
 

@@ -8,8 +8,11 @@ import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
 import { codePointLength, type Message, type Role } from "../../protocol/index.js";
 import type { Actor } from "../../shared/actor.js";
 import { Listeners } from "../../shared/listeners.js";
-import type { HistoryQuery } from "../../storage/chat-store.js";
+import type { HistoryQuery, MentionSet } from "../../storage/chat-store.js";
+import { NO_MENTIONS } from "../../storage/mentions.js";
 import { type ChatDeps, listenerErrors, memberRole } from "../context.js";
+import type { FileBytes } from "../files/bytes.js";
+import { mentionCandidates, needsLogins, resolveMentions } from "./mentions.js";
 import { SYSTEM_SENDER } from "./system.js";
 
 export interface SendRequest {
@@ -21,27 +24,48 @@ export interface SendRequest {
   fileIds?: readonly string[] | undefined;
 }
 
+/**
+ * (v2.3) Who a message newly mentions: on a send everyone it mentions, on an edit only those the
+ * previous version did not (an edit that removes a mention takes nothing back).
+ */
+export interface NewMentions {
+  userIds: string[];
+  /** `@all`/`@here` is new in this version */
+  all: boolean;
+  via: "send" | "edit";
+}
+
 export class MessageService {
   /** Hears every new message once it is stored (metrics, webhooks). */
   readonly onSent: Listeners<[message: Message]>;
+  /**
+   * (v2.3) Hears of mentions once they are stored and broadcast: the hook notifications use, so
+   * a mention an edit adds notifies too. Not called when nobody new is mentioned.
+   */
+  readonly onMentioned: Listeners<[message: Message, mentioned: NewMentions]>;
 
-  constructor(private readonly deps: ChatDeps) {
+  constructor(
+    private readonly deps: ChatDeps,
+    /** removes the bytes of a deleted message's files (none in tests that have no file store) */
+    private readonly fileBytes?: Pick<FileBytes, "remove">,
+  ) {
     this.onSent = new Listeners(listenerErrors(deps, "onSent"));
+    this.onMentioned = new Listeners(listenerErrors(deps, "onMentioned"));
   }
 
+  /** The store checks that the actor is a member with the write itself (one round trip, not two). */
   async send(actor: Actor, input: SendRequest): Promise<Message> {
-    await memberRole(this.deps, actor, input.roomId);
-    return this.deps.links.message(await this.deliver(actor.id, input), actor.id);
+    return this.deps.links.message(await this.deliver(actor.id, input, true), actor.id);
   }
 
   /** Posts as the TimeWise app itself (SYSTEM_SENDER), into any open room: the server API only. */
   async sendAsSystem(input: SendRequest): Promise<Message> {
     if (!(await this.deps.store.room(input.roomId))) throw notFound();
     // links in the answer are for the PHP back end, which acts as the system user
-    return this.deps.links.message(await this.deliver(SYSTEM_SENDER.id, input), SYSTEM_SENDER.id);
+    return this.deps.links.message(await this.deliver(SYSTEM_SENDER.id, input, false), SYSTEM_SENDER.id);
   }
 
-  private async deliver(senderId: string, input: SendRequest): Promise<Message> {
+  private async deliver(senderId: string, input: SendRequest, requireMember: boolean): Promise<Message> {
     const fileIds = input.fileIds ?? [];
     // a photo needs no words: the body may be blank when files come with it
     this.checkBody(input.body, fileIds.length > 0);
@@ -52,11 +76,16 @@ export class MessageService {
       clientId: input.clientId,
       replyToId: input.replyToId ?? null,
       fileIds,
+      mentions: await this.mentionsIn(input.roomId, input.body),
       at: this.deps.now(),
+      requireMember,
     });
     if (created) {
       this.deps.fanout.messageNew(message);
       this.onSent.emit(message);
+      if (message.mentions.length > 0 || message.mentionsAll) {
+        this.onMentioned.emit(message, { userIds: message.mentions, all: message.mentionsAll, via: "send" });
+      }
     }
     return message;
   }
@@ -82,9 +111,29 @@ export class MessageService {
     if (message.senderId !== actor.id) throw forbidden("You can only edit your own messages.");
     this.checkBody(body, message.files.length > 0);
     if (message.body === body && !message.deleted) return this.deps.links.message(message, actor.id);
-    const updated = await this.deps.store.editMessage(messageId, body, this.deps.now());
+    const mentions = await this.mentionsIn(message.roomId, body);
+    const updated = await this.deps.store.editMessage(messageId, body, this.deps.now(), mentions);
     this.deps.fanout.messageUpdated(updated);
+    const added = updated.mentions.filter((id) => !message.mentions.includes(id));
+    const all = updated.mentionsAll && !message.mentionsAll;
+    if (added.length > 0 || all) this.onMentioned.emit(updated, { userIds: added, all, via: "edit" });
     return this.deps.links.message(updated, actor.id);
+  }
+
+  /**
+   * Who `body` mentions among the room's members now. Only a body with an `@` costs anything:
+   * one read of the member ids (memory on SQLite, one query on PostgreSQL) and their logins from
+   * the directory's cache.
+   */
+  private async mentionsIn(roomId: string, body: string): Promise<MentionSet> {
+    const runs = mentionCandidates(body);
+    if (runs.length === 0) return NO_MENTIONS;
+    const targets = await this.deps.store.mentionTargets(roomId);
+    if (!targets) return NO_MENTIONS; // the store answers NOT_FOUND for the send itself
+    const members = needsLogins(runs, targets.type)
+      ? (await this.deps.directory.findByIds(targets.memberIds)).values()
+      : [];
+    return resolveMentions(runs, targets.type, members);
   }
 
   async delete(actor: Actor, messageId: string): Promise<Message> {
@@ -94,8 +143,15 @@ export class MessageService {
         throw forbidden("Only the sender, or the room's owner or an admin, can delete this message.");
       }
     }
-    const { message: deleted, changed } = await this.deps.store.deleteMessage(messageId, this.deps.now());
+    const {
+      message: deleted,
+      changed,
+      fileKeys,
+    } = await this.deps.store.deleteMessage(messageId, this.deps.now());
     if (changed) this.deps.fanout.messageDeleted(deleted);
+    // the records (and the quota they took) went with the message; the bytes go now that it is
+    // committed, and whatever fails here is left to the clean-up job
+    if (fileKeys.length > 0) await this.fileBytes?.remove(fileKeys, "message_deleted");
     return this.deps.links.message(deleted, actor.id);
   }
 

@@ -3,7 +3,14 @@
  * members' sockets at once, and sockets of added or removed users start or stop receiving the room.
  */
 import { AppError, badRequest, forbidden, notFound } from "../../errors.js";
-import { LIMITS, type Member, type Role, type Room, type SharedRoom } from "../../protocol/index.js";
+import {
+  LIMITS,
+  type Member,
+  type NotifyLevel,
+  type Role,
+  type Room,
+  type SharedRoom,
+} from "../../protocol/index.js";
 import type { Actor } from "../../shared/actor.js";
 import { Listeners } from "../../shared/listeners.js";
 import type { StoredRoom } from "../../storage/chat-store.js";
@@ -102,6 +109,16 @@ export class RoomService {
   }
 
   async get(actor: Actor, roomId: string): Promise<Room> {
+    return this.view(actor, await memberRoom(this.deps, actor, roomId));
+  }
+
+  /**
+   * (v2.3) The actor's own notification setting for a room: nobody else is told, as nobody else
+   * sees it. A room the actor is not in is NOT_FOUND, as everywhere.
+   */
+  async setNotify(actor: Actor, roomId: string, notify: NotifyLevel): Promise<Room> {
+    await memberRoom(this.deps, actor, roomId);
+    await this.deps.store.setNotify(roomId, actor.id, notify);
     return this.view(actor, await memberRoom(this.deps, actor, roomId));
   }
 

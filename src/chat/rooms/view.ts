@@ -91,7 +91,10 @@ export async function roomFor(
   return (await roomsFor(userId, [room], store, options))[0]!;
 }
 
-/** Several rooms as one member sees them, with one read of names for all of them. */
+/**
+ * Several rooms as one member sees them, with one read of names and one of the member's own
+ * settings and mention counts for all of them.
+ */
 export async function roomsFor(
   userId: string,
   rooms: readonly StoredRoom[],
@@ -100,9 +103,17 @@ export async function roomsFor(
 ): Promise<Room[]> {
   const picked = rooms.map((room) => pick(room, options));
   const ids = new Set(picked.flatMap((p) => p.shown.map((m) => m.userId)));
-  const names = await store.userNames([...ids]);
+  const [names, views] = await Promise.all([
+    store.userNames([...ids]),
+    store.memberViews(
+      userId,
+      rooms.map((r) => r.id),
+    ),
+  ]);
   return rooms.map((room, i) => ({
     ...shared(room, picked[i]!.shown, picked[i]!.count, names),
     ...unreadOf(userId, room),
+    mentions: views.get(room.id)?.mentions ?? 0,
+    notify: views.get(room.id)?.notify ?? "all",
   }));
 }

@@ -5,7 +5,7 @@
  */
 import { type JobClaims, JobScheduler, localClaims, type SchedulerOptions } from "./scheduler.js";
 
-export { type Job, JobScheduler, type TurnOutcome } from "./scheduler.js";
+export { type Job, type JobClaims, JobScheduler, localClaims, type TurnOutcome } from "./scheduler.js";
 export { type JobTimers, realTimers } from "./timers.js";
 
 export interface JobSchedulerOptions extends SchedulerOptions {

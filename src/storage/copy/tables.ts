@@ -40,7 +40,7 @@ export const ROOMS: TableSpec = {
   order: "id",
 };
 
-/** Members with their read markers (read_seq) and unread bookkeeping. */
+/** Members with their read markers (read_seq), unread bookkeeping and notification setting. */
 export const MEMBERS: TableSpec = {
   name: "members",
   columns: [
@@ -51,11 +51,15 @@ export const MEMBERS: TableSpec = {
     int("join_order"),
     int("read_seq"),
     int("own_after_read"),
+    text("notify"),
   ],
   order: "room_id, user_id",
 };
 
-/** Messages with their client ids, replies, edits, deletes, reactions and what their files show. */
+/**
+ * Messages with their client ids, replies, edits, deletes, reactions, what their files show and
+ * whom they mention.
+ */
 export const MESSAGES: TableSpec = {
   name: "messages",
   columns: [
@@ -72,6 +76,8 @@ export const MESSAGES: TableSpec = {
     bool("deleted"),
     text("reactions"),
     text("files"),
+    text("mentions"),
+    bool("mentions_all"),
   ],
   order: "room_id, seq",
 };
@@ -115,8 +121,16 @@ export const SMALL_TABLES: readonly TableSpec[] = [
       bool("active"),
       text("scope"),
       text("created_at"),
+      text("email"),
     ],
     order: "id",
+  },
+  // store keys of deleted files whose bytes the clean-up job still has to remove
+  { name: "file_deletions", columns: [text("store_key"), text("deleted_at")], order: "store_key" },
+  {
+    name: "user_prefs",
+    columns: [text("user_id"), text("email"), int("email_delay_min"), bool("push")],
+    order: "user_id",
   },
 ];
 

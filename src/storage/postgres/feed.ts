@@ -54,6 +54,9 @@ export const FeedMessageSchema = z.object({
       }),
     )
     .default([]),
+  // (v2.3) chat_message_json (migration 8) gives both; a message written before it mentions nobody
+  mentions: z.array(z.string()).default([]),
+  mentionsAll: z.boolean().default(false),
 });
 
 /** What a committed write changed: kept small (NOTIFY payloads are limited to 8000 bytes). */

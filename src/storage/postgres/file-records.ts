@@ -2,13 +2,15 @@
  * File records in PostgreSQL (the `files` table, see ../files.ts), with the same rules as the
  * SQLite store (../sqlite/file-records.ts). Nodes share the table, so the quota check takes a
  * lock on the uploader first: two uploads of one user, on any nodes, are counted one after the
- * other and can't pass the quota together.
+ * other and can't pass the quota together. A removed record leaves its store key in
+ * `file_deletions` until the bytes are gone (see ../files.ts).
  */
 import type pg from "pg";
+import { THUMBNAIL_SUFFIX } from "../../files/keys.js";
 import type { FileRecord, NewFile } from "../files.js";
 import { notAttachable, quotaExceeded } from "../files.js";
 import { dbId } from "./ids.js";
-import { type Queryable, read, transaction } from "./pool.js";
+import { type Queryable, read, statement, transaction } from "./pool.js";
 
 const FILE_COLUMNS =
   "id, uploader_id, name, size, type, width, height, has_thumbnail, created_at, message_id, room_id, store_key";
@@ -86,13 +88,75 @@ export function createFile(pool: pg.Pool, input: NewFile, quotaBytes: number): P
   });
 }
 
-export function deleteFile(pool: pg.Pool, fileId: string): Promise<void> {
+/**
+ * Deleting records keeps their store keys in `file_deletions` in the same statement, so bytes
+ * are never left behind without a row that names them. `$1` picks the records; the rest is shared.
+ */
+function removing(which: string, at: string, suffix: string): string {
+  return `WITH gone AS (DELETE FROM files WHERE ${which} RETURNING id, store_key, has_thumbnail, created_at),
+    keys AS (
+      SELECT id, created_at, 0 AS part, store_key AS key FROM gone
+      UNION ALL SELECT id, created_at, 1, store_key || ${suffix} FROM gone WHERE has_thumbnail
+    ),
+    kept AS (INSERT INTO file_deletions (store_key, deleted_at) SELECT key, ${at} FROM keys ON CONFLICT DO NOTHING)
+    SELECT key AS store_key FROM keys ORDER BY created_at, id, part`;
+}
+
+// the thumbnail's key is its file's key plus THUMBNAIL_SUFFIX (a parameter, so keys.ts stays the one place)
+const REMOVE_ONE = removing("id = $1", "$2", "$3");
+const REMOVE_OF_MESSAGE = removing("message_id = $1", "$2", "$3");
+// oldest first; rows a send has locked to attach them are skipped (SKIP LOCKED), and the outer
+// condition is checked again on the row as it is after any wait, so an attached file never goes
+const REMOVE_UNATTACHED = removing(
+  `id IN (SELECT id FROM files WHERE message_id IS NULL AND created_at <= $1
+     ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) AND message_id IS NULL`,
+  "$2",
+  "$4",
+);
+
+export async function deleteFile(pool: pg.Pool, fileId: string, at: string): Promise<void> {
   const id = dbId(fileId);
-  if (id === null) return Promise.resolve();
-  return transaction(pool, async (db) => {
-    await db.query("DELETE FROM files WHERE id = $1", [id]);
-    return { result: undefined };
-  });
+  if (id === null) return;
+  await statement(pool, REMOVE_ONE, [id, at, THUMBNAIL_SUFFIX]);
+}
+
+/** Inside a message deletion's transaction: removes its files' records; returns their store keys. */
+export async function removeFilesOf(db: pg.PoolClient, messageId: string, at: string): Promise<string[]> {
+  const { rows } = await db.query<{ store_key: string }>(REMOVE_OF_MESSAGE, [
+    messageId,
+    at,
+    THUMBNAIL_SUFFIX,
+  ]);
+  return rows.map((row) => row.store_key);
+}
+
+export async function removeUnattachedFiles(
+  pool: pg.Pool,
+  before: string,
+  limit: number,
+  at: string,
+): Promise<string[]> {
+  const rows = await statement<{ store_key: string }>(pool, REMOVE_UNATTACHED, [
+    before,
+    at,
+    limit,
+    THUMBNAIL_SUFFIX,
+  ]);
+  return rows.map((row) => row.store_key);
+}
+
+export async function pendingFileDeletions(db: Queryable, before: string, limit: number): Promise<string[]> {
+  const rows = await read<{ store_key: string }>(
+    db,
+    "SELECT store_key FROM file_deletions WHERE deleted_at <= $1 ORDER BY deleted_at, store_key LIMIT $2",
+    [before, limit],
+  );
+  return rows.map((row) => row.store_key);
+}
+
+export async function forgetFileDeletions(pool: pg.Pool, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await statement(pool, "DELETE FROM file_deletions WHERE store_key = ANY($1::text[])", [keys]);
 }
 
 /**

@@ -8,21 +8,25 @@ import type pg from "pg";
 import { z } from "zod";
 import { AppError, badRequest, notFound } from "../../errors.js";
 import { LIMITS, type Message } from "../../protocol/index.js";
-import type { SendInput } from "../chat-store.js";
+import type { DeletedMessage, SendInput } from "../chat-store.js";
 import { attachedFilesJson, parseAttachedFiles } from "../files.js";
+import { type MentionSet, mentionsJson } from "../mentions.js";
 import { type FeedEvent, FeedMessageSchema } from "./feed.js";
-import { attachTo, lockAttachable } from "./file-records.js";
+import { attachTo, lockAttachable, removeFilesOf } from "./file-records.js";
 import { dbId } from "./ids.js";
 import { lockRoom } from "./locks.js";
 import { commitHookOf, isUniqueViolation, statement, toStoreError, transaction } from "./pool.js";
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./rows.js";
 
 const BY_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1`;
+/** All the sends of a call in one piece (migration 7); when one of them raises, nothing is kept. */
+const SEND_MANY = "SELECT chat_send_many($1::json) AS sent";
+/** The same sends, each in its own subtransaction: each one's error is its own (migrations 5, 7). */
 const SEND_BATCH = "SELECT chat_send_batch($1::json) AS sent";
 const BY_CLIENT_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.sender_id = $1 AND m.client_id = $2`;
 const INSERT = `
-  INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, reply_to_id, created_at, files)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`;
+  INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, reply_to_id, created_at, files, mentions, mentions_all)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`;
 
 /** What chat_send (migration 4) returns: the message in its wire shape, and whether it is new. */
 const SentSchema = z.object({ created: z.boolean(), message: FeedMessageSchema });
@@ -89,9 +93,17 @@ class SendBatcher {
   private async run(batch: WaitingSend[]): Promise<void> {
     let results: z.infer<typeof BatchResultSchema>;
     try {
-      const rows = await statement<{ sent: unknown }>(this.pool, SEND_BATCH, [
-        JSON.stringify(batch.map((w) => w.item)),
-      ]);
+      const items = JSON.stringify(batch.map((w) => w.item));
+      let rows: { sent: unknown }[];
+      try {
+        rows = await statement<{ sent: unknown }>(this.pool, SEND_MANY, [items]);
+      } catch (error) {
+        // the database is away: the same sends would fail again
+        if (toStoreError(error) !== error) throw error;
+        // one send raised (a clientId used in another room, a bad reply, a race on a clientId)
+        // and the whole call was rolled back: again, with each send's error its own
+        rows = await statement<{ sent: unknown }>(this.pool, SEND_BATCH, [items]);
+      }
       results = BatchResultSchema.parse(rows[0]?.sent);
       if (results.length !== batch.length)
         throw new Error("chat_send_batch answered for a different number of sends");
@@ -123,6 +135,15 @@ async function earlierSend(
   return { message: toMessage(rows[0]), created: false };
 }
 
+/** Whether the user is a member of the (locked, open) room. */
+async function isMember(db: pg.PoolClient, roomId: string, userId: string): Promise<boolean> {
+  const { rows } = await db.query("SELECT 1 FROM members WHERE room_id = $1 AND user_id = $2", [
+    roomId,
+    userId,
+  ]);
+  return rows.length > 0;
+}
+
 /**
  * A send with files: one transaction, as the files must be locked and attached with the message
  * (chat_send, the fast path, stores messages without files).
@@ -130,11 +151,13 @@ async function earlierSend(
 function sendWithFiles(pool: pg.Pool, input: SendInput): Promise<{ message: Message; created: boolean }> {
   const attempt = () =>
     transaction<{ message: Message; created: boolean }>(pool, async (db) => {
-      // a retry (same sender and client id) gets the stored message, even in a room since closed
-      const before = await earlierSend(db, input);
+      // a retry (same sender and client id) gets the stored message, even in a room since closed,
+      // unless the sender must be a member: that is checked first, under the room's lock
+      const before = input.requireMember ? null : await earlierSend(db, input);
       if (before) return { result: before };
       const room = await lockRoom(db, input.roomId);
       if (!room) throw notFound();
+      if (input.requireMember && !(await isMember(db, room.id, input.senderId))) throw notFound();
       // under the room's lock: a retry of the same send on another node has committed by now
       const retried = await earlierSend(db, input);
       if (retried) return { result: retried };
@@ -166,6 +189,8 @@ function sendWithFiles(pool: pg.Pool, input: SendInput): Promise<{ message: Mess
         input.replyToId,
         input.at,
         filesJson,
+        mentionsJson(input.mentions),
+        input.mentions?.all ?? false,
       ]);
       const messageId = String(rows[0]!.id);
       await attachTo(db, files, messageId, room.id);
@@ -187,6 +212,8 @@ function sendWithFiles(pool: pg.Pool, input: SendInput): Promise<{ message: Mess
         deleted: false,
         reactions: {},
         files: parseAttachedFiles(filesJson),
+        mentions: [...(input.mentions?.userIds ?? [])],
+        mentionsAll: input.mentions?.all ?? false,
       };
       return {
         result: { message, created: true },
@@ -232,6 +259,10 @@ export function sendMessage(
       replyTo: input.replyToId === null ? null : dbId(input.replyToId),
       at: input.at,
       tag,
+      member: input.requireMember === true,
+      // v2.3 (chat_send of migration 8)
+      mentions: mentionsJson(input.mentions),
+      mentionsAll: input.mentions?.all ?? false,
     });
     if (hook && sent.created) {
       const event: FeedEvent = {
@@ -254,6 +285,14 @@ export function sendMessage(
   });
 }
 
+/** The new column values of a changed message, and any other writes of the same transaction. */
+interface MessageChange {
+  sql: string;
+  params: unknown[];
+  row: MessageRow;
+  also?: (db: pg.PoolClient) => Promise<void>;
+}
+
 /**
  * The shape of every message change: lock the message's room, take its next rev, rewrite the
  * row. `change` returns the new column values, or null when nothing changes (no rev is taken).
@@ -262,7 +301,7 @@ function changeMessage(
   pool: pg.Pool,
   messageId: string,
   kind: "updated" | "deleted",
-  change: (row: MessageRow, rev: number) => { sql: string; params: unknown[]; row: MessageRow } | null,
+  change: (row: MessageRow, rev: number) => MessageChange | null,
 ): Promise<{ message: Message; changed: boolean }> {
   return transaction<{ message: Message; changed: boolean }>(pool, async (db) => {
     const id = dbId(messageId);
@@ -278,6 +317,7 @@ function changeMessage(
     const update = change(row, rev);
     if (!update) return { result: { message: toMessage(row), changed: false } };
     await db.query(update.sql, update.params);
+    await update.also?.(db);
     await db.query("UPDATE rooms SET rev = $1 WHERE id = $2", [rev, room.id]);
     const message = toMessage(update.row);
     return {
@@ -292,30 +332,45 @@ export async function editMessage(
   messageId: string,
   body: string,
   at: string,
+  mentions?: MentionSet,
 ): Promise<Message> {
   const { message } = await changeMessage(pool, messageId, "updated", (row, rev) => {
     if (row.deleted) throw badRequest("A deleted message can't be edited.");
+    const json = mentionsJson(mentions);
+    const all = mentions?.all ?? false;
     return {
-      sql: "UPDATE messages SET body = $1, edited_at = $2, rev = $3 WHERE id = $4",
-      params: [body, at, rev, row.id],
-      row: { ...row, body, edited_at: at, rev },
+      sql: "UPDATE messages SET body = $1, edited_at = $2, rev = $3, mentions = $4, mentions_all = $5 WHERE id = $6",
+      params: [body, at, rev, json, all, row.id],
+      row: { ...row, body, edited_at: at, rev, mentions: json, mentions_all: all },
     };
   });
   return message;
 }
 
-export function deleteMessage(
-  pool: pg.Pool,
-  messageId: string,
-): Promise<{ message: Message; changed: boolean }> {
-  return changeMessage(pool, messageId, "deleted", (row, rev) => {
+/** Deletes the message and its files' records; `fileKeys` are the bytes to remove after COMMIT. */
+export async function deleteMessage(pool: pg.Pool, messageId: string, at: string): Promise<DeletedMessage> {
+  let fileKeys: string[] = [];
+  const outcome = await changeMessage(pool, messageId, "deleted", (row, rev) => {
     if (row.deleted) return null;
     return {
-      sql: "UPDATE messages SET body = '', deleted = TRUE, reactions = '{}', files = '[]', rev = $1 WHERE id = $2",
+      sql: "UPDATE messages SET body = '', deleted = TRUE, reactions = '{}', files = '[]', mentions = '[]', mentions_all = FALSE, rev = $1 WHERE id = $2",
       params: [rev, row.id],
-      row: { ...row, body: "", deleted: true, reactions: "{}", files: "[]", rev },
+      row: {
+        ...row,
+        body: "",
+        deleted: true,
+        reactions: "{}",
+        files: "[]",
+        mentions: "[]",
+        mentions_all: false,
+        rev,
+      },
+      also: async (db) => {
+        fileKeys = await removeFilesOf(db, row.id, at);
+      },
     };
   });
+  return { ...outcome, fileKeys };
 }
 
 export function react(

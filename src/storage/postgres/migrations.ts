@@ -11,6 +11,8 @@
  * message and jsonb would reorder the keys.
  */
 import type pg from "pg";
+import { MENTIONS_MIGRATION } from "./mentions-migration.js";
+import { FASTER_SENDS } from "./migration-7-sends.js";
 import { toStoreError } from "./pool.js";
 
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -291,6 +293,27 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       $fn$;
     `,
   },
+  {
+    version: 6,
+    name: "file deletions",
+    sql: `
+      -- the store keys of file records deleted (with their message, or by the clean-up) whose bytes
+      -- may still be in the file store: written in the transaction that deletes the record, removed
+      -- once the bytes are gone, so a crash in between leaves a row the clean-up job finishes
+      CREATE TABLE file_deletions (
+        store_key TEXT PRIMARY KEY,
+        deleted_at TEXT NOT NULL
+      );
+      CREATE INDEX file_deletions_by_time ON file_deletions (deleted_at);
+    `,
+  },
+  { version: 7, name: "faster sends", sql: FASTER_SENDS },
+  {
+    version: 8,
+    name: "mentions and notification settings",
+    // drops and creates chat_message_json and chat_send again (see mentions-migration.ts)
+    sql: MENTIONS_MIGRATION,
+  },
 ];
 
 /** Every node uses the same key, so only one of them migrates at a time. */
@@ -299,6 +322,9 @@ const MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(hashtext('timewise_chat:mig
 async function inTransaction<T>(client: pg.PoolClient, work: () => Promise<T>): Promise<T> {
   await client.query("BEGIN");
   try {
+    // the pool's lock and statement timeouts are for requests: a node waiting for another's
+    // migration, or an index built on a big table, may take longer
+    await client.query("SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0");
     await client.query(MIGRATION_LOCK);
     const result = await work();
     await client.query("COMMIT");

@@ -6,23 +6,30 @@
  * to one pool.
  */
 import type pg from "pg";
-import type { Message, Role } from "../../protocol/index.js";
+import type { JobClaims } from "../../cluster/jobs/scheduler.js";
+import type { Message, NotifyLevel, Role, RoomType } from "../../protocol/index.js";
 import type { AsyncChatStore } from "../async-chat-store.js";
 import type {
   ChatStore,
+  DeletedMessage,
   FileRecord,
   GroupSync,
   GroupSyncResult,
   HistoryQuery,
+  MemberView,
+  MentionSet,
   NewFile,
   RemovalResult,
   SendInput,
+  StoredPrefs,
   StoredRoom,
 } from "../chat-store.js";
 import { syncGroup } from "./external-rooms.js";
 import { type Listener, type ListenOptions, listen } from "./feed.js";
 import * as files from "./file-records.js";
+import { PostgresJobLocks } from "./job-locks.js";
 import * as users from "./known-users.js";
+import * as settings from "./member-settings.js";
 import { loadChanges, loadHistory, loadMessage } from "./message-reads.js";
 import * as messages from "./message-writes.js";
 import { migrate } from "./migrations.js";
@@ -34,6 +41,8 @@ import { searchMessages } from "./search.js";
 
 export class PostgresChatStore implements AsyncChatStore {
   private closed = false;
+  /** names this node wrote lately (known-users.ts) */
+  private readonly recentNames = new users.RecentNames();
 
   /** Takes over a pool whose database is already migrated; `close` ends it. */
   constructor(private readonly pool: pg.Pool) {}
@@ -60,9 +69,27 @@ export class PostgresChatStore implements AsyncChatStore {
     return listen({ ...options, url });
   }
 
+  /**
+   * This node's claims on background jobs: advisory locks held on a connection of its own
+   * (job-locks.ts), with the same address and credentials as the pool.
+   */
+  jobLocks(onProblem?: (message: string) => void): JobClaims {
+    const url = this.pool.options.connectionString;
+    if (!url) throw new Error("the chat database pool has no connection string to lock jobs with");
+    return new PostgresJobLocks({ url, onProblem });
+  }
+
   /** Every write tags its feed events with `hook` and waits for it after COMMIT (null: no more). */
   onCommit(hook: CommitHook | null): void {
     setCommitHook(this.pool, hook);
+  }
+
+  /**
+   * The store's pool, for the built-in user directory, which lives in this database too
+   * (src/users/postgres-directory.ts) and so shares its connections and timeouts.
+   */
+  sharedPool(): pg.Pool {
+    return this.db;
   }
 
   /** The pool to read with, failing loudly once the store is closed. */
@@ -123,12 +150,32 @@ export class PostgresChatStore implements AsyncChatStore {
     return messages.sendMessage(this.db, input);
   }
 
-  editMessage(messageId: string, body: string, at: string): Promise<Message> {
-    return messages.editMessage(this.db, messageId, body, at);
+  editMessage(messageId: string, body: string, at: string, mentions?: MentionSet): Promise<Message> {
+    return messages.editMessage(this.db, messageId, body, at, mentions);
   }
 
-  deleteMessage(messageId: string): Promise<{ message: Message; changed: boolean }> {
-    return messages.deleteMessage(this.db, messageId);
+  mentionTargets(roomId: string): Promise<{ type: RoomType; memberIds: string[] } | undefined> {
+    return settings.mentionTargets(this.db, roomId);
+  }
+
+  memberViews(userId: string, roomIds: readonly string[]): Promise<ReadonlyMap<string, MemberView>> {
+    return settings.memberViews(this.db, userId, roomIds);
+  }
+
+  setNotify(roomId: string, userId: string, notify: NotifyLevel): Promise<void> {
+    return settings.setNotify(this.db, roomId, userId, notify);
+  }
+
+  userPrefs(userId: string): Promise<StoredPrefs> {
+    return settings.userPrefs(this.db, userId);
+  }
+
+  setUserPrefs(userId: string, prefs: StoredPrefs): Promise<StoredPrefs> {
+    return settings.setUserPrefs(this.db, userId, prefs);
+  }
+
+  deleteMessage(messageId: string, at: string): Promise<DeletedMessage> {
+    return messages.deleteMessage(this.db, messageId, at);
   }
 
   react(
@@ -173,7 +220,7 @@ export class PostgresChatStore implements AsyncChatStore {
   }
 
   rememberUsers(list: readonly { id: string; name: string }[]): Promise<void> {
-    return users.rememberUsers(this.db, list);
+    return users.rememberUsers(this.db, list, this.recentNames);
   }
 
   setLastSeen(userId: string, at: string): Promise<void> {
@@ -209,8 +256,20 @@ export class PostgresChatStore implements AsyncChatStore {
     return files.createFile(this.db, input, quotaBytes);
   }
 
-  deleteFile(fileId: string): Promise<void> {
-    return files.deleteFile(this.db, fileId);
+  deleteFile(fileId: string, at: string): Promise<void> {
+    return files.deleteFile(this.db, fileId, at);
+  }
+
+  removeUnattachedFiles(before: string, limit: number, at: string): Promise<string[]> {
+    return files.removeUnattachedFiles(this.db, before, limit, at);
+  }
+
+  pendingFileDeletions(before: string, limit: number): Promise<string[]> {
+    return files.pendingFileDeletions(this.db, before, limit);
+  }
+
+  forgetFileDeletions(keys: readonly string[]): Promise<void> {
+    return files.forgetFileDeletions(this.db, keys);
   }
 
   file(fileId: string): Promise<FileRecord | undefined> {

@@ -5,10 +5,11 @@
 import type { Message, Role, RoomType } from "../../protocol/index.js";
 import type { MemberState, StoredRoom } from "../chat-store.js";
 import { parseAttachedFiles } from "../files.js";
+import { parseMentions } from "../mentions.js";
 
 /** The columns every message query selects, for the table aliased `m`. */
 export const MESSAGE_COLUMNS =
-  "m.id, m.room_id, m.seq, m.rev, m.sender_id, m.body, m.client_id, m.reply_to_id, m.created_at, m.edited_at, m.deleted, m.reactions, m.files";
+  "m.id, m.room_id, m.seq, m.rev, m.sender_id, m.body, m.client_id, m.reply_to_id, m.created_at, m.edited_at, m.deleted, m.reactions, m.files, m.mentions, m.mentions_all";
 
 export interface MessageRow {
   id: string;
@@ -25,6 +26,9 @@ export interface MessageRow {
   reactions: string;
   /** JSON of the attached files (storage/files.ts) */
   files: string;
+  /** JSON array of the mentioned user ids (storage/mentions.ts) */
+  mentions: string;
+  mentions_all: boolean;
 }
 
 export function toMessage(row: MessageRow): Message {
@@ -42,6 +46,8 @@ export function toMessage(row: MessageRow): Message {
     deleted: row.deleted,
     reactions: JSON.parse(row.reactions) as Record<string, string[]>,
     files: parseAttachedFiles(row.files),
+    mentions: parseMentions(row.mentions),
+    mentionsAll: row.mentions_all,
   };
 }
 
@@ -57,7 +63,8 @@ export const ROOM_QUERY = `
     ), '[]'::json) AS members,
     (SELECT row_to_json(last) FROM (
       SELECT m.id::text AS id, m.room_id::text AS room_id, m.seq::text AS seq, m.rev::text AS rev, m.sender_id, m.body,
-        m.client_id, m.reply_to_id::text AS reply_to_id, m.created_at, m.edited_at, m.deleted, m.reactions, m.files
+        m.client_id, m.reply_to_id::text AS reply_to_id, m.created_at, m.edited_at, m.deleted, m.reactions, m.files,
+        m.mentions, m.mentions_all
       FROM messages m WHERE m.room_id = r.id AND m.seq = r.last_seq
     ) last) AS last_message
   FROM rooms r`;

@@ -2,8 +2,10 @@
  * File records in SQLite (the `files` table, see ../files.ts): keeping an upload's record within
  * its uploader's quota, reading records, and the checks a send makes before attaching files.
  * Writes run as writes of the store's queue; the quota sum runs inside the same write, so two
- * uploads at once can never pass the quota together.
+ * uploads at once can never pass the quota together. A removed record leaves its store key in
+ * `file_deletions` until the bytes are gone (see ../files.ts).
  */
+import { storeKeysOf } from "../../files/keys.js";
 import type { FileRecord, NewFile } from "../files.js";
 import { notAttachable, quotaExceeded } from "../files.js";
 import type { SqliteDatabase } from "./open.js";
@@ -44,12 +46,32 @@ function toFileRecord(row: FileRow): FileRecord {
   };
 }
 
+interface RemovedRow {
+  id: number;
+  store_key: string;
+  has_thumbnail: number;
+  created_at: string;
+}
+
+/** The keys of removed rows, oldest first (RETURNING gives rows in no promised order). */
+function oldestFirst(rows: RemovedRow[]): string[] {
+  rows.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id - b.id));
+  return rows.flatMap((row) =>
+    storeKeysOf({ storeKey: row.store_key, hasThumbnail: row.has_thumbnail === 1 }),
+  );
+}
+
 export class FileRecords {
   private readonly byId;
   private readonly bytesOf;
   private readonly insert;
   private readonly remove;
   private readonly attach;
+  private readonly removeOfMessage;
+  private readonly removeUnattached;
+  private readonly keepDeletion;
+  private readonly pending;
+  private readonly forget;
 
   constructor(
     db: SqliteDatabase,
@@ -61,10 +83,30 @@ export class FileRecords {
       `INSERT INTO files (uploader_id, name, size, type, width, height, has_thumbnail, created_at, store_key)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.remove = db.prepare("DELETE FROM files WHERE id = ?");
+    this.remove = db.prepare(
+      "DELETE FROM files WHERE id = ? RETURNING id, store_key, has_thumbnail, created_at",
+    );
     this.attach = db.prepare(
       "UPDATE files SET message_id = ?, room_id = ? WHERE id = ? AND message_id IS NULL",
     );
+    this.removeOfMessage = db.prepare(
+      "DELETE FROM files WHERE message_id = ? RETURNING id, store_key, has_thumbnail, created_at",
+    );
+    // oldest first, so a clean-up that stops at its batch limit never skips the oldest ones
+    this.removeUnattached = db.prepare(
+      `DELETE FROM files WHERE id IN (
+         SELECT id FROM files WHERE message_id IS NULL AND created_at <= ? ORDER BY created_at, id LIMIT ?
+       ) RETURNING id, store_key, has_thumbnail, created_at`,
+    );
+    this.keepDeletion = db.prepare(
+      "INSERT INTO file_deletions (store_key, deleted_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+    );
+    this.pending = db
+      .prepare(
+        "SELECT store_key FROM file_deletions WHERE deleted_at <= ? ORDER BY deleted_at, store_key LIMIT ?",
+      )
+      .pluck();
+    this.forget = db.prepare("DELETE FROM file_deletions WHERE store_key = ?");
   }
 
   file(fileId: string): FileRecord | undefined {
@@ -95,11 +137,46 @@ export class FileRecords {
     });
   }
 
-  deleteFile(fileId: string): Promise<void> {
+  deleteFile(fileId: string, at: string): Promise<void> {
     return this.queue.run(() => {
-      this.remove.run(Number(fileId));
+      this.keepDeletions(oldestFirst(this.remove.all(Number(fileId)) as RemovedRow[]), at);
       return { result: undefined };
     });
+  }
+
+  /**
+   * Inside a message deletion's write: removes the records of the message's files, keeping their
+   * store keys in `file_deletions` in the same transaction. Returns the keys, whose bytes the
+   * caller removes once the write is durable.
+   */
+  removeFilesOf(messageId: string, at: string): string[] {
+    const keys = oldestFirst(this.removeOfMessage.all(Number(messageId)) as RemovedRow[]);
+    this.keepDeletions(keys, at);
+    return keys;
+  }
+
+  /** Up to `limit` records never attached, made at or before `before`, removed as `removeFilesOf` does. */
+  removeUnattachedFiles(before: string, limit: number, at: string): Promise<string[]> {
+    return this.queue.run(() => {
+      const keys = oldestFirst(this.removeUnattached.all(before, limit) as RemovedRow[]);
+      this.keepDeletions(keys, at);
+      return { result: keys };
+    });
+  }
+
+  pendingFileDeletions(before: string, limit: number): string[] {
+    return this.pending.all(before, limit) as string[];
+  }
+
+  forgetFileDeletions(keys: readonly string[]): Promise<void> {
+    return this.queue.run(() => {
+      for (const key of keys) this.forget.run(key);
+      return { result: undefined };
+    });
+  }
+
+  private keepDeletions(keys: readonly string[], at: string): void {
+    for (const key of keys) this.keepDeletion.run(key, at);
   }
 
   /**

@@ -4,8 +4,9 @@
  */
 import { AppError, badRequest, notFound } from "../../errors.js";
 import { LIMITS, type Message } from "../../protocol/index.js";
-import type { SendInput } from "../chat-store.js";
+import type { DeletedMessage, SendInput } from "../chat-store.js";
 import { attachedFilesJson, parseAttachedFiles } from "../files.js";
+import { type MentionSet, mentionsJson } from "../mentions.js";
 import type { FileRecords } from "./file-records.js";
 import type { RoomMirror } from "./room-mirror.js";
 import { type MessageRow, toMessage } from "./rows.js";
@@ -24,6 +25,9 @@ export class MessageWrites {
 
   sendMessage(input: SendInput): Promise<{ message: Message; created: boolean }> {
     return this.queue.run<{ message: Message; created: boolean }>(() => {
+      if (input.requireMember && !this.mirror.rooms.get(input.roomId)?.members.has(input.senderId)) {
+        throw notFound();
+      }
       if (input.clientId !== null) {
         const existing = this.s.messageByClientId.get(input.senderId, input.clientId) as
           | MessageRow
@@ -56,6 +60,8 @@ export class MessageWrites {
         input.replyToId === null ? null : Number(input.replyToId),
         input.at,
         filesJson,
+        mentionsJson(input.mentions),
+        input.mentions?.all ? 1 : 0,
       );
       const messageId = String(info.lastInsertRowid);
       this.files.attachTo(files, messageId, input.roomId);
@@ -74,6 +80,8 @@ export class MessageWrites {
         deleted: false,
         reactions: {},
         files: parseAttachedFiles(filesJson),
+        mentions: [...(input.mentions?.userIds ?? [])],
+        mentionsAll: input.mentions?.all ?? false,
       };
       return {
         result: { message, created: true },
@@ -93,20 +101,34 @@ export class MessageWrites {
     });
   }
 
-  editMessage(messageId: string, body: string, at: string): Promise<Message> {
+  editMessage(messageId: string, body: string, at: string, mentions?: MentionSet): Promise<Message> {
     return this.changeMessage(messageId, (row, rev) => {
       if (row.deleted) throw badRequest("A deleted message can't be edited.");
-      this.s.editMessage.run(body, at, rev, row.id);
-      return { ...row, body, edited_at: at, rev };
+      const json = mentionsJson(mentions);
+      const all = mentions?.all ? 1 : 0;
+      this.s.editMessage.run(body, at, rev, json, all, row.id);
+      return { ...row, body, edited_at: at, rev, mentions: json, mentions_all: all };
     }).then((r) => r.message);
   }
 
-  deleteMessage(messageId: string): Promise<{ message: Message; changed: boolean }> {
+  /** Deletes the message and its files' records; `fileKeys` are the bytes to remove once durable. */
+  deleteMessage(messageId: string, at: string): Promise<DeletedMessage> {
+    let fileKeys: string[] = [];
     return this.changeMessage(messageId, (row, rev) => {
       if (row.deleted) return null;
       this.s.deleteMessage.run(rev, row.id);
-      return { ...row, body: "", deleted: 1, reactions: "{}", files: "[]", rev };
-    });
+      fileKeys = this.files.removeFilesOf(String(row.id), at);
+      return {
+        ...row,
+        body: "",
+        deleted: 1,
+        reactions: "{}",
+        files: "[]",
+        mentions: "[]",
+        mentions_all: 0,
+        rev,
+      };
+    }).then((outcome) => ({ ...outcome, fileKeys }));
   }
 
   react(

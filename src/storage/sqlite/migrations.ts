@@ -147,6 +147,43 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ALTER TABLE messages ADD COLUMN files TEXT NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    version: 6,
+    name: "file deletions",
+    sql: `
+      -- the store keys of file records deleted (with their message, or by the clean-up) whose bytes
+      -- may still be in the file store: written in the transaction that deletes the record, removed
+      -- once the bytes are gone, so a crash in between leaves a row the clean-up job finishes
+      CREATE TABLE file_deletions (
+        store_key TEXT PRIMARY KEY,
+        deleted_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX file_deletions_by_time ON file_deletions (deleted_at);
+    `,
+  },
+  {
+    version: 7,
+    name: "mentions and notification settings",
+    sql: `
+      -- who a message mentions (JSON array of user ids, resolved by the server) and @all/@here;
+      -- both cleared when the message is deleted
+      ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE messages ADD COLUMN mentions_all INTEGER NOT NULL DEFAULT 0;
+      -- only the messages that mention anyone: a member's unread mentions are a short range of it
+      CREATE INDEX messages_mentioning ON messages (room_id, seq) WHERE mentions_all = 1 OR mentions <> '[]';
+      -- each member's notification setting for the room
+      ALTER TABLE members ADD COLUMN notify TEXT NOT NULL DEFAULT 'all' CHECK (notify IN ('all', 'mentions', 'none'));
+      -- the settings a user changed (NULL: the default)
+      CREATE TABLE user_prefs (
+        user_id TEXT PRIMARY KEY,
+        email TEXT CHECK (email IN ('off', 'digest')),
+        email_delay_min INTEGER,
+        push INTEGER
+      ) WITHOUT ROWID;
+      -- the built-in directory's email addresses (never sent to other users)
+      ALTER TABLE directory_users ADD COLUMN email TEXT;
+    `,
+  },
 ];
 
 /** Brings the file up to the newest schema. Returns the versions it applied. */

@@ -3,10 +3,11 @@
  */
 import type { Message } from "../../protocol/index.js";
 import { parseAttachedFiles } from "../files.js";
+import { parseMentions } from "../mentions.js";
 
 /** The columns every message query selects, in this order. */
 export const MESSAGE_COLUMNS =
-  "m.id, m.room_id, m.seq, m.rev, m.sender_id, m.body, m.client_id, m.reply_to_id, m.created_at, m.edited_at, m.deleted, m.reactions, m.files";
+  "m.id, m.room_id, m.seq, m.rev, m.sender_id, m.body, m.client_id, m.reply_to_id, m.created_at, m.edited_at, m.deleted, m.reactions, m.files, m.mentions, m.mentions_all";
 
 export interface MessageRow {
   id: number;
@@ -23,6 +24,9 @@ export interface MessageRow {
   reactions: string;
   /** JSON of the attached files (storage/files.ts) */
   files: string;
+  /** JSON array of the mentioned user ids (storage/mentions.ts) */
+  mentions: string;
+  mentions_all: number;
 }
 
 export function toMessage(row: MessageRow): Message {
@@ -40,5 +44,7 @@ export function toMessage(row: MessageRow): Message {
     deleted: row.deleted === 1,
     reactions: JSON.parse(row.reactions) as Record<string, string[]>,
     files: parseAttachedFiles(row.files),
+    mentions: parseMentions(row.mentions),
+    mentionsAll: row.mentions_all === 1,
   };
 }

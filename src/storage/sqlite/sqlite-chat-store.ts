@@ -4,14 +4,18 @@
  * lives in its own file (message-queries.ts, message-writes.ts, read-writes.ts, room-writes.ts,
  * known-users.ts); this class builds them over one connection and one queue, and delegates.
  */
-import type { Message, Role } from "../../protocol/index.js";
+import type { Message, NotifyLevel, Role, RoomType } from "../../protocol/index.js";
 import type {
   ChatStore,
+  DeletedMessage,
   FileRecord,
   HistoryQuery,
+  MemberView,
+  MentionSet,
   NewFile,
   RemovalResult,
   SendInput,
+  StoredPrefs,
   StoredRoom,
 } from "../chat-store.js";
 import { Background } from "./background.js";
@@ -21,6 +25,7 @@ import type { GroupSync, GroupSyncResult } from "./external-rooms.js";
 import { type ExternalRooms, prepareExternalRooms } from "./external-rooms.js";
 import { FileRecords } from "./file-records.js";
 import { KnownUsers } from "./known-users.js";
+import { MemberSettings } from "./member-settings.js";
 import { MessageQueries } from "./message-queries.js";
 import { MessageWrites } from "./message-writes.js";
 import type { SqliteDatabase } from "./open.js";
@@ -51,6 +56,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly readWrites: ReadWrites;
   private readonly roomWrites: RoomWrites;
   private readonly files: FileRecords;
+  private readonly settings: MemberSettings;
   private closed = false;
 
   constructor(
@@ -73,6 +79,7 @@ export class SqliteChatStore implements ChatStore {
     this.users = new KnownUsers(this.s, this.queue);
     this.messages = new MessageQueries(this.durable, this.mirror, this.searches);
     this.files = new FileRecords(db, this.queue);
+    this.settings = new MemberSettings(db, this.queue);
     this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, this.files, (roomId) =>
       this.background.roomChanged(roomId),
     );
@@ -138,12 +145,33 @@ export class SqliteChatStore implements ChatStore {
     return this.messageWrites.sendMessage(input);
   }
 
-  editMessage(messageId: string, body: string, at: string): Promise<Message> {
-    return this.messageWrites.editMessage(messageId, body, at);
+  editMessage(messageId: string, body: string, at: string, mentions?: MentionSet): Promise<Message> {
+    return this.messageWrites.editMessage(messageId, body, at, mentions);
   }
 
-  deleteMessage(messageId: string): Promise<{ message: Message; changed: boolean }> {
-    return this.messageWrites.deleteMessage(messageId);
+  mentionTargets(roomId: string): { type: RoomType; memberIds: string[] } | undefined {
+    const room = this.mirror.rooms.get(roomId);
+    return room && { type: room.type, memberIds: [...room.members.keys()] };
+  }
+
+  memberViews(userId: string, roomIds: readonly string[]): ReadonlyMap<string, MemberView> {
+    return this.settings.memberViews(userId, roomIds);
+  }
+
+  setNotify(roomId: string, userId: string, notify: NotifyLevel): Promise<void> {
+    return this.settings.setNotify(roomId, userId, notify);
+  }
+
+  userPrefs(userId: string): StoredPrefs {
+    return this.settings.userPrefs(userId);
+  }
+
+  setUserPrefs(userId: string, prefs: StoredPrefs): Promise<StoredPrefs> {
+    return this.settings.setUserPrefs(userId, prefs);
+  }
+
+  deleteMessage(messageId: string, at: string): Promise<DeletedMessage> {
+    return this.messageWrites.deleteMessage(messageId, at);
   }
 
   react(
@@ -233,8 +261,20 @@ export class SqliteChatStore implements ChatStore {
     return this.files.createFile(input, quotaBytes);
   }
 
-  deleteFile(fileId: string): Promise<void> {
-    return this.files.deleteFile(fileId);
+  deleteFile(fileId: string, at: string): Promise<void> {
+    return this.files.deleteFile(fileId, at);
+  }
+
+  removeUnattachedFiles(before: string, limit: number, at: string): Promise<string[]> {
+    return this.files.removeUnattachedFiles(before, limit, at);
+  }
+
+  pendingFileDeletions(before: string, limit: number): string[] {
+    return this.files.pendingFileDeletions(before, limit);
+  }
+
+  forgetFileDeletions(keys: readonly string[]): Promise<void> {
+    return this.files.forgetFileDeletions(keys);
   }
 
   file(fileId: string): FileRecord | undefined {

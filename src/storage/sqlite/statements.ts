@@ -18,15 +18,17 @@ export function prepareStatements(db: SqliteDatabase) {
     ),
     nextRev: p("UPDATE rooms SET rev = rev + 1 WHERE id = ? AND closed = 0 RETURNING rev"),
     insertMessage: p(
-      `INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, reply_to_id, created_at, files)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (room_id, seq, rev, sender_id, body, client_id, reply_to_id, created_at, files, mentions, mentions_all)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     countOwnMessage: p(
       "UPDATE members SET own_after_read = own_after_read + 1 WHERE room_id = ? AND user_id = ?",
     ),
-    editMessage: p("UPDATE messages SET body = ?, edited_at = ?, rev = ? WHERE id = ?"),
+    editMessage: p(
+      "UPDATE messages SET body = ?, edited_at = ?, rev = ?, mentions = ?, mentions_all = ? WHERE id = ?",
+    ),
     deleteMessage: p(
-      "UPDATE messages SET body = '', deleted = 1, reactions = '{}', files = '[]', rev = ? WHERE id = ?",
+      "UPDATE messages SET body = '', deleted = 1, reactions = '{}', files = '[]', mentions = '[]', mentions_all = 0, rev = ? WHERE id = ?",
     ),
     setReactions: p("UPDATE messages SET reactions = ?, rev = ? WHERE id = ?"),
 
