@@ -15,6 +15,7 @@ import { MessageService } from "./chat/messages/service.js";
 import { PresenceService } from "./chat/presence/service.js";
 import { MemoryPresence } from "./chat/presence/tracker.js";
 import { ReadService } from "./chat/reads/service.js";
+import { RecordService } from "./chat/records/service.js";
 import { RoomService } from "./chat/rooms/service.js";
 import { RoomSyncService } from "./chat/rooms/sync.js";
 import { Scopes } from "./chat/scopes.js";
@@ -279,13 +280,16 @@ export async function createApp({
   });
   const webhooks = config.webhooks ? new WebhookSender(config.webhooks, logger, {}, metrics.registry) : null;
   if (webhooks) connectWebhooks(webhooks, { messages, rooms, presence }, links);
+  const roomSync = new RoomSyncService(deps, rooms);
+  const records = new RecordService(deps, rooms, roomSync);
   const serverApi = createServerApi({
     config,
     tokens,
     directory,
     store,
     messages,
-    roomSync: new RoomSyncService(deps, rooms),
+    roomSync,
+    records,
     fanout,
     links,
     logger,
@@ -295,6 +299,7 @@ export async function createApp({
   });
   const services = {
     rooms,
+    records,
     messages,
     reads: new ReadService(deps),
     typing,

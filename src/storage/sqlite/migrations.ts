@@ -147,6 +147,16 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ALTER TABLE messages ADD COLUMN files TEXT NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    // 6 and 7 belong to other work in progress; the runner applies every version not yet applied.
+    version: 8,
+    name: "rooms on records",
+    sql: `
+      -- a record's room is a mirrored group keyed 'record/<kind>/<id>' (external_key is UNIQUE, so
+      -- one room per record); this is its link back to the record in the PHP app
+      ALTER TABLE rooms ADD COLUMN record_url TEXT;
+    `,
+  },
 ];
 
 /** Brings the file up to the newest schema. Returns the versions it applied. */
