@@ -8,7 +8,14 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
-import { newPerson, roomButton, say, screenshot, signInWithPassword, useBrowser } from "../support/browser.js";
+import {
+  newPerson,
+  roomButton,
+  say,
+  screenshot,
+  signInWithPassword,
+  useBrowser,
+} from "../support/browser.js";
 import { startServer } from "../support/harness.js";
 import { attachRecord, RECORDS_KEY } from "../support/records.js";
 
