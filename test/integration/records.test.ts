@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { Room } from "../../src/protocol/index.js";
+import { ChatError } from "../../src/sdk/index.js";
 import { download, uploadFile } from "../support/files.js";
 import {
   collect,
@@ -33,6 +34,7 @@ import {
   roundTrip,
   send,
 } from "../support/rooms.js";
+import { sdkClient } from "../support/sdk.js";
 
 const URL_OF = (id: string) => `https://timewise.example.com/timesheets/${id}`;
 /** A record id no other test of the file uses. */
@@ -252,6 +254,27 @@ test("room:record gives a member the room, and NOT_FOUND to others and for recor
   assert.deepEqual(refused, none);
   expectError(await request(ann.socket, "room:record", { kind: "leave", recordId: id }), "NOT_FOUND");
   expectError(await request(eve.socket, "room:get", { roomId: room.id }), "NOT_FOUND");
+});
+
+test("the SDK's recordRoom finds the room and keeps it in its state; a record it can't see is a ChatError NOT_FOUND", async (t) => {
+  const ann = await server.addUser("Ann Sdk");
+  const id = freshId();
+  const client = await sdkClient(t, server, ann);
+  await assert.rejects(client.recordRoom("timesheet", id), (e: unknown) => {
+    assert.ok(e instanceof ChatError);
+    assert.equal(e.code, "NOT_FOUND");
+    return true;
+  });
+  const attached = await attachRecord(server, "timesheet", id, {
+    title: "Seen by the SDK",
+    url: URL_OF(id),
+    memberIds: [ann.id],
+  });
+  await until(() => client.state.room(attached.room.id) !== undefined, 5000, "room:updated in the SDK");
+  const room = await client.recordRoom("timesheet", id);
+  assert.equal(room.id, attached.room.id);
+  assert.deepEqual(room.record, { kind: "timesheet", id, title: "Seen by the SDK", url: URL_OF(id) });
+  assert.deepEqual(client.state.room(room.id)?.record, room.record);
 });
 
 test("users can't leave, rename, add, remove or promote in a record's room; a non-member gets NOT_FOUND", async () => {
