@@ -14,15 +14,18 @@ export function recordKey(kind: string, id: string): string {
   return `${PREFIX}${kind}/${id}`;
 }
 
-/** The record of a stored room, or null when it is not a record's room. */
+/**
+ * The record of a stored room, or null when it is not a record's room. Only a record's sync writes
+ * a link (the rooms API never does), so the link is what marks one; its key then always holds a
+ * `/` after the kind, which can't hold one.
+ */
 export function recordOf(
   externalKey: string | null,
   name: string | null,
   url: string | null,
 ): RoomRecord | null {
-  if (externalKey === null || url === null || !externalKey.startsWith(PREFIX)) return null;
+  if (url === null || externalKey === null) return null;
   const rest = externalKey.slice(PREFIX.length);
   const slash = rest.indexOf("/");
-  if (slash <= 0) return null;
   return { kind: rest.slice(0, slash), id: rest.slice(slash + 1), title: name ?? "", url };
 }
