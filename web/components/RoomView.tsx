@@ -9,6 +9,7 @@ import { directPeer, nameList, presenceText, roomTitle } from "../format.js";
 import { describeError, useClient } from "../hooks.js";
 import { Composer } from "./Composer.js";
 import { MessageList } from "./MessageList.js";
+import { RoomNotify } from "./Settings.js";
 
 /** Whether the page is in front of the person (a hidden tab must not mark messages read). */
 function usePageVisible(): boolean {
@@ -103,6 +104,7 @@ export function RoomView({
           </h2>
           <p class="room-subtitle">{subtitle}</p>
         </div>
+        <RoomNotify room={room} />
         {room.type === "group" && (
           <button type="button" onClick={onSettings}>
             Group settings
