@@ -103,8 +103,8 @@ export function RoomView({
             <bdi>{title}</bdi>
           </h2>
           <p class="room-subtitle">{subtitle}</p>
+          <RoomNotify room={room} />
         </div>
-        <RoomNotify room={room} />
         {room.type === "group" && (
           <button type="button" onClick={onSettings}>
             Group settings
