@@ -7,6 +7,11 @@
 export interface User {
   id: string;
   name: string;
+  /**
+   * (v2.3) the sign-in name, which `@login` mentions use: on `user:search` results and on the
+   * `session` user, so a UI can complete mentions and spot its own
+   */
+  login?: string;
 }
 
 /** What a member may do in a group: the owner and admins manage it, members chat. */

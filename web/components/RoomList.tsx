@@ -116,6 +116,12 @@ function RoomItem({ room, active, onOpen }: { room: Room; active: boolean; onOpe
               "No messages yet"
             )}
           </span>
+          {room.mentions > 0 && (
+            <span class="badge mention-badge" title="Mentions of you">
+              @{room.mentions > 1 ? (room.mentions > 99 ? "99+" : room.mentions) : ""}
+              <span class="sr-only">{room.mentions === 1 ? " mention" : " mentions"}</span>
+            </span>
+          )}
           {room.unread > 0 && (
             <span class="badge">
               {room.unread > 99 ? "99+" : room.unread}
