@@ -314,6 +314,16 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     // drops and creates chat_message_json and chat_send again (see mentions-migration.ts)
     sql: MENTIONS_MIGRATION,
   },
+  {
+    // No SQL function takes a rooms row, so none needs to be made again.
+    version: 9,
+    name: "rooms on records",
+    sql: `
+      -- a record's room is a mirrored group keyed 'record/<kind>/<id>' (external_key is UNIQUE, so
+      -- one room per record); this is its link back to the record in the PHP app
+      ALTER TABLE rooms ADD COLUMN record_url TEXT;
+    `,
+  },
 ];
 
 /** Every node uses the same key, so only one of them migrates at a time. */

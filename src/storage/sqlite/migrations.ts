@@ -184,6 +184,15 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ALTER TABLE directory_users ADD COLUMN email TEXT;
     `,
   },
+  {
+    version: 8,
+    name: "rooms on records",
+    sql: `
+      -- a record's room is a mirrored group keyed 'record/<kind>/<id>' (external_key is UNIQUE, so
+      -- one room per record); this is its link back to the record in the PHP app
+      ALTER TABLE rooms ADD COLUMN record_url TEXT;
+    `,
+  },
 ];
 
 /** Brings the file up to the newest schema. Returns the versions it applied. */
