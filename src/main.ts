@@ -33,22 +33,16 @@ for (const warning of config.warnings) {
   process.stderr.write(`\n  WARNING: ${warning}\n\n`);
 }
 
-let db: ReturnType<typeof openDatabase>;
-try {
-  db = openDatabase(config.sqlitePath, { cacheMb: config.sqliteCacheMb });
-} catch (error) {
-  if (error instanceof DatabaseOpenError) fail([`SQLITE_PATH: ${error.message}`]);
-  throw error;
-}
-
-// CHAT_DATABASE_URL: the chat data is in PostgreSQL (the SQLite file then only holds the built-in
-// user directory, when MYSQL_HOST is not set)
-let chat: ChatDatabase = { kind: "sqlite", db };
+// CHAT_DATABASE_URL: the chat data, and the built-in user directory, are in PostgreSQL and the
+// SQLite file is not opened at all; else both are in the SQLite file
+let chat: ChatDatabase;
 if (config.chatDatabase) {
   try {
     const store = await PostgresChatStore.open({
       url: config.chatDatabase.url,
       max: config.chatDatabase.poolSize,
+      lockTimeoutMs: config.chatDatabase.lockTimeoutMs,
+      statementTimeoutMs: config.chatDatabase.statementTimeoutMs,
       onProblem: (message) => logger.warn(message),
     });
     chat = { kind: "postgres", store };
@@ -57,9 +51,16 @@ if (config.chatDatabase) {
       `CHAT_DATABASE_URL: check that PostgreSQL is running and the address is right; it did not answer (${(error as Error).message})`,
     ]);
   }
+} else {
+  try {
+    chat = { kind: "sqlite", db: openDatabase(config.sqlitePath, { cacheMb: config.sqliteCacheMb }) };
+  } catch (error) {
+    if (error instanceof DatabaseOpenError) fail([`SQLITE_PATH: ${error.message}`]);
+    throw error;
+  }
 }
 
-const directory = await createDirectory(config, db);
+const directory = await createDirectory(config, chat);
 const app = await createApp({ config, logger, chat, directory });
 
 let stopping = false;

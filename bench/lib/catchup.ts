@@ -13,7 +13,7 @@ import { Balancer } from "./balancer.js";
 import type { AckedMessage, ClientTimeline, FromCatchupWorker, ToCatchupWorker } from "./catchup-ipc.js";
 import { WorkerPool } from "./pool.js";
 import { createDatabase, redisPrefix, type Services } from "./postgres.js";
-import { createRooms, prepareDatabase, signToken } from "./setup.js";
+import { createRooms, prepareDatabase, preparePostgresUsers, signToken } from "./setup.js";
 import { clockMs, latencySummary } from "./stats.js";
 import { startServer, type Target, tempDir } from "./targets.js";
 
@@ -68,6 +68,7 @@ export async function runCatchup(options: {
   const userIds = prepareDatabase(usersDb, clientsCount);
   const tokens = new Map(await Promise.all(userIds.map(async (id) => [id, await signToken(id)] as const)));
   const database = await createDatabase(options.services);
+  await preparePostgresUsers(database.url, clientsCount);
   const env = {
     CHAT_DATABASE_URL: database.url,
     REDIS_URL: options.services.redisUrl,

@@ -5,6 +5,7 @@
  */
 import { SignJWT } from "jose";
 import { io, type Socket } from "socket.io-client";
+import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
 import { openDatabase } from "../../src/storage/sqlite/open.js";
 import { BENCH_SECRET } from "./targets.js";
 
@@ -20,6 +21,24 @@ export function prepareDatabase(path: string, count: number): string[] {
   })();
   db.close();
   return Array.from({ length: count }, (_, i) => String(i + 1));
+}
+
+/**
+ * The same users 1…count in the built-in directory of a PostgreSQL chat database, where nodes
+ * with CHAT_DATABASE_URL look them up; brings the schema up to date first.
+ */
+export async function preparePostgresUsers(url: string, count: number): Promise<void> {
+  const store = await PostgresChatStore.open({ url, max: 1 });
+  try {
+    await store
+      .sharedPool()
+      .query(
+        "INSERT INTO directory_users (id, login, name, active, created_at) SELECT g, 'user' || g, 'Bench User ' || g, TRUE, $2 FROM generate_series(1, $1::int) AS g",
+        [count, new Date().toISOString()],
+      );
+  } finally {
+    await store.close();
+  }
 }
 
 const secret = new TextEncoder().encode(BENCH_SECRET);

@@ -50,6 +50,13 @@ type LocalTarget = ReturnType<ChatServer["local"]["to"]>;
 
 /** Changes read per query when a gap is filled. */
 const FILL_PAGE = 500;
+/**
+ * Rooms re-read at the same time after the LISTEN connection came back. Every node resumes at
+ * once after a database restart: unbounded, a node serving thousands of rooms would queue
+ * thousands of reads on its pool, where they (and the live requests behind them) would wait
+ * past the pool's connection timeout and fail. A few at a time keeps connections for the live work.
+ */
+const RESUME_CONCURRENCY = 4;
 
 /** The event clients get for a message change of the feed. */
 function eventName(event: FeedEvent): "message:new" | "message:updated" | "message:deleted" {
@@ -67,6 +74,11 @@ export class FeedFanout extends Fanout {
   private readonly positions = new Map<string, RoomPosition>();
   /** per room (or user, for revocations): the jobs behind the one running now */
   private readonly queues = new Map<string, Job[]>();
+  /** rooms whose re-read after a lost LISTEN connection is queued and not yet started */
+  private readonly resumePending = new Set<string>();
+  /** free places for re-reads, and the re-reads waiting for one */
+  private resumeSlots = RESUME_CONCURRENCY;
+  private readonly resumeWaiters: (() => void)[] = [];
 
   constructor(
     private readonly server: ChatServer,
@@ -101,10 +113,7 @@ export class FeedFanout extends Fanout {
       },
       onResumed: () => {
         this.listening = true;
-        logger.info("commit feed listening again; filling the gap from the database");
-        // membership changes of the gap: sockets here join or leave as the rooms are now
-        for (const roomId of this.localRooms()) this.enqueue(roomId, () => this.onRoom(roomId, false));
-        for (const roomId of this.positions.keys()) this.enqueue(roomId, () => this.fill(roomId));
+        this.resume();
       },
       onProblem: (message) => logger.warn(message),
       ...(this.options.retryDelayMs === undefined ? {} : { retryDelayMs: this.options.retryDelayMs }),
@@ -141,6 +150,47 @@ export class FeedFanout extends Fanout {
     if (scope !== undefined) super.roomRead(roomId, userId, seq, scope);
   }
 
+  /**
+   * After a lost LISTEN connection: every room with a socket here is read again, a few at a time
+   * (RESUME_CONCURRENCY), in its own queue so its live events still come after its gap. Rooms
+   * without sockets here are not read at all. A room whose re-read is still queued from an
+   * earlier loss is not queued twice.
+   */
+  private resume(): void {
+    const rooms = new Set([...this.localRooms(), ...this.positions.keys()]);
+    const queued = [...rooms].filter((roomId) => !this.resumePending.has(roomId));
+    this.options.logger.info(
+      { rooms: queued.length, atOnce: RESUME_CONCURRENCY },
+      "commit feed listening again; filling the gap from the database",
+    );
+    for (const roomId of queued) {
+      this.resumePending.add(roomId);
+      this.enqueue(roomId, () =>
+        this.inResumeSlot(async () => {
+          this.resumePending.delete(roomId);
+          // membership changes of the gap: sockets here join or leave as the room is now
+          if (this.hasLocalSockets(roomId)) await this.onRoom(roomId, false);
+          await this.fill(roomId);
+        }),
+      );
+    }
+  }
+
+  /** Runs `work` once fewer than RESUME_CONCURRENCY re-reads are running. */
+  private async inResumeSlot(work: () => Promise<void>): Promise<void> {
+    if (this.resumeSlots > 0) this.resumeSlots--;
+    else await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
+    try {
+      await work();
+    } finally {
+      // the place goes straight to the next waiter, or back to the free ones
+      const next = this.resumeWaiters.shift();
+      if (next) next();
+      else this.resumeSlots++;
+    }
+  }
+
+  /** Resolves once every tagged event was passed on here (or its wait ran out). */
   /**
    * Resolves once every tagged event was passed on here (or its wait ran out). The writer has its
    * committed events in hand, so one that comes next in its room (the rev after the last one

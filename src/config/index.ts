@@ -32,7 +32,7 @@ export interface Config {
   /** the chat database's page cache; the other connections share as much again */
   sqliteCacheMb: number;
   /** CHAT_DATABASE_URL: the chat data in PostgreSQL; null: in SQLite at `sqlitePath` */
-  chatDatabase: { url: string; poolSize: number } | null;
+  chatDatabase: ChatDatabaseConfig | null;
   /** null: the built-in user directory */
   mysql: MysqlConfig | null;
   users: UsersTableConfig;
@@ -76,6 +76,16 @@ export type RateLimits = Record<
   "messages" | "typing" | "rooms" | "searches" | "reads",
   { points: number; seconds: number }
 >;
+
+/** CHAT_DATABASE_*: the PostgreSQL chat database and how long its statements may wait. */
+export interface ChatDatabaseConfig {
+  url: string;
+  poolSize: number;
+  /** CHAT_DATABASE_LOCK_TIMEOUT_MS: PostgreSQL's lock_timeout on every connection */
+  lockTimeoutMs: number;
+  /** CHAT_DATABASE_STATEMENT_TIMEOUT_MS: statement_timeout and idle_in_transaction_session_timeout */
+  statementTimeoutMs: number;
+}
 
 export interface MysqlConfig {
   host: string;
@@ -211,6 +221,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     { appKey: e.LARAVEL_APP_KEY, previousKeys: e.LARAVEL_PREVIOUS_KEYS, cipher: e.LARAVEL_CIPHER, store },
     problems,
   );
+  if (e.CHAT_DATABASE_STATEMENT_TIMEOUT_MS <= e.CHAT_DATABASE_LOCK_TIMEOUT_MS) {
+    // a statement cancelled first would hide the lock wait behind a vaguer "statement timeout"
+    problems.push(
+      `CHAT_DATABASE_STATEMENT_TIMEOUT_MS: must be longer than CHAT_DATABASE_LOCK_TIMEOUT_MS (${e.CHAT_DATABASE_LOCK_TIMEOUT_MS} ms)`,
+    );
+  }
   if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) {
     problems.push("WEBHOOK_SECRET: required when WEBHOOK_URL is set (at least 32 bytes)");
   }
@@ -231,7 +247,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sqlitePath: e.SQLITE_PATH,
     sqliteCacheMb: e.SQLITE_CACHE_MB,
     chatDatabase: e.CHAT_DATABASE_URL
-      ? { url: e.CHAT_DATABASE_URL, poolSize: e.CHAT_DATABASE_POOL_SIZE }
+      ? {
+          url: e.CHAT_DATABASE_URL,
+          poolSize: e.CHAT_DATABASE_POOL_SIZE,
+          lockTimeoutMs: e.CHAT_DATABASE_LOCK_TIMEOUT_MS,
+          statementTimeoutMs: e.CHAT_DATABASE_STATEMENT_TIMEOUT_MS,
+        }
       : null,
     mysql: e.MYSQL_HOST
       ? {

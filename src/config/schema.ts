@@ -38,6 +38,18 @@ export const envSchema = z.object({
   ),
   /** Connections to CHAT_DATABASE_URL per node. */
   CHAT_DATABASE_POOL_SIZE: positiveInt(1000).default(10),
+  /**
+   * How long a chat database statement waits for a lock another connection holds (a room row
+   * during a long write, a table during maintenance) before it gives up and the client is told
+   * UNAVAILABLE, to try again. Without it a send would wait forever behind a stuck lock.
+   */
+  CHAT_DATABASE_LOCK_TIMEOUT_MS: positiveInt(600_000).default(5000),
+  /**
+   * The longest any one chat database statement may run (a search over a huge room, a slow disk),
+   * and the longest a connection may sit idle inside a transaction, before PostgreSQL cancels it
+   * (the client gets UNAVAILABLE). Must be longer than CHAT_DATABASE_LOCK_TIMEOUT_MS.
+   */
+  CHAT_DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(3_600_000).default(30_000),
   /** The PHP app's MySQL/MariaDB. Unset: the built-in user directory in the SQLite file is used. */
   MYSQL_HOST: z.preprocess(emptyAsUndefined, z.string().optional()),
   MYSQL_PORT: port.default(3306),

@@ -1,7 +1,9 @@
 /**
- * The built-in user directory: a small `directory_users` table in the chat's SQLite file, used when
- * there is no PHP app MySQL (development and small installs). Users are managed with
- * `npm run users` (see cli.ts), which calls the management methods below.
+ * The built-in user directory: a small `directory_users` table in the chat database, used when
+ * there is no PHP app MySQL (development and small installs). This is its SQLite version; with
+ * CHAT_DATABASE_URL it lives in PostgreSQL (postgres-directory.ts), with the same rules, which
+ * this file holds. Users are managed with `npm run users` (see cli.ts), which calls the
+ * management methods of `ManagedDirectory`.
  */
 import type { Statement } from "better-sqlite3";
 import { hashPassword, MAX_PASSWORD_BYTES } from "../auth/passwords.js";
@@ -19,6 +21,8 @@ const IDS_CHUNK = 500;
 const MAX_SEARCH_LIMIT = 200;
 const MAX_LOGIN_LENGTH = 255;
 const MAX_NAME_LENGTH = 255;
+/** Only canonical ids ("7", not "07" or "7.0") name a user, as in the MySQL directory. */
+export const CANONICAL_ID = /^[1-9][0-9]{0,15}$/;
 /**
  * SQLite's lower() and NOCASE only fold ASCII; this SQL function folds all of Unicode, so "Ölaf"
  * finds "öLAF". Registered on the connection by the constructor.
@@ -44,6 +48,23 @@ export interface NewDirectoryUser {
   email?: string | null;
 }
 
+/** The built-in directory, wherever it is stored: what `npm run users` and the tests manage it with. */
+export interface ManagedDirectory extends UserDirectory {
+  readonly kind: "builtin";
+  /** Adds a user; throws LoginTakenError when the login exists (ignoring case). */
+  add(input: NewDirectoryUser): Promise<DirectoryUser>;
+  /** Enables or disables a user; null when there is no such user. */
+  setActive(loginOrId: string, active: boolean): Promise<DirectoryUser | null>;
+  /** Replaces a user's password; null when there is no such user. */
+  setPassword(loginOrId: string, password: string): Promise<DirectoryUser | null>;
+  /** (v2.3) Sets or (null) removes a user's email address; null when there is no such user. */
+  setEmail(loginOrId: string, email: string | null): Promise<DirectoryUser | null>;
+  /** Deletes a user for good; false when there was no such user. */
+  remove(loginOrId: string): Promise<boolean>;
+  /** Every user, active or not, oldest first. */
+  list(): Promise<DirectoryUser[]>;
+}
+
 interface Row {
   id: number | bigint;
   login: string;
@@ -59,8 +80,8 @@ const COLUMNS = "id, login, name, active, scope, password_hash, email";
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const MAX_EMAIL_LENGTH = 254;
 
-/** The directory stored in the chat database itself. */
-export class BuiltinDirectory implements UserDirectory {
+/** The directory stored in the chat's SQLite file. */
+export class BuiltinDirectory implements ManagedDirectory {
   readonly kind = "builtin" as const;
   private readonly byIds: Statement<[string], Row>;
   private readonly byLogin: Statement<[string], Row>;
@@ -115,8 +136,7 @@ export class BuiltinDirectory implements UserDirectory {
   }
 
   async findByIds(ids: readonly string[]): Promise<Map<string, DirectoryUser>> {
-    // Only canonical ids ("7", not "07" or "7.0") name a user, as in the MySQL directory.
-    const wanted = [...new Set(ids)].filter((id) => /^[1-9][0-9]{0,15}$/.test(id)).map(Number);
+    const wanted = [...new Set(ids)].filter((id) => CANONICAL_ID.test(id)).map(Number);
     const found = new Map<string, DirectoryUser>();
     return this.read(() => {
       for (let i = 0; i < wanted.length; i += IDS_CHUNK) {
@@ -142,7 +162,7 @@ export class BuiltinDirectory implements UserDirectory {
       exclude: options.excludeId,
       scoped: options.scoped ? 1 : 0,
       scope: options.scope,
-      limit: Math.max(1, Math.min(Math.floor(options.limit) || 1, MAX_SEARCH_LIMIT)),
+      limit: searchLimit(options.limit),
     };
     return this.read(() => this.searchStmt.all(params).map(toUser));
   }
@@ -156,15 +176,7 @@ export class BuiltinDirectory implements UserDirectory {
 
   /** Adds a user; throws LoginTakenError when the login exists (ignoring case). */
   async add(input: NewDirectoryUser): Promise<DirectoryUser> {
-    const login = input.login.trim();
-    const name = input.name.trim();
-    if (login.length === 0 || login.length > MAX_LOGIN_LENGTH || /\s/.test(login)) {
-      throw new Error(`Give a login of 1 to ${MAX_LOGIN_LENGTH} characters without spaces.`);
-    }
-    if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
-      throw new Error(`Give a name of 1 to ${MAX_NAME_LENGTH} characters.`);
-    }
-    const email = checkedEmail(input.email ?? null);
+    const { login, name, email } = checkedNewUser(input);
     if (this.byLogin.get(fold(login))) throw new LoginTakenError(login);
     const hash = input.password === undefined ? null : await hashPassword(checkedPassword(input.password));
     try {
@@ -190,7 +202,7 @@ export class BuiltinDirectory implements UserDirectory {
   }
 
   /** Enables or disables a user; null when there is no such user. */
-  setActive(loginOrId: string, active: boolean): DirectoryUser | null {
+  async setActive(loginOrId: string, active: boolean): Promise<DirectoryUser | null> {
     const row = this.resolve(loginOrId);
     if (!row) return null;
     this.updateActive.run(active ? 1 : 0, row.id);
@@ -207,7 +219,7 @@ export class BuiltinDirectory implements UserDirectory {
   }
 
   /** (v2.3) Sets or (null) removes a user's email address; null when there is no such user. */
-  setEmail(loginOrId: string, email: string | null): DirectoryUser | null {
+  async setEmail(loginOrId: string, email: string | null): Promise<DirectoryUser | null> {
     const checked = checkedEmail(email);
     const row = this.resolve(loginOrId);
     if (!row) return null;
@@ -216,21 +228,21 @@ export class BuiltinDirectory implements UserDirectory {
   }
 
   /** Deletes a user for good; false when there was no such user. */
-  remove(loginOrId: string): boolean {
+  async remove(loginOrId: string): Promise<boolean> {
     const row = this.resolve(loginOrId);
     if (!row) return false;
     return this.deleteStmt.run(row.id).changes > 0;
   }
 
   /** Every user, active or not, oldest first. */
-  list(): DirectoryUser[] {
+  async list(): Promise<DirectoryUser[]> {
     return this.all.all().map(toUser);
   }
 
   /** A login wins over an id, so a user whose login is "3" is not confused with user 3. */
   private resolve(loginOrId: string): Row | undefined {
     const key = loginOrId.trim();
-    return this.byLogin.get(fold(key)) ?? (/^[1-9][0-9]{0,15}$/.test(key) ? this.byId.get(key) : undefined);
+    return this.byLogin.get(fold(key)) ?? (CANONICAL_ID.test(key) ? this.byId.get(key) : undefined);
   }
 
   /** Reads the chat database; when it cannot answer (busy, closed) the directory is unavailable. */
@@ -255,7 +267,7 @@ function toUser(row: Row): DirectoryUser {
 }
 
 /** An address to keep, or null for none (an empty one is none). */
-function checkedEmail(email: string | null): string | null {
+export function checkedEmail(email: string | null): string | null {
   const trimmed = email?.trim() ?? "";
   if (trimmed.length === 0) return null;
   if (trimmed.length > MAX_EMAIL_LENGTH || !EMAIL.test(trimmed)) {
@@ -267,11 +279,34 @@ function checkedEmail(email: string | null): string | null {
 }
 
 /** Case- and composition-insensitive form for comparing logins and searching. */
-function fold(text: string): string {
+export function fold(text: string): string {
   return text.normalize("NFC").toLowerCase();
 }
 
-function checkedPassword(password: string): string {
+/** The search limit a caller asked for, kept between 1 and MAX_SEARCH_LIMIT. */
+export function searchLimit(limit: number): number {
+  return Math.max(1, Math.min(Math.floor(limit) || 1, MAX_SEARCH_LIMIT));
+}
+
+/** The trimmed login and name of a new user, or an error that says what to give instead. */
+export function checkedNewUser(input: NewDirectoryUser): {
+  login: string;
+  name: string;
+  email: string | null;
+} {
+  const login = input.login.trim();
+  const name = input.name.trim();
+  if (login.length === 0 || login.length > MAX_LOGIN_LENGTH || /\s/.test(login)) {
+    throw new Error(`Give a login of 1 to ${MAX_LOGIN_LENGTH} characters without spaces.`);
+  }
+  if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
+    throw new Error(`Give a name of 1 to ${MAX_NAME_LENGTH} characters.`);
+  }
+  return { login, name, email: checkedEmail(input.email ?? null) };
+}
+
+/** The password, or an error when it is empty or too long to hash. */
+export function checkedPassword(password: string): string {
   if (password.length === 0) throw new Error("Give a password that is not empty.");
   if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
     throw new Error(`Give a password of at most ${MAX_PASSWORD_BYTES} bytes.`);

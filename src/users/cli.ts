@@ -1,12 +1,15 @@
 /**
- * `npm run users -- <command>`: manages the built-in user directory in the chat's SQLite file.
+ * `npm run users -- <command>`: manages the built-in user directory in the chat database: the
+ * SQLite file, or PostgreSQL when CHAT_DATABASE_URL is set (as the server decides, main.ts).
  * With MYSQL_HOST set, users live in the PHP app and this tool refuses to touch anything.
  */
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
+import type { ChatDatabase } from "../app.js";
 import { ConfigError, loadConfig } from "../config/index.js";
+import { PostgresChatStore } from "../storage/postgres/postgres-chat-store.js";
 import { openDatabase } from "../storage/sqlite/open.js";
-import { BuiltinDirectory } from "./builtin-directory.js";
+import { builtinDirectory } from "./create-directory.js";
 import type { DirectoryUser } from "./types.js";
 
 const HELP = `Manage the users of TimeWise Chat's built-in user directory.
@@ -33,7 +36,8 @@ Options:
   --email <address>         the user's email address, for digests of what they missed
   -h, --help                show this help
 
-The database is SQLITE_PATH (default ./database.db); a ./.env file is read first.
+The database is the server's: CHAT_DATABASE_URL (PostgreSQL) when it is set, else SQLITE_PATH
+(default ./database.db). A ./.env file is read first.
 `;
 
 /** A mistake of the person running the command: shown as one line, exit code 1. */
@@ -65,9 +69,9 @@ async function main(argv: string[]): Promise<number> {
   if (config.mysql) {
     throw new UsageError("TimeWise Chat reads users from the PHP app's MySQL; manage them there.");
   }
-  const db = openDatabase(config.sqlitePath);
+  const chat = await openChat(config);
   try {
-    const directory = new BuiltinDirectory(db);
+    const directory = builtinDirectory(chat);
     const needLogin = (): string => {
       if (!login) throw new UsageError(`Say which user: npm run users -- ${command} <login>`);
       return login;
@@ -89,11 +93,11 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case "list":
-        say(formatList(directory.list()));
+        say(formatList(await directory.list()));
         return 0;
       case "disable":
       case "enable": {
-        const user = directory.setActive(needLogin(), command === "enable");
+        const user = await directory.setActive(needLogin(), command === "enable");
         if (!user)
           throw new UsageError(
             `Check the login: there is no user "${login}" (see them all with: npm run users -- list).`,
@@ -120,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
         if (values.email === undefined) {
           throw new UsageError('Give the address with --email ann@example.com (or --email "" to remove it).');
         }
-        const user = directory.setEmail(needLogin(), values.email);
+        const user = await directory.setEmail(needLogin(), values.email);
         if (!user)
           throw new UsageError(
             `Check the login: there is no user "${login}" (see them all with: npm run users -- list).`,
@@ -129,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case "remove": {
-        if (!directory.remove(needLogin())) {
+        if (!(await directory.remove(needLogin()))) {
           throw new UsageError(
             `Check the login: there is no user "${login}" (see them all with: npm run users -- list).`,
           );
@@ -143,7 +147,26 @@ async function main(argv: string[]): Promise<number> {
         );
     }
   } finally {
-    db.close();
+    if (chat.kind === "sqlite") chat.db.close();
+    else await chat.store.close();
+  }
+}
+
+/** The chat database the server would use; a PostgreSQL one is brought up to date first. */
+async function openChat(config: ReturnType<typeof loadConfig>): Promise<ChatDatabase> {
+  if (!config.chatDatabase) return { kind: "sqlite", db: openDatabase(config.sqlitePath) };
+  try {
+    const store = await PostgresChatStore.open({
+      url: config.chatDatabase.url,
+      max: 1,
+      lockTimeoutMs: config.chatDatabase.lockTimeoutMs,
+      statementTimeoutMs: config.chatDatabase.statementTimeoutMs,
+    });
+    return { kind: "postgres", store };
+  } catch (error) {
+    throw new UsageError(
+      `CHAT_DATABASE_URL: check that PostgreSQL is running and the address is right; it did not answer (${(error as Error).message})`,
+    );
   }
 }
 

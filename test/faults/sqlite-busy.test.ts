@@ -2,14 +2,14 @@
  * Another process holding the chat database's write lock (`BEGIN IMMEDIATE`, never committed):
  * sends answer UNAVAILABLE within a bounded time instead of hanging or crashing, reads and
  * `/health` keep answering, and once the lock is released sends succeed again with nothing
- * acknowledged missing and no half-written rows.
+ * acknowledged missing and no half-written rows. On PostgreSQL: postgres-locks.test.ts.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
-import { ok, ROOT, request, startServer, type TestServer, until } from "../support/harness.js";
+import { ok, ROOT, request, sqliteOnly, startServer, type TestServer, until } from "../support/harness.js";
 import { expectError, group, type Person, people, send } from "../support/rooms.js";
 
 /** A child process that takes the write lock on `path` and holds it until told (a line on stdin). */
@@ -51,7 +51,10 @@ function lockHolder(path: string): { child: ChildProcess; locked: Promise<void>;
   };
 }
 
-describe("another process holds the chat database's write lock", () => {
+// PostgreSQL's locks are tested in postgres-locks.test.ts
+const skip = sqliteOnly("another process holds the SQLite file's write lock");
+
+describe("another process holds the chat database's write lock", { skip }, () => {
   let server: TestServer;
   let holder: ReturnType<typeof lockHolder> | null = null;
   before(async () => {

@@ -35,6 +35,16 @@ const BAD_SETTINGS: { name: string; env: Record<string, string>; variable: strin
   { name: "a negative recheck interval", env: { AUTH_RECHECK_S: "-1" }, variable: "AUTH_RECHECK_S" },
   { name: "a page cache of 0 MB", env: { SQLITE_CACHE_MB: "0" }, variable: "SQLITE_CACHE_MB" },
   { name: "a maximum token lifetime of 0", env: { AUTH_JWT_MAX_TTL_S: "0" }, variable: "AUTH_JWT_MAX_TTL_S" },
+  {
+    name: "a chat database lock timeout of 0",
+    env: { CHAT_DATABASE_LOCK_TIMEOUT_MS: "0" },
+    variable: "CHAT_DATABASE_LOCK_TIMEOUT_MS",
+  },
+  {
+    name: "a statement timeout no longer than the lock timeout",
+    env: { CHAT_DATABASE_LOCK_TIMEOUT_MS: "5000", CHAT_DATABASE_STATEMENT_TIMEOUT_MS: "5000" },
+    variable: "CHAT_DATABASE_STATEMENT_TIMEOUT_MS",
+  },
 ];
 
 describe("bad settings stop start-up", { concurrency: 3 }, () => {

@@ -114,7 +114,7 @@ describe("HTTP API", () => {
 
   test("GET /api/rooms with a disabled user's token is refused with USER_DISABLED", async () => {
     const dee = await server.addUser("Dee Disabled");
-    server.builtin!.setActive(dee.login, false);
+    await server.builtin!.setActive(dee.login, false);
     const reply = await call(server, "/api/rooms", { token: await server.token(dee.id) });
     assertError(reply, 403, "USER_DISABLED");
   });

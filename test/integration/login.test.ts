@@ -84,7 +84,7 @@ describe("wrong sign-ins all get the same answer", () => {
     ann = await server.addUser("Ann Wrong", { password: "ann-password" });
     dee = await server.addUser("Dee Disabled", { password: "dee-password" });
     nop = await server.addUser("Nop Nopassword");
-    server.builtin!.setActive(dee.login, false);
+    await server.builtin!.setActive(dee.login, false);
   });
   after(() => server.close());
 

@@ -64,7 +64,8 @@ describe("start-up", () => {
       const id = await cliAddUser(sqlite, "dotenv", { name: "Dot Env" });
       // LOG_LEVEL=silent in .env would hide the listening line: the real environment must win.
       writeFileSync(join(cwd.dir, ".env"), `AUTH_JWT_SECRET=${secret}\nLOG_LEVEL=silent\n`);
-      const env = { SQLITE_PATH: sqlite, CHAT_PORT: "0", CHAT_HOST: "127.0.0.1", LOG_LEVEL: "info" };
+      // the test's chat database (PostgreSQL on that pass, where the CLI put the user), minus the secret
+      const { AUTH_JWT_SECRET: _fromTheTest, ...env } = serverEnv(sqlite, { LOG_LEVEL: "info" });
       const server = await spawnServer(env, { cwd: cwd.dir });
       try {
         assert.ok(!server.stdout.some((l) => l.includes("AUTH_JWT_SECRET")), "the .env secret is used");

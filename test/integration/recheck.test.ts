@@ -59,9 +59,9 @@ describe("re-checking live connections", () => {
   test("re-enabling a disabled user lets them connect again within a few seconds", async () => {
     const tom = await server.addUser("Tom Toggle");
     const tomWatch = watch(await server.connect(tom));
-    server.builtin!.setActive(tom.login, false);
+    await server.builtin!.setActive(tom.login, false);
     await until(tomWatch.disconnected, RECHECK_WITHIN_MS, "Tom's socket closed");
-    server.builtin!.setActive(tom.login, true);
+    await server.builtin!.setActive(tom.login, true);
     const token = await server.token(tom.id);
     await until(
       () =>

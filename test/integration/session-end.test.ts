@@ -6,10 +6,27 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import pg from "pg";
 import type { SessionEndedCode } from "../../src/protocol/index.js";
 import { request, startServer, type TestServer, type TestSocket } from "../support/harness.js";
 
 /** A server whose clock only moves when the test says so. */
+/** What the PHP app does when a user changes company: a new scope in the directory's table. */
+async function moveToScope(server: TestServer, userId: string, scope: string): Promise<void> {
+  if (!server.database) {
+    server.db.prepare("UPDATE directory_users SET scope = ? WHERE id = ?").run(scope, Number(userId));
+    return;
+  }
+  // on PostgreSQL the built-in directory is in the chat database
+  const client = new pg.Client({ connectionString: server.database.url });
+  await client.connect();
+  try {
+    await client.query("UPDATE directory_users SET scope = $1 WHERE id = $2", [scope, userId]);
+  } finally {
+    await client.end();
+  }
+}
+
 async function clockedServer(): Promise<{ server: TestServer; advance(ms: number): void; nowS(): number }> {
   let now = Date.now();
   const server = await startServer({ app: { now: () => now } });
@@ -103,7 +120,7 @@ describe("live sockets are ended when their session is over", () => {
       const moving = await server.connect(ann);
       const staying = await server.connect(cid);
       const ended = ending(moving);
-      server.db.prepare("UPDATE directory_users SET scope = ? WHERE id = ?").run("company-2", Number(ann.id));
+      await moveToScope(server, ann.id, "company-2");
       await server.app.recheckNow();
       assert.equal((await ended).code, "SCOPE_CHANGED");
       assert.equal(staying.connected, true);
@@ -119,7 +136,7 @@ describe("live sockets are ended when their session is over", () => {
       const ann = await server.addUser("Ann Disabled");
       const socket = await server.connect(ann);
       const ended = ending(socket);
-      server.builtin!.setActive(ann.login, false);
+      await server.builtin!.setActive(ann.login, false);
       await server.app.recheckNow();
       assert.equal((await ended).code, "USER_DISABLED");
     } finally {

@@ -62,7 +62,7 @@ test("user:search leaves out inactive users", async () => {
   const caller = await person(server);
   const active = await server.addUser(`Active ${tok}`);
   const inactive = await server.addUser(`Inactive ${tok}`);
-  server.builtin?.setActive(inactive.id, false);
+  await server.builtin?.setActive(inactive.id, false);
   assert.deepEqual(
     (await search(caller, tok)).map((u) => u.id),
     [active.id],

@@ -1,14 +1,14 @@
 /**
  * A cluster of real TimeWise Chat processes (`src/main.ts`, as in process.ts) on loopback, the way
  * N machines behind a load balancer run it: one fresh PostgreSQL database for the chat data, one
- * Redis with a key prefix of its own, and the built-in user directory in one SQLite file the nodes
- * read (users are added before the nodes start, so no node caches a miss).
+ * Redis with a key prefix of its own, and the built-in user directory in that database, as main.ts
+ * keeps it (users are added before the nodes start, so no node caches a miss).
  * Nodes can be added later, killed, or pointed at a proxy in front of PostgreSQL (tcp-proxy.ts).
  */
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { openDatabase } from "../../src/storage/sqlite/open.js";
-import { BuiltinDirectory } from "../../src/users/builtin-directory.js";
+import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
+import { PostgresDirectory } from "../../src/users/postgres-directory.js";
 import { connectWithToken, type TestSocket } from "./client.js";
 import { createTestDatabase, type TestDatabase } from "./postgres-database.js";
 import { type ServerProcess, serverEnv, spawnServer, tempDir } from "./process.js";
@@ -58,19 +58,24 @@ const ROOMY_LIMITS = {
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const scratch = tempDir("twc-cluster-");
-  const sqlitePath = join(scratch.dir, "users.db");
-  const directoryDb = openDatabase(sqlitePath);
-  const directory = new BuiltinDirectory(directoryDb);
+  // the nodes' SQLite path: unused with CHAT_DATABASE_URL, but a real place all the same
+  const sqlitePath = join(scratch.dir, "unused.db");
+  const database = await createTestDatabase("cluster");
+  // migrated here, so the users can go in before any node starts
+  const store = await PostgresChatStore.open({ url: database.url, max: 1 });
+  const directory = new PostgresDirectory(store.sharedPool());
   const users: ClusterUser[] = [];
   let n = 0;
-  for (const name of options.users) {
-    const login = `${name.toLowerCase().replace(/[^a-z0-9]+/g, "")}${++n}`;
-    const user = await directory.add({ login, name });
-    users.push({ id: user.id, name: user.name });
+  try {
+    for (const name of options.users) {
+      const login = `${name.toLowerCase().replace(/[^a-z0-9]+/g, "")}${++n}`;
+      const user = await directory.add({ login, name });
+      users.push({ id: user.id, name: user.name });
+    }
+  } finally {
+    await store.close();
   }
-  directoryDb.close();
 
-  const database = await createTestDatabase("cluster");
   const env = serverEnv(sqlitePath, {
     CHAT_DATABASE_URL: database.url,
     CHAT_DATABASE_POOL_SIZE: "4",

@@ -13,6 +13,7 @@ import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { databaseFor, pathDatabasesReady } from "./postgres-database.js";
 import { TEST_CHAT_STORE } from "./server.js";
 import { TEST_SECRET } from "./tokens.js";
@@ -227,8 +228,9 @@ export async function runUntilExit(
 }
 
 /**
- * `users add` through the CLI, against the built-in directory in `sqlitePath` (the server must not
- * be running on that file). Resolves with the new user's id, read back from the file.
+ * `users add` through the CLI, against the built-in directory of the server on `sqlitePath` (the
+ * SQLite file, or under TEST_CHAT_STORE=postgres that path's PostgreSQL database, as serverEnv
+ * gives the server). Resolves with the new user's id, read back from that database.
  */
 export async function cliAddUser(
   sqlitePath: string,
@@ -237,18 +239,44 @@ export async function cliAddUser(
 ): Promise<string> {
   const args = ["--import", TSX, CLI, "add", login, "--name", options.name];
   if (options.password !== undefined) args.push("--password", options.password);
+  const postgres = TEST_CHAT_STORE === "postgres" ? databaseFor(sqlitePath) : null;
+  if (postgres) await postgres.ready;
   const cwd = tempDir("twc-cli-");
   const { stdout } = await promisify(execFile)(process.execPath, args, {
     cwd: cwd.dir,
-    env: { ...baseEnv(), SQLITE_PATH: sqlitePath, LOG_LEVEL: "silent" },
+    env: {
+      ...baseEnv(),
+      SQLITE_PATH: sqlitePath,
+      ...(postgres ? { CHAT_DATABASE_URL: postgres.url } : {}),
+      LOG_LEVEL: "silent",
+    },
     timeout: 30_000,
   }).finally(cwd.remove);
+  const id = postgres ? await postgresUserId(postgres.url, login) : sqliteUserId(sqlitePath, login);
+  if (id === undefined) throw new Error(`the CLI did not add ${login}: ${stdout}`);
+  return id;
+}
+
+function sqliteUserId(sqlitePath: string, login: string): string | undefined {
   const db = new Database(sqlitePath, { readonly: true });
   try {
     const id = db.prepare("SELECT id FROM directory_users WHERE login = ?").pluck().get(login);
-    if (id === undefined) throw new Error(`the CLI did not add ${login}: ${stdout}`);
-    return String(id);
+    return id === undefined ? undefined : String(id);
   } finally {
     db.close();
+  }
+}
+
+async function postgresUserId(url: string, login: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string }>(
+      "SELECT id::text AS id FROM directory_users WHERE login = $1",
+      [login],
+    );
+    return rows[0]?.id;
+  } finally {
+    await client.end();
   }
 }

@@ -7,7 +7,8 @@
  * PostgreSQL database instead, dropped when the server closes; a second node given the first
  * one's `database` shares it. A server given a `sqlitePath` gets that path's database (the same
  * for every server on the path, kept until the test file ends), so a restart keeps its data. The
- * SQLite file then only holds the built-in user directory.
+ * built-in user directory is in the chat database too, as in main.ts (the SQLite file is then
+ * still opened, as `db`, but holds nothing the server uses).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,11 +16,12 @@ import { join } from "node:path";
 import { type App, type AppOptions, type ChatDatabase, createApp } from "../../src/app.js";
 import type { TokenSettings } from "../../src/auth/tokens.js";
 import { type AuthConfig, type Config, loadConfig } from "../../src/config/index.js";
+import { envSchema } from "../../src/config/schema.js";
 import { createLogger } from "../../src/logger.js";
 import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
 import { openDatabase, type SqliteDatabase } from "../../src/storage/sqlite/open.js";
-import { BuiltinDirectory } from "../../src/users/builtin-directory.js";
-import { createDirectory } from "../../src/users/create-directory.js";
+import type { ManagedDirectory } from "../../src/users/builtin-directory.js";
+import { builtinDirectory, createDirectory } from "../../src/users/create-directory.js";
 import type { UserDirectory } from "../../src/users/types.js";
 import { type ClientOptions, openSocket, refusalOf, sessionOf, type TestSocket } from "./client.js";
 import { createTestDatabase, databaseFor, type TestDatabase } from "./postgres-database.js";
@@ -38,8 +40,8 @@ export interface TestServer {
   app: App;
   db: SqliteDatabase;
   directory: UserDirectory;
-  /** the built-in directory (null when the test runs against MySQL) */
-  builtin: BuiltinDirectory | null;
+  /** the built-in directory, in the chat database (null when the test runs against MySQL) */
+  builtin: ManagedDirectory | null;
   sqlitePath: string;
   /** where the chat data is: the SQLite file, or a PostgreSQL database */
   chatStore: TestChatStore;
@@ -104,8 +106,18 @@ async function openChat(
   // a SQLite path the test chose is one it may restart on: its database outlives this server
   const kept = options.database ?? (options.sqlitePath ? await databaseFor(options.sqlitePath).ready : null);
   const database = kept ?? (await createTestDatabase("server", { schema: "migrated" }));
+  // the lock and statement timeouts a test sets in `env`, as main.ts takes them from the config
   const store = await (options.openStore?.(database.url) ??
-    PostgresChatStore.open({ url: database.url, max: 4 }));
+    PostgresChatStore.open({
+      url: database.url,
+      max: 4,
+      lockTimeoutMs: envSchema.shape.CHAT_DATABASE_LOCK_TIMEOUT_MS.parse(
+        options.env?.CHAT_DATABASE_LOCK_TIMEOUT_MS,
+      ),
+      statementTimeoutMs: envSchema.shape.CHAT_DATABASE_STATEMENT_TIMEOUT_MS.parse(
+        options.env?.CHAT_DATABASE_STATEMENT_TIMEOUT_MS,
+      ),
+    }));
   return { chat: { kind: "postgres", store }, database, owned: kept === null };
 }
 
@@ -122,10 +134,11 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ...options.env,
   });
   const db = openDatabase(sqlitePath);
-  const builtin = config.mysql ? null : new BuiltinDirectory(db);
-  const directory = builtin ?? (await createDirectory(config, db));
-  const logger = createLogger(config.logLevel);
   const { chat, database, owned } = await openChat(db, options);
+  // in the chat database, as main.ts does: on PostgreSQL a restarted or second node finds the users
+  const builtin = config.mysql ? null : builtinDirectory(chat);
+  const directory = builtin ?? (await createDirectory(config, chat));
+  const logger = createLogger(config.logLevel);
   // every test connects from 127.0.0.1, hundreds of times and often refused on purpose: the
   // per-address caps get generous defaults here, and test/integration/address-limits.test.ts small ones
   const roomy = { points: 1_000_000, seconds: 60 };
@@ -188,7 +201,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     async close() {
       for (const s of sockets) s.close();
       await app.close();
-      // on SQLite the store closed the file; on PostgreSQL the directory's connection is still open
+      // on SQLite the store closed the file; on PostgreSQL it was opened but left unused
       if (chat.kind === "postgres" && db.open) db.close();
       if (owned) await database?.drop();
       rmSync(dir, { recursive: true, force: true });

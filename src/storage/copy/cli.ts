@@ -99,7 +99,8 @@ async function main(argv: string[]): Promise<number> {
   const url = checkUrl(values.to);
   checkSourceFile(sqlitePath);
 
-  const pool = openPool({ url, max: 2 });
+  // one transaction per room, which for a big room may take minutes: no statement or lock limits
+  const pool = openPool({ url, max: 2, lockTimeoutMs: 0, statementTimeoutMs: 0 });
   try {
     await connectCheck(pool, url);
     const report = await copyStore({

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
-import { type Queryable, read, transaction } from "./pool.js";
+import { type Queryable, read, statement, transaction } from "./pool.js";
 
 export async function userName(db: Queryable, userId: string): Promise<string> {
   // an empty name is a user only seen online (setLastSeen) before their name was known
@@ -41,28 +41,77 @@ export async function lastSeenAt(db: Queryable, userId: string): Promise<string 
   return rows[0]?.last_seen_at ?? null;
 }
 
-export function rememberUsers(pool: pg.Pool, users: readonly { id: string; name: string }[]): Promise<void> {
-  if (users.length === 0) return Promise.resolve();
-  return transaction(pool, async (db) => {
-    // one statement for all; a name that didn't change is not rewritten
-    await db.query(
+/**
+ * Names this node wrote lately, so a reconnect storm (every socket of every user at once) does not
+ * write each user's unchanged name again per socket: without it each handshake queued a write on
+ * the pool, and 2,000 of them waited past the pool's connection timeout. Entries expire, so a
+ * name another node changed meanwhile is written again within WRITTEN_FOR_MS.
+ */
+export class RecentNames {
+  private readonly written = new Map<string, { name: string; at: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** The users whose name this node has not written within WRITTEN_FOR_MS. */
+  unwritten(users: readonly { id: string; name: string }[]): { id: string; name: string }[] {
+    const now = this.now();
+    return users.filter((u) => {
+      const seen = this.written.get(u.id);
+      return !seen || seen.name !== u.name || now - seen.at > WRITTEN_FOR_MS;
+    });
+  }
+
+  /** Marks the names as written (before the write, so handshakes of the same moment skip it too). */
+  wrote(users: readonly { id: string; name: string }[]): void {
+    const at = this.now();
+    for (const u of users) {
+      this.written.delete(u.id); // re-inserted last: the Map's order is the eviction order
+      this.written.set(u.id, { name: u.name, at });
+    }
+    for (const id of this.written.keys()) {
+      if (this.written.size <= MAX_RECENT_NAMES) break;
+      this.written.delete(id);
+    }
+  }
+
+  /** The write failed: the next call writes them again. */
+  failed(users: readonly { id: string; name: string }[]): void {
+    for (const u of users) if (this.written.get(u.id)?.name === u.name) this.written.delete(u.id);
+  }
+}
+const WRITTEN_FOR_MS = 5 * 60_000;
+const MAX_RECENT_NAMES = 50_000;
+
+export async function rememberUsers(
+  pool: pg.Pool,
+  users: readonly { id: string; name: string }[],
+  recent: RecentNames,
+): Promise<void> {
+  const changed = recent.unwritten(users);
+  if (changed.length === 0) return;
+  recent.wrote(changed);
+  try {
+    // one autocommit statement for all (one round trip); a name that didn't change is not rewritten
+    await statement(
+      pool,
       `INSERT INTO known_users (id, name) SELECT * FROM unnest($1::text[], $2::text[])
        ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE known_users.name IS DISTINCT FROM excluded.name`,
-      [users.map((u) => u.id), users.map((u) => u.name)],
+      [changed.map((u) => u.id), changed.map((u) => u.name)],
     );
-    return { result: undefined };
-  });
+  } catch (error) {
+    recent.failed(changed);
+    throw error;
+  }
 }
 
-export function setLastSeen(pool: pg.Pool, userId: string, at: string): Promise<void> {
-  return transaction(pool, async (db) => {
-    await db.query(
-      `INSERT INTO known_users (id, name, last_seen_at) VALUES ($1, '', $2)
-       ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
-      [userId, at],
-    );
-    return { result: undefined };
-  });
+export async function setLastSeen(pool: pg.Pool, userId: string, at: string): Promise<void> {
+  // one autocommit statement: every user going offline at once (a node stopping) writes one each
+  await statement(
+    pool,
+    `INSERT INTO known_users (id, name, last_seen_at) VALUES ($1, '', $2)
+     ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
+    [userId, at],
+  );
 }
 
 /** Refuses the user's tokens issued at or before `beforeS`; never moves backwards. */

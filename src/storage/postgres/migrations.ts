@@ -352,6 +352,9 @@ const MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(hashtext('timewise_chat:mig
 async function inTransaction<T>(client: pg.PoolClient, work: () => Promise<T>): Promise<T> {
   await client.query("BEGIN");
   try {
+    // the pool's lock and statement timeouts are for requests: a node waiting for another's
+    // migration, or an index built on a big table, may take longer
+    await client.query("SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0");
     await client.query(MIGRATION_LOCK);
     const result = await work();
     await client.query("COMMIT");

@@ -18,6 +18,13 @@ export interface PoolOptions {
   max?: number;
   /** how long to wait for a connection before answering UNAVAILABLE (default 5000 ms) */
   connectTimeoutMs?: number;
+  /** PostgreSQL's lock_timeout: the longest wait for a lock another connection holds (default 5000 ms; 0: none) */
+  lockTimeoutMs?: number;
+  /**
+   * statement_timeout, and idle_in_transaction_session_timeout so a node frozen mid-transaction
+   * can't keep its room locked for ever (default 30000 ms; 0: none, for the store copy)
+   */
+  statementTimeoutMs?: number;
   /** an idle connection broke (the database restarted); the pool replaces it by itself */
   onProblem?: (message: string) => void;
 }
@@ -29,6 +36,10 @@ export function openPool(options: PoolOptions): pg.Pool {
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     application_name: "timewise-chat",
+    // sent with the connection's start-up message: no extra round trip per connection
+    lock_timeout: options.lockTimeoutMs ?? 5000,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    idle_in_transaction_session_timeout: options.statementTimeoutMs ?? 30_000,
   });
   // without a listener, an idle connection dropped by the server would crash the process
   pool.on("error", (error) => options.onProblem?.(`chat database connection lost: ${error.message}`));
@@ -41,7 +52,9 @@ const UNAVAILABLE_CODES = new Set([
   "57P01", // admin_shutdown
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now (starting up or in recovery)
-  "55P03", // lock_not_available
+  "55P03", // lock_not_available (lock_timeout)
+  "57014", // query_canceled (statement_timeout); the transaction was rolled back, so nothing was half-done
+  "25P03", // idle_in_transaction_session_timeout ended this connection
   "53100", // disk_full
   "53200", // out_of_memory
 ]);

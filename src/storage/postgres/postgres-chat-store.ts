@@ -50,6 +50,8 @@ import { searchMessages } from "./search.js";
 
 export class PostgresChatStore implements AsyncChatStore {
   private closed = false;
+  /** names this node wrote lately (known-users.ts) */
+  private readonly recentNames = new users.RecentNames();
 
   /** Takes over a pool whose database is already migrated; `close` ends it. */
   constructor(private readonly pool: pg.Pool) {}
@@ -89,6 +91,14 @@ export class PostgresChatStore implements AsyncChatStore {
   /** Every write tags its feed events with `hook` and waits for it after COMMIT (null: no more). */
   onCommit(hook: CommitHook | null): void {
     setCommitHook(this.pool, hook);
+  }
+
+  /**
+   * The store's pool, for the built-in user directory, which lives in this database too
+   * (src/users/postgres-directory.ts) and so shares its connections and timeouts.
+   */
+  sharedPool(): pg.Pool {
+    return this.db;
   }
 
   /** The pool to read with, failing loudly once the store is closed. */
@@ -243,7 +253,7 @@ export class PostgresChatStore implements AsyncChatStore {
   }
 
   rememberUsers(list: readonly { id: string; name: string }[]): Promise<void> {
-    return users.rememberUsers(this.db, list);
+    return users.rememberUsers(this.db, list, this.recentNames);
   }
 
   setLastSeen(userId: string, at: string): Promise<void> {
