@@ -20,6 +20,7 @@ import { PrefsService } from "./chat/prefs/service.js";
 import { PresenceService } from "./chat/presence/service.js";
 import { MemoryPresence } from "./chat/presence/tracker.js";
 import { ReadService } from "./chat/reads/service.js";
+import { RecordService } from "./chat/records/service.js";
 import { RoomService } from "./chat/rooms/service.js";
 import { RoomSyncService } from "./chat/rooms/sync.js";
 import { Scopes } from "./chat/scopes.js";
@@ -320,6 +321,8 @@ export async function createApp({
   });
   const webhooks = config.webhooks ? new WebhookSender(config.webhooks, logger, {}, metrics.registry) : null;
   if (webhooks) connectWebhooks(webhooks, { messages, rooms, presence }, links);
+  const roomSync = new RoomSyncService(deps, rooms);
+  const records = new RecordService(deps, rooms, roomSync);
   // notifications for people who are away: email digests and the `notification` webhook, from one job
   const onNotificationDue = new Listeners<Parameters<DueListener>>((err) =>
     logger.error({ err }, "a notification listener failed"),
@@ -361,7 +364,8 @@ export async function createApp({
     messages,
     files,
     maxUploadBytes: config.files.maxBytes,
-    roomSync: new RoomSyncService(deps, rooms),
+    roomSync,
+    records,
     fanout,
     links,
     logger,
@@ -371,6 +375,7 @@ export async function createApp({
   });
   const services = {
     rooms,
+    records,
     messages,
     reads: new ReadService(deps),
     typing,

@@ -4,6 +4,7 @@
  */
 import type { Role, RoomType } from "../../protocol/index.js";
 import type { MemberState, StoredRoom } from "../chat-store.js";
+import { recordOf } from "../records.js";
 import type { SqliteDatabase } from "./open.js";
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./rows.js";
 
@@ -13,6 +14,7 @@ interface RoomRow {
   name: string | null;
   created_at: string;
   external_key: string | null;
+  record_url: string | null;
   last_seq: number;
   rev: number;
   last_activity_at: string;
@@ -28,7 +30,7 @@ interface MemberRow {
   own_after_read: number;
 }
 
-const ROOM_COLUMNS = "id, type, name, created_at, external_key, last_seq, rev, last_activity_at";
+const ROOM_COLUMNS = "id, type, name, created_at, external_key, record_url, last_seq, rev, last_activity_at";
 const MEMBER_COLUMNS = "room_id, user_id, role, joined_at, join_order, read_seq, own_after_read";
 
 /** The statements that re-read one room, on some connection. */
@@ -128,6 +130,7 @@ function toStoredRoom(row: RoomRow): StoredRoom {
     name: row.name,
     createdAt: row.created_at,
     externalKey: row.external_key,
+    record: recordOf(row.external_key, row.name, row.record_url),
     lastSeq: row.last_seq,
     rev: row.rev,
     lastActivityAt: row.last_activity_at,
