@@ -14,6 +14,8 @@ import { FileBytes } from "./chat/files/bytes.js";
 import { fileCleanupJob } from "./chat/files/cleanup.js";
 import { FileService } from "./chat/files/service.js";
 import { MessageService } from "./chat/messages/service.js";
+import { type DueListener, digestJob } from "./chat/notifications/digests.js";
+import { smtpMailer } from "./chat/notifications/mailer.js";
 import { PrefsService } from "./chat/prefs/service.js";
 import { PresenceService } from "./chat/presence/service.js";
 import { MemoryPresence } from "./chat/presence/tracker.js";
@@ -48,6 +50,7 @@ import { Fanout } from "./realtime/fanout.js";
 import { EventLimits } from "./realtime/limits.js";
 import { startRecheck } from "./realtime/recheck.js";
 import type { ChatServer } from "./realtime/types.js";
+import { Listeners } from "./shared/listeners.js";
 import { type AsyncChatStore, asAsyncChatStore } from "./storage/async-chat-store.js";
 import type { PostgresChatStore } from "./storage/postgres/postgres-chat-store.js";
 import type { SqliteDatabase } from "./storage/sqlite/open.js";
@@ -179,6 +182,11 @@ export interface App {
    * edit that removes one takes nothing back). Where notifications (digests, push) hook in.
    */
   onMentioned: MessageService["onMentioned"];
+  /**
+   * (v2.3) Hears, when the digest job runs, of each user's notifying messages that stayed unread
+   * past their delay: where the `notification` webhook hangs, and other channels can.
+   */
+  onNotificationDue: Listeners<Parameters<DueListener>>;
   /** Runs the re-check of live connections now (tokens, users, scopes, PHP sessions). */
   recheckNow(): Promise<void>;
   listen(): Promise<AddressInfo>;
@@ -315,6 +323,39 @@ export async function createApp({
   if (webhooks) connectWebhooks(webhooks, { messages, rooms, presence }, links);
   const roomSync = new RoomSyncService(deps, rooms);
   const records = new RecordService(deps, rooms, roomSync);
+  // notifications for people who are away: email digests and the `notification` webhook, from one job
+  const onNotificationDue = new Listeners<Parameters<DueListener>>((err) =>
+    logger.error({ err }, "a notification listener failed"),
+  );
+  if (webhooks) {
+    onNotificationDue.add((userId, due) =>
+      webhooks.send("notification", {
+        userId,
+        messages: due.map((m) => ({
+          id: m.messageId,
+          roomId: m.roomId,
+          senderId: m.senderId,
+          body: m.body,
+          createdAt: m.createdAt,
+          mentioned: m.mentionsAll || m.mentions.includes(userId),
+        })),
+      }),
+    );
+  }
+  const mailer = config.digests ? smtpMailer(config.digests.smtpUrl, config.digests.from) : null;
+  if (!mailer) logger.info("SMTP_URL is not set: email digests are off");
+  if (mailer || webhooks) {
+    jobs.add(
+      digestJob({
+        store,
+        directory,
+        send: mailer?.send ?? null,
+        publicUrl: config.digests?.publicUrl ?? "",
+        now: clock,
+        onDue: onNotificationDue,
+      }),
+    );
+  }
   const serverApi = createServerApi({
     config,
     tokens,
@@ -412,6 +453,7 @@ export async function createApp({
     store,
     metrics,
     onMentioned: messages.onMentioned,
+    onNotificationDue,
     recheckNow: () => recheck.runNow(),
     listen: () =>
       new Promise((resolve, reject) => {
@@ -435,6 +477,7 @@ export async function createApp({
         await presence.settled();
         await cluster?.close();
         await webhooks?.close();
+        mailer?.close();
         await store.close();
         await fileStore.close();
         await directory.close();

@@ -61,6 +61,8 @@ export interface Config {
   serverApiKeys: ServerApiKey[];
   /** null: no webhooks are sent */
   webhooks: WebhookConfig | null;
+  /** (v2.3) SMTP_URL, SMTP_FROM and CHAT_PUBLIC_URL; null: no email digests */
+  digests: DigestConfig | null;
   rateLimits: RateLimits;
   /** uploads: where they are kept (FILES_STORE, FILES_DIR, S3_*), their size limits and link lifetime */
   files: FilesConfig;
@@ -147,6 +149,14 @@ export interface PhpSessionConfig {
   laravel: LaravelCookieConfig | null;
 }
 
+/** (v2.3) Where email digests go out, and where their links point. */
+export interface DigestConfig {
+  smtpUrl: string;
+  from: string;
+  /** the chat's public address, without a trailing slash */
+  publicUrl: string;
+}
+
 /** Where webhooks go and the secret that signs them. */
 export interface WebhookConfig {
   url: string;
@@ -219,6 +229,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) {
     problems.push("WEBHOOK_SECRET: required when WEBHOOK_URL is set (at least 32 bytes)");
+  }
+  if (e.SMTP_URL && !e.SMTP_FROM) problems.push("SMTP_FROM: required when SMTP_URL is set");
+  if (e.SMTP_URL && !e.CHAT_PUBLIC_URL) {
+    problems.push("CHAT_PUBLIC_URL: required when SMTP_URL is set (digests link to the chat)");
   }
   const serverApiKeys = parseServerApiKeys(e.SERVICE_API_KEY, e.SERVER_API_KEYS, problems);
   const corsOrigins = parseOrigins(e.CORS_ORIGINS ?? (production ? "" : DEV_CORS_ORIGINS), problems);
@@ -303,6 +317,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     serviceApiKey: e.SERVICE_API_KEY ?? null,
     serverApiKeys,
     webhooks: e.WEBHOOK_URL && e.WEBHOOK_SECRET ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET } : null,
+    digests:
+      e.SMTP_URL && e.SMTP_FROM && e.CHAT_PUBLIC_URL
+        ? { smtpUrl: e.SMTP_URL, from: e.SMTP_FROM, publicUrl: e.CHAT_PUBLIC_URL.replace(/\/+$/, "") }
+        : null,
     rateLimits: {
       messages: { points: e.RATE_LIMIT_MESSAGES, seconds: 10 },
       typing: { points: e.RATE_LIMIT_TYPING, seconds: 10 },

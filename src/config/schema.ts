@@ -198,6 +198,15 @@ export const envSchema = z.object({
       .refine((s) => Buffer.byteLength(s) >= 32, "must be at least 32 bytes long")
       .optional(),
   ),
+  /**
+   * (v2.3) Where email digests are sent: `smtp://user:pass@host:port` or `smtps://…` (TLS from the
+   * start). Unset: no digests (the server says so once at start-up).
+   */
+  SMTP_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^smtps?$/ }).optional()),
+  /** The digest's From address, e.g. `TimeWise Chat <chat@timewise.example.com>`; required with SMTP_URL. */
+  SMTP_FROM: z.preprocess(emptyAsUndefined, z.string().min(3).max(320).optional()),
+  /** The chat's address as people open it (digests link to it), e.g. `https://chat.timewise.example.com`. */
+  CHAT_PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   /** Several nodes behind a load balancer share fan-out through this Redis. */
   REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
   /** Prefix of TimeWise Chat's keys and channels in that Redis (several installations can share one). */

@@ -4,10 +4,20 @@
  * returned promise settles only after its transaction is durable.
  */
 import type { Message, NotifyLevel, Role, RoomRecord, RoomType } from "../protocol/index.js";
+import type { DigestStore } from "./digests.js";
 import type { FileRecord, NewFile } from "./files.js";
 import type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
 import type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
 
+export type {
+  ClaimedDigest,
+  DigestEntry,
+  DigestMark,
+  DigestOutcome,
+  DigestStore,
+  DueMessage,
+  NewDigest,
+} from "./digests.js";
 export type { FileRecord, NewFile } from "./files.js";
 export type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
 
@@ -89,7 +99,7 @@ export interface RemovalResult {
   closed: boolean;
 }
 
-export interface ChatStore {
+export interface ChatStore extends DigestStore {
   /** An open room, or undefined. */
   room(roomId: string): StoredRoom | undefined;
   /** The open rooms a user is a member of. */

@@ -19,7 +19,7 @@ import { Counter, type Registry } from "prom-client";
 import type { WebhookConfig } from "../config/index.js";
 import type { Logger } from "../logger.js";
 
-export type WebhookType = "message.created" | "presence.changed" | "room.updated";
+export type WebhookType = "message.created" | "presence.changed" | "room.updated" | "notification";
 
 /** What the PHP app receives as the JSON body. */
 export interface WebhookEvent {
@@ -58,6 +58,8 @@ const IMPORTANCE: Record<WebhookType, number> = {
   "presence.changed": 0,
   "room.updated": 1,
   "message.created": 2,
+  // (v2.3) a user's notifying messages, sent once, after their digest delay
+  notification: 2,
 };
 
 /** How often at most a "dropped" line is logged; drops in between are summed into the next one. */
@@ -160,6 +162,7 @@ export class WebhookSender {
     "message.created": 0,
     "presence.changed": 0,
     "room.updated": 0,
+    notification: 0,
   };
 
   /** Stops: pending retries are abandoned (and counted as dropped), requests in flight aborted. */

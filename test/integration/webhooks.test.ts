@@ -302,6 +302,7 @@ describe("the webhook sender's budget", () => {
         "message.created": 0,
         "presence.changed": 6,
         "room.updated": 0,
+        notification: 0,
       });
 
       await until(() => receiver.received.length === 1, 5000, "the first delivery to arrive");

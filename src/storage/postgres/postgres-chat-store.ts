@@ -24,6 +24,15 @@ import type {
   StoredPrefs,
   StoredRoom,
 } from "../chat-store.js";
+import type {
+  ClaimedDigest,
+  DigestEntry,
+  DigestMark,
+  DigestOutcome,
+  DueMessage,
+  NewDigest,
+} from "../digests.js";
+import * as digests from "./digests.js";
 import { syncGroup } from "./external-rooms.js";
 import { type Listener, type ListenOptions, listen } from "./feed.js";
 import * as files from "./file-records.js";
@@ -172,6 +181,30 @@ export class PostgresChatStore implements AsyncChatStore {
 
   setUserPrefs(userId: string, prefs: StoredPrefs): Promise<StoredPrefs> {
     return settings.setUserPrefs(this.db, userId, prefs);
+  }
+
+  dueMessages(before: string, limit: number): Promise<DueMessage[]> {
+    return digests.dueMessages(this.db, before, limit);
+  }
+
+  queueDigests(marks: readonly DigestMark[], list: readonly NewDigest[], at: string): Promise<void> {
+    return digests.queueDigests(this.db, marks, list, at);
+  }
+
+  claimDigests(now: string, holdUntil: string, limit: number): Promise<ClaimedDigest[]> {
+    return digests.claimDigests(this.db, now, holdUntil, limit);
+  }
+
+  digestEntries(digestIds: readonly string[]): Promise<DigestEntry[]> {
+    return digests.digestEntries(this.db, digestIds);
+  }
+
+  finishDigest(digestId: string, at: string, outcome: DigestOutcome): Promise<void> {
+    return digests.finishDigest(this.db, digestId, at, outcome);
+  }
+
+  retryDigest(digestId: string, nextTryAt: string): Promise<void> {
+    return digests.retryDigest(this.db, digestId, nextTryAt);
   }
 
   deleteMessage(messageId: string, at: string): Promise<DeletedMessage> {

@@ -191,6 +191,39 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       -- a record's room is a mirrored group keyed 'record/<kind>/<id>' (external_key is UNIQUE, so
       -- one room per record); this is its link back to the record in the PHP app
       ALTER TABLE rooms ADD COLUMN record_url TEXT;
+      `,
+  },
+  {
+    version: 9,
+    name: "email digests",
+    sql: `
+      -- how far the digest job has looked in each member's room: messages at or below this seq
+      -- are never looked at again (what is unread is worked out from read_seq at run time)
+      CREATE TABLE digest_marks (
+        room_id INTEGER NOT NULL,
+        user_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (room_id, user_id)
+      ) WITHOUT ROWID;
+      -- one email digest for one user, kept until it is sent (or given up), so a restart or an
+      -- SMTP outage loses nothing and sends nothing twice
+      CREATE TABLE digests (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try_at TEXT NOT NULL,
+        sent_at TEXT,
+        -- sent, empty (everything was read or deleted first), no-address
+        outcome TEXT
+      );
+      CREATE INDEX digests_by_user ON digests (user_id, created_at);
+      CREATE INDEX digests_due ON digests (next_try_at) WHERE sent_at IS NULL;
+      CREATE TABLE digest_items (
+        digest_id INTEGER NOT NULL REFERENCES digests (id),
+        message_id INTEGER NOT NULL,
+        PRIMARY KEY (digest_id, message_id)
+      ) WITHOUT ROWID;
     `,
   },
 ];

@@ -18,7 +18,16 @@ import type {
   StoredPrefs,
   StoredRoom,
 } from "../chat-store.js";
+import type {
+  ClaimedDigest,
+  DigestEntry,
+  DigestMark,
+  DigestOutcome,
+  DueMessage,
+  NewDigest,
+} from "../digests.js";
 import { Background } from "./background.js";
+import { SqliteDigests } from "./digests.js";
 import { DurableReads } from "./durable-reads.js";
 import { DurableSync } from "./durable-sync.js";
 import type { GroupSync, GroupSyncResult } from "./external-rooms.js";
@@ -57,6 +66,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly roomWrites: RoomWrites;
   private readonly files: FileRecords;
   private readonly settings: MemberSettings;
+  private readonly digests: SqliteDigests;
   private closed = false;
 
   constructor(
@@ -80,6 +90,7 @@ export class SqliteChatStore implements ChatStore {
     this.messages = new MessageQueries(this.durable, this.mirror, this.searches);
     this.files = new FileRecords(db, this.queue);
     this.settings = new MemberSettings(db, this.queue);
+    this.digests = new SqliteDigests(db, this.queue);
     this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, this.files, (roomId) =>
       this.background.roomChanged(roomId),
     );
@@ -168,6 +179,30 @@ export class SqliteChatStore implements ChatStore {
 
   setUserPrefs(userId: string, prefs: StoredPrefs): Promise<StoredPrefs> {
     return this.settings.setUserPrefs(userId, prefs);
+  }
+
+  dueMessages(before: string, limit: number): DueMessage[] {
+    return this.digests.dueMessages(before, limit);
+  }
+
+  queueDigests(marks: readonly DigestMark[], digests: readonly NewDigest[], at: string): Promise<void> {
+    return this.digests.queueDigests(marks, digests, at);
+  }
+
+  claimDigests(now: string, holdUntil: string, limit: number): Promise<ClaimedDigest[]> {
+    return this.digests.claimDigests(now, holdUntil, limit);
+  }
+
+  digestEntries(digestIds: readonly string[]): DigestEntry[] {
+    return this.digests.digestEntries(digestIds);
+  }
+
+  finishDigest(digestId: string, at: string, outcome: DigestOutcome): Promise<void> {
+    return this.digests.finishDigest(digestId, at, outcome);
+  }
+
+  retryDigest(digestId: string, nextTryAt: string): Promise<void> {
+    return this.digests.retryDigest(digestId, nextTryAt);
   }
 
   deleteMessage(messageId: string, at: string): Promise<DeletedMessage> {

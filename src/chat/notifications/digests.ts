@@ -1,0 +1,164 @@
+/**
+ * (v2.3) The email digest job, one background job across all nodes (src/cluster/jobs/). Each
+ * run has two steps:
+ *
+ * 1. Collect: from the read markers, what each member has not read past what earlier runs looked
+ *    at (nothing is written when a message is sent). Messages older than the user's
+ *    `emailDelayMin` that notify them (rules.ts) go into one new digest per user, unless their
+ *    last digest is younger than their delay (then they wait for the next window). Everyone
+ *    else's marks just move on. Digests and marks are written together, so a restart finds them.
+ * 2. Send: take the digests that are due (each to one node only, held for a while), drop what
+ *    was read or deleted since, and mail the rest; an SMTP failure tries again later, doubling
+ *    the wait. A digest is marked sent as soon as the SMTP server took it.
+ *
+ * Disabled users and users without an address get nothing. `onDue` hears, at step 1, of every
+ * user's newly due notifying messages: where channels other than email (the `notification`
+ * webhook) plug in.
+ */
+import { LIMITS } from "../../protocol/index.js";
+import type { Listeners } from "../../shared/listeners.js";
+import type { AsyncChatStore } from "../../storage/async-chat-store.js";
+import type { DigestMark, DueMessage, NewDigest } from "../../storage/chat-store.js";
+import type { UserDirectory } from "../../users/types.js";
+import type { DigestLine, SendMail } from "./mailer.js";
+import { notifies } from "./rules.js";
+
+export const DIGEST_JOB = "email-digests";
+/** How often the job runs: the delays are in whole minutes. */
+export const DIGEST_EVERY_MS = 60_000;
+/** A node that took a digest and died frees it after this. */
+const HOLD_MS = 5 * 60_000;
+/** Waits between tries when the SMTP server fails: 1, 2, 4 … minutes, at most an hour. */
+const FIRST_RETRY_MS = 60_000;
+const MAX_RETRY_MS = 60 * 60_000;
+/** Rows looked at per run, and digests sent per batch. */
+const DUE_LIMIT = 200_000;
+const SEND_BATCH = 200;
+
+/** Newly due notifying messages of one user, for other channels. */
+export type DueListener = (userId: string, messages: readonly DueMessage[]) => void;
+
+export interface DigestDeps {
+  store: Pick<
+    AsyncChatStore,
+    | "dueMessages"
+    | "queueDigests"
+    | "claimDigests"
+    | "digestEntries"
+    | "finishDigest"
+    | "retryDigest"
+    | "userNames"
+  >;
+  directory: Pick<UserDirectory, "findByIds">;
+  /** null: no email (SMTP_URL unset); marks still move and `onDue` still hears */
+  send: SendMail | null;
+  /** CHAT_PUBLIC_URL */
+  publicUrl: string;
+  now: () => number;
+  onDue?: Listeners<Parameters<DueListener>>;
+}
+
+/** What one run did. */
+export interface DigestOutcome {
+  queued: number;
+  sent: number;
+  failed: number;
+}
+
+export function digestJob(deps: DigestDeps): { name: string; everyMs: number; run(): Promise<void> } {
+  return { name: DIGEST_JOB, everyMs: DIGEST_EVERY_MS, run: async () => void (await runDigests(deps)) };
+}
+
+export async function runDigests(deps: DigestDeps): Promise<DigestOutcome> {
+  const queued = await collect(deps);
+  const { sent, failed } = deps.send ? await sendDue(deps, deps.send) : { sent: 0, failed: 0 };
+  return { queued, sent, failed };
+}
+
+const minutes = (n: number) => n * 60_000;
+
+async function collect(deps: DigestDeps): Promise<number> {
+  const now = deps.now();
+  // the shortest delay: younger messages are due for nobody
+  const before = new Date(now - minutes(LIMITS.emailDelayMinMin)).toISOString();
+  const rows = await deps.store.dueMessages(before, DUE_LIMIT);
+  if (rows.length === 0) return 0;
+  const byUser = new Map<string, DueMessage[]>();
+  for (const row of rows) {
+    const list = byUser.get(row.userId);
+    if (list) list.push(row);
+    else byUser.set(row.userId, [row]);
+  }
+  const users = await deps.directory.findByIds([...byUser.keys()]);
+  const marks: DigestMark[] = [];
+  const digests: NewDigest[] = [];
+  for (const [userId, list] of byUser) {
+    const delay = minutes(list[0]!.emailDelayMin ?? LIMITS.emailDelayMinDefault);
+    const cutoff = new Date(now - delay).toISOString();
+    const lastDigest = list[0]!.lastDigestAt;
+    // one digest per window: what comes due sooner waits for the next one
+    if (lastDigest !== null && lastDigest > cutoff) continue;
+    const looked = list.filter((m) => m.createdAt <= cutoff);
+    if (looked.length === 0) continue;
+    const user = users.get(userId);
+    const due = user?.active ? looked.filter((m) => notifies(m, userId, m.notify)) : [];
+    const highest = new Map<string, number>();
+    for (const m of looked) highest.set(m.roomId, Math.max(highest.get(m.roomId) ?? 0, m.seq));
+    for (const [roomId, seq] of highest) marks.push({ userId, roomId, seq });
+    if (due.length === 0) continue;
+    deps.onDue?.emit(userId, due);
+    const wantsMail =
+      (list[0]!.email ?? (user?.email ? "digest" : "off")) === "digest" && Boolean(user?.email);
+    if (deps.send && wantsMail) digests.push({ userId, messageIds: due.map((m) => m.messageId) });
+  }
+  if (marks.length > 0) await deps.store.queueDigests(marks, digests, new Date(now).toISOString());
+  return digests.length;
+}
+
+async function sendDue(deps: DigestDeps, send: SendMail): Promise<{ sent: number; failed: number }> {
+  let sent = 0;
+  let failed = 0;
+  for (;;) {
+    const now = deps.now();
+    const at = new Date(now).toISOString();
+    const claimed = await deps.store.claimDigests(at, new Date(now + HOLD_MS).toISOString(), SEND_BATCH);
+    if (claimed.length === 0) break;
+    const entries = await deps.store.digestEntries(claimed.map((d) => d.id));
+    const users = await deps.directory.findByIds([...new Set(claimed.map((d) => d.userId))]);
+    const names = await deps.store.userNames([...new Set(entries.map((e) => e.senderId))]);
+    for (const digest of claimed) {
+      const user = users.get(digest.userId);
+      if (!user?.active || !user.email) {
+        await deps.store.finishDigest(digest.id, at, "no-address");
+        continue;
+      }
+      const mine = entries.filter((e) => e.digestId === digest.id);
+      if (mine.length === 0) {
+        await deps.store.finishDigest(digest.id, at, "empty");
+        continue;
+      }
+      const lines: DigestLine[] = mine.map((e) => {
+        const senderName = names.get(e.senderId) ?? e.senderId;
+        return {
+          roomLabel: e.roomType === "group" ? (e.roomName ?? "Group") : `Direct chat with ${senderName}`,
+          senderName,
+          createdAt: e.createdAt,
+          body: e.body,
+          link: `${deps.publicUrl}/#room=${encodeURIComponent(e.roomId)}`,
+        };
+      });
+      try {
+        await send({ to: user.email, userName: user.name, lines, chatLink: `${deps.publicUrl}/` });
+      } catch {
+        failed++;
+        const wait = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (digest.attempts - 1));
+        await deps.store.retryDigest(digest.id, new Date(now + wait).toISOString());
+        continue;
+      }
+      await deps.store.finishDigest(digest.id, at, "sent");
+      sent++;
+    }
+    if (claimed.length < SEND_BATCH) break;
+  }
+  return { sent, failed };
+}

@@ -1,0 +1,164 @@
+/**
+ * Email digests (PROTOCOL v2.3) against a real SMTP server on loopback (smtp-server), each mail
+ * parsed with mailparser: the delay, one mail for many messages, nothing for read or deleted
+ * messages, muted rooms or disabled users, an SMTP outage (sent once it is back), and a digest
+ * pending across a restart. Time is moved by hand: the app's clock and the job's turns. Runs on
+ * SQLite and, in `npm run test:postgres`, on PostgreSQL.
+ */
+import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { type ParsedMail, simpleParser } from "mailparser";
+import { SMTPServer } from "smtp-server";
+import { DIGEST_EVERY_MS } from "../../src/chat/notifications/digests.js";
+import { ManualTimers, ok, startServer, TestClock, type TestServer, tempDir } from "../support/harness.js";
+import { group, type Person, send } from "../support/rooms.js";
+
+const mails: ParsedMail[] = [];
+let smtpDown = false;
+const smtp = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ["STARTTLS"],
+  onData(stream, _session, callback) {
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("end", () => {
+      if (smtpDown) return callback(Object.assign(new Error("try later"), { responseCode: 451 }));
+      simpleParser(Buffer.concat(chunks))
+        .then((mail) => {
+          mails.push(mail);
+          callback();
+        })
+        .catch(callback);
+    });
+  },
+});
+
+const clock = new TestClock();
+const timers = new ManualTimers();
+const scratch = tempDir("twc-digests-");
+let server: TestServer;
+let env: Record<string, string>;
+let ann: Person;
+let bob: Person;
+let n = 0;
+
+async function start(): Promise<TestServer> {
+  return startServer({
+    sqlitePath: join(scratch.dir, "chat.db"),
+    env,
+    app: { now: clock.now, jobTimers: timers },
+  });
+}
+
+async function person(s: TestServer, name: string, email?: string): Promise<Person> {
+  n += 1;
+  const user = await s.addUser(name, { login: `u${n}`, ...(email ? { email } : {}) });
+  return { id: user.id, user, socket: await s.connect(user) };
+}
+
+/** Lets `minutes` pass and runs the job's turns on the way. */
+async function pass(minutes: number): Promise<void> {
+  for (let i = 0; i < minutes; i++) {
+    clock.advance(DIGEST_EVERY_MS);
+    await timers.advance(DIGEST_EVERY_MS);
+  }
+}
+
+const mailsTo = (address: string) =>
+  mails.filter((m) => (Array.isArray(m.to) ? m.to : [m.to]).some((t) => t?.text.includes(address)));
+
+before(async () => {
+  await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
+  const { port } = smtp.server.address() as AddressInfo;
+  env = {
+    SMTP_URL: `smtp://127.0.0.1:${port}`,
+    SMTP_FROM: "TimeWise Chat <chat@example.com>",
+    CHAT_PUBLIC_URL: "https://chat.example.com",
+  };
+  server = await start();
+  ann = await person(server, "Ann Sender");
+  bob = await person(server, "Bob Away", "bob@example.com");
+});
+after(async () => {
+  await server?.close();
+  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  scratch.remove();
+});
+
+test("unread messages go out as one digest after the user's delay, not before", async () => {
+  const roomId = (await group(ann, [bob], "Planning")).id;
+  await send(ann.socket, roomId, "first point");
+  await send(ann.socket, roomId, "second <point>");
+  await pass(9);
+  assert.equal(mailsTo("bob@example.com").length, 0, "nothing before the 10 minutes");
+  await pass(2);
+  const sent = mailsTo("bob@example.com");
+  assert.equal(sent.length, 1);
+  const mail = sent[0]!;
+  assert.equal(mail.subject, "2 unread messages in TimeWise Chat");
+  assert.match(
+    mail.text ?? "",
+    /Planning, Ann Sender, .*:\nfirst point\nhttps:\/\/chat\.example\.com\/#room=/,
+  );
+  assert.match(mail.text ?? "", /second <point>/);
+  assert.match(String(mail.html), /second &#60;point&#62;/);
+  await pass(30);
+  assert.equal(mailsTo("bob@example.com").length, 1, "never twice");
+});
+
+test("read and deleted messages and muted rooms are left out; nothing at all when all are", async () => {
+  const carl = await person(server, "Carl Reader", "carl@example.com");
+  const read = (await group(ann, [carl], "Read")).id;
+  const muted = (await group(ann, [carl], "Muted")).id;
+  const deleted = (await group(ann, [carl], "Deleted")).id;
+  const message = await send(ann.socket, read, "read soon");
+  await ok(carl.socket, "room:notify", { roomId: muted, notify: "none" });
+  await send(ann.socket, muted, "muted");
+  const gone = await send(ann.socket, deleted, "deleted soon");
+  await ok(carl.socket, "room:read", { roomId: read, seq: message.seq });
+  await ok(ann.socket, "message:delete", { messageId: gone.id });
+  await pass(11);
+  assert.equal(mailsTo("carl@example.com").length, 0);
+});
+
+test("a disabled user gets no digest", async () => {
+  const dora = await person(server, "Dora Disabled", "dora@example.com");
+  const roomId = (await group(ann, [dora], "Disabled")).id;
+  await send(ann.socket, roomId, "for dora");
+  server.builtin!.setActive(dora.id, false);
+  await pass(11);
+  assert.equal(mailsTo("dora@example.com").length, 0);
+});
+
+test("with the SMTP server down the digest is tried again, and sent once when it is back", async () => {
+  const eve = await person(server, "Eve Patient", "eve@example.com");
+  const roomId = (await group(ann, [eve], "Outage")).id;
+  await send(ann.socket, roomId, "while down");
+  smtpDown = true;
+  await pass(15);
+  assert.equal(mailsTo("eve@example.com").length, 0);
+  smtpDown = false;
+  await pass(60);
+  assert.equal(mailsTo("eve@example.com").length, 1);
+  await pass(60);
+  assert.equal(mailsTo("eve@example.com").length, 1, "sent once");
+});
+
+test("a digest pending when the server stops is sent after the restart, once", async () => {
+  const fay = await person(server, "Fay Restart", "fay@example.com");
+  const roomId = (await group(ann, [fay], "Restart")).id;
+  await send(ann.socket, roomId, "across a restart");
+  smtpDown = true;
+  await pass(11);
+  assert.equal(mailsTo("fay@example.com").length, 0);
+  await server.close();
+  smtpDown = false;
+  server = await start();
+  ann = { ...ann, socket: await server.connect(ann.user) };
+  await pass(10);
+  const sent = mailsTo("fay@example.com");
+  assert.equal(sent.length, 1);
+  assert.match(sent[0]!.text ?? "", /across a restart/);
+});
