@@ -5,6 +5,7 @@
  * known-users.ts); this class builds them over one connection and one queue, and delegates.
  */
 import type { Message, NotifyLevel, Role, RoomType } from "../../protocol/index.js";
+import type { AckRecord } from "../acks.js";
 import type {
   ChatStore,
   DeletedMessage,
@@ -18,6 +19,7 @@ import type {
   StoredPrefs,
   StoredRoom,
 } from "../chat-store.js";
+import { AckRecords } from "./ack-records.js";
 import { Background } from "./background.js";
 import { DurableReads } from "./durable-reads.js";
 import { DurableSync } from "./durable-sync.js";
@@ -57,6 +59,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly roomWrites: RoomWrites;
   private readonly files: FileRecords;
   private readonly settings: MemberSettings;
+  private readonly ackRecords: AckRecords;
   private closed = false;
 
   constructor(
@@ -80,6 +83,7 @@ export class SqliteChatStore implements ChatStore {
     this.messages = new MessageQueries(this.durable, this.mirror, this.searches);
     this.files = new FileRecords(db, this.queue);
     this.settings = new MemberSettings(db, this.queue);
+    this.ackRecords = new AckRecords(db, this.queue);
     this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, this.files, (roomId) =>
       this.background.roomChanged(roomId),
     );
@@ -160,6 +164,22 @@ export class SqliteChatStore implements ChatStore {
 
   setNotify(roomId: string, userId: string, notify: NotifyLevel): Promise<void> {
     return this.settings.setNotify(roomId, userId, notify);
+  }
+
+  requestAcks(messageId: string, userIds: readonly string[]): Promise<void> {
+    return this.ackRecords.requestAcks(messageId, userIds);
+  }
+
+  acknowledge(
+    messageId: string,
+    userId: string,
+    at: string,
+  ): Promise<{ at: string; changed: boolean } | undefined> {
+    return this.ackRecords.acknowledge(messageId, userId, at);
+  }
+
+  acksOf(messageIds: readonly string[]): ReadonlyMap<string, AckRecord[]> {
+    return this.ackRecords.acksOf(messageIds);
   }
 
   userPrefs(userId: string): StoredPrefs {
