@@ -315,7 +315,17 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     sql: MENTIONS_MIGRATION,
   },
   {
-    // 9-11 are other branches' (the runner applies every version it has not applied); a table
+    // No SQL function takes a rooms row, so none needs to be made again.
+    version: 9,
+    name: "rooms on records",
+    sql: `
+      -- a record's room is a mirrored group keyed 'record/<kind>/<id>' (external_key is UNIQUE, so
+      -- one room per record); this is its link back to the record in the PHP app
+      ALTER TABLE rooms ADD COLUMN record_url TEXT;
+    `,
+  },
+  {
+    // 10-11 are other branches' (the runner applies every version it has not applied); a table
     // of its own, so messages and the SQL functions built on its row type stay as they are
     version: 12,
     name: "notices that must be acknowledged",

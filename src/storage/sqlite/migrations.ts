@@ -185,7 +185,16 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     `,
   },
   {
-    // 8-10 are other branches' (the runner applies every version it has not applied)
+    version: 8,
+    name: "rooms on records",
+    sql: `
+      -- a record's room is a mirrored group keyed 'record/<kind>/<id>' (external_key is UNIQUE, so
+      -- one room per record); this is its link back to the record in the PHP app
+      ALTER TABLE rooms ADD COLUMN record_url TEXT;
+    `,
+  },
+  {
+    // 9-10 are other branches' (the runner applies every version it has not applied)
     version: 11,
     name: "notices that must be acknowledged",
     sql: `
