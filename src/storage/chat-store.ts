@@ -4,11 +4,13 @@
  * returned promise settles only after its transaction is durable.
  */
 import type { Message, NotifyLevel, Role, RoomRecord, RoomType } from "../protocol/index.js";
+import type { AckRecord } from "./acks.js";
 import type { DigestStore } from "./digests.js";
 import type { FileRecord, NewFile } from "./files.js";
 import type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
 import type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
 
+export type { AckRecord } from "./acks.js";
 export type {
   ClaimedDigest,
   DigestEntry,
@@ -213,6 +215,20 @@ export interface ChatStore extends DigestStore {
   userPrefs(userId: string): StoredPrefs;
   /** (v2.3) Changes the fields given, keeps the others; answers what is stored now. */
   setUserPrefs(userId: string, prefs: StoredPrefs): Promise<StoredPrefs>;
+
+  /** (v2.4) Makes `userIds` the pending recipients of a notice (idempotent). */
+  requestAcks(messageId: string, userIds: readonly string[]): Promise<void>;
+  /**
+   * (v2.4) Marks a recipient's acknowledgement; a second one changes nothing and answers the first
+   * time. Undefined when they are not a recipient.
+   */
+  acknowledge(
+    messageId: string,
+    userId: string,
+    at: string,
+  ): Promise<{ at: string; changed: boolean } | undefined>;
+  /** (v2.4) The recipients of each of `messageIds` that is a notice (one read for all). */
+  acksOf(messageIds: readonly string[]): ReadonlyMap<string, AckRecord[]>;
 
   /** Throws when the database cannot answer. */
   ping(): void;

@@ -12,6 +12,7 @@ import { MIGRATIONS, migrate } from "../../src/storage/postgres/migrations.js";
 import { openPool, transaction } from "../../src/storage/postgres/pool.js";
 import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
 import { createTestDatabase, requireService, type TestDatabase, until } from "../support/harness.js";
+import { ackRecordsContract } from "./ack-records-contract.js";
 import { chatStoreContract, type OpenedStore } from "./chat-store-contract.js";
 import { fileRecordsContract } from "./file-records-contract.js";
 
@@ -39,6 +40,7 @@ async function openPostgres(): Promise<OpenedStore> {
 if (!skip) {
   chatStoreContract("PostgreSQL", openPostgres);
   fileRecordsContract("PostgreSQL", openPostgres);
+  ackRecordsContract("PostgreSQL", openPostgres);
 }
 
 const AT = "2026-03-01T10:00:00.000Z";

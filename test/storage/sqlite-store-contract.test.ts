@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { asAsyncChatStore } from "../../src/storage/async-chat-store.js";
 import { openDatabase } from "../../src/storage/sqlite/open.js";
 import { SqliteChatStore } from "../../src/storage/sqlite/sqlite-chat-store.js";
+import { ackRecordsContract } from "./ack-records-contract.js";
 import { chatStoreContract, type OpenedStore } from "./chat-store-contract.js";
 import { fileRecordsContract } from "./file-records-contract.js";
 
@@ -34,3 +35,4 @@ async function openSqlite(): Promise<OpenedStore> {
 
 chatStoreContract("SQLite", openSqlite);
 fileRecordsContract("SQLite", openSqlite);
+ackRecordsContract("SQLite", openSqlite);

@@ -354,6 +354,24 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    // 10-11 are other branches' (the runner applies every version it has not applied); a table
+    // of its own, so messages and the SQL functions built on its row type stay as they are
+    version: 11,
+    name: "notices that must be acknowledged",
+    sql: `
+      -- (v2.4) one row per recipient of a notice (the members at send time, less the sender):
+      -- acked_at NULL while pending; reminded_at is when the reminder job last reminded them
+      CREATE TABLE message_acks (
+        message_id BIGINT NOT NULL REFERENCES messages (id),
+        user_id TEXT NOT NULL,
+        acked_at TEXT,
+        reminded_at TEXT,
+        PRIMARY KEY (message_id, user_id)
+      );
+      CREATE INDEX message_acks_pending ON message_acks (reminded_at) WHERE acked_at IS NULL;
+    `,
+  },
 ];
 
 /** Every node uses the same key, so only one of them migrates at a time. */

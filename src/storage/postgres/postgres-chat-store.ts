@@ -8,6 +8,7 @@
 import type pg from "pg";
 import type { JobClaims } from "../../cluster/jobs/scheduler.js";
 import type { Message, NotifyLevel, Role, RoomType } from "../../protocol/index.js";
+import type { AckRecord } from "../acks.js";
 import type { AsyncChatStore } from "../async-chat-store.js";
 import type {
   ChatStore,
@@ -32,6 +33,7 @@ import type {
   DueMessage,
   NewDigest,
 } from "../digests.js";
+import * as ackRecords from "./ack-records.js";
 import * as digests from "./digests.js";
 import { syncGroup } from "./external-rooms.js";
 import { type Listener, type ListenOptions, listen } from "./feed.js";
@@ -173,6 +175,22 @@ export class PostgresChatStore implements AsyncChatStore {
 
   setNotify(roomId: string, userId: string, notify: NotifyLevel): Promise<void> {
     return settings.setNotify(this.db, roomId, userId, notify);
+  }
+
+  requestAcks(messageId: string, userIds: readonly string[]): Promise<void> {
+    return ackRecords.requestAcks(this.db, messageId, userIds);
+  }
+
+  acknowledge(
+    messageId: string,
+    userId: string,
+    at: string,
+  ): Promise<{ at: string; changed: boolean } | undefined> {
+    return ackRecords.acknowledge(this.db, messageId, userId, at);
+  }
+
+  acksOf(messageIds: readonly string[]): Promise<ReadonlyMap<string, AckRecord[]>> {
+    return ackRecords.acksOf(this.db, messageIds);
   }
 
   userPrefs(userId: string): Promise<StoredPrefs> {

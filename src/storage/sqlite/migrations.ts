@@ -226,6 +226,24 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // 9-10 are other branches' (the runner applies every version it has not applied)
+    version: 10,
+    name: "notices that must be acknowledged",
+    sql: `
+      -- (v2.4) one row per recipient of a notice (the members at send time, less the sender):
+      -- acked_at NULL while pending; reminded_at is when the reminder job last reminded them
+      CREATE TABLE message_acks (
+        message_id INTEGER NOT NULL REFERENCES messages (id),
+        user_id TEXT NOT NULL,
+        acked_at TEXT,
+        reminded_at TEXT,
+        PRIMARY KEY (message_id, user_id)
+      ) WITHOUT ROWID;
+      -- the reminder job reads only the pending rows
+      CREATE INDEX message_acks_pending ON message_acks (reminded_at) WHERE acked_at IS NULL;
+    `,
+  },
 ];
 
 /** Brings the file up to the newest schema. Returns the versions it applied. */

@@ -5,6 +5,7 @@
  * known-users.ts); this class builds them over one connection and one queue, and delegates.
  */
 import type { Message, NotifyLevel, Role, RoomType } from "../../protocol/index.js";
+import type { AckRecord } from "../acks.js";
 import type {
   ChatStore,
   DeletedMessage,
@@ -26,6 +27,7 @@ import type {
   DueMessage,
   NewDigest,
 } from "../digests.js";
+import { AckRecords } from "./ack-records.js";
 import { Background } from "./background.js";
 import { SqliteDigests } from "./digests.js";
 import { DurableReads } from "./durable-reads.js";
@@ -67,6 +69,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly files: FileRecords;
   private readonly settings: MemberSettings;
   private readonly digests: SqliteDigests;
+  private readonly ackRecords: AckRecords;
   private closed = false;
 
   constructor(
@@ -91,6 +94,7 @@ export class SqliteChatStore implements ChatStore {
     this.files = new FileRecords(db, this.queue);
     this.settings = new MemberSettings(db, this.queue);
     this.digests = new SqliteDigests(db, this.queue);
+    this.ackRecords = new AckRecords(db, this.queue);
     this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, this.files, (roomId) =>
       this.background.roomChanged(roomId),
     );
@@ -171,6 +175,22 @@ export class SqliteChatStore implements ChatStore {
 
   setNotify(roomId: string, userId: string, notify: NotifyLevel): Promise<void> {
     return this.settings.setNotify(roomId, userId, notify);
+  }
+
+  requestAcks(messageId: string, userIds: readonly string[]): Promise<void> {
+    return this.ackRecords.requestAcks(messageId, userIds);
+  }
+
+  acknowledge(
+    messageId: string,
+    userId: string,
+    at: string,
+  ): Promise<{ at: string; changed: boolean } | undefined> {
+    return this.ackRecords.acknowledge(messageId, userId, at);
+  }
+
+  acksOf(messageIds: readonly string[]): ReadonlyMap<string, AckRecord[]> {
+    return this.ackRecords.acksOf(messageIds);
   }
 
   userPrefs(userId: string): StoredPrefs {
