@@ -18,6 +18,7 @@ import { PrefsService } from "./chat/prefs/service.js";
 import { PresenceService } from "./chat/presence/service.js";
 import { MemoryPresence } from "./chat/presence/tracker.js";
 import { ReadService } from "./chat/reads/service.js";
+import { retentionJob } from "./chat/retention/service.js";
 import { RoomService } from "./chat/rooms/service.js";
 import { RoomSyncService } from "./chat/rooms/sync.js";
 import { Scopes } from "./chat/scopes.js";
@@ -292,6 +293,7 @@ export async function createApp({
     onProblem: jobProblem,
   });
   jobs.add(fileCleanupJob({ store, bytes: fileBytes, now: clock }));
+  jobs.add(retentionJob({ store, bytes: fileBytes, fanout, defaultDays: config.retentionDays, now: clock }));
   messages.onSent.add(() => metrics.messagesSent.inc());
   const rooms = new RoomService(deps);
   const typing = new TypingService(deps, options.typingTimeoutMs, options.typingTimers);
@@ -326,6 +328,8 @@ export async function createApp({
     logger,
     shared: sharedCounts,
     clientAddresses,
+    fileBytes,
+    fileStore,
     now: clock,
   });
   const services = {

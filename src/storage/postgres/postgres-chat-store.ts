@@ -24,6 +24,7 @@ import type {
   StoredPrefs,
   StoredRoom,
 } from "../chat-store.js";
+import type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "../retention.js";
 import { syncGroup } from "./external-rooms.js";
 import { type Listener, type ListenOptions, listen } from "./feed.js";
 import * as files from "./file-records.js";
@@ -35,6 +36,7 @@ import * as messages from "./message-writes.js";
 import { migrate } from "./migrations.js";
 import { type CommitHook, onCommit, openPool, type PoolOptions, read, setCommitHook } from "./pool.js";
 import * as reads from "./read-writes.js";
+import * as retention from "./retention.js";
 import { loadMembership, loadRoom, loadRoomByExternalKey, loadRoomIdsOf, loadRoomsOf } from "./room-reads.js";
 import * as rooms from "./room-writes.js";
 import { searchMessages } from "./search.js";
@@ -164,6 +166,30 @@ export class PostgresChatStore implements AsyncChatStore {
 
   setNotify(roomId: string, userId: string, notify: NotifyLevel): Promise<void> {
     return settings.setNotify(this.db, roomId, userId, notify);
+  }
+
+  setRoomRetention(roomId: string, days: number | null): Promise<void> {
+    return retention.setRoomRetention(this.db, roomId, days);
+  }
+
+  roomRetentions(): Promise<ReadonlyMap<string, number>> {
+    return retention.roomRetentions(this.db);
+  }
+
+  expiredMessageIds(query: ExpiryQuery, limit: number): Promise<string[]> {
+    return retention.expiredMessageIds(this.db, query, limit);
+  }
+
+  messagesOfSender(userId: string, afterId: string | null, limit: number): Promise<Message[]> {
+    return retention.messagesOfSender(this.db, userId, afterId, limit);
+  }
+
+  appendAudit(entry: AuditInput): Promise<void> {
+    return retention.appendAudit(this.db, entry);
+  }
+
+  auditEntries(query: AuditQuery): Promise<AuditEntry[]> {
+    return retention.auditEntries(this.db, query);
   }
 
   userPrefs(userId: string): Promise<StoredPrefs> {

@@ -18,6 +18,7 @@ import type {
   StoredPrefs,
   StoredRoom,
 } from "../chat-store.js";
+import type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "../retention.js";
 import { Background } from "./background.js";
 import { DurableReads } from "./durable-reads.js";
 import { DurableSync } from "./durable-sync.js";
@@ -30,6 +31,7 @@ import { MessageQueries } from "./message-queries.js";
 import { MessageWrites } from "./message-writes.js";
 import type { SqliteDatabase } from "./open.js";
 import { ReadWrites } from "./read-writes.js";
+import { RetentionRecords } from "./retention.js";
 import { Revocations } from "./revocations.js";
 import { RoomMirror } from "./room-mirror.js";
 import { type NewGroup, RoomWrites } from "./room-writes.js";
@@ -57,6 +59,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly roomWrites: RoomWrites;
   private readonly files: FileRecords;
   private readonly settings: MemberSettings;
+  private readonly retention: RetentionRecords;
   private closed = false;
 
   constructor(
@@ -80,6 +83,7 @@ export class SqliteChatStore implements ChatStore {
     this.messages = new MessageQueries(this.durable, this.mirror, this.searches);
     this.files = new FileRecords(db, this.queue);
     this.settings = new MemberSettings(db, this.queue);
+    this.retention = new RetentionRecords(db, this.queue);
     this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, this.files, (roomId) =>
       this.background.roomChanged(roomId),
     );
@@ -160,6 +164,30 @@ export class SqliteChatStore implements ChatStore {
 
   setNotify(roomId: string, userId: string, notify: NotifyLevel): Promise<void> {
     return this.settings.setNotify(roomId, userId, notify);
+  }
+
+  setRoomRetention(roomId: string, days: number | null): Promise<void> {
+    return this.retention.setRoomRetention(roomId, days);
+  }
+
+  roomRetentions(): ReadonlyMap<string, number> {
+    return this.retention.roomRetentions();
+  }
+
+  expiredMessageIds(query: ExpiryQuery, limit: number): string[] {
+    return this.retention.expiredMessageIds(query, limit);
+  }
+
+  messagesOfSender(userId: string, afterId: string | null, limit: number): Message[] {
+    return this.retention.messagesOfSender(userId, afterId, limit);
+  }
+
+  appendAudit(entry: AuditInput): Promise<void> {
+    return this.retention.appendAudit(entry);
+  }
+
+  auditEntries(query: AuditQuery): AuditEntry[] {
+    return this.retention.auditEntries(query);
   }
 
   userPrefs(userId: string): StoredPrefs {
