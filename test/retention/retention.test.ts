@@ -5,10 +5,33 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import yauzl from "yauzl";
 import { RETENTION_EVERY_MS } from "../../src/chat/retention/service.js";
 import type { Message } from "../../src/protocol/index.js";
-import { ManualTimers, startServer, type TestServer, until } from "../support/harness.js";
-import { group, person, send } from "../support/rooms.js";
+import { postFile } from "../support/files.js";
+import { ManualTimers, ok, startServer, type TestServer, until } from "../support/harness.js";
+import { clientId, group, person, send } from "../support/rooms.js";
+
+/** The entries of a ZIP, name to bytes, read with yauzl. */
+function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => {
+      if (error) return reject(error);
+      const entries = new Map<string, Buffer>();
+      file.on("entry", (entry: yauzl.Entry) => {
+        file.openReadStream(entry, async (openError, stream) => {
+          if (openError) return reject(openError);
+          const chunks: Buffer[] = [];
+          for await (const chunk of stream) chunks.push(chunk as Buffer);
+          entries.set(entry.fileName, Buffer.concat(chunks));
+          file.readEntry();
+        });
+      });
+      file.on("end", () => resolve(entries));
+      file.readEntry();
+    });
+  });
+}
 
 const KEY = "retention-test-service-key-0123456789";
 const DAY = 24 * 60 * 60 * 1000;
@@ -80,5 +103,44 @@ describe("retention, erasure and the audit log", () => {
     assert.ok(actions.includes(`rooms.retention room:${room.id}`) === false);
     assert.deepEqual(audit.entries.find((e) => e.action === "users.erase")!.details, { deleted: 2 });
     assert.ok(audit.entries.some((e) => e.action === "rooms.retention" && e.details.days === 1));
+  });
+
+  test("the export is a ZIP of the user's messages (with their rooms) and their files' bytes", async () => {
+    const dee = await person(server);
+    const room = await group(dee, []);
+    const bytes = new Uint8Array([1, 2, 3, 4, 5]);
+    const upload = await postFile(server.url, `Bearer ${await server.token(dee.id)}`, bytes, {
+      name: "a.bin",
+    });
+    assert.equal(upload.status, 201);
+    const { message } = await ok(dee.socket, "message:send", {
+      roomId: room.id,
+      body: "with a file",
+      clientId: clientId(),
+      fileIds: [upload.file!.id],
+    });
+    const plain = await send(dee.socket, room.id, "plain");
+    const answer = await api("GET", `users/${dee.id}/export`);
+    assert.equal(answer.headers.get("content-type"), "application/zip");
+    const entries = await unzip(Buffer.from(await answer.arrayBuffer()));
+    const json = JSON.parse(entries.get("messages.json")!.toString("utf8")) as {
+      userId: string;
+      rooms: { id: string }[];
+      messages: Message[];
+    };
+    assert.equal(json.userId, dee.id);
+    assert.deepEqual(
+      json.rooms.map((r) => r.id),
+      [room.id],
+    );
+    assert.deepEqual(
+      json.messages.map((m) => [m.id, m.body]),
+      [
+        [message.id, "with a file"],
+        [plain.id, "plain"],
+      ],
+    );
+    assert.deepEqual([...entries.keys()].sort(), [`files/${upload.file!.id}-a.bin`, "messages.json"]);
+    assert.deepEqual(new Uint8Array(entries.get(`files/${upload.file!.id}-a.bin`)!), bytes);
   });
 });
