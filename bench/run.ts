@@ -7,6 +7,10 @@
  * Options: --quick (5 s scenarios, 2,000 idle connections, a 100,000-message database, 1 run),
  * --runs=N, --only=S1,S1m,S2,S3,capacity,storage,nodes,catchup,files, --targets=server (or relay, postgres),
  * --workers=N, --no-docs.
+ * How cost grows (only when named in --only, see docs/performance.md): S3-250 and S3-2000 (S3 at
+ * 250 and 2,000 messages/s), capacity-big (--connections=N idle connections, 30,000 by default),
+ * storage-5m (the storage scenario on 5,000,000 messages). With any of them the curves' table is
+ * printed, and written into the docs unless --quick or --no-docs.
  * The PostgreSQL section (S1 and S3 on a node with the PostgreSQL store, two nodes against one on
  * PostgreSQL and Redis, catch-up after a node's death) runs too, unless --no-pg; it is skipped,
  * saying why, when PostgreSQL (--pg=URL of a database to run CREATE DATABASE in) or Redis
@@ -20,13 +24,14 @@ import { type FilesResult, renderFiles, runFiles } from "./lib/files.js";
 import { WorkerPool } from "./lib/pool.js";
 import { DEFAULT_SERVICES, type Services, unreachable } from "./lib/postgres.js";
 import { type BenchReport, renderMarkdown, updateDocs } from "./lib/report.js";
+import { renderCurves } from "./lib/report-curves.js";
 import { renderPostgres } from "./lib/report-postgres.js";
 import { runStorage, type StorageResult } from "./lib/storage.js";
 import { BUILD_DIR, build, REPO_DIR, writeJson } from "./lib/targets.js";
 import { runTraffic, type TargetKind, type TrafficResult, trafficScenarios } from "./lib/traffic.js";
 
 const USAGE =
-  "usage: npm run bench -- [--quick] [--runs=3] [--only=S1,S2,S3,capacity,storage,nodes,catchup,files]" +
+  "usage: npm run bench -- [--quick] [--runs=3] [--only=S1,S2,S3,capacity,storage,nodes,catchup,files,S3-250,S3-2000,capacity-big,storage-5m] [--connections=30000]" +
   " [--targets=relay,server,postgres] [--workers=3] [--no-docs] [--no-pg] [--pg=postgres://…] [--redis=redis://…]\n";
 const args = process.argv.slice(2);
 if (args.includes("--help") || args.includes("-h")) {
@@ -35,7 +40,8 @@ if (args.includes("--help") || args.includes("-h")) {
 }
 const unknown = args.find(
   (a) =>
-    !["--quick", "--no-docs", "--no-pg"].includes(a) && !/^--(runs|only|targets|workers|pg|redis)=./.test(a),
+    !["--quick", "--no-docs", "--no-pg"].includes(a) &&
+    !/^--(runs|only|targets|workers|pg|redis|connections)=./.test(a),
 );
 if (unknown !== undefined) {
   process.stderr.write(`unknown option ${unknown}\n${USAGE}`);
@@ -52,7 +58,10 @@ const runs = Number(option("runs") ?? (quick ? 1 : 3));
 const only = option("only")?.split(",");
 const cores = availableParallelism();
 const workerCount = Number(option("workers") ?? 3);
-const wanted = (name: string) => !only || only.includes(name);
+/** the curves' scenarios run only when named: a full run stays as long as it was */
+const CURVES = ["S3-250", "S3-2000", "capacity-big", "storage-5m"];
+const wanted = (name: string) => (!only && !CURVES.includes(name)) || (only?.includes(name) ?? false);
+const bigConnections = Number(option("connections") ?? 30_000);
 const targets = (option("targets") ?? "relay,server,postgres").split(",");
 const services: Services = {
   pgAdminUrl: option("pg") ?? DEFAULT_SERVICES.pgAdminUrl,
@@ -85,7 +94,7 @@ const files: FilesResult[] = [];
 const pool = new WorkerPool(workerCount);
 const started = Date.now();
 try {
-  const scenarios = trafficScenarios(quick).filter((s) => wanted(s.name));
+  const scenarios = trafficScenarios(quick, bigConnections).filter((s) => wanted(s.name));
   for (let run = 1; run <= runs; run++) {
     for (const s of scenarios) {
       // interleaved, alternating which target goes first, so drifting machine load hits both alike
@@ -127,6 +136,10 @@ try {
   if (wanted("storage")) {
     storage.push(...(await runStorage({ quick, runs, log: (line) => process.stdout.write(`${line}\n`) })));
   }
+  if (wanted("storage-5m")) {
+    const log = (line: string) => process.stdout.write(`${line}\n`);
+    storage.push(...(await runStorage({ quick, runs, log, messages: 5_000_000 })));
+  }
   if (wanted("files")) {
     files.push(...(await runFiles({ quick, runs, log: (line) => process.stdout.write(`${line}\n`) })));
   }
@@ -136,8 +149,8 @@ try {
 
 function summarize(r: TrafficResult): string {
   const checks = `lost ${r.lost}, dup ${r.duplicated}, failed ${r.failedAcks}${r.firstFailure ? ` (${r.firstFailure})` : ""}`;
-  if (r.scenario === "capacity")
-    return `${r.rssPerConnectionKb.toFixed(1)} KB/conn, ${r.connectPerS.toFixed(0)} conn/s, ${r.connectFailed} failed`;
+  if (r.scenario.startsWith("capacity"))
+    return `${r.connections} connections, ${r.rssPerConnectionKb.toFixed(1)} KB/conn, ${r.connectPerS.toFixed(0)} conn/s, ${r.connectCpuSPer1000.toFixed(2)} CPU s per 1,000 connections, ${r.idleCores.toFixed(3)} cores idle, ${r.connectFailed} failed`;
   const nodes = r.nodeCores.length > 1 ? ` (${r.nodeCores.map((c) => c.toFixed(2)).join(" + ")})` : "";
   const pg = r.pgActivity
     ? `; database connections: ${Object.entries(r.pgActivity)
@@ -166,6 +179,7 @@ const report: BenchReport = {
   files,
 };
 const markdown = renderMarkdown(report);
+const curvesMarkdown = CURVES.some((c) => only?.includes(c)) ? renderCurves(report) : null;
 const pgMarkdown = pgWanted ? renderPostgres(report) : null;
 const filesMarkdown = files.length > 0 ? renderFiles(files) : null;
 const stamp = report.date.replace(/[:.]/g, "-");
@@ -181,6 +195,7 @@ await import("node:fs").then((fs) => {
 process.stdout.write(`\n${markdown}\n`);
 if (pgMarkdown) process.stdout.write(`\nPostgreSQL and several nodes:\n\n${pgMarkdown}\n`);
 if (filesMarkdown) process.stdout.write(`\nFiles:\n\n${filesMarkdown}\n`);
+if (curvesMarkdown) process.stdout.write(`\nHow cost grows:\n\n${curvesMarkdown}\n`);
 const docs = join(REPO_DIR, "docs/performance.md");
 if (!flag("no-docs") && !quick && !only) updateDocs(docs, markdown);
 // the PostgreSQL block needs its whole section, each part beside what it is compared with
@@ -199,4 +214,5 @@ if (!flag("no-docs") && !quick && filesMarkdown) {
   const head = `Measured ${report.date.slice(0, 16).replace("T", " ")} UTC on ${report.machine.cpus} × ${report.machine.model}, Node ${report.machine.node}; medians of ${runs} run(s). The machine is shared with other work, so the figures move from run to run.`;
   updateDocs(docs, `${head}\n\n${filesMarkdown}`, "files");
 }
+if (!flag("no-docs") && !quick && curvesMarkdown) updateDocs(docs, curvesMarkdown, "curves");
 process.exit(0);

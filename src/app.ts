@@ -18,6 +18,7 @@ import { PrefsService } from "./chat/prefs/service.js";
 import { PresenceService } from "./chat/presence/service.js";
 import { MemoryPresence } from "./chat/presence/tracker.js";
 import { ReadService } from "./chat/reads/service.js";
+import { RecordService } from "./chat/records/service.js";
 import { retentionJob } from "./chat/retention/service.js";
 import { RoomService } from "./chat/rooms/service.js";
 import { RoomSyncService } from "./chat/rooms/sync.js";
@@ -314,6 +315,8 @@ export async function createApp({
   });
   const webhooks = config.webhooks ? new WebhookSender(config.webhooks, logger, {}, metrics.registry) : null;
   if (webhooks) connectWebhooks(webhooks, { messages, rooms, presence }, links);
+  const roomSync = new RoomSyncService(deps, rooms);
+  const records = new RecordService(deps, rooms, roomSync);
   const serverApi = createServerApi({
     config,
     tokens,
@@ -322,7 +325,8 @@ export async function createApp({
     messages,
     files,
     maxUploadBytes: config.files.maxBytes,
-    roomSync: new RoomSyncService(deps, rooms),
+    roomSync,
+    records,
     fanout,
     links,
     logger,
@@ -334,6 +338,7 @@ export async function createApp({
   });
   const services = {
     rooms,
+    records,
     messages,
     reads: new ReadService(deps),
     typing,

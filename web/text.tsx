@@ -4,6 +4,7 @@
  * access back to this page.
  */
 import type { ComponentChildren } from "preact";
+import type { MentionMark } from "./mentions.js";
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/gi;
 /** Punctuation that usually ends a sentence, not the address. */
@@ -19,7 +20,22 @@ function safeHref(candidate: string): string | null {
   }
 }
 
-export function MessageText({ body }: { body: string }) {
+/** The body with its mentions marked (`<mark>`, stronger for mine) and its web addresses linked. */
+export function MessageText({ body, marks = [] }: { body: string; marks?: MentionMark[] }) {
+  const parts: ComponentChildren[] = [];
+  let last = 0;
+  for (const mark of marks) {
+    if (mark.start > last) parts.push(<Linked text={body.slice(last, mark.start)} />);
+    parts.push(
+      <mark class={mark.mine ? "mention mention-me" : "mention"}>{body.slice(mark.start, mark.end)}</mark>,
+    );
+    last = mark.end;
+  }
+  if (last < body.length) parts.push(<Linked text={body.slice(last)} />);
+  return <>{parts}</>;
+}
+
+function Linked({ text: body }: { text: string }) {
   const parts: ComponentChildren[] = [];
   let last = 0;
   for (const match of body.matchAll(URL_PATTERN)) {

@@ -144,7 +144,8 @@ export function renderMarkdown(report: BenchReport): string {
     traffic("capacity", "connections/s (handshake to `session`)", (r) => r.connectPerS, 0);
   }
 
-  const s = report.storage;
+  // the first size only: --only=storage,storage-5m renders the sizes side by side in the curves
+  const s = report.storage.filter((r) => r.messages === report.storage[0]?.messages);
   if (s.length > 0) {
     const m = (pick: (r: StorageResult) => number) => median(s.map(pick));
     const label = `${fmt(s[0]!.messages)}-message db`;

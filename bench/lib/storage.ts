@@ -174,8 +174,10 @@ export async function runStorage(options: {
   quick: boolean;
   runs: number;
   log: (line: string) => void;
+  /** the database's size (default: 1,000,000 messages, 100,000 with --quick) */
+  messages?: number;
 }): Promise<StorageResult[]> {
-  const db = bigDatabase(options.quick ? 100_000 : 1_000_000, options.log);
+  const db = bigDatabase(options.messages ?? (options.quick ? 100_000 : 1_000_000), options.log);
   const w = workload(db.path, options.quick);
   const results: StorageResult[] = [];
   for (let run = 1; run <= options.runs; run++) {

@@ -12,7 +12,7 @@ import { clockMs, latencySummary } from "./stats.js";
 import { machineBusyS, startRelay, startServer, type Target, tempDir } from "./targets.js";
 
 export interface TrafficScenario {
-  name: "S1" | "S1m" | "S2" | "S3" | "capacity";
+  name: "S1" | "S1m" | "S2" | "S3" | "S3-250" | "S3-2000" | "capacity" | "capacity-big";
   title: string;
   clients: number;
   roomSize: number;
@@ -28,7 +28,11 @@ export interface TrafficScenario {
   mentionShare?: number;
 }
 
-export function trafficScenarios(quick: boolean): TrafficScenario[] {
+/**
+ * `bigConnections`: the idle connections of `capacity-big` (30,000 unless --connections says
+ * otherwise; the target then needs `ulimit -n` above that).
+ */
+export function trafficScenarios(quick: boolean, bigConnections = 30_000): TrafficScenario[] {
   const d = (full: number) => (quick ? Math.min(full, 5000) : full);
   const base = {
     mode: "closed" as const,
@@ -78,6 +82,28 @@ export function trafficScenarios(quick: boolean): TrafficScenario[] {
       ratePerSender: 2,
       recordLatency: true,
       durationMs: d(20_000),
+    },
+    ...[250, 2000].map((rate) => ({
+      ...base,
+      name: `S3-${rate}` as "S3-250" | "S3-2000",
+      title: `S3 at ${rate.toLocaleString("en")} messages/s offered`,
+      clients: 500,
+      roomSize: 10,
+      sendersPerRoom: 10,
+      mode: "open" as const,
+      ratePerSender: rate / 500,
+      recordLatency: true,
+      durationMs: d(20_000),
+    })),
+    {
+      ...base,
+      name: "capacity-big",
+      title: `${bigConnections.toLocaleString("en")} idle authenticated connections, rooms of 10`,
+      clients: bigConnections,
+      roomSize: 10,
+      sendersPerRoom: 0,
+      warmupMs: 0,
+      durationMs: 0,
     },
     {
       ...base,
@@ -132,6 +158,10 @@ export interface TrafficResult {
   rssBeforeKb: number;
   rssAfterKb: number;
   rssPerConnectionKb: number;
+  /** idle scenarios: the target's CPU seconds per 1,000 connections while they connected */
+  connectCpuSPer1000: number;
+  /** idle scenarios: cores the target used while every connection sat idle (3 s) */
+  idleCores: number;
   /** CPU cores used during the measured window, all nodes together */
   targetCores: number;
   /** the same, node by node */
@@ -258,6 +288,7 @@ export async function runTraffic(
     await sleep(300);
     const rssBeforeKb = rssKb();
     const connectStarted = clockMs();
+    const cpuBeforeConnect = cpuS().reduce((a, c) => a + c, 0);
     const connected = await pool.all(
       (w) => ({
         type: "connect",
@@ -275,8 +306,16 @@ export async function runTraffic(
       process.stderr.write(
         `  ${connectFailed} connections failed: ${connected.find((r) => r.firstError)?.firstError}\n`,
       );
+    const cpuAfterConnect = cpuS().reduce((a, c) => a + c, 0);
     await sleep(s.sendersPerRoom === 0 ? 3000 : 500); // let connection-time writes and GC settle
     const rssAfterKb = rssKb();
+    const idleStart = cpuS().reduce((a, c) => a + c, 0);
+    let idleCores = 0;
+    if (s.sendersPerRoom === 0) {
+      // what holding the connections costs: heartbeats, timers, nothing else
+      await sleep(3000);
+      idleCores = (cpuS().reduce((a, c) => a + c, 0) - idleStart) / 3;
+    }
 
     let sent: SentReport[] = [];
     let verified: VerifiedReport[] = [];
@@ -362,6 +401,9 @@ export async function runTraffic(
       rssBeforeKb,
       rssAfterKb,
       rssPerConnectionKb: (rssAfterKb - rssBeforeKb) / Math.max(1, clients.length - connectFailed),
+      connectCpuSPer1000:
+        ((cpuAfterConnect - cpuBeforeConnect) * 1000) / Math.max(1, clients.length - connectFailed),
+      idleCores,
       targetCores,
       nodeCores,
       pgActivity,

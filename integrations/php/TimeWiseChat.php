@@ -9,6 +9,7 @@
  *   $file = $chat->uploadFile($userId, '/tmp/receipt.pdf');    // server API: a file, then a message with it
  *   $chat->postMessage('team:42', 'Receipt', null, $userId, [$file['id']]);
  *   $chat->syncRoom('team:42', 'Team Blue', [7, 12, 31]);      // server API: mirror a team
+ *   $chat->recordConversation('timesheet', 42, 'Timesheet week 49', $url, [7, 12]); // a record's chat
  *   $badge = $chat->unread($userId)['total'];                 // server API: navbar badge
  *   $event = TimeWiseChat::verifyWebhook($secret, file_get_contents('php://input'), TimeWiseChat::requestHeaders());
  *
@@ -178,6 +179,25 @@ final class TimeWiseChat
             $payload['adminIds'] = array_values(array_map('strval', $options['adminIds']));
         }
         return $this->call('PUT', '/api/server/rooms/' . rawurlencode($key), $payload);
+    }
+
+    /**
+     * Attaches a conversation to one of the app's records (a timesheet, a leave request, a shift,
+     * a project), or brings it up to date: named $title, linking back to $url (http or https), with
+     * exactly $memberIds in it. One record always has one room, so call it on every save, or when
+     * someone clicks "Discuss": people you leave out lose the room at once (their open chats, its
+     * history and files), people you add get it at once. Chat users can't leave, rename or change
+     * the members of such a room.
+     * $kind: lower-case letters, digits, _ or - (such as 'timesheet'); $id: letters, digits, _ . : -
+     * Returns ['room' => …, 'created' => bool, 'changed' => bool, 'added' => [], 'removed' => [], 'skipped' => []];
+     * the page finds the room with `ask("room:record", { kind, recordId })`.
+     *
+     * @param int|string $id
+     */
+    public function recordConversation(string $kind, $id, string $title, string $url, array $memberIds): array
+    {
+        $payload = ['title' => $title, 'url' => $url, 'memberIds' => array_values(array_map('strval', $memberIds))];
+        return $this->call('PUT', '/api/server/records/' . rawurlencode($kind) . '/' . rawurlencode((string) $id), $payload);
     }
 
     /** The mirrored room with this key, or null. */

@@ -62,7 +62,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
       const user = await deps.directory.findById(found.userId);
       if (!user) throw new HandshakeError("USER_UNKNOWN");
       if (!user.active) throw new HandshakeError("USER_DISABLED");
-      const actor: Actor = { id: user.id, name: user.name, scope: user.scope };
+      const actor: Actor = { id: user.id, name: user.name, scope: user.scope, login: user.login };
       if (found.sessionId !== null)
         return { user: actor, via: "cookie" as const, sessionId: found.sessionId };
       return { user: actor, via: "token" as const, token: found.token ?? { expiresAt: 0, issuedAt: null } };

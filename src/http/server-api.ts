@@ -11,6 +11,7 @@
  *   POST /api/server/messages                  post into a room, as a user or as TimeWise (system)
  *   PUT  /api/server/rooms/:externalKey        create or update a mirrored group room (idempotent)
  *   GET  /api/server/rooms/:externalKey        a mirrored room
+ *   PUT  /api/server/records/:kind/:recordId   attach a conversation to a record, sync its members
  *   GET  /api/server/users/:userId/unread      unread total and per room (the navbar badge)
  *   POST /api/server/tokens                    mint a chat token for a user
  *   POST /api/server/users/:userId/disconnect  close the user's sockets now and revoke their tokens
@@ -29,6 +30,7 @@ import type { FileBytes } from "../chat/files/bytes.js";
 import type { FileService } from "../chat/files/service.js";
 import type { MessageService } from "../chat/messages/service.js";
 import { SYSTEM_SENDER } from "../chat/messages/system.js";
+import type { RecordService } from "../chat/records/service.js";
 import { eraseMessagesOf } from "../chat/retention/service.js";
 import type { RoomSyncService } from "../chat/rooms/sync.js";
 import { sharedRoom, unreadOf } from "../chat/rooms/view.js";
@@ -39,7 +41,7 @@ import type { FileLinks } from "../files/links.js";
 import type { FileStore } from "../files/store.js";
 import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 import type { Logger } from "../logger.js";
-import { HTTP_STATUS, type UnreadBody } from "../protocol/index.js";
+import { HTTP_STATUS, LIMITS, type UnreadBody } from "../protocol/index.js";
 import * as P from "../protocol/payloads.js";
 import type { Fanout } from "../realtime/fanout.js";
 import { toErrorBody } from "../shared/error-body.js";
@@ -64,6 +66,7 @@ export interface ServerApiDeps {
   /** FILES_MAX_BYTES */
   maxUploadBytes: number;
   roomSync: RoomSyncService;
+  records: RecordService;
   fanout: Fanout;
   /** file links in answers are signed for the system user: the PHP back end is the reader */
   links: FileLinks;
@@ -112,9 +115,19 @@ const upsertRoom = z.object({
   ownerId: P.userId.optional(),
   adminIds: memberList.optional(),
 });
+/** A record's conversation: the title it is named after, its link back, exactly its members. */
+const attachRecord = z.object({
+  title: P.roomCreate.shape.name,
+  url: z
+    .string()
+    .max(LIMITS.recordUrlMax)
+    .refine(isWebLink, "must be an http:// or https:// address (the record's page in TimeWise)"),
+  memberIds: memberList.min(1),
+});
 const mintToken = z.object({ userId: P.userId, ttlS: z.number().int().min(60).max(31_536_000).optional() });
 
 const roomPath = /^\/api\/server\/rooms\/([^/]+)$/;
+const recordPath = /^\/api\/server\/records\/([^/]+)\/([^/]+)$/;
 const userPath = /^\/api\/server\/users\/([^/]+)\/(unread|disconnect|files|export|messages)$/;
 const retentionPath = /^\/api\/server\/rooms\/([^/]+)\/retention$/;
 const setRetention = z.object({ days: z.number().int().min(1).max(36_500).nullable() });
@@ -233,6 +246,19 @@ export function createServerApi(deps: ServerApiDeps) {
           room: deps.links.room(result.room, SYSTEM_SENDER.id),
         });
       }
+      const record = matchPath(recordPath, url.pathname);
+      if (record && req.method === "PUT") {
+        need("rooms");
+        const kind = parseInput(P.recordKind, record[0]!);
+        const recordId = parseInput(P.recordId, record[1]!);
+        const p = parseInput(attachRecord, await readJson(req));
+        const result = await deps.records.attach({ kind, recordId, ...p });
+        await audit("records.attach", `room:${result.room.id}`, { kind, recordId, created: result.created });
+        return reply(res, "PUT /api/server/records/:kind/:recordId", result.created ? 201 : 200, {
+          ...result,
+          room: deps.links.room(result.room, SYSTEM_SENDER.id),
+        });
+      }
       const user = matchPath(userPath, url.pathname);
       if (user) {
         const userId = parseInput(P.userId, user[0]!);
@@ -295,6 +321,13 @@ export function createServerApi(deps: ServerApiDeps) {
       sendError(res, HTTP_STATUS[code], code, message, extra);
     }
   };
+}
+
+/** An absolute http or https address, so a record's link can never run script (`javascript:`). */
+function isWebLink(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const { protocol, username, password } = new URL(value);
+  return (protocol === "http:" || protocol === "https:") && username === "" && password === "";
 }
 
 /**

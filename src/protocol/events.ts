@@ -12,6 +12,8 @@ export interface Requests {
   "room:list": { input: P.RoomListInput; result: { rooms: Room[]; next: string | null } };
   "room:members": { input: P.RoomMembersInput; result: { members: Member[]; next: string | null } };
   "room:get": { input: P.RoomRefInput; result: { room: Room } };
+  /** (v2.4) the room of a TimeWise record, for a member of it; NOT_FOUND for anyone else */
+  "room:record": { input: P.RoomRecordInput; result: { room: Room } };
   "user:search": { input: P.UserSearchInput; result: { users: User[] } };
   "room:direct": { input: P.RoomDirectInput; result: { room: Room } };
   "room:create": { input: P.RoomCreateInput; result: { room: Room } };
@@ -49,6 +51,7 @@ export const REQUEST_EVENTS = [
   "room:list",
   "room:members",
   "room:get",
+  "room:record",
   "user:search",
   "room:direct",
   "room:create",

@@ -69,6 +69,12 @@ export interface RoomSyncBody {
   skipped: string[];
 }
 
+/**
+ * `PUT /api/server/records/:kind/:recordId`: the record's room after the sync (PROTOCOL v2.4 asks
+ * for `{ room }`; the rest says what changed, as for a mirrored room).
+ */
+export type RecordSyncBody = RoomSyncBody;
+
 /** `GET /api/server/users/:userId/unread`: the navbar badge; rooms with nothing unread are left out. */
 export interface UnreadBody {
   userId: string;
@@ -114,6 +120,7 @@ export interface HttpResponses {
   "POST /api/server/tokens": TokenBody;
   "GET /api/server/rooms/:externalKey": SharedRoomBody;
   "PUT /api/server/rooms/:externalKey": RoomSyncBody;
+  "PUT /api/server/records/:kind/:recordId": RecordSyncBody;
   "GET /api/server/users/:userId/unread": UnreadBody;
   "POST /api/server/users/:userId/disconnect": DisconnectBody;
   "GET /api/server/audit": AuditBody;

@@ -32,6 +32,12 @@ export const LIMITS = {
   emailDelayMinMax: 1440,
   /** the default `emailDelayMin` */
   emailDelayMinDefault: 10,
+  /** a record's kind (`timesheet`): short and plain, it is part of the room's key */
+  recordKindMax: 32,
+  /** a record's id in the PHP app */
+  recordIdMax: 64,
+  /** a record's link back into the PHP app */
+  recordUrlMax: 2000,
 } as const;
 
 /** Counts Unicode code points, as the contract measures text. */

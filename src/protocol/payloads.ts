@@ -62,13 +62,41 @@ export const empty = z
 export const roomRef = z.object({ roomId: entityId });
 /** An opaque paging cursor, as a previous answer's `next` gave it. */
 const cursor = z.string().min(1).max(200);
+/**
+ * A record's kind: lower-case letters, digits, `_` and `-`, starting with a letter. It becomes part
+ * of the room's key and of a link, so no other characters are taken.
+ */
+export const recordKind = z
+  .string()
+  .regex(
+    new RegExp(`^[a-z][a-z0-9_-]{0,${LIMITS.recordKindMax - 1}}$`),
+    `must be 1-${LIMITS.recordKindMax} lower-case letters, digits, _ or -, starting with a letter (such as timesheet)`,
+  );
+/** A record's id in the PHP app: letters, digits and `_ . : -` (no slash, no space). */
+export const recordId = z
+  .string()
+  .regex(
+    new RegExp(`^[A-Za-z0-9_.:-]{1,${LIMITS.recordIdMax}}$`),
+    `must be 1-${LIMITS.recordIdMax} letters, digits or _ . : - (such as 2026-W49-7)`,
+  );
+/**
+ * `room:list`'s filter: `true` only rooms on a record, `false` only the others, `{ kind }` only
+ * rooms on records of that kind. Absent: every room, as before.
+ */
+const recordFilter = z.union([z.boolean(), z.object({ kind: recordKind })]);
 /** `room:list`: no payload (or `{}`) still works, as in v1, and gives the first page. */
 export const roomList = z.preprocess(
   (v) => (v === undefined ? {} : v),
-  z
-    .custom<object>(isPlainObject, "must be an object such as {}")
-    .pipe(z.object({ limit: limit(LIMITS.roomPageMax), cursor: cursor.optional() })),
+  z.custom<object>(isPlainObject, "must be an object such as {}").pipe(
+    z.object({
+      limit: limit(LIMITS.roomPageMax),
+      cursor: cursor.optional(),
+      record: recordFilter.optional(),
+    }),
+  ),
 );
+/** `room:record`: the room of one record, for a member of it. */
+export const roomRecord = z.object({ kind: recordKind, recordId });
 export const roomMembers = z.object({
   roomId: entityId,
   limit: limit(LIMITS.membersPageMax),
@@ -153,7 +181,10 @@ export const userPrefsSet = z.custom<object>(isPlainObject, "must be an object s
 
 export type UserSearchInput = z.input<typeof userSearch>;
 export type RoomRefInput = z.input<typeof roomRef>;
-export type RoomListInput = { limit?: number; cursor?: string };
+export type RoomListInput = { limit?: number; cursor?: string; record?: RecordFilter };
+/** Which rooms `room:list` gives: on a record (`true`), not on one (`false`), or on a kind of record. */
+export type RecordFilter = boolean | { kind: string };
+export type RoomRecordInput = z.input<typeof roomRecord>;
 export type RoomMembersInput = z.input<typeof roomMembers>;
 export type RoomDirectInput = z.input<typeof roomDirect>;
 export type RoomCreateInput = z.input<typeof roomCreate>;
@@ -185,6 +216,7 @@ export const REQUEST_SCHEMAS = {
   "room:list": roomList,
   "room:members": roomMembers,
   "room:get": roomRef,
+  "room:record": roomRecord,
   "user:search": userSearch,
   "room:direct": roomDirect,
   "room:create": roomCreate,

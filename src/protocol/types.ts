@@ -7,6 +7,11 @@
 export interface User {
   id: string;
   name: string;
+  /**
+   * (v2.3) the sign-in name, which `@login` mentions use: on `user:search` results and on the
+   * `session` user, so a UI can complete mentions and spot its own
+   */
+  login?: string;
 }
 
 /** What a member may do in a group: the owner and admins manage it, members chat. */
@@ -86,6 +91,21 @@ export interface ChatFile {
   thumbnailUrl: string | null;
 }
 
+/**
+ * The TimeWise record a room is the conversation of (a timesheet, leave request, shift, project),
+ * set by the PHP app through `PUT /api/server/records/:kind/:recordId` (PROTOCOL v2.4).
+ */
+export interface RoomRecord {
+  /** what sort of record: `timesheet`, `leave`, `shift`, `project`… (the PHP app's words) */
+  kind: string;
+  /** the record's id in the PHP app */
+  id: string;
+  /** what the room is called after: the record's title */
+  title: string;
+  /** the record's page in the PHP app (http or https only) */
+  url: string;
+}
+
 /** A room as everyone in it sees it (what `room:updated` carries). */
 export interface SharedRoom {
   id: string;
@@ -102,6 +122,11 @@ export interface SharedRoom {
   lastSeq: number;
   rev: number;
   lastMessage: Message | null;
+  /**
+   * The record this room belongs to, or null for an ordinary room. Its members are set by the
+   * PHP app only: users can't leave or rename it, nor add or remove people (FORBIDDEN).
+   */
+  record: RoomRecord | null;
 }
 
 /**

@@ -144,7 +144,10 @@ export function acceptConnections(deps: ConnectionDeps): void {
     deps.onConnected?.(socket);
     const token = socket.data.token;
     socket.emit("session", {
-      user: { id: user.id, name: user.name },
+      user:
+        user.login === undefined
+          ? { id: user.id, name: user.name }
+          : { id: user.id, name: user.name, login: user.login },
       expiresAt: token ? new Date(token.expiresAt * 1000).toISOString() : null,
     });
   });

@@ -6,6 +6,7 @@ import type { MessageService } from "../chat/messages/service.js";
 import type { PrefsService } from "../chat/prefs/service.js";
 import type { PresenceService } from "../chat/presence/service.js";
 import type { ReadService } from "../chat/reads/service.js";
+import type { RecordService } from "../chat/records/service.js";
 import type { RoomService } from "../chat/rooms/service.js";
 import type { TypingService } from "../chat/typing/service.js";
 import type { UserService } from "../chat/users/service.js";
@@ -15,6 +16,7 @@ import { sessionRefreshHandler } from "./session-refresh.js";
 
 export interface Services {
   rooms: RoomService;
+  records: RecordService;
   messages: MessageService;
   reads: ReadService;
   typing: TypingService;
@@ -39,6 +41,10 @@ export function chatHandlers(s: Services): HandlerTable {
     "room:get": {
       limit: "reads",
       handle: async (actor, p) => ({ room: await s.rooms.get(actor, p.roomId) }),
+    },
+    "room:record": {
+      limit: "reads",
+      handle: async (actor, p) => ({ room: await s.records.find(actor, p.kind, p.recordId) }),
     },
     "user:search": {
       limit: "searches",

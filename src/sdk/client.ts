@@ -10,6 +10,7 @@ import {
   type Message,
   type RequestEvent,
   type Requests,
+  type Room,
   type ServerToClientEvents,
 } from "../protocol/index.js";
 import { type ChatSocket, Connection, type TokenReason } from "./connection.js";
@@ -224,6 +225,15 @@ export class ChatClient extends Emitter<ClientEvents & ServerToClientEvents> {
   /** Fetches a room again (its unread count can only be known from the server); failures are ignored. */
   async refreshRoom(roomId: string): Promise<void> {
     await this.request("room:get", { roomId }).catch(() => undefined);
+  }
+
+  /**
+   * The conversation on a TimeWise record (`recordRoom("timesheet", "2026-W49-7")`), once the PHP
+   * app has attached one and made me a member; it is added to `state.rooms`. Rejects with a
+   * `ChatError` of code `NOT_FOUND` otherwise (the same whether the record has no room or I am not in it).
+   */
+  async recordRoom(kind: string, recordId: string): Promise<Room> {
+    return (await this.request("room:record", { kind, recordId })).room;
   }
 
   /** Asks for the presence of these users (missing dots are filled in by later events). */

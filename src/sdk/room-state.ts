@@ -52,6 +52,7 @@ export class RoomState {
   applyMessage(message: Message, me: string | null, fromLiveEvent: boolean): boolean {
     const isNew = message.seq > this.room.lastSeq;
     const room = this.room;
+    if (!isNew) this.recountEdit(message, me);
     if (isNew) room.lastSeq = message.seq;
     room.rev = Math.max(room.rev, message.rev);
     if (!room.lastMessage || message.seq > room.lastMessage.seq) room.lastMessage = message;
@@ -66,6 +67,31 @@ export class RoomState {
     if (fromLiveEvent) this.advance(message.rev);
     if (this.loaded) this.keep(message);
     return isNew;
+  }
+
+  /**
+   * Set when an edit or a deletion of an unread message arrived whose earlier copy is not known
+   * here: whether it mentioned me before can't be told, so the room's counts are fetched again.
+   */
+  mentionsUnsure = false;
+
+  /**
+   * An edit can add or remove a mention of me, and a deletion removes them all (a deleted message
+   * has none): the unread mention count follows, for unread messages of others only, as the
+   * server counts them.
+   */
+  private recountEdit(message: Message, me: string | null): void {
+    const room = this.room;
+    if (message.senderId === me || message.seq <= room.readSeq) return;
+    const last = room.lastMessage?.id === message.id ? room.lastMessage : undefined;
+    const before = this.byId.get(message.id) ?? last;
+    if (!before) {
+      this.mentionsUnsure = true;
+      return;
+    }
+    if (before.rev >= message.rev) return;
+    const change = Number(mentionsMe(message, me)) - Number(mentionsMe(before, me));
+    room.mentions = Math.max(0, room.mentions + change);
   }
 
   /** Keeps a message in the loaded window unless a newer copy is already there. */
@@ -129,6 +155,7 @@ export class RoomState {
       unread = 0;
       mentions = 0;
     }
+    this.mentionsUnsure = false;
     this.room = {
       ...fresh,
       members: mergeMembers(old, fresh),
@@ -177,6 +204,12 @@ export class RoomState {
       room.unread = 0;
       room.mentions = 0;
       return true;
+    }
+    // Read part of the way: when every message after the marker is loaded, the mentions left are
+    // counted here at once; the server's answer to the refetch confirms them.
+    const oldest = this.oldestSeq();
+    if (this.loaded && oldest !== undefined && oldest <= seq + 1) {
+      room.mentions = this.mentionsAfter(seq, me);
     }
     return false;
   }

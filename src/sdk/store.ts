@@ -155,11 +155,21 @@ export class ChatState {
     this.roomsById.delete(roomId);
   }
 
-  /** A message from any source; live events also move the room's catch-up cursor. */
-  applyMessage(message: Message, fromLiveEvent: boolean): void {
+  /**
+   * A message from any source; live events also move the room's catch-up cursor. Returns true when
+   * the room's mention count can't be told locally (an edit of a message not loaded here), so the
+   * caller fetches the room again.
+   */
+  applyMessage(message: Message, fromLiveEvent: boolean): boolean {
     const state = this.roomsById.get(message.roomId);
-    if (state) state.applyMessage(message, this.me?.id ?? null, fromLiveEvent);
-    else if (fromLiveEvent) this.keepOrphan(message);
+    if (state) {
+      state.applyMessage(message, this.me?.id ?? null, fromLiveEvent);
+      const unsure = state.mentionsUnsure;
+      state.mentionsUnsure = false;
+      return unsure;
+    }
+    if (fromLiveEvent) this.keepOrphan(message);
+    return false;
   }
 
   /**

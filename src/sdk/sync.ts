@@ -20,7 +20,7 @@ export function wireEvents(client: ChatClient, forward: Forward): void {
   socket.on("session:ended", (payload) => forward("session:ended", payload));
   for (const event of ["message:new", "message:updated", "message:deleted"] as const) {
     socket.on(event, (message) => {
-      state.applyMessage(message, true);
+      if (state.applyMessage(message, true)) void client.refreshRoom(message.roomId);
       state.changed();
       client.gaps.check(message.roomId);
       forward(event, message);

@@ -8,4 +8,6 @@ export interface Actor {
   id: string;
   name: string;
   scope: string | null;
+  /** the directory login, when the actor came from the directory (for the `session` payload) */
+  login?: string;
 }

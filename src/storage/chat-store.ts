@@ -3,7 +3,7 @@
  * are served from memory (a mirror of committed state); writes are group-committed, and each
  * returned promise settles only after its transaction is durable.
  */
-import type { Message, NotifyLevel, Role, RoomType } from "../protocol/index.js";
+import type { Message, NotifyLevel, Role, RoomRecord, RoomType } from "../protocol/index.js";
 import type { FileRecord, NewFile } from "./files.js";
 import type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
 import type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "./retention.js";
@@ -34,6 +34,8 @@ export interface StoredRoom {
   name: string | null;
   createdAt: string;
   externalKey: string | null;
+  /** the TimeWise record this room is on (its key is `record/<kind>/<id>`), or null */
+  record: RoomRecord | null;
   lastSeq: number;
   rev: number;
   lastActivityAt: string;

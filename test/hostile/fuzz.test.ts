@@ -18,6 +18,7 @@ const RESULT: Record<RequestEvent, readonly string[]> = {
   "room:list": ["rooms", "next"],
   "room:members": ["members", "next"],
   "room:get": ["room"],
+  "room:record": ["room"],
   "user:search": ["users"],
   "room:direct": ["room"],
   "room:create": ["room"],
@@ -121,6 +122,10 @@ before(async () => {
     push: fc.option(fc.boolean(), { nil: undefined }),
     // a page cursor only comes from an answer: none (the first page), or one that does not decode
     cursor: fc.constantFrom(undefined, "abc"),
+    // room:list's filter, and room:record's record (none of these has a room: NOT_FOUND)
+    record: fc.constantFrom(undefined, true, false, { kind: "timesheet" }),
+    kind: fc.constantFrom("timesheet", "leave"),
+    recordId: fc.constantFrom("1", "2026-W49"),
   };
 });
 after(() => server.close());

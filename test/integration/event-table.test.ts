@@ -57,7 +57,7 @@ test("every request event has a malformed-payload spec that covers each of its f
 });
 
 test("the schema fields are read through the room:list pipe and refined objects", () => {
-  assert.deepEqual(requestFields("room:list"), ["limit", "cursor"]);
+  assert.deepEqual(requestFields("room:list"), ["limit", "cursor", "record"]);
   assert.deepEqual(requestFields("message:history"), ["roomId", "beforeSeq", "afterSeq", "limit"]);
   assert.deepEqual(requestFields("typing"), ["roomId", "typing"]);
 });

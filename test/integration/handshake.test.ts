@@ -46,7 +46,7 @@ describe("handshake with the default settings", () => {
     socket.close();
   });
 
-  test("the session event carries the user's id and name as strings", async () => {
+  test("the session event carries the user's id, name and login as strings", async () => {
     const token = sign(valid());
     const socket = io(server.url, {
       auth: { token },
@@ -59,13 +59,13 @@ describe("handshake with the default settings", () => {
       socket.once("connect_error", reject);
     });
     socket.close();
-    assert.deepEqual(session.user, { id: ann.id, name: "Ann Handshake" });
+    assert.deepEqual(session.user, { id: ann.id, name: "Ann Handshake", login: ann.login });
   });
 
   test("a numeric sub is accepted as the same user", async () => {
     const { socket, user } = await connectWithToken(server.url, sign({ ...valid(), sub: Number(ann.id) }));
     socket.close();
-    assert.deepEqual(user, { id: ann.id, name: "Ann Handshake" });
+    assert.deepEqual(user, { id: ann.id, name: "Ann Handshake", login: ann.login });
   });
 
   test("a handshake without any token is refused with AUTH_REQUIRED", async () => {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import type { ErrorCode, Message, RequestEvent, Room } from "../../src/protocol/index.js";
 import { ok, request, startServer, type TestServer, type TestUser } from "../support/harness.js";
+import { attachRecord, RECORDS_KEY } from "../support/records.js";
 import { clientId, group, type Person, person, send } from "../support/rooms.js";
 
 /**
@@ -18,7 +19,8 @@ import { clientId, group, type Person, person, send } from "../support/rooms.js"
 export function useKit(): () => Kit {
   let kit: Kit | undefined;
   before(async () => {
-    const server = await startServer();
+    // the service key lets each fixture attach a record's conversation, for room:record
+    const server = await startServer({ env: { SERVICE_API_KEY: RECORDS_KEY } });
     kit = {
       server,
       bob: await server.addUser("Bob Bystander"),
@@ -49,6 +51,8 @@ export interface Fixture extends Kit {
   message: Message;
   /** a fresh token of the owner, for session:refresh */
   ownerToken: string;
+  /** a record whose conversation the owner is in */
+  record: { kind: string; recordId: string };
 }
 /** The one answer a case must get: an error code, or "ok" where the payload is in fact valid. */
 export type Answer = ErrorCode | "ok";
@@ -158,6 +162,30 @@ const fileIdList: Field = (f) => [
   ["an id no upload has", ["987654321"], BAD],
 ];
 
+/** A record's kind: short lower-case words, as it becomes part of the room's key. */
+const recordKindField: Field = () => [
+  ...shapes(true),
+  ["a number", 42, BAD],
+  ["an empty string", "", BAD],
+  ["capitals", "Timesheet", BAD],
+  ["a space", "time sheet", BAD],
+  ["a slash", "time/sheet", BAD],
+  ["a digit first", "1sheet", BAD],
+  ["33 characters", "k".repeat(33), BAD],
+  ["100k characters", long, BAD],
+];
+/** A record's id in the PHP app: no slash, no space, at most 64 characters. */
+const recordIdField: Field = () => [
+  ...shapes(true),
+  ["a number", 42, BAD],
+  ["an empty string", "", BAD],
+  ["a slash", "2026/49", BAD],
+  ["a space", "2026 49", BAD],
+  ["a NUL character", "a\u0000b", BAD],
+  ["65 characters", "9".repeat(65), BAD],
+  ["100k characters", long, BAD],
+];
+
 /** A paging cursor: only what an earlier answer's `next` gave is valid. */
 const cursorField: Field = () => [
   ...shapes(false),
@@ -192,6 +220,10 @@ export const SPECS: Record<
   { valid: (f: Fixture) => object; fields: Record<string, Field> }
 > = {
   "room:get": { valid: (f) => ({ roomId: f.room.id }), fields: { roomId: id((f) => f.room.id) } },
+  "room:record": {
+    valid: (f) => f.record,
+    fields: { kind: recordKindField, recordId: recordIdField },
+  },
   "room:members": {
     valid: (f) => ({ roomId: f.room.id }),
     fields: { roomId: id((f) => f.room.id), limit: limit(500), cursor: cursorField },
@@ -323,7 +355,13 @@ export async function fixture(kit: Kit): Promise<Fixture> {
   const spare = await group(owner, [], "Spare");
   const message = await send(owner.socket, room.id, "valid message");
   const ownerToken = await kit.server.token(owner.id);
-  return { ...kit, owner, room, spare, message, ownerToken };
+  const record = { kind: "fixture", recordId: `r-${owner.id}` };
+  await attachRecord(kit.server, record.kind, record.recordId, {
+    title: "A fixture's record",
+    url: "https://timewise.example.com/records/1",
+    memberIds: [owner.id],
+  });
+  return { ...kit, owner, room, spare, message, ownerToken, record };
 }
 
 /** Sends every case; returns a line for each answer that was not the expected error. */

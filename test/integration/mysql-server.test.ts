@@ -191,14 +191,14 @@ describe("a server on a PHP app's MariaDB users table", { skip }, () => {
     const token = await phpToken(id.ben!, TEST_SECRET);
     const socket = await server.connect({ token });
     const { users } = await ok(socket, "user:search", { query: "ann" });
-    assert.deepEqual(users, [{ id: id.ann, name: "Ann Lee" }]);
+    assert.deepEqual(users, [{ id: id.ann, name: "Ann Lee", login: "ann" }]);
     socket.close();
   });
 
   test("a user with a NULL last name is named by the first name alone", async () => {
     const socket = await server.connect({ token: await server.token(id.ann!) });
     const { users } = await ok(socket, "user:search", { query: "ulla" });
-    assert.deepEqual(users, [{ id: id.ulla, name: "Ulla" }]);
+    assert.deepEqual(users, [{ id: id.ulla, name: "Ulla", login: "ulla" }]);
     socket.close();
   });
 
@@ -295,8 +295,8 @@ describe("the real entry point on MariaDB", { skip }, () => {
       const louLogin = await login(server.url, "lou", "lou-pw");
       const k = await connectWithToken(server.url, kimLogin.body.token as string);
       const l = await connectWithToken(server.url, louLogin.body.token as string);
-      assert.deepEqual(k.user, { id: kim, name: "Kim Roe" });
-      assert.deepEqual(l.user, { id: lou, name: "Lou Poe" });
+      assert.deepEqual(k.user, { id: kim, name: "Kim Roe", login: "kim" });
+      assert.deepEqual(l.user, { id: lou, name: "Lou Poe", login: "lou" });
       let kimGone = false;
       let louGone = false;
       k.socket.on("disconnect", () => (kimGone = true));

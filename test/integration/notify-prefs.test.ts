@@ -127,7 +127,7 @@ test("user:prefs:set refuses a delay outside 1–1440 minutes and unknown email 
 
 test("a user's email address never reaches other users", async () => {
   const { users } = await ok(bob.socket, "user:search", { query: "Ann Settings" });
-  assert.deepEqual(users, [{ id: ann.id, name: "Ann Settings" }]);
+  assert.deepEqual(users, [{ id: ann.id, name: "Ann Settings", login: ann.user.login }]);
   const room = await group(ann, [bob], "No addresses");
   const seen = JSON.stringify([await getRoom(bob.socket, room.id), await ok(bob.socket, "room:list", {})]);
   assert.equal(seen.includes("ann@example.com"), false);

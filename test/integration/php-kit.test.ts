@@ -12,11 +12,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
-import type { ChatFile } from "../../src/protocol/index.js";
+import type { ChatFile, RecordSyncBody } from "../../src/protocol/index.js";
 import { unsignedFile } from "../support/files.js";
 import {
   CHROMIUM,
   craftToken,
+  request,
   requireService,
   startServer,
   TEST_SECRET,
@@ -188,6 +189,41 @@ describe("the PHP kit under real PHP", { skip }, () => {
     }
   });
 
+  test("recordConversation attaches one conversation per record and syncs its members", async () => {
+    const ann = await person(server, "Ann Record");
+    const bob = await person(server, "Bob Record");
+    const call = (members: string[], url = "https://timewise.example.com/timesheets/77") =>
+      kit(
+        server,
+        'echo json_encode($chat->recordConversation("timesheet", 77, "Timesheet 77", $args[0], json_decode($args[1])));',
+        [url, JSON.stringify(members)],
+      ) as Promise<RecordSyncBody | { error: string; status: number }>;
+    const bobTold = waitFor(bob.socket, "room:updated", (r) => r.record?.id === "77");
+    const made = (await call([ann.id, bob.id])) as RecordSyncBody;
+    assert.equal(made.created, true);
+    assert.deepEqual(made.room.record, {
+      kind: "timesheet",
+      id: "77",
+      title: "Timesheet 77",
+      url: "https://timewise.example.com/timesheets/77",
+    });
+    assert.equal((await bobTold).id, made.room.id);
+    const again = (await call([ann.id, bob.id])) as RecordSyncBody;
+    assert.deepEqual([again.room.id, again.created, again.changed], [made.room.id, false, false]);
+
+    const bobRemoved = waitFor(bob.socket, "room:removed", (p) => p.roomId === made.room.id);
+    const synced = (await call([ann.id])) as RecordSyncBody;
+    assert.deepEqual([synced.added, synced.removed], [[], [bob.id]]);
+    await bobRemoved;
+    const found = await request(ann.socket, "room:record", { kind: "timesheet", recordId: "77" });
+    assert.equal(found.ok && found.room.id, made.room.id);
+    const refused = await request(bob.socket, "room:record", { kind: "timesheet", recordId: "77" });
+    assert.equal(!refused.ok && refused.error.code, "NOT_FOUND");
+
+    assert.deepEqual(await call([ann.id], "javascript:alert(1)"), { error: "BAD_REQUEST", status: 400 });
+    assert.deepEqual(await call(["987654321"]), { error: "NOT_FOUND", status: 404 });
+  });
+
   test("the embed snippet loads the client the chat server serves, and cannot be broken out of", async () => {
     const html = (await kit(
       server,
@@ -308,6 +344,85 @@ describe("the example page in a real browser", { skip: skip || noBrowser }, () =
     } finally {
       await browser.close();
       for (const child of servers) child.kill();
+    }
+  });
+});
+
+describe("the timesheet example page in a real browser", { skip: skip || noBrowser }, () => {
+  let server: TestServer;
+  let sessionDir: string;
+  before(async () => {
+    sessionDir = mkdtempSync(join(tmpdir(), "twc-timesheet-sessions-"));
+    server = await startServer({ env: { SERVICE_API_KEY: KEY } });
+  });
+  after(async () => {
+    await server.close();
+    rmSync(sessionDir, { recursive: true, force: true });
+  });
+
+  test("'Discuss this timesheet' attaches the conversation for the employee and approver, and the page chats in it", async () => {
+    const employee = await server.addUser("Page Employee");
+    const approver = await person(server, "Page Approver");
+    assert.deepEqual([employee.id, approver.id], ["1", "2"], "the example signs in user 1; user 2 approves");
+    const site = await servePhp(
+      { CHAT_URL: server.url, AUTH_JWT_SECRET: TEST_SECRET, SERVICE_API_KEY: KEY },
+      sessionDir,
+    );
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      const problems: string[] = [];
+      page.on("console", (m) => {
+        // the browser's own favicon request aside, which the response check below covers
+        const favicon = m.text().startsWith("Failed to load resource");
+        if ((m.type() === "warning" || m.type() === "error") && !favicon) problems.push(m.text());
+      });
+      page.on("response", (r) => {
+        if (r.status() >= 400 && !r.url().endsWith("/favicon.ico")) problems.push(`${r.status()} ${r.url()}`);
+      });
+      await page.goto(`${site.url}/timesheet.php?id=42`);
+      const button = page.getByRole("button", { name: "Discuss this timesheet" });
+      await button.waitFor({ timeout: 10_000 });
+      // before the button is pressed, there is no conversation on the timesheet
+      assert.equal(await page.isHidden("#conversation"), true);
+
+      const approverTold = waitFor(approver.socket, "room:updated", (r) => r.record?.id === "42", 10_000);
+      await button.click();
+      await page.getByRole("heading", { name: "Conversation" }).waitFor({ timeout: 10_000 });
+      const room = await approverTold;
+      assert.deepEqual(room.record, {
+        kind: "timesheet",
+        id: "42",
+        title: "Timesheet 42, week 49",
+        url: `${site.url}/timesheet.php?id=42`,
+      });
+      assert.deepEqual(room.members.map((m) => m.userId).sort(), ["1", "2"]);
+      assert.equal(new URL(page.url()).pathname, "/timesheet.php", "redirected back after the form");
+
+      const fromPage = waitFor(
+        approver.socket,
+        "message:new",
+        (m) => m.body === "Tuesday was a long one",
+        10_000,
+      );
+      await page.getByRole("textbox", { name: "Message" }).fill("Tuesday was a long one");
+      await page.getByRole("button", { name: "Send" }).click();
+      assert.equal((await fromPage).senderId, "1");
+      await request(approver.socket, "message:send", {
+        roomId: room.id,
+        body: "Approved, thanks",
+        clientId: "approver-1",
+      });
+      await page.getByText("#2: Approved, thanks").waitFor({ timeout: 10_000 });
+
+      // pressing the button again (another tab) keeps the one conversation
+      await page.goto(`${site.url}/timesheet.php?id=42`);
+      await page.getByText("#1: Tuesday was a long one").waitFor({ timeout: 10_000 });
+      assert.equal(await page.isHidden("#discuss"), true);
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+      site.child.kill();
     }
   });
 });

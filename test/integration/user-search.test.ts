@@ -36,7 +36,11 @@ test("user:search matches login or name, case-insensitively, and never returns t
   const found = await search(caller, tok.toUpperCase());
   assert.deepEqual(found.map((u) => u.id).sort(), [byName.id, byLogin.id].sort());
   const named = found.find((u) => u.id === byName.id);
-  assert.deepEqual({ id: named?.id, name: named?.name }, { id: byName.id, name: byName.name });
+  assert.deepEqual(
+    named,
+    { id: byName.id, name: byName.name, login: byName.login },
+    "with the login, for @mentions",
+  );
   assert.deepEqual(
     (await search(caller, tok.slice(2, 7))).map((u) => u.id).sort(),
     [byName.id, byLogin.id].sort(),

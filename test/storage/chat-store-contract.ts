@@ -3,11 +3,13 @@
  * store (through `asAsyncChatStore`) and the PostgreSQL store. Both must give the same answers to
  * the same calls. One store serves a whole file; each test uses its own users and rooms.
  */
+
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { LIMITS } from "../../src/protocol/index.js";
 import type { AsyncChatStore } from "../../src/storage/async-chat-store.js";
 import type { StoredRoom } from "../../src/storage/chat-store.js";
+import { recordKey } from "../../src/storage/records.js";
 import { until } from "../support/harness.js";
 
 export interface OpenedStore {
@@ -386,6 +388,47 @@ export function chatStoreContract(name: string, open: () => Promise<OpenedStore>
       const reopened = await sync([a!]);
       assert.deepEqual([reopened.roomId, reopened.created, reopened.changed], [made.roomId, false, true]);
       assert.deepEqual(roles(reopened.room), { [a!]: "owner" });
+    });
+
+    test("a record's room keeps its kind, id, title and link; a new link is a change; a team is no record", async () => {
+      const [a] = users(1);
+      const key = recordKey("timesheet", `w49-${a}`);
+      const sync = (name: string, recordUrl: string) =>
+        s.syncGroup({
+          externalKey: key,
+          name,
+          memberIds: [a!],
+          ownerId: null,
+          adminIds: [],
+          recordUrl,
+          at: AT,
+        });
+      const made = await sync("Week 49", "https://tw.example/t/1");
+      const record = { kind: "timesheet", id: `w49-${a}`, title: "Week 49", url: "https://tw.example/t/1" };
+      assert.deepEqual(made.room.record, record);
+      assert.deepEqual((await s.room(made.roomId))?.record, record);
+      assert.deepEqual((await s.roomByExternalKey(key))?.record, record);
+      assert.equal((await sync("Week 49", "https://tw.example/t/1")).changed, false);
+      const moved = await sync("Week 49 (Bob)", "https://tw.example/t/2");
+      assert.equal(moved.changed, true);
+      assert.deepEqual(moved.room.record, {
+        ...record,
+        title: "Week 49 (Bob)",
+        url: "https://tw.example/t/2",
+      });
+      assert.deepEqual(
+        (await s.roomsOf(a!)).map((r) => r.record?.url),
+        ["https://tw.example/t/2"],
+      );
+      const team = await s.syncGroup({
+        externalKey: `team:${a}`,
+        name: "Team",
+        memberIds: [a!],
+        ownerId: null,
+        adminIds: null,
+        at: AT,
+      });
+      assert.equal(team.room.record, null);
     });
 
     test("names and last-seen times are remembered; revocations never move back", async () => {

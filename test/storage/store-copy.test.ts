@@ -4,6 +4,7 @@
  * the SQLite store answered. Re-running copies nothing; the file's bytes never change; a target
  * row changed afterwards is found and named; the command's usage mistakes are one clear line.
  */
+
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -18,6 +19,7 @@ import type { FileRecord, NewFile, StoredRoom } from "../../src/storage/chat-sto
 import { type CopyReport, copyStore } from "../../src/storage/copy/copy-store.js";
 import { openPool } from "../../src/storage/postgres/pool.js";
 import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
+import { recordKey } from "../../src/storage/records.js";
 import { openDatabase } from "../../src/storage/sqlite/open.js";
 import { SqliteChatStore } from "../../src/storage/sqlite/sqlite-chat-store.js";
 import { requireService, until } from "../support/harness.js";
@@ -133,7 +135,19 @@ async function fill(path: string): Promise<Expected> {
     await store.setUserPrefs("u1", { email: "off", emailDelayMin: 30, push: false });
     const secret = store.serverSecret("token");
 
-    const roomIds = [direct.id, group.id, synced.room.id];
+    // a record's conversation: its link lives in rooms.record_url
+    const onRecord = await store.syncGroup({
+      externalKey: recordKey("timesheet", "42"),
+      name: "Timesheet 42",
+      memberIds: ["u1"],
+      ownerId: null,
+      adminIds: [],
+      recordUrl: "https://timewise.example.com/timesheets/42",
+      at: AT,
+    });
+    assert.equal(onRecord.room.record?.url, "https://timewise.example.com/timesheets/42");
+
+    const roomIds = [direct.id, group.id, synced.room.id, onRecord.roomId];
     const expected: Expected = {
       rooms: new Map(roomIds.map((id) => [id, store.room(id)])),
       history: new Map(roomIds.map((id) => [id, store.history(id, { limit: 1000 }).messages])),
@@ -193,10 +207,10 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
 
   test("the first run copies every room, member, message and table and finds them equal", () => {
     assert.deepEqual(first.problems, []);
-    assert.equal(first.rooms, 3);
+    assert.equal(first.rooms, 4);
     assert.equal(first.messages, 34);
     assert.equal(first.addedMessages, 34);
-    assert.equal(first.members, 2 + 2 + 3);
+    assert.equal(first.members, 2 + 2 + 3 + 1);
     const added = Object.fromEntries(first.tables.map((t) => [t.table, t.added]));
     assert.deepEqual(added, {
       known_users: 4,
@@ -297,7 +311,7 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
   test("running the copy again copies nothing new and still checks every room", async () => {
     const again = await copyStore({ sqlitePath: path, pool });
     assert.deepEqual(again.problems, []);
-    assert.equal(again.rooms, 3);
+    assert.equal(again.rooms, 4);
     assert.equal(again.messages, 34);
     assert.equal(again.addedMessages, 0);
     assert.ok(again.tables.every((t) => t.added === 0));
@@ -397,7 +411,7 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       const result = await cli("copy", "--from", "sqlite:./chat.db", "--to", target.url);
       assert.equal(result.code, 2);
       assert.match(oneLine(result.stderr), /^Differs: room \d+: its messages differ/);
-      assert.match(result.stdout, /Copied 3 rooms, 7 members and 34 messages \(0 new\)/);
+      assert.match(result.stdout, /Copied 4 rooms, 8 members and 34 messages \(0 new\)/);
       assert.match(result.stdout, /rooms or tables differ in the target/);
     });
   });

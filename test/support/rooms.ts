@@ -159,6 +159,11 @@ export function assertRoomShape(room: SharedRoom | Room, perUser = true): void {
   assert.ok(Number.isInteger(room.lastSeq) && room.lastSeq >= 0, "room.lastSeq");
   assert.ok(Number.isInteger(room.rev) && room.rev >= 0, "room.rev");
   if (room.lastMessage !== null) assertMessageShape(room.lastMessage);
+  if (room.record !== null) {
+    for (const key of ["kind", "id", "title", "url"] as const) {
+      assert.equal(typeof room.record[key], "string", `room.record.${key}`);
+    }
+  }
   if (perUser) {
     const r = room as Room;
     assert.ok(Number.isInteger(r.readSeq) && r.readSeq >= 0, "room.readSeq");

@@ -34,6 +34,7 @@ expectType<
     | "POST /api/server/tokens"
     | "GET /api/server/rooms/:externalKey"
     | "PUT /api/server/rooms/:externalKey"
+    | "PUT /api/server/records/:kind/:recordId"
     | "GET /api/server/users/:userId/unread"
     | "POST /api/server/users/:userId/disconnect"
     | "POST /api/server/users/:userId/files"

@@ -5,6 +5,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { tellHostUnread } from "../auth.js";
 import { useChatState, useClient } from "../hooks.js";
+import { learnLogin } from "../mentions.js";
+import { shouldOfferNotifications, watchForNotifications } from "../notify.js";
 import { Banner } from "./Banner.js";
 import { GroupSettingsDialog } from "./GroupSettings.js";
 import { NewChatDialog } from "./NewChat.js";
@@ -12,8 +14,9 @@ import { NewGroupDialog } from "./NewGroup.js";
 import { RoomList } from "./RoomList.js";
 import { RoomView } from "./RoomView.js";
 import { SearchPanel } from "./Search.js";
+import { NotificationsButton, SettingsDialog } from "./Settings.js";
 
-type DialogName = "new-chat" | "new-group" | "group-settings" | null;
+type DialogName = "new-chat" | "new-group" | "group-settings" | "settings" | null;
 
 export function App({ onSignOut }: { onSignOut: (() => void) | null }) {
   const state = useChatState();
@@ -30,6 +33,21 @@ export function App({ onSignOut }: { onSignOut: (() => void) | null }) {
       () => setReady(true),
     );
   }, [client]);
+
+  // the offer to turn on desktop notifications waits until the person has sent a message here
+  const [offer, setOffer] = useState(false);
+  useEffect(() => {
+    const stopWatching = watchForNotifications(client, (roomId) => open(roomId));
+    const stopOffer = client.on("message:new", (m) => {
+      if (m.senderId === client.state.me?.id && shouldOfferNotifications()) setOffer(true);
+    });
+    return () => {
+      stopWatching();
+      stopOffer();
+    };
+  }, [client]);
+  const me = state.me;
+  if (me) learnLogin(me.id, me.login);
 
   const open = (roomId: string, messageId: string | null = null) => {
     setOpenId(roomId);
@@ -62,6 +80,10 @@ export function App({ onSignOut }: { onSignOut: (() => void) | null }) {
             </>
           )}
         </span>
+        {offer && <NotificationsButton onDone={() => setOffer(false)} />}
+        <button type="button" onClick={() => setDialog("settings")}>
+          Settings
+        </button>
         {onSignOut && (
           <button type="button" onClick={onSignOut}>
             Sign out
@@ -103,6 +125,7 @@ export function App({ onSignOut }: { onSignOut: (() => void) | null }) {
       </div>
       {dialog === "new-chat" && <NewChatDialog onClose={() => setDialog(null)} onOpen={(id) => open(id)} />}
       {dialog === "new-group" && <NewGroupDialog onClose={() => setDialog(null)} onOpen={(id) => open(id)} />}
+      {dialog === "settings" && <SettingsDialog onClose={() => setDialog(null)} />}
       {dialog === "group-settings" && openRoom && (
         <GroupSettingsDialog room={openRoom} onClose={() => setDialog(null)} />
       )}

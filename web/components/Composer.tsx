@@ -10,6 +10,7 @@ import type { Attachments } from "../attachments.js";
 import { preview } from "../format.js";
 import { describeError, useClient } from "../hooks.js";
 import { AttachmentList } from "./AttachmentList.js";
+import { MentionList, type MentionOption, useMentionPicker } from "./MentionPicker.js";
 
 export function Composer({
   roomId,
@@ -26,12 +27,42 @@ export function Composer({
 }) {
   const client = useClient();
   const [text, setText] = useState("");
+  const [caret, setCaret] = useState(0);
+  const mentions = useMentionPicker(roomId, text, caret);
+  const putText = (next: { text: string; caret: number }) => {
+    setText(next.text);
+    setCaret(next.caret);
+    // the caret goes after the inserted login once Preact has put the new text in the box
+    requestAnimationFrame(() => input.current?.setSelectionRange(next.caret, next.caret));
+  };
+  const pick = (option: MentionOption) => {
+    const next = mentions.choose(option);
+    if (next) putText(next);
+  };
   const [error, setError] = useState<string | null>(null);
   const input = useRef<HTMLTextAreaElement>(null);
   const picker = useRef<HTMLInputElement>(null);
   const fileIds = editing ? [] : attachments.readyIds();
   // files still on their way hold the message back: it would otherwise go without them
   const canSend = !(attachments.uploading && !editing) && (text.trim() !== "" || fileIds.length > 0);
+
+  // the mention list pops up from the text box, which stays a textbox (aria-autocomplete and
+  // aria-activedescendant are allowed there), set by hand as Preact's types don't list them
+  // on a textarea
+  const listOpen = mentions.open;
+  const activeOption = mentions.active;
+  useEffect(() => {
+    const box = input.current;
+    if (!box) return;
+    box.setAttribute("aria-autocomplete", "list");
+    if (listOpen) {
+      box.setAttribute("aria-controls", "mention-list");
+      box.setAttribute("aria-activedescendant", `mention-option-${activeOption}`);
+    } else {
+      box.removeAttribute("aria-controls");
+      box.removeAttribute("aria-activedescendant");
+    }
+  }, [listOpen, activeOption]);
 
   useEffect(() => {
     if (editing) setText(editing.body);
@@ -98,6 +129,7 @@ export function Composer({
           The message can be sent once the files are uploaded.
         </p>
       )}
+      {mentions.open && <MentionList options={mentions.options} active={mentions.active} onPick={pick} />}
       <div class="composer-row">
         {!editing && (
           <>
@@ -133,9 +165,12 @@ export function Composer({
           rows={1}
           placeholder="Write a message"
           value={text}
+          onKeyUp={(e) => setCaret(e.currentTarget.selectionStart)}
+          onClick={(e) => setCaret(e.currentTarget.selectionStart)}
           onInput={(e) => {
             const value = e.currentTarget.value;
             setText(value);
+            setCaret(e.currentTarget.selectionStart);
             if (!editing) client.typing(roomId, value.trim() !== "");
           }}
           onPaste={(e) => {
@@ -146,6 +181,12 @@ export function Composer({
             if (!e.clipboardData?.types.includes("text/plain")) e.preventDefault();
           }}
           onKeyDown={(e) => {
+            const used = e.isComposing ? false : mentions.onKey(e.key);
+            if (used !== false) {
+              e.preventDefault();
+              if (used !== true) putText(used);
+              return;
+            }
             if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
               submit();

@@ -6,6 +6,7 @@ import { useState } from "preact/hooks";
 import type { Message } from "../../src/sdk/index.js";
 import { preview, timeOf } from "../format.js";
 import { describeError, useClient } from "../hooks.js";
+import { mentionMarks, mentionsMe } from "../mentions.js";
 import { MessageText } from "../text.js";
 import { MessageFiles } from "./MessageFiles.js";
 
@@ -40,14 +41,16 @@ export function MessageItem(props: MessageItemProps) {
       (e: unknown) => setError(describeError(e)),
     );
   };
+  const me = state.me?.id;
+  const forMe = mentionsMe(message, me);
   const react = (emoji: string, on: boolean) =>
     run(client.request("message:react", { messageId: message.id, emoji, on }));
 
   return (
     <article
-      class={`msg${mine ? " mine" : ""}${props.highlighted ? " highlighted" : ""}`}
+      class={`msg${mine ? " mine" : ""}${props.highlighted ? " highlighted" : ""}${forMe ? " mentions-me" : ""}`}
       id={`message-${message.id}`}
-      aria-label={`${sender}, ${timeOf(message.createdAt)}`}
+      aria-label={`${sender}, ${timeOf(message.createdAt)}${forMe ? ", mentions you" : ""}`}
     >
       {showSender && !mine && (
         <div class="msg-sender" dir="auto">
@@ -71,7 +74,7 @@ export function MessageItem(props: MessageItemProps) {
             message.body !== "" && (
               // dir="auto": the body reads in its own direction, isolated from what surrounds it
               <p class="msg-body" dir="auto">
-                <MessageText body={message.body} />
+                <MessageText body={message.body} marks={mentionMarks(message, me)} />
               </p>
             )
           )}

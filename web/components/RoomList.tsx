@@ -1,8 +1,15 @@
 /** The list of chats: newest activity first, with the last message, its time and unread badges. */
-import { useEffect } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { Room } from "../../src/sdk/index.js";
 import { directPeer, preview, roomTitle, shortWhen } from "../format.js";
 import { useClient } from "../hooks.js";
+import { type ListFilter, passesFilter } from "../records.js";
+
+const FILTERS: { value: ListFilter; label: string }[] = [
+  { value: "all", label: "All" },
+  { value: "records", label: "On records" },
+  { value: "others", label: "Other chats" },
+];
 
 const RENDERED_MARK = "twc:rooms-rendered";
 
@@ -16,22 +23,48 @@ export function RoomList({
   onOpen: (roomId: string) => void;
 }) {
   const state = useClient().state;
-  const rooms = state.rooms();
-  const shown = ready || rooms.length > 0;
+  const all = state.rooms();
+  const [chosen, setFilter] = useState<ListFilter>("all");
+  // the filter shows only to people who have chats on TimeWise records
+  const hasRecords = all.some((room) => room.record != null);
+  const filter = hasRecords ? chosen : "all";
+  const rooms = all.filter((room) => passesFilter(room, filter));
+  const shown = ready || all.length > 0;
   // when the chat list first showed, for the "under a second" check in the browser tests
   useEffect(() => {
     if (shown && performance.getEntriesByName(RENDERED_MARK).length === 0) performance.mark(RENDERED_MARK);
   }, [shown]);
   if (!shown) return <p class="hint">Loading your chats…</p>;
-  if (rooms.length === 0) return <p class="hint">No chats yet. Start one with “New chat”.</p>;
+  if (all.length === 0) return <p class="hint">No chats yet. Start one with “New chat”.</p>;
   return (
-    <ul class="room-list" aria-label="Your chats">
-      {rooms.map((room) => (
-        <li key={room.id}>
-          <RoomItem room={room} active={room.id === activeId} onOpen={onOpen} />
-        </li>
-      ))}
-    </ul>
+    <>
+      {hasRecords && (
+        <fieldset class="list-filter">
+          <legend class="sr-only">Show</legend>
+          {FILTERS.map((f) => (
+            <button
+              key={f.value}
+              type="button"
+              aria-pressed={filter === f.value}
+              onClick={() => setFilter(f.value)}
+            >
+              {f.label}
+            </button>
+          ))}
+        </fieldset>
+      )}
+      {rooms.length === 0 ? (
+        <p class="hint">No chats here.</p>
+      ) : (
+        <ul class="room-list" aria-label="Your chats">
+          {rooms.map((room) => (
+            <li key={room.id}>
+              <RoomItem room={room} active={room.id === activeId} onOpen={onOpen} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }
 
@@ -83,6 +116,12 @@ function RoomItem({ room, active, onOpen }: { room: Room; active: boolean; onOpe
               "No messages yet"
             )}
           </span>
+          {room.mentions > 0 && (
+            <span class="badge mention-badge" title="Mentions of you">
+              @{room.mentions > 1 ? (room.mentions > 99 ? "99+" : room.mentions) : ""}
+              <span class="sr-only">{room.mentions === 1 ? " mention" : " mentions"}</span>
+            </span>
+          )}
           {room.unread > 0 && (
             <span class="badge">
               {room.unread > 99 ? "99+" : room.unread}

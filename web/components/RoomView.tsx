@@ -9,6 +9,8 @@ import { directPeer, nameList, presenceText, roomTitle } from "../format.js";
 import { describeError, useClient } from "../hooks.js";
 import { Composer } from "./Composer.js";
 import { MessageList } from "./MessageList.js";
+import { RecordLink } from "./RecordLink.js";
+import { RoomNotify } from "./Settings.js";
 
 /** Whether the page is in front of the person (a hidden tab must not mark messages read). */
 function usePageVisible(): boolean {
@@ -101,9 +103,12 @@ export function RoomView({
           <h2 id="room-title">
             <bdi>{title}</bdi>
           </h2>
+          {room.record && <RecordLink record={room.record} />}
           <p class="room-subtitle">{subtitle}</p>
+          <RoomNotify room={room} />
         </div>
-        {room.type === "group" && (
+        {/* TimeWise runs a record's room: there is nothing for its members to rename or leave */}
+        {room.type === "group" && !room.record && (
           <button type="button" onClick={onSettings}>
             Group settings
           </button>

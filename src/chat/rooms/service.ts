@@ -7,6 +7,7 @@ import {
   LIMITS,
   type Member,
   type NotifyLevel,
+  type RecordFilter,
   type Role,
   type Room,
   type SharedRoom,
@@ -34,6 +35,13 @@ function byActivity(
   return compareIds(b.id, a.id);
 }
 
+/** Whether a room passes `room:list`'s record filter. */
+function matchesRecord(room: StoredRoom, filter: RecordFilter): boolean {
+  if (filter === true) return room.record !== null;
+  if (filter === false) return room.record === null;
+  return room.record?.kind === filter.kind;
+}
+
 /** Decimal id strings compared as numbers. */
 function compareIds(a: string, b: string): number {
   if (a.length !== b.length) return a.length - b.length;
@@ -56,10 +64,17 @@ export class RoomService {
    */
   async list(
     actor: Actor,
-    page: { limit?: number | undefined; cursor?: string | undefined } = {},
+    page: {
+      limit?: number | undefined;
+      cursor?: string | undefined;
+      record?: RecordFilter | undefined;
+    } = {},
   ): Promise<RoomPage> {
     const limit = page.limit ?? LIMITS.roomPageDefault;
-    const sorted = (await this.deps.store.roomsOf(actor.id)).sort(byActivity);
+    const filter = page.record;
+    const sorted = (await this.deps.store.roomsOf(actor.id))
+      .filter((room) => filter === undefined || matchesRecord(room, filter))
+      .sort(byActivity);
     let start = 0;
     if (page.cursor !== undefined) {
       const after = decodeRoomCursor(page.cursor);
@@ -162,7 +177,7 @@ export class RoomService {
   }
 
   async setRole(actor: Actor, roomId: string, userId: string, role: Exclude<Role, "owner">): Promise<Room> {
-    const room = await this.group(actor, roomId);
+    const room = await this.userRun(actor, roomId);
     if (room.members.get(actor.id)?.role !== "owner")
       throw forbidden("Only the room's owner can change roles.");
     const target = room.members.get(userId);
@@ -189,7 +204,7 @@ export class RoomService {
   }
 
   async leave(actor: Actor, roomId: string): Promise<void> {
-    await this.group(actor, roomId);
+    await this.userRun(actor, roomId);
     await this.removeAndAnnounce(roomId, actor.id);
   }
 
@@ -256,8 +271,22 @@ export class RoomService {
     return room;
   }
 
-  private async managedGroup(actor: Actor, roomId: string): Promise<StoredRoom> {
+  /**
+   * A group its users run themselves: not a record's room, whose name and members the PHP app
+   * sets (FORBIDDEN, told only to members: anyone else gets NOT_FOUND first).
+   */
+  private async userRun(actor: Actor, roomId: string): Promise<StoredRoom> {
     const room = await this.group(actor, roomId);
+    if (room.record !== null) {
+      throw forbidden(
+        "This conversation belongs to a TimeWise record: TimeWise decides its name and who is in it.",
+      );
+    }
+    return room;
+  }
+
+  private async managedGroup(actor: Actor, roomId: string): Promise<StoredRoom> {
+    const room = await this.userRun(actor, roomId);
     const role = room.members.get(actor.id)?.role;
     if (role !== "owner" && role !== "admin")
       throw forbidden("Only the room's owner or an admin can do this.");

@@ -16,6 +16,8 @@ export interface RoomSyncInput {
   memberIds: readonly string[];
   ownerId?: string | undefined;
   adminIds?: readonly string[] | undefined;
+  /** a record's room: its link back (src/chat/records/service.ts) */
+  recordUrl?: string | undefined;
 }
 
 /** What a sync answers: the body of `PUT /api/server/rooms/:externalKey`. */
@@ -47,6 +49,7 @@ export class RoomSyncService {
       memberIds: active,
       ownerId,
       adminIds: input.adminIds ?? null,
+      recordUrl: input.recordUrl,
       at: this.deps.now(),
     });
     if (result.changed) {

@@ -60,6 +60,7 @@ function shared(room: StoredRoom, shown: MemberState[], count: number, names: Na
     lastSeq: room.lastSeq,
     rev: room.rev,
     lastMessage: room.lastMessage,
+    record: room.record,
   };
 }
 

@@ -15,6 +15,6 @@ export class UserService {
       scope: actor.scope,
       scoped: this.deps.config.users.scopeColumn !== null,
     });
-    return users.map((u) => ({ id: u.id, name: u.name }));
+    return users.map((u) => ({ id: u.id, name: u.name, login: u.login }));
   }
 }

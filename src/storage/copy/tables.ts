@@ -36,6 +36,7 @@ export const ROOMS: TableSpec = {
     int("rev"),
     text("last_activity_at"),
     bool("closed"),
+    text("record_url"),
   ],
   order: "id",
 };

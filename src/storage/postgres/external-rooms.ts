@@ -17,11 +17,18 @@ export function syncGroup(pool: pg.Pool, input: GroupSync): Promise<GroupSyncRes
     await db.query("SELECT pg_advisory_xact_lock(hashtext('timewise_chat:external:' || $1))", [
       input.externalKey,
     ]);
-    const existing = await db.query<{ id: string; name: string; closed: boolean; last_seq: string }>(
-      "SELECT id, name, closed, last_seq FROM rooms WHERE external_key = $1 AND type = 'group' FOR UPDATE",
+    const existing = await db.query<{
+      id: string;
+      name: string;
+      closed: boolean;
+      last_seq: string;
+      record_url: string | null;
+    }>(
+      "SELECT id, name, closed, last_seq, record_url FROM rooms WHERE external_key = $1 AND type = 'group' FOR UPDATE",
       [input.externalKey],
     );
     const found = existing.rows[0];
+    const url = input.recordUrl ?? null;
     let changed = false;
     let roomId: string;
     let readSeq = 0;
@@ -36,11 +43,15 @@ export function syncGroup(pool: pg.Pool, input: GroupSync): Promise<GroupSyncRes
         await db.query("UPDATE rooms SET name = $1 WHERE id = $2", [input.name, roomId]);
         changed = true;
       }
+      if (found.record_url !== url) {
+        await db.query("UPDATE rooms SET record_url = $1 WHERE id = $2", [url, roomId]);
+        changed = true;
+      }
     } else {
       const { rows } = await db.query<{ id: string }>(
-        `INSERT INTO rooms (type, name, external_key, created_at, last_activity_at)
-         VALUES ('group', $1, $2, $3, $3) RETURNING id`,
-        [input.name, input.externalKey, input.at],
+        `INSERT INTO rooms (type, name, external_key, record_url, created_at, last_activity_at)
+         VALUES ('group', $1, $2, $3, $4, $4) RETURNING id`,
+        [input.name, input.externalKey, url, input.at],
       );
       roomId = String(rows[0]!.id);
       changed = true;

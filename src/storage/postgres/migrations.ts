@@ -315,6 +315,16 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     sql: MENTIONS_MIGRATION,
   },
   {
+    // No SQL function takes a rooms row, so none needs to be made again.
+    version: 9,
+    name: "rooms on records",
+    sql: `
+      -- a record's room is a mirrored group keyed 'record/<kind>/<id>' (external_key is UNIQUE, so
+      -- one room per record); this is its link back to the record in the PHP app
+      ALTER TABLE rooms ADD COLUMN record_url TEXT;
+    `,
+  },
+  {
     version: 14,
     name: "retention and audit log",
     sql: `

@@ -6,6 +6,7 @@ import type { Message, Role, RoomType } from "../../protocol/index.js";
 import type { MemberState, StoredRoom } from "../chat-store.js";
 import { parseAttachedFiles } from "../files.js";
 import { parseMentions } from "../mentions.js";
+import { recordOf } from "../records.js";
 
 /** The columns every message query selects, for the table aliased `m`. */
 export const MESSAGE_COLUMNS =
@@ -56,7 +57,7 @@ export function toMessage(row: MessageRow): Message {
  * members and counters always belong together). Members come as JSON arrays in joining order.
  */
 export const ROOM_QUERY = `
-  SELECT r.id, r.type, r.name, r.created_at, r.external_key, r.last_seq, r.rev, r.last_activity_at,
+  SELECT r.id, r.type, r.name, r.created_at, r.external_key, r.record_url, r.last_seq, r.rev, r.last_activity_at,
     COALESCE((
       SELECT json_agg(json_build_array(mb.user_id, mb.role, mb.joined_at, mb.join_order, mb.read_seq::text, mb.own_after_read::text) ORDER BY mb.join_order)
       FROM members mb WHERE mb.room_id = r.id
@@ -75,6 +76,7 @@ export interface RoomRow {
   name: string | null;
   created_at: string;
   external_key: string | null;
+  record_url: string | null;
   last_seq: string;
   rev: string;
   last_activity_at: string;
@@ -100,6 +102,7 @@ export function toStoredRoom(row: RoomRow): StoredRoom {
     name: row.name,
     createdAt: row.created_at,
     externalKey: row.external_key,
+    record: recordOf(row.external_key, row.name, row.record_url),
     lastSeq: Number(row.last_seq),
     rev: Number(row.rev),
     lastActivityAt: row.last_activity_at,

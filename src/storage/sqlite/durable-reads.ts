@@ -1,14 +1,20 @@
 /**
  * Reads that never see a commit before it is durable. Between a batch's COMMIT and the end of its
  * WAL sync (durable-sync.ts) the database holds data nobody has been told about yet, and that a
- * power cut could still take back. For that moment, message reads are served by a second,
- * read-only connection whose read transaction was opened just before the COMMIT: it sees the
- * database as it was, all of it durable. The rest of the time they use the main connection.
+ * power cut could still take back. For that moment, message reads (and the room mirror's re-reads)
+ * are served by a read-only connection whose read transaction was opened just before the batch:
+ * it sees the database as it was, all of it durable. The rest of the time they use the main
+ * connection.
+ *
+ * The write queue may have MAX_IN_FLIGHT batches waiting for their sync, so there is one such
+ * connection per batch in flight. Reads use the snapshot of the oldest batch in flight: once the
+ * batch before it is durable, that is exactly the durable state.
  */
 import Database from "better-sqlite3";
 import { cacheKib, type SqliteDatabase } from "./open.js";
+import { type MirrorReads, prepareMirrorReads } from "./room-mirror.js";
 import { MESSAGE_COLUMNS } from "./rows.js";
-import type { CommitListener } from "./write-queue.js";
+import { type CommitListener, MAX_IN_FLIGHT } from "./write-queue.js";
 
 function prepareReads(db: SqliteDatabase) {
   const p = (sql: string) => db.prepare(sql);
@@ -38,46 +44,74 @@ function prepareReads(db: SqliteDatabase) {
 
 export type MessageReads = ReturnType<typeof prepareReads>;
 
+/** A read-only connection that can hold one batch's snapshot. */
+interface Snapshot {
+  reader: SqliteDatabase;
+  reads: MessageReads;
+  mirror: MirrorReads;
+  begin: Statement;
+  /** the first read of a transaction fixes its snapshot */
+  touch: Statement;
+  end: Statement;
+}
+
+type Statement = Database.Statement<[]>;
+
+function openSnapshot(db: SqliteDatabase): Snapshot {
+  const reader = new Database(db.name, { readonly: true, fileMustExist: true });
+  reader.pragma(`cache_size = ${-Math.ceil(cacheKib(db) / 4)}`);
+  return {
+    reader,
+    reads: prepareReads(reader),
+    mirror: prepareMirrorReads(reader),
+    begin: reader.prepare<[]>("BEGIN"),
+    touch: reader.prepare<[]>("SELECT 1 FROM rooms LIMIT 1"),
+    end: reader.prepare<[]>("COMMIT"),
+  };
+}
+
 export class DurableReads implements CommitListener {
   private readonly main: MessageReads;
-  private readonly snapshot: MessageReads | null;
-  private readonly reader: SqliteDatabase | null;
-  private readonly begin;
-  private readonly touch;
-  private readonly end;
-  private pinned = false;
+  private readonly mainMirror: MirrorReads;
+  /** one per batch that may be in flight; none for an in-memory database (its syncs are instant) */
+  private readonly snapshots: Snapshot[];
+  /** the snapshots in use, oldest batch first */
+  private pinned: Snapshot[] = [];
 
   constructor(db: SqliteDatabase) {
     this.main = prepareReads(db);
-    this.reader = db.memory ? null : new Database(db.name, { readonly: true, fileMustExist: true });
-    this.reader?.pragma(`cache_size = ${-Math.ceil(cacheKib(db) / 4)}`);
-    this.snapshot = this.reader ? prepareReads(this.reader) : null;
-    this.begin = this.reader?.prepare("BEGIN");
-    // the first read of a transaction fixes its snapshot
-    this.touch = this.reader?.prepare("SELECT 1 FROM rooms LIMIT 1");
-    this.end = this.reader?.prepare("COMMIT");
+    this.mainMirror = prepareMirrorReads(db);
+    this.snapshots = db.memory ? [] : Array.from({ length: MAX_IN_FLIGHT }, () => openSnapshot(db));
   }
 
-  /** The statements to read with now. */
+  /** The statements to read messages with now. */
   get reads(): MessageReads {
-    return this.pinned && this.snapshot ? this.snapshot : this.main;
+    return this.pinned[0]?.reads ?? this.main;
+  }
+
+  /** The statements the room mirror re-reads a room with now. */
+  get mirrorReads(): MirrorReads {
+    return this.pinned[0]?.mirror ?? this.mainMirror;
   }
 
   beforeCommit(): void {
-    if (!this.begin || this.pinned) return;
-    this.begin.run();
-    this.touch?.get();
-    this.pinned = true;
+    const free = this.snapshots.find((s) => !this.pinned.includes(s));
+    if (!free) return;
+    free.begin.run();
+    free.touch.get();
+    this.pinned.push(free);
   }
 
   afterSync(): void {
-    if (!this.pinned) return;
-    this.end?.run();
-    this.pinned = false;
+    this.pinned.shift()?.end.run();
+  }
+
+  commitFailed(): void {
+    this.pinned.pop()?.end.run();
   }
 
   close(): void {
-    this.afterSync();
-    this.reader?.close();
+    while (this.pinned.length > 0) this.afterSync();
+    for (const s of this.snapshots) s.reader.close();
   }
 }

@@ -18,6 +18,8 @@ export interface GroupSync {
   ownerId: string | null;
   /** null: keep the roles members have */
   adminIds: readonly string[] | null;
+  /** a record's room (src/storage/records.ts): its link back to the record; absent for a team */
+  recordUrl?: string | undefined;
   at: string;
 }
 
@@ -33,11 +35,14 @@ export interface GroupSyncResult {
 export function prepareExternalRooms(db: SqliteDatabase) {
   const p = (sql: string) => db.prepare(sql);
   const s = {
-    byKey: p("SELECT id, name, closed, last_seq FROM rooms WHERE external_key = ? AND type = 'group'"),
+    byKey: p(
+      "SELECT id, name, closed, last_seq, record_url FROM rooms WHERE external_key = ? AND type = 'group'",
+    ),
     openByKey: p("SELECT id FROM rooms WHERE external_key = ? AND closed = 0").pluck(),
     insertRoom: p(
-      `INSERT INTO rooms (type, name, external_key, created_at, last_activity_at) VALUES ('group', ?, ?, ?, ?)`,
+      `INSERT INTO rooms (type, name, external_key, record_url, created_at, last_activity_at) VALUES ('group', ?, ?, ?, ?, ?)`,
     ),
+    setUrl: p("UPDATE rooms SET record_url = ? WHERE id = ?"),
     reopen: p("UPDATE rooms SET closed = 0 WHERE id = ?"),
     rename: p("UPDATE rooms SET name = ? WHERE id = ?"),
     members: p("SELECT user_id, role FROM members WHERE room_id = ? ORDER BY join_order"),
@@ -60,8 +65,9 @@ export function prepareExternalRooms(db: SqliteDatabase) {
     /** Makes the room match `input`; call inside a write-queue operation. */
     sync(input: GroupSync): GroupSyncResult {
       const existing = s.byKey.get(input.externalKey) as
-        | { id: number; name: string; closed: number; last_seq: number }
+        | { id: number; name: string; closed: number; last_seq: number; record_url: string | null }
         | undefined;
+      const url = input.recordUrl ?? null;
       let changed = false;
       let roomId: number;
       let readSeq = 0;
@@ -70,8 +76,11 @@ export function prepareExternalRooms(db: SqliteDatabase) {
         readSeq = existing.last_seq;
         if (existing.closed) changed = s.reopen.run(roomId).changes > 0;
         if (existing.name !== input.name) changed = s.rename.run(input.name, roomId).changes > 0 || changed;
+        if (existing.record_url !== url) changed = s.setUrl.run(url, roomId).changes > 0 || changed;
       } else {
-        roomId = Number(s.insertRoom.run(input.name, input.externalKey, input.at, input.at).lastInsertRowid);
+        roomId = Number(
+          s.insertRoom.run(input.name, input.externalKey, url, input.at, input.at).lastInsertRowid,
+        );
         changed = true;
       }
 

@@ -4,6 +4,7 @@
  */
 import type { Role, RoomType } from "../../protocol/index.js";
 import type { MemberState, StoredRoom } from "../chat-store.js";
+import { recordOf } from "../records.js";
 import type { SqliteDatabase } from "./open.js";
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./rows.js";
 
@@ -13,6 +14,7 @@ interface RoomRow {
   name: string | null;
   created_at: string;
   external_key: string | null;
+  record_url: string | null;
   last_seq: number;
   rev: number;
   last_activity_at: string;
@@ -28,23 +30,32 @@ interface MemberRow {
   own_after_read: number;
 }
 
-const ROOM_COLUMNS = "id, type, name, created_at, external_key, last_seq, rev, last_activity_at";
+const ROOM_COLUMNS = "id, type, name, created_at, external_key, record_url, last_seq, rev, last_activity_at";
 const MEMBER_COLUMNS = "room_id, user_id, role, joined_at, join_order, read_seq, own_after_read";
+
+/** The statements that re-read one room, on some connection. */
+export function prepareMirrorReads(db: SqliteDatabase) {
+  return {
+    roomById: db.prepare(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE id = ? AND closed = 0`),
+    membersOf: db.prepare(`SELECT ${MEMBER_COLUMNS} FROM members WHERE room_id = ?`),
+    lastMessageOf: db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.room_id = ? AND m.seq = ?`),
+  };
+}
+
+export type MirrorReads = ReturnType<typeof prepareMirrorReads>;
 
 export class RoomMirror {
   readonly rooms = new Map<string, StoredRoom>();
   private readonly byUser = new Map<string, Set<string>>();
-  private readonly roomById;
-  private readonly membersOf;
-  private readonly lastMessageOf;
 
-  constructor(db: SqliteDatabase) {
-    this.roomById = db.prepare(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE id = ? AND closed = 0`);
-    this.membersOf = db.prepare(`SELECT ${MEMBER_COLUMNS} FROM members WHERE room_id = ?`);
-    this.lastMessageOf = db.prepare(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.room_id = ? AND m.seq = ?`,
-    );
-
+  /**
+   * `reads` gives the statements to re-read a room with: the durable snapshot while a later batch
+   * is committed but not yet durable (durable-reads.ts), so the mirror never holds such a batch.
+   */
+  constructor(
+    db: SqliteDatabase,
+    private readonly reads: () => MirrorReads = fixedReads(db),
+  ) {
     const rooms = db.prepare(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE closed = 0`).all() as RoomRow[];
     for (const row of rooms) this.rooms.set(String(row.id), toStoredRoom(row));
     const members = db
@@ -78,14 +89,15 @@ export class RoomMirror {
     const old = this.rooms.get(roomId);
     for (const userId of old?.members.keys() ?? []) this.unlink(userId, roomId);
     this.rooms.delete(roomId);
-    const row = this.roomById.get(Number(roomId)) as RoomRow | undefined;
+    const reads = this.reads();
+    const row = reads.roomById.get(Number(roomId)) as RoomRow | undefined;
     if (!row) return undefined;
     const room = toStoredRoom(row);
-    for (const m of this.membersOf.all(Number(roomId)) as MemberRow[]) {
+    for (const m of reads.membersOf.all(Number(roomId)) as MemberRow[]) {
       room.members.set(m.user_id, toMemberState(m));
       this.link(m.user_id, roomId);
     }
-    const last = this.lastMessageOf.get(Number(roomId), row.last_seq) as MessageRow | undefined;
+    const last = reads.lastMessageOf.get(Number(roomId), row.last_seq) as MessageRow | undefined;
     room.lastMessage = last ? toMessage(last) : null;
     this.rooms.set(roomId, room);
     return room;
@@ -106,6 +118,11 @@ export class RoomMirror {
 
 const EMPTY: ReadonlySet<string> = new Set();
 
+function fixedReads(db: SqliteDatabase): () => MirrorReads {
+  const reads = prepareMirrorReads(db);
+  return () => reads;
+}
+
 function toStoredRoom(row: RoomRow): StoredRoom {
   return {
     id: String(row.id),
@@ -113,6 +130,7 @@ function toStoredRoom(row: RoomRow): StoredRoom {
     name: row.name,
     createdAt: row.created_at,
     externalKey: row.external_key,
+    record: recordOf(row.external_key, row.name, row.record_url),
     lastSeq: row.last_seq,
     rev: row.rev,
     lastActivityAt: row.last_activity_at,

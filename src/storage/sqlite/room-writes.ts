@@ -117,7 +117,9 @@ export class RoomWrites {
   async syncGroup(input: GroupSync): Promise<GroupSyncResult & { room: StoredRoom }> {
     const result = await this.queue.run(() => {
       const synced = this.external.sync(input);
-      return { result: synced, apply: synced.changed ? () => this.mirror.reload(synced.roomId) : undefined };
+      // another node sharing the file may have made the room: this mirror has not seen it yet
+      const stale = synced.changed || !this.mirror.rooms.has(synced.roomId);
+      return { result: synced, apply: stale ? () => this.mirror.reload(synced.roomId) : undefined };
     });
     return { ...result, room: this.mustRoom(result.roomId) };
   }

@@ -72,7 +72,7 @@ export class SqliteChatStore implements ChatStore {
     this.s = prepareStatements(db);
     this.durable = new DurableReads(db);
     this.queue = new WriteQueue(db, new DurableSync(db), this.durable, hooks);
-    this.mirror = new RoomMirror(db);
+    this.mirror = new RoomMirror(db, () => this.durable.mirrorReads);
     this.searches = new SearchQueries(db);
     this.background = new Background(db, hooks.onBackgroundProblem);
     this.background.onCheckpointed = () => this.queue.requestTailCheckpoint();

@@ -1,5 +1,5 @@
 /**
- * Group commit: the writes queued while the previous batch was being made durable run in a single
+ * Group commit: the writes queued while earlier batches were being made durable run in a single
  * transaction, and each caller's promise settles after that transaction is durable. One fsync then
  * covers many sends, which is what makes ack-after-commit affordable. Each write runs in its own
  * savepoint, so one failing write (a conflict, a bad reference) does not undo the others.
@@ -7,12 +7,34 @@
  * The fsync does not block the event loop. The connection runs with synchronous=NORMAL, so COMMIT
  * only hands the WAL frames to the OS, and the queue then syncs the WAL file itself on libuv's
  * thread pool (durable-sync.ts) before anyone is told: exactly the sync that synchronous=FULL
- * would have done inside COMMIT, on the same file, before the same acks. Until it completes no
- * other batch commits, and reads see the state before the batch (see DurableReads), so nothing
- * that is not yet durable is ever acknowledged, broadcast or read.
+ * would have done inside COMMIT, on the same file, before the same acks.
+ *
+ * Up to MAX_IN_FLIGHT batches may be committed and not yet durable at once: the next batch commits
+ * while the previous one's sync runs, and its own sync starts right away. Waiting for the previous
+ * sync first was the largest part of a send's latency at ordinary load (see docs/performance.md).
+ * Batches still become durable, are mirrored into memory and are acknowledged strictly in commit
+ * order; reads see only what is durable (DurableReads keeps one snapshot per batch in flight); and
+ * when a sync fails, every batch committed after it fails too, since its frames follow the lost
+ * ones in the WAL. Nothing that is not yet durable is ever acknowledged, broadcast or read.
  */
 import { unavailable } from "../../errors.js";
 import type { DurableSync } from "./durable-sync.js";
+
+/**
+ * How many committed batches may wait for their sync at once. Two is enough for the next batch
+ * not to wait for the previous sync; more would only make batches smaller under full load (more
+ * commits for the same messages), and each needs its own read snapshot.
+ */
+export const MAX_IN_FLIGHT = 2;
+
+/**
+ * A batch of more writes than this waits for the previous sync instead of committing beside it.
+ * Many writes in one event-loop turn mean the server is busy: then every commit's fixed cost
+ * counts (throughput is CPU-bound), and waiting makes the batch larger. A few writes mean an
+ * ordinary load, where the wait for the previous sync was most of a send's latency.
+ */
+export const OVERLAP_UP_TO = 8;
+
 import type { SqliteDatabase } from "./open.js";
 
 /** A write: runs inside the transaction; `apply` mirrors it into memory once it is durable. */
@@ -33,19 +55,37 @@ export interface WriteQueueHooks {
   mapFailure?: (error: unknown) => unknown;
 }
 
-/** What the queue tells the store around each commit (to switch reads to the durable state). */
+/**
+ * What the queue tells the store around each commit (to switch reads to the durable state). Calls
+ * come in order: each `beforeCommit` is matched, oldest first, by one `afterSync`, or right away
+ * by `commitFailed` when its transaction did not commit.
+ */
 export interface CommitListener {
-  /** just before COMMIT: the database still holds only durable data */
+  /** just before a batch's transaction: everything the database holds but this batch is either durable or in flight */
   beforeCommit(): void;
-  /** the batch is durable (or failed): the database is durable again */
+  /** the oldest batch in flight is durable (or failed): what it wrote may now be read */
   afterSync(): void;
+  /** the newest batch did not commit (it was rolled back) */
+  commitFailed(): void;
+}
+
+/** The part of DurableSync the queue uses (tests give it syncs that finish when they say). */
+export type CommitSync = Pick<DurableSync, "afterCommit" | "close">;
+
+/** A committed batch waiting for its sync, in commit order. */
+interface InFlight {
+  batch: Pending[];
+  outcomes: Outcome[];
+  started: number;
+  synced: boolean;
+  error: Error | null;
 }
 
 export class WriteQueue {
   private pending: Pending[] = [];
   private scheduled = false;
-  /** a committed batch whose WAL sync is still in flight */
-  private syncing = false;
+  /** committed batches whose WAL sync has not yet been handled, oldest first */
+  private inFlight: InFlight[] = [];
   private closed = false;
   private idle: (() => void)[] = [];
   private tailCheckpointDue = false;
@@ -58,7 +98,7 @@ export class WriteQueue {
 
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly sync: DurableSync,
+    private readonly sync: CommitSync,
     private readonly listener: CommitListener,
     private readonly hooks: WriteQueueHooks = {},
   ) {
@@ -80,7 +120,7 @@ export class WriteQueue {
 
   /** Resolves once everything queued so far is committed and durable (also used at shutdown). */
   drain(): Promise<void> {
-    if (!this.syncing && this.pending.length === 0) return Promise.resolve();
+    if (this.inFlight.length === 0 && this.pending.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.idle.push(resolve);
       this.schedule();
@@ -104,8 +144,19 @@ export class WriteQueue {
     this.tailCheckpointDue = true;
   }
 
+  /**
+   * Whether the next batch must wait for a sync to finish. A due tail checkpoint waits until
+   * nothing is in flight (a pinned snapshot keeps it from finishing, and without it the WAL grows
+   * under steady load): one batch a second then waits for the previous sync, as every batch did.
+   */
+  private full(): boolean {
+    if (this.inFlight.length === 0) return false;
+    if (this.tailCheckpointDue || this.inFlight.length >= MAX_IN_FLIGHT) return true;
+    return this.pending.length > OVERLAP_UP_TO;
+  }
+
   private schedule(): void {
-    if (this.scheduled || this.syncing) return;
+    if (this.scheduled || this.full()) return;
     this.scheduled = true;
     // the end of this event-loop turn: every write that arrived in it shares the commit
     setImmediate(() => this.commitBatch());
@@ -113,10 +164,10 @@ export class WriteQueue {
 
   private commitBatch(): void {
     this.scheduled = false;
-    if (this.syncing) return;
+    if (this.full()) return;
     const batch = this.pending;
     if (batch.length === 0) {
-      this.wakeIdle();
+      if (this.inFlight.length === 0) this.wakeIdle();
       return;
     }
     this.pending = [];
@@ -145,32 +196,46 @@ export class WriteQueue {
       this.commit.run();
     } catch (error) {
       if (this.db.inTransaction) this.rollback.run();
-      this.listener.afterSync();
+      this.listener.commitFailed();
       const failure = this.hooks.mapFailure ? this.hooks.mapFailure(error) : error;
       for (const item of batch) item.reject(failure);
       this.next();
       return;
     }
-    this.syncing = true;
+    const entry: InFlight = { batch, outcomes, started, synced: false, error: null };
+    this.inFlight.push(entry);
     this.sync.afterCommit((error) => {
-      this.syncing = false;
-      this.listener.afterSync();
-      if (error) {
-        // committed, but not known to be on disk: nobody is told it is stored (a retry with the
-        // same clientId finds the message if it was)
-        const failure = this.hooks.mapFailure ? this.hooks.mapFailure(error) : error;
-        for (const item of batch) item.reject(failure);
-      } else {
-        this.hooks.onCommit?.(batch.length, (performance.now() - started) / 1000);
-        settle(batch, outcomes);
-      }
-      this.next();
+      entry.synced = true;
+      entry.error = error;
+      this.settleDurable();
     });
+    // writes arriving from now on form the next batch, which may commit during this sync
+    this.next();
+  }
+
+  /** Handles, in commit order, every batch at the head whose sync has finished. */
+  private settleDurable(): void {
+    while (this.inFlight[0]?.synced) {
+      const head = this.inFlight.shift()!;
+      this.listener.afterSync();
+      if (head.error) {
+        // committed, but not known to be on disk: nobody is told it is stored (a retry with the
+        // same clientId finds the message if it was). Batches committed after it put their frames
+        // after its frames in the WAL, so their own sync proves nothing: they fail the same way.
+        for (const later of this.inFlight) later.error ??= head.error;
+        const failure = this.hooks.mapFailure ? this.hooks.mapFailure(head.error) : head.error;
+        for (const item of head.batch) item.reject(failure);
+      } else {
+        this.hooks.onCommit?.(head.batch.length, (performance.now() - head.started) / 1000);
+        settle(head.batch, head.outcomes);
+      }
+    }
+    this.next();
   }
 
   private next(): void {
     if (this.pending.length > 0) this.schedule();
-    else this.wakeIdle();
+    else if (this.inFlight.length === 0) this.wakeIdle();
   }
 
   private wakeIdle(): void {
