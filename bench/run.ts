@@ -5,7 +5,7 @@
  * docs/performance.md.
  *
  * Options: --quick (5 s scenarios, 2,000 idle connections, a 100,000-message database, 1 run),
- * --runs=N, --only=S1,S1m,S2,S3,capacity,storage,nodes,catchup,files, --targets=server (or relay, postgres),
+ * --runs=N, --only=S1,S1m,S1i,S2,S3,capacity,storage,nodes,catchup,files, --targets=server (or relay, postgres),
  * --workers=N, --no-docs.
  * How cost grows (only when named in --only, see docs/performance.md): S3-250 and S3-2000 (S3 at
  * 250 and 2,000 messages/s), capacity-big (--connections=N idle connections, 30,000 by default),
@@ -31,7 +31,7 @@ import { BUILD_DIR, build, REPO_DIR, writeJson } from "./lib/targets.js";
 import { runTraffic, type TargetKind, type TrafficResult, trafficScenarios } from "./lib/traffic.js";
 
 const USAGE =
-  "usage: npm run bench -- [--quick] [--runs=3] [--only=S1,S2,S3,capacity,storage,nodes,catchup,files,S3-250,S3-2000,capacity-big,storage-5m] [--connections=30000]" +
+  "usage: npm run bench -- [--quick] [--runs=3] [--only=S1,S1m,S1i,S2,S3,capacity,storage,nodes,catchup,files,S3-250,S3-2000,capacity-big,storage-5m] [--connections=30000]" +
   " [--targets=relay,server,postgres] [--workers=3] [--no-docs] [--no-pg] [--pg=postgres://…] [--redis=redis://…]\n";
 const args = process.argv.slice(2);
 if (args.includes("--help") || args.includes("-h")) {
@@ -68,7 +68,7 @@ const services: Services = {
   redisUrl: option("redis") ?? DEFAULT_SERVICES.redisUrl,
 };
 /** the scenarios the PostgreSQL store runs beside SQLite and the relay */
-const PG_SCENARIOS = new Set(["S1", "S1m", "S3"]);
+const PG_SCENARIOS = new Set(["S1", "S1m", "S1i", "S3"]);
 
 process.stdout.write(`Building the server and the benchmark into ${BUILD_DIR} …\n`);
 build();
@@ -98,8 +98,8 @@ try {
   for (let run = 1; run <= runs; run++) {
     for (const s of scenarios) {
       // interleaved, alternating which target goes first, so drifting machine load hits both alike
-      // S1m is measured against S1 on the same store: the relay has no mentions to resolve
-      const kinds: TargetKind[] = s.name === "S1m" ? ["server"] : ["relay", "server"];
+      // S1m and S1i are measured against S1 on the same store: the relay has no mentions or files
+      const kinds: TargetKind[] = s.name === "S1m" || s.name === "S1i" ? ["server"] : ["relay", "server"];
       if (pgOn && PG_SCENARIOS.has(s.name)) kinds.push("postgres");
       const order = run % 2 === 1 ? kinds : [...kinds].reverse();
       for (const kind of order.filter((k) => targets.includes(k))) {
@@ -148,7 +148,8 @@ try {
 }
 
 function summarize(r: TrafficResult): string {
-  const checks = `lost ${r.lost}, dup ${r.duplicated}, failed ${r.failedAcks}${r.firstFailure ? ` (${r.firstFailure})` : ""}`;
+  const retries = r.busyRetries ? `, ${r.busyRetries} uploads refused as busy and sent again` : "";
+  const checks = `lost ${r.lost}, dup ${r.duplicated}, failed ${r.failedAcks}${r.firstFailure ? ` (${r.firstFailure})` : ""}${retries}`;
   if (r.scenario.startsWith("capacity"))
     return `${r.connections} connections, ${r.rssPerConnectionKb.toFixed(1)} KB/conn, ${r.connectPerS.toFixed(0)} conn/s, ${r.connectCpuSPer1000.toFixed(2)} CPU s per 1,000 connections, ${r.idleCores.toFixed(3)} cores idle, ${r.connectFailed} failed`;
   const nodes = r.nodeCores.length > 1 ? ` (${r.nodeCores.map((c) => c.toFixed(2)).join(" + ")})` : "";

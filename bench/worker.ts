@@ -59,6 +59,8 @@ interface Client {
   socket: Socket;
   /** sender id → what this client received from it */
   from: Map<number, PairState>;
+  /** the node it is connected to, for its uploads (S1i) */
+  url: string;
 }
 
 const clients: Client[] = [];
@@ -111,7 +113,7 @@ async function connectAll(cmd: ConnectCommand): Promise<void> {
         timeout: 30_000,
         ...(spec.localAddress ? { localAddress: spec.localAddress } : {}),
       });
-      const client: Client = { spec, socket, from: new Map() };
+      const client: Client = { spec, socket, from: new Map(), url: spec.url ?? cmd.url };
       socket.on("message:new", (m: { clientId?: unknown }) => onDelivery(client, m));
       socket.once(cmd.readyEvent, () => {
         ok++;
@@ -145,6 +147,7 @@ async function run(cmd: RunCommand): Promise<void> {
   let failedAcks = 0;
   let firstFailure: string | null = null;
   let outstanding = 0;
+  let busyRetries = 0;
   let cpuAtStart: NodeJS.CpuUsage | null = null;
   let cpuWindow = 0;
 
@@ -161,8 +164,16 @@ async function run(cmd: RunCommand): Promise<void> {
     Math.max(0, measured.end - clockMs()),
   );
 
+  const image = cmd.images
+    ? { ...cmd.images, blob: new Blob([Buffer.from(cmd.images.bytes, "base64")]) }
+    : null;
+  const fail = (why: string) => {
+    failedAcks++;
+    firstFailure ??= why;
+  };
   const sendOne = (client: Client, counter: number, then: () => void) => {
     const random = rng(client.spec.id * 1_000_003 + counter);
+    // taken before any upload, so the message's ack and delivery latency include it
     const sentAt = clockMs();
     const payload = {
       roomId: client.spec.sendsTo,
@@ -170,6 +181,20 @@ async function run(cmd: RunCommand): Promise<void> {
       clientId: `${client.spec.id}.${counter}.${Math.round(sentAt * 1000)}`,
     };
     outstanding++;
+    if (image && (counter + 1) % image.every === 0) {
+      // a file goes into one message only, so each of these messages uploads its own
+      uploadImage(client, image, () => busyRetries++)
+        .then((fileId) => emit(client, { ...payload, fileIds: [fileId] }, sentAt, then))
+        .catch((error: unknown) => {
+          outstanding--;
+          fail(`upload: ${error instanceof Error ? error.message : String(error)}`);
+          then();
+        });
+      return;
+    }
+    emit(client, payload, sentAt, then);
+  };
+  const emit = (client: Client, payload: object, sentAt: number, then: () => void) => {
     client.socket.emit("message:send", payload, (ack: SendAck) => {
       outstanding--;
       const now = clockMs();
@@ -178,8 +203,7 @@ async function run(cmd: RunCommand): Promise<void> {
         if (now >= measured.start && now < measured.end) windowAcks++;
         if (recordLatency && sentAt >= measured.start && sentAt < measured.end) ackLatency.push(now - sentAt);
       } else {
-        failedAcks++;
-        firstFailure ??= ack?.error ? `${ack.error.code}: ${ack.error.message}` : "no ack body";
+        fail(ack?.error ? `${ack.error.code}: ${ack.error.message}` : "no ack body");
       }
       then();
     });
@@ -235,6 +259,7 @@ async function run(cmd: RunCommand): Promise<void> {
     unacked: outstanding,
     ackLatency,
     windowCpuS: cpuWindow,
+    busyRetries,
   });
 }
 
@@ -316,6 +341,34 @@ process.on("message", (message: ToWorker) => {
 });
 // never outlive the orchestrator
 process.on("disconnect", () => process.exit(0));
+
+/**
+ * S1i: uploads the image as the client's user (POST /api/files, its token) and gives the file's id.
+ * A 503 (too many images waiting on the node) is tried again after 50–150 ms, as the web UI's
+ * "try again" does, for up to 30 s: the wait counts in that message's latency, and `onRetry` counts it.
+ */
+async function uploadImage(
+  client: Client,
+  image: { blob: Blob; name: string; type: string },
+  onRetry: () => void,
+): Promise<string> {
+  const giveUpAt = clockMs() + 30_000;
+  for (;;) {
+    const form = new FormData();
+    form.append("file", new File([image.blob], image.name, { type: image.type }));
+    const res = await fetch(`${client.url}/api/files`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${String(client.spec.auth.token)}` },
+      body: form,
+    });
+    const text = await res.text();
+    if (res.status === 201) return (JSON.parse(text) as { file: { id: string } }).file.id;
+    if (res.status !== 503 || clockMs() >= giveUpAt)
+      throw new Error(`answered ${res.status}: ${text.slice(0, 200)}`);
+    onRetry();
+    await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+  }
+}
 
 /** S1m: a share of the bodies ends by mentioning another member of the room, as people write them. */
 function withMention(

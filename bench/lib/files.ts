@@ -10,8 +10,10 @@
  * - **Upload throughput** (first, before any image): 20 MiB files of random bytes streamed over HTTP one after another,
  *   in MB/s (10^6 bytes); the server's RSS is sampled every 20 ms, and its growth over the uploads
  *   (after one to warm up) must stay far below one file's size: proof that uploads stream.
- * - **Download throughput** is measured by `measureDownload` once the download route exists;
- *   until then it is null and shown as "—".
+ * - **Download throughput** (right after the uploads, still before any image): the same 20 MiB files
+ *   fetched through their signed links (`GET /api/files/:id?u=…&e=…&s=…`, as an `<a href>` does)
+ *   one after another, after one to warm up, in MB/s, every byte counted; the server's RSS is
+ *   sampled as for the uploads and must stay as flat (the bytes are streamed from the store).
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -50,19 +52,13 @@ export interface FilesResult {
   rssStartMb: number;
   rssPeakMb: number;
   rssEndMb: number;
-  /** MB/s of downloading the same files; null until measured */
-  downloadMbPerS: number | null;
-}
-
-/**
- * Downloads of `files` (the 20 MiB uploads) from `target` as `token`, in MB/s; null leaves the
- * figure out. Set by the download benchmark; nothing to measure before `GET /api/files/:id` exists.
- */
-export type DownloadProbe = (target: Target, token: string, files: ChatFile[]) => Promise<number>;
-let measureDownload: DownloadProbe | null = null;
-/** Sets the download probe (see DownloadProbe). */
-export function setDownloadProbe(probe: DownloadProbe | null): void {
-  measureDownload = probe;
+  /** 20 MiB downloads through signed links, one after another */
+  downloads: number;
+  downloadMbPerS: number;
+  /** the server's RSS after the warm-up download, its highest while downloading, and after (MiB) */
+  downloadRssStartMb: number;
+  downloadRssPeakMb: number;
+  downloadRssEndMb: number;
 }
 
 const UPLOAD_BYTES = 20 * 2 ** 20;
@@ -89,6 +85,7 @@ export async function runFiles(options: {
         // before any image: image work leaves the allocator holding memory, which would hide
         // whether uploads stream
         const throughput = await uploadThroughput(server, token, options.quick ? 3 : 10);
+        const downloads = await downloadThroughput(server, throughput.files);
         const photoUploads: number[] = [];
         for (let i = 0; i < (options.quick ? 2 : 5); i++) {
           const started = clockMs();
@@ -98,9 +95,6 @@ export async function runFiles(options: {
         const [roomId] = await createRooms(server.url, tokens, [users]);
         const sends = await sendLatency(server.url, token, roomId!, photos.withExif);
         const rssAfterImagesMb = server.rssKb() / 1024;
-        const downloadMbPerS = measureDownload
-          ? await measureDownload(server, token, throughput.files)
-          : null;
         const result: FilesResult = {
           run,
           photo: { megapixels: 12, bytes: photos.withExif.length },
@@ -111,11 +105,11 @@ export async function runFiles(options: {
           photoUploadMs: median(photoUploads),
           ...sends,
           ...throughput.figures,
-          downloadMbPerS,
+          ...downloads,
         };
         results.push(result);
         options.log(
-          `run ${run}/${options.runs} files: 12 MP JPEG thumbnail ${result.thumbnailMs.toFixed(0)} ms, with EXIF removed ${result.stripAndThumbnailMs.toFixed(0)} ms, upload to 201 ${result.photoUploadMs.toFixed(0)} ms; sends p99 ${result.sendsAlone.p99.toFixed(1)} ms alone, ${result.sendsDuringImages.p99.toFixed(1)} ms during 8 photo uploads (${result.imageBurstMs.toFixed(0)} ms); 20 MiB uploads ${result.uploadMbPerS.toFixed(0)} MB/s, RSS at start ${result.rssIdleMb.toFixed(0)} MiB, uploads ${result.rssStartMb.toFixed(0)} → peak ${result.rssPeakMb.toFixed(0)} → ${result.rssEndMb.toFixed(0)} MiB, after images ${result.rssAfterImagesMb.toFixed(0)} MiB`,
+          `run ${run}/${options.runs} files: 12 MP JPEG thumbnail ${result.thumbnailMs.toFixed(0)} ms, with EXIF removed ${result.stripAndThumbnailMs.toFixed(0)} ms, upload to 201 ${result.photoUploadMs.toFixed(0)} ms; sends p99 ${result.sendsAlone.p99.toFixed(1)} ms alone, ${result.sendsDuringImages.p99.toFixed(1)} ms during 8 photo uploads (${result.imageBurstMs.toFixed(0)} ms); 20 MiB uploads ${result.uploadMbPerS.toFixed(0)} MB/s, RSS at start ${result.rssIdleMb.toFixed(0)} MiB, uploads ${result.rssStartMb.toFixed(0)} → peak ${result.rssPeakMb.toFixed(0)} → ${result.rssEndMb.toFixed(0)} MiB; 20 MiB downloads ${result.downloadMbPerS.toFixed(0)} MB/s, RSS ${result.downloadRssStartMb.toFixed(0)} → peak ${result.downloadRssPeakMb.toFixed(0)} → ${result.downloadRssEndMb.toFixed(0)} MiB; after images ${result.rssAfterImagesMb.toFixed(0)} MiB`,
         );
       } finally {
         await server.stop();
@@ -271,6 +265,67 @@ async function uploadThroughput(server: Target, token: string, count: number) {
   };
 }
 
+/**
+ * Each of `files` but the first (which warms up) downloaded once through its signed link, one after
+ * another, with the server's RSS sampled every 20 ms.
+ */
+async function downloadThroughput(server: Target, files: ChatFile[]) {
+  const [warmUp, ...measured] = files;
+  if (!warmUp || measured.length === 0) throw new Error("no uploaded files to download");
+  await download(server.url, warmUp);
+  const rssStart = server.rssKb();
+  let peak = rssStart;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, server.rssKb());
+  }, 20);
+  let ms = 0;
+  let bytes = 0;
+  try {
+    for (const file of measured) {
+      const started = clockMs();
+      bytes += await download(server.url, file);
+      ms += clockMs() - started;
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+  const rssEnd = server.rssKb();
+  return {
+    downloads: measured.length,
+    downloadMbPerS: bytes / 1e6 / (ms / 1000),
+    downloadRssStartMb: rssStart / 1024,
+    downloadRssPeakMb: Math.max(peak, rssEnd) / 1024,
+    downloadRssEndMb: rssEnd / 1024,
+  };
+}
+
+/**
+ * GETs `file` through its signed link (no token: the link is the permission) and counts its bytes,
+ * which go nowhere; fails unless it is a 200 with exactly the file's size.
+ */
+function download(url: string, file: ChatFile): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${file.url}`, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return reject(new Error(`download of ${file.id} answered ${res.statusCode}`));
+      }
+      let bytes = 0;
+      res.on("data", (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      res.on("error", reject);
+      res.on("end", () => {
+        if (bytes !== file.size)
+          return reject(new Error(`download of ${file.id}: ${bytes} of ${file.size} bytes`));
+        resolve(bytes);
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 /** Streams `body` as the `file` part of a multipart upload; resolves with the stored file. */
 function upload(url: string, token: string, name: string, body: Readable): Promise<ChatFile> {
   return new Promise((resolve, reject) => {
@@ -305,10 +360,11 @@ export function renderFiles(results: FilesResult[]): string {
   const m = (pick: (r: FilesResult) => number) => median(results.map(pick));
   const f = (v: number, digits = 0) =>
     v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  const download = results.map((r) => r.downloadMbPerS).filter((v): v is number => v !== null);
   const first = results[0];
   const growth = m((r) => r.rssEndMb - r.rssStartMb);
   const peakGrowth = m((r) => r.rssPeakMb - r.rssStartMb);
+  const downloadGrowth = m((r) => r.downloadRssEndMb - r.downloadRssStartMb);
+  const downloadPeakGrowth = m((r) => r.downloadRssPeakMb - r.downloadRssStartMb);
   return [
     "| figure | value |",
     "| --- | ---: |",
@@ -335,6 +391,8 @@ export function renderFiles(results: FilesResult[]): string {
     `| server RSS after a first 20 MiB upload → highest while uploading → after (MiB) | ${f(m((r) => r.rssStartMb))} → ${f(m((r) => r.rssPeakMb))} → ${f(m((r) => r.rssEndMb))} |`,
     `| RSS growth over the uploads: at the end / at the highest (MiB; one file is 20 MiB) | ${f(growth, 1)} / ${f(peakGrowth, 1)} |`,
     `| server RSS after all the images (MiB; see "Memory after image work") | ${f(m((r) => r.rssAfterImagesMb))} |`,
-    `| download throughput (MB/s) | ${download.length ? f(median(download)) : "—"} |`,
+    `| download throughput through signed links, ${first?.downloads ?? 0} × 20 MiB one after another (MB/s) | ${f(m((r) => r.downloadMbPerS))} |`,
+    `| server RSS after a first 20 MiB download → highest while downloading → after (MiB) | ${f(m((r) => r.downloadRssStartMb))} → ${f(m((r) => r.downloadRssPeakMb))} → ${f(m((r) => r.downloadRssEndMb))} |`,
+    `| RSS growth over the downloads: at the end / at the highest (MiB; one file is 20 MiB) | ${f(downloadGrowth, 1)} / ${f(downloadPeakGrowth, 1)} |`,
   ].join("\n");
 }

@@ -47,6 +47,11 @@ export interface RunCommand {
   bodyWords: number;
   /** the share of bodies (0–1) that end with `@login` of another member (S1m); absent: none */
   mentionShare?: number;
+  /**
+   * S1i: every `every`-th message of a sender first uploads `bytes` (a small image, base64) with
+   * POST /api/files and the sender's token, then carries it in `fileIds`; absent: no files
+   */
+  images?: { every: number; bytes: string; name: string; type: string };
 }
 
 /** Per sender: its room and how many of its sends were acknowledged. */
@@ -84,6 +89,8 @@ export interface SentReport {
   ackLatency: number[];
   /** CPU seconds this worker used during the measured window */
   windowCpuS: number;
+  /** S1i: uploads the server refused as busy (503, too many images waiting) and sent again */
+  busyRetries: number;
 }
 
 export interface VerifiedReport {

@@ -4,6 +4,7 @@
  * check that every acknowledged message reached every member exactly once.
  */
 import { join } from "node:path";
+import sharp from "sharp";
 import type { ClientSpec, SentReport, VerifiedReport } from "./ipc.js";
 import type { WorkerPool } from "./pool.js";
 import { createDatabase, redisPrefix, type Services, sampleActivity } from "./postgres.js";
@@ -12,7 +13,7 @@ import { clockMs, latencySummary } from "./stats.js";
 import { machineBusyS, startRelay, startServer, type Target, tempDir } from "./targets.js";
 
 export interface TrafficScenario {
-  name: "S1" | "S1m" | "S2" | "S3" | "S3-250" | "S3-2000" | "capacity" | "capacity-big";
+  name: "S1" | "S1m" | "S1i" | "S2" | "S3" | "S3-250" | "S3-2000" | "capacity" | "capacity-big";
   title: string;
   clients: number;
   roomSize: number;
@@ -26,6 +27,8 @@ export interface TrafficScenario {
   recordLatency: boolean;
   /** the share of messages that mention another member with `@login` (S1m: 0.2) */
   mentionShare?: number;
+  /** every how many messages of a sender carry an image uploaded just before (S1i: 10) */
+  imageEvery?: number;
 }
 
 /**
@@ -61,6 +64,17 @@ export function trafficScenarios(quick: boolean, bigConnections = 30_000): Traff
       sendersPerRoom: 10,
       durationMs: d(20_000),
       mentionShare: 0.2,
+    },
+    {
+      // S1 where one message in ten carries a small image, uploaded first: what files cost the chat
+      ...base,
+      name: "S1i",
+      title: "S1, with 10 % of the messages carrying an image uploaded just before",
+      clients: 200,
+      roomSize: 10,
+      sendersPerRoom: 10,
+      durationMs: d(20_000),
+      imageEvery: 10,
     },
     {
       ...base,
@@ -152,6 +166,8 @@ export interface TrafficResult {
   unexpected: number;
   failedAcks: number;
   firstFailure: string | null;
+  /** S1i: uploads refused as busy (503) and sent again */
+  busyRetries: number;
   connectFailed: number;
   connections: number;
   connectPerS: number;
@@ -324,6 +340,8 @@ export async function runTraffic(
     let machineStart = 0;
     let machineCores = 0;
     if (s.sendersPerRoom > 0) {
+      // made before the start time is set, so making it never eats into the warm-up
+      const photo = s.imageEvery ? (await smallPhoto()).toString("base64") : "";
       const startAt = clockMs() + 300;
       let cpuStart = targets.map(() => 0);
       let cpuEnd = targets.map(() => 0);
@@ -357,6 +375,16 @@ export async function runTraffic(
           recordLatency: s.recordLatency,
           bodyWords: 8,
           ...(s.mentionShare ? { mentionShare: s.mentionShare } : {}),
+          ...(s.imageEvery
+            ? {
+                images: {
+                  every: s.imageEvery,
+                  bytes: photo,
+                  name: "photo.jpg",
+                  type: "image/jpeg",
+                },
+              }
+            : {}),
         }),
         "sent",
         s.warmupMs + s.durationMs + 60_000,
@@ -395,6 +423,7 @@ export async function runTraffic(
       unexpected: sum(verified, (r) => r.unexpected),
       failedAcks: sum(sent, (r) => r.failedAcks),
       firstFailure: sent.find((r) => r.firstFailure)?.firstFailure ?? null,
+      busyRetries: sum(sent, (r) => r.busyRetries),
       connectFailed,
       connections: clients.length - connectFailed,
       connectPerS: (clients.length - connectFailed) / (connectMs / 1000),
@@ -417,4 +446,26 @@ export async function runTraffic(
   } finally {
     await cleanup();
   }
+}
+
+let photoMade: Promise<Buffer> | null = null;
+
+/**
+ * S1i's image: a 320 × 240 JPEG with a photo's texture (blurred noise), a few KB as a phone's
+ * screenshot of a receipt shrunk for chat would be; made once per benchmark with sharp.
+ */
+function smallPhoto(): Promise<Buffer> {
+  photoMade ??= sharp({
+    create: {
+      width: 320,
+      height: 240,
+      channels: 3,
+      background: "#808080",
+      noise: { type: "gaussian", mean: 128, sigma: 40 },
+    },
+  })
+    .blur(2)
+    .jpeg({ quality: 80 })
+    .toBuffer();
+  return photoMade;
 }

@@ -105,7 +105,9 @@ function pageHeaders(req: IncomingMessage, frameAncestors: string): Record<strin
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    // pictures only from this server's own signed links, and blob: for a picture still on the
+    // device; never another site (a tracking pixel in a message) and never data:
+    "img-src 'self' blob:",
     `connect-src 'self'${sockets}`,
     "base-uri 'none'",
     "form-action 'self'",

@@ -297,6 +297,60 @@ test("an image with a preview shows it in the timeline and full size; Escape clo
   assert.deepEqual(bob.dialogs, []);
 });
 
+test("the page shows pictures from its own server and blob: only, never from elsewhere or data:", {
+  skip,
+}, async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const { alice } = await directChat(t, server);
+  // a real PNG uploaded by alice: its signed link is a picture on the page's own origin
+  const form = new FormData();
+  form.append("file", new Blob([PNG]), "dot.png");
+  const res = await fetch(`${server.url}/api/files`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${await server.token(alice.user.id)}` },
+    body: form,
+  });
+  assert.equal(res.status, 201);
+  const { file } = (await res.json()) as { file: ChatFile };
+  const own = new URL(file.url, server.url);
+  // the same server by another name is another origin to the browser
+  const elsewhere = new URL(own.href);
+  elsewhere.hostname = "localhost";
+  // page code as text: the tests are compiled without the DOM's types
+  const shows = (src: string): Promise<string> =>
+    alice.page.evaluate(`new Promise((resolve) => {
+      const img = document.createElement("img");
+      img.onload = () => resolve("loaded " + img.naturalWidth + "×" + img.naturalHeight);
+      img.onerror = () => resolve("refused");
+      img.src = ${JSON.stringify(src)};
+      document.body.append(img);
+    })`);
+  const blobUrl: string = await alice.page.evaluate(
+    `URL.createObjectURL(new Blob([Uint8Array.from(atob(${JSON.stringify(PNG.toString("base64"))}), (c) => c.charCodeAt(0))], { type: "image/png" }))`,
+  );
+  assert.deepEqual(
+    {
+      own: await shows(own.href),
+      blob: await shows(blobUrl),
+      elsewhere: await shows(elsewhere.href),
+      data: await shows(`data:image/png;base64,${PNG.toString("base64")}`),
+    },
+    { own: "loaded 1×1", blob: "loaded 1×1", elsewhere: "refused", data: "refused" },
+  );
+  // refused by the Content-Security-Policy, not by the server: one report for each of the two
+  await until(() => alice.cspErrors.length === 2);
+  assert.equal(alice.cspErrors.length, 2);
+  assert.ok(
+    alice.cspErrors.some((e) => e.includes(elsewhere.origin)),
+    alice.cspErrors.join("\n"),
+  );
+  assert.ok(
+    alice.cspErrors.some((e) => e.includes("data:")),
+    alice.cspErrors.join("\n"),
+  );
+});
+
 test("a file too large, and one past the quota, are refused in everyday words", { skip }, async (t) => {
   const server = await startServer({
     env: { FILES_MAX_BYTES: "65536", FILES_QUOTA_BYTES: "102400", RATE_LIMIT_MESSAGES: "3" },

@@ -24,6 +24,7 @@ test("the page at / comes with a strict Content-Security-Policy and is revalidat
   const csp = res.headers.get("content-security-policy") ?? "";
   assert.match(csp, /default-src 'none'/);
   assert.match(csp, /script-src 'self'(;|$)/, "no inline scripts");
+  assert.match(csp, /(^|; )img-src 'self' blob:(;|$)/, "pictures from this server and the device only");
   assert.match(csp, /connect-src 'self' ws:\/\/127\.0\.0\.1:\d+ wss:\/\/127\.0\.0\.1:\d+/);
   assert.match(
     csp,
