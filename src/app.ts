@@ -21,6 +21,7 @@ import { PresenceService } from "./chat/presence/service.js";
 import { MemoryPresence } from "./chat/presence/tracker.js";
 import { ReadService } from "./chat/reads/service.js";
 import { RecordService } from "./chat/records/service.js";
+import { retentionJob } from "./chat/retention/service.js";
 import { RoomService } from "./chat/rooms/service.js";
 import { RoomSyncService } from "./chat/rooms/sync.js";
 import { Scopes } from "./chat/scopes.js";
@@ -301,6 +302,7 @@ export async function createApp({
     onProblem: jobProblem,
   });
   jobs.add(fileCleanupJob({ store, bytes: fileBytes, now: clock }));
+  jobs.add(retentionJob({ store, bytes: fileBytes, fanout, defaultDays: config.retentionDays, now: clock }));
   messages.onSent.add(() => metrics.messagesSent.inc());
   const rooms = new RoomService(deps);
   const typing = new TypingService(deps, options.typingTimeoutMs, options.typingTimers);
@@ -371,6 +373,8 @@ export async function createApp({
     logger,
     shared: sharedCounts,
     clientAddresses,
+    fileBytes,
+    fileStore,
     now: clock,
   });
   const services = {

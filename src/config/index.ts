@@ -66,6 +66,8 @@ export interface Config {
   rateLimits: RateLimits;
   /** uploads: where they are kept (FILES_STORE, FILES_DIR, S3_*), their size limits and link lifetime */
   files: FilesConfig;
+  /** (v2.4) RETENTION_DAYS: messages older than this are deleted daily; null keeps them forever */
+  retentionDays: number | null;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Things worth a loud line at start-up. */
   warnings: string[];
@@ -329,6 +331,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       reads: { points: e.RATE_LIMIT_READS, seconds: 10 },
     },
     files,
+    retentionDays: e.RETENTION_DAYS ?? null,
     logLevel: e.LOG_LEVEL,
     warnings,
   };

@@ -222,6 +222,8 @@ export const envSchema = z.object({
   FILES_MAX_BYTES: z.coerce.number().int().min(1).max(5_368_709_120).default(26_214_400),
   /** The total size of the files one user may keep, in bytes. */
   FILES_QUOTA_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1_073_741_824),
+  /** (v2.4) Messages older than this many days are deleted daily. Unset: kept forever. */
+  RETENTION_DAYS: z.preprocess(emptyAsUndefined, positiveInt(36_500).optional()),
   /** How long a signed download link works, in seconds. */
   FILES_URL_TTL_S: positiveInt(604_800).default(3600),
   /** s3 store: the bucket (required with FILES_STORE=s3), its region and the service's address. */

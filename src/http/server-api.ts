@@ -15,21 +15,30 @@
  *   GET  /api/server/users/:userId/unread      unread total and per room (the navbar badge)
  *   POST /api/server/tokens                    mint a chat token for a user
  *   POST /api/server/users/:userId/disconnect  close the user's sockets now and revoke their tokens
+ *   PUT  /api/server/rooms/:roomId/retention   (v2.4) a room's own retention { days | null }
+ *   GET  /api/server/users/:userId/export      (v2.4) the user's messages and files, as a ZIP
+ *   DELETE /api/server/users/:userId/messages  (v2.4) delete every message the user sent
+ *   GET  /api/server/audit?since=&after=&limit= (v2.4) the audit log, oldest first
+ *
+ * Every route that changes data records one audit entry (`audit(...)`), never with secrets.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type RateLimiterLike, RateLimiterRes } from "rate-limiter-flexible";
 import { z } from "zod";
 import type { TokenService } from "../auth/tokens.js";
+import type { FileBytes } from "../chat/files/bytes.js";
 import type { FileService } from "../chat/files/service.js";
 import type { MessageService } from "../chat/messages/service.js";
 import { SYSTEM_SENDER } from "../chat/messages/system.js";
 import type { RecordService } from "../chat/records/service.js";
+import { eraseMessagesOf } from "../chat/retention/service.js";
 import type { RoomSyncService } from "../chat/rooms/sync.js";
 import { sharedRoom, unreadOf } from "../chat/rooms/view.js";
 import type { Config } from "../config/index.js";
 import type { ServerApiKey } from "../config/server-api-keys.js";
 import { AppError, badRequest, notFound } from "../errors.js";
 import type { FileLinks } from "../files/links.js";
+import type { FileStore } from "../files/store.js";
 import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 import type { Logger } from "../logger.js";
 import { HTTP_STATUS, LIMITS, type UnreadBody } from "../protocol/index.js";
@@ -44,6 +53,7 @@ import { receiveUpload } from "./file-upload.js";
 import { matchPath } from "./paths.js";
 import { readJson, reply, sendError } from "./respond.js";
 import { allows, keyRing } from "./service-key.js";
+import { sendUserExport } from "./user-export.js";
 
 export interface ServerApiDeps {
   config: Config;
@@ -65,6 +75,9 @@ export interface ServerApiDeps {
   shared?: SharedCounts | undefined;
   /** the caller's address behind TRUST_PROXY, so wrong keys are counted per client, not per proxy */
   clientAddresses: ClientAddresses;
+  /** (v2.4) erasure removes files' bytes; export reads them */
+  fileBytes: Pick<FileBytes, "remove">;
+  fileStore: Pick<FileStore, "get">;
   /** the app's clock: token times and wrong-key windows (default Date.now) */
   now?: () => number;
 }
@@ -115,7 +128,14 @@ const mintToken = z.object({ userId: P.userId, ttlS: z.number().int().min(60).ma
 
 const roomPath = /^\/api\/server\/rooms\/([^/]+)$/;
 const recordPath = /^\/api\/server\/records\/([^/]+)\/([^/]+)$/;
-const userPath = /^\/api\/server\/users\/([^/]+)\/(unread|disconnect|files)$/;
+const userPath = /^\/api\/server\/users\/([^/]+)\/(unread|disconnect|files|export|messages)$/;
+const retentionPath = /^\/api\/server\/rooms\/([^/]+)\/retention$/;
+const setRetention = z.object({ days: z.number().int().min(1).max(36_500).nullable() });
+const auditQuery = z.object({
+  since: z.iso.datetime().optional(),
+  after: P.entityId.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
 
 export function createServerApi(deps: ServerApiDeps) {
   const keys = deps.config.serverApiKeys;
@@ -126,6 +146,9 @@ export function createServerApi(deps: ServerApiDeps) {
     deps.now,
   );
   const now = deps.now ?? Date.now;
+  /** One line at each route that changes data: what, on what, and details without secrets. */
+  const audit = (action: string, target: string, details: Record<string, unknown> = {}) =>
+    deps.store.appendAudit({ at: new Date(now()).toISOString(), action, target, details });
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
@@ -162,6 +185,10 @@ export function createServerApi(deps: ServerApiDeps) {
           p.senderId == null
             ? await deps.messages.sendAsSystem(input)
             : await deps.messages.send(await activeUser(deps, p.senderId), input);
+        await audit("messages.post", `room:${roomId}`, {
+          messageId: message.id,
+          senderId: p.senderId ?? null,
+        });
         return reply(res, route, 201, { message });
       }
       if (route === "POST /api/server/tokens") {
@@ -174,11 +201,28 @@ export function createServerApi(deps: ServerApiDeps) {
         const iat = revoked !== null && revoked >= nowS ? revoked + 1 : nowS;
         const ttlS = Math.min(p.ttlS ?? deps.config.auth.loginTokenTtlS, deps.config.auth.maxTtlS);
         const token = await deps.tokens.sign(user.id, ttlS, iat);
+        // the token itself is a secret: only who and for how long
+        await audit("tokens.mint", `user:${user.id}`, { ttlS });
         return reply(res, route, 200, {
           token,
           expiresAt: new Date((iat + ttlS) * 1000).toISOString(),
           user: { id: user.id, name: user.name },
         });
+      }
+      if (route === "GET /api/server/audit") {
+        need("rooms");
+        const q = parseInput(auditQuery, Object.fromEntries(url.searchParams));
+        const entries = await deps.store.auditEntries({ since: q.since, afterId: q.after, limit: q.limit });
+        return reply(res, route, 200, { entries });
+      }
+      const retention = matchPath(retentionPath, url.pathname);
+      if (retention && req.method === "PUT") {
+        need("rooms");
+        const roomId = parseInput(P.entityId, retention[0]!);
+        const p = parseInput(setRetention, await readJson(req));
+        await deps.store.setRoomRetention(roomId, p.days);
+        await audit("rooms.retention", `room:${roomId}`, { days: p.days });
+        return reply(res, "PUT /api/server/rooms/:roomId/retention", 200, { roomId, days: p.days });
       }
       const room = matchPath(roomPath, url.pathname);
       if (room && (req.method === "PUT" || req.method === "GET")) {
@@ -193,6 +237,10 @@ export function createServerApi(deps: ServerApiDeps) {
         }
         const p = parseInput(upsertRoom, await readJson(req));
         const result = await deps.roomSync.sync({ externalKey: externalKeyValue, ...p });
+        await audit("rooms.sync", `room:${result.room.id}`, {
+          externalKey: externalKeyValue,
+          created: result.created,
+        });
         return reply(res, "PUT /api/server/rooms/:externalKey", result.created ? 201 : 200, {
           ...result,
           room: deps.links.room(result.room, SYSTEM_SENDER.id),
@@ -205,6 +253,7 @@ export function createServerApi(deps: ServerApiDeps) {
         const recordId = parseInput(P.recordId, record[1]!);
         const p = parseInput(attachRecord, await readJson(req));
         const result = await deps.records.attach({ kind, recordId, ...p });
+        await audit("records.attach", `room:${result.room.id}`, { kind, recordId, created: result.created });
         return reply(res, "PUT /api/server/records/:kind/:recordId", result.created ? 201 : 200, {
           ...result,
           room: deps.links.room(result.room, SYSTEM_SENDER.id),
@@ -227,6 +276,7 @@ export function createServerApi(deps: ServerApiDeps) {
             deps.files,
             deps.maxUploadBytes,
           );
+          await audit("files.upload", `user:${userId}`, { fileId: file.id, size: file.size });
           return reply(res, "POST /api/server/users/:userId/files", 201, { file });
         }
         if (user[1] === "disconnect" && req.method === "POST") {
@@ -234,9 +284,24 @@ export function createServerApi(deps: ServerApiDeps) {
           const revokedBefore = await deps.store.revokeTokens(userId, Math.floor(now() / 1000));
           deps.fanout.disconnectUser(userId);
           deps.logger.info({ userId }, "user disconnected by the server API");
+          await audit("users.disconnect", `user:${userId}`);
           return reply(res, "POST /api/server/users/:userId/disconnect", 200, {
             revokedBefore: new Date(revokedBefore * 1000).toISOString(),
           });
+        }
+        if (user[1] === "export" && req.method === "GET") {
+          need("messages");
+          await audit("users.export", `user:${userId}`);
+          return sendUserExport(res, userId, deps.store, deps.fileStore);
+        }
+        if (user[1] === "messages" && req.method === "DELETE") {
+          need("messages");
+          const deleted = await eraseMessagesOf(
+            { store: deps.store, bytes: deps.fileBytes, fanout: deps.fanout, now },
+            userId,
+          );
+          await audit("users.erase", `user:${userId}`, { deleted });
+          return reply(res, "DELETE /api/server/users/:userId/messages", 200, { deleted });
         }
       }
       sendError(res, 404, "NOT_FOUND", "There is nothing at this address.");

@@ -102,6 +102,11 @@ export interface HttpErrorBody {
 }
 
 /** Each HTTP route and the body of its successful answer. */
+/** (v2.4) `GET /api/server/audit`: server API changes, oldest first. */
+export interface AuditBody {
+  entries: { id: string; at: string; action: string; target: string; details: Record<string, unknown> }[];
+}
+
 export interface HttpResponses {
   "GET /health": HealthBody;
   "GET /ready": ReadyBody;
@@ -118,6 +123,9 @@ export interface HttpResponses {
   "PUT /api/server/records/:kind/:recordId": RecordSyncBody;
   "GET /api/server/users/:userId/unread": UnreadBody;
   "POST /api/server/users/:userId/disconnect": DisconnectBody;
+  "GET /api/server/audit": AuditBody;
+  "PUT /api/server/rooms/:roomId/retention": { roomId: string; days: number | null };
+  "DELETE /api/server/users/:userId/messages": { deleted: number };
 }
 
 export type HttpRoute = keyof HttpResponses;

@@ -8,6 +8,7 @@ import type { AckRecord } from "./acks.js";
 import type { DigestStore } from "./digests.js";
 import type { FileRecord, NewFile } from "./files.js";
 import type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
+import type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "./retention.js";
 import type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
 
 export type { AckRecord } from "./acks.js";
@@ -22,6 +23,7 @@ export type {
 } from "./digests.js";
 export type { FileRecord, NewFile } from "./files.js";
 export type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
+export type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "./retention.js";
 
 export type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
 
@@ -198,6 +200,19 @@ export interface ChatStore extends DigestStore {
   file(fileId: string): FileRecord | undefined;
   /** The bytes of every file the user keeps, attached or not: what counts against their quota. */
   fileBytesOf(userId: string): number;
+
+  /** (v2.4) Sets a room's own retention in days, or (null) lets RETENTION_DAYS apply; NOT_FOUND for no room. */
+  setRoomRetention(roomId: string, days: number | null): Promise<void>;
+  /** (v2.4) Rooms with their own retention, id to days. */
+  roomRetentions(): ReadonlyMap<string, number>;
+  /** (v2.4) Ids of live messages matching `query`, oldest first, up to `limit`. */
+  expiredMessageIds(query: ExpiryQuery, limit: number): string[];
+  /** (v2.4) The user's live messages with ids after `afterId` (null: from the start), by id, up to `limit`. */
+  messagesOfSender(userId: string, afterId: string | null, limit: number): Message[];
+  /** (v2.4) Appends one entry to the audit log (there is no way to change or remove one). */
+  appendAudit(entry: AuditInput): Promise<void>;
+  /** (v2.4) Audit entries, oldest first. */
+  auditEntries(query: AuditQuery): AuditEntry[];
 
   /**
    * (v2.3) What resolving mentions needs: an open room's type and every member's id, or undefined.

@@ -38,6 +38,9 @@ expectType<
     | "GET /api/server/users/:userId/unread"
     | "POST /api/server/users/:userId/disconnect"
     | "POST /api/server/users/:userId/files"
+    | "GET /api/server/audit"
+    | "PUT /api/server/rooms/:roomId/retention"
+    | "DELETE /api/server/users/:userId/messages"
   >
 >(true);
 

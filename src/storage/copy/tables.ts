@@ -133,7 +133,14 @@ export const SMALL_TABLES: readonly TableSpec[] = [
     columns: [text("user_id"), text("email"), int("email_delay_min"), bool("push")],
     order: "user_id",
   },
+  // (v2.4) rooms' own retention, and the append-only audit log of server API changes
+  { name: "room_retention", columns: [int("room_id"), int("days")], order: "room_id" },
+  {
+    name: "audit_log",
+    columns: [int("id"), text("at"), text("action"), text("target"), text("details")],
+    order: "id",
+  },
 ];
 
 /** Tables whose ids PostgreSQL hands out itself: its counter must continue after the copied ids. */
-export const IDENTITY_TABLES = ["rooms", "messages", "directory_users", "files"] as const;
+export const IDENTITY_TABLES = ["rooms", "messages", "directory_users", "files", "audit_log"] as const;

@@ -33,6 +33,7 @@ import type {
   DueMessage,
   NewDigest,
 } from "../digests.js";
+import type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "../retention.js";
 import * as ackRecords from "./ack-records.js";
 import * as digests from "./digests.js";
 import { syncGroup } from "./external-rooms.js";
@@ -46,6 +47,7 @@ import * as messages from "./message-writes.js";
 import { migrate } from "./migrations.js";
 import { type CommitHook, onCommit, openPool, type PoolOptions, read, setCommitHook } from "./pool.js";
 import * as reads from "./read-writes.js";
+import * as retention from "./retention.js";
 import { loadMembership, loadRoom, loadRoomByExternalKey, loadRoomIdsOf, loadRoomsOf } from "./room-reads.js";
 import * as rooms from "./room-writes.js";
 import { searchMessages } from "./search.js";
@@ -191,6 +193,30 @@ export class PostgresChatStore implements AsyncChatStore {
 
   acksOf(messageIds: readonly string[]): Promise<ReadonlyMap<string, AckRecord[]>> {
     return ackRecords.acksOf(this.db, messageIds);
+  }
+
+  setRoomRetention(roomId: string, days: number | null): Promise<void> {
+    return retention.setRoomRetention(this.db, roomId, days);
+  }
+
+  roomRetentions(): Promise<ReadonlyMap<string, number>> {
+    return retention.roomRetentions(this.db);
+  }
+
+  expiredMessageIds(query: ExpiryQuery, limit: number): Promise<string[]> {
+    return retention.expiredMessageIds(this.db, query, limit);
+  }
+
+  messagesOfSender(userId: string, afterId: string | null, limit: number): Promise<Message[]> {
+    return retention.messagesOfSender(this.db, userId, afterId, limit);
+  }
+
+  appendAudit(entry: AuditInput): Promise<void> {
+    return retention.appendAudit(this.db, entry);
+  }
+
+  auditEntries(query: AuditQuery): Promise<AuditEntry[]> {
+    return retention.auditEntries(this.db, query);
   }
 
   userPrefs(userId: string): Promise<StoredPrefs> {

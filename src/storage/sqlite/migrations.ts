@@ -244,6 +244,26 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX message_acks_pending ON message_acks (reminded_at) WHERE acked_at IS NULL;
     `,
   },
+  {
+    version: 11,
+    name: "retention and audit log",
+    sql: `
+      -- a room's own retention in days; no row: RETENTION_DAYS applies
+      CREATE TABLE room_retention (room_id INTEGER PRIMARY KEY REFERENCES rooms (id), days INTEGER NOT NULL);
+      -- what retention and erasure look for: live messages by age, by room and age, by sender
+      CREATE INDEX messages_live_by_time ON messages (created_at) WHERE deleted = 0;
+      CREATE INDEX messages_live_by_room_time ON messages (room_id, created_at) WHERE deleted = 0;
+      CREATE INDEX messages_by_sender ON messages (sender_id, id);
+      -- every change made through the server API; only ever appended to
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        details TEXT NOT NULL DEFAULT '{}'
+      );
+    `,
+  },
 ];
 
 /** Brings the file up to the newest schema. Returns the versions it applied. */

@@ -27,6 +27,7 @@ import type {
   DueMessage,
   NewDigest,
 } from "../digests.js";
+import type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "../retention.js";
 import { AckRecords } from "./ack-records.js";
 import { Background } from "./background.js";
 import { SqliteDigests } from "./digests.js";
@@ -41,6 +42,7 @@ import { MessageQueries } from "./message-queries.js";
 import { MessageWrites } from "./message-writes.js";
 import type { SqliteDatabase } from "./open.js";
 import { ReadWrites } from "./read-writes.js";
+import { RetentionRecords } from "./retention.js";
 import { Revocations } from "./revocations.js";
 import { RoomMirror } from "./room-mirror.js";
 import { type NewGroup, RoomWrites } from "./room-writes.js";
@@ -70,6 +72,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly settings: MemberSettings;
   private readonly digests: SqliteDigests;
   private readonly ackRecords: AckRecords;
+  private readonly retention: RetentionRecords;
   private closed = false;
 
   constructor(
@@ -95,6 +98,7 @@ export class SqliteChatStore implements ChatStore {
     this.settings = new MemberSettings(db, this.queue);
     this.digests = new SqliteDigests(db, this.queue);
     this.ackRecords = new AckRecords(db, this.queue);
+    this.retention = new RetentionRecords(db, this.queue);
     this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, this.files, (roomId) =>
       this.background.roomChanged(roomId),
     );
@@ -191,6 +195,30 @@ export class SqliteChatStore implements ChatStore {
 
   acksOf(messageIds: readonly string[]): ReadonlyMap<string, AckRecord[]> {
     return this.ackRecords.acksOf(messageIds);
+  }
+
+  setRoomRetention(roomId: string, days: number | null): Promise<void> {
+    return this.retention.setRoomRetention(roomId, days);
+  }
+
+  roomRetentions(): ReadonlyMap<string, number> {
+    return this.retention.roomRetentions();
+  }
+
+  expiredMessageIds(query: ExpiryQuery, limit: number): string[] {
+    return this.retention.expiredMessageIds(query, limit);
+  }
+
+  messagesOfSender(userId: string, afterId: string | null, limit: number): Message[] {
+    return this.retention.messagesOfSender(userId, afterId, limit);
+  }
+
+  appendAudit(entry: AuditInput): Promise<void> {
+    return this.retention.appendAudit(entry);
+  }
+
+  auditEntries(query: AuditQuery): AuditEntry[] {
+    return this.retention.auditEntries(query);
   }
 
   userPrefs(userId: string): StoredPrefs {

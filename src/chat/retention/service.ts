@@ -1,0 +1,90 @@
+/**
+ * (v2.4) Retention and erasure: messages are deleted exactly as `message:delete` deletes them
+ * (the store's own delete: `seq` kept, `deleted: true`, a new `rev`, files and search entries
+ * gone), members online get `message:deleted`, and the files' bytes go after each commit. Work is
+ * done in batches of short writes, one message each, so sends keep flowing while a run goes on.
+ * Safe to run twice or on two nodes: a message already deleted is simply not found again.
+ */
+import type { Message } from "../../protocol/index.js";
+import type { AsyncChatStore } from "../../storage/async-chat-store.js";
+import type { FileBytes } from "../files/bytes.js";
+
+export const RETENTION_JOB = "retention";
+export const RETENTION_EVERY_MS = 24 * 60 * 60 * 1000;
+export const RETENTION_BATCH = 200;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface RetentionDeps {
+  store: AsyncChatStore;
+  bytes: Pick<FileBytes, "remove">;
+  fanout: { messageDeleted(message: Message): void };
+  /** RETENTION_DAYS; null keeps messages forever (rooms with their own retention aside) */
+  defaultDays: number | null;
+  /** the app's clock, in ms */
+  now: () => number;
+  batch?: number;
+}
+
+/** Deletes the messages past their room's retention; resolves with how many. */
+export async function runRetention(deps: RetentionDeps): Promise<number> {
+  const now = deps.now();
+  const before = (days: number) => new Date(now - days * DAY_MS).toISOString();
+  const own = await deps.store.roomRetentions();
+  let deleted = 0;
+  for (const [roomId, days] of own) {
+    deleted += await deleteAll(deps, () =>
+      deps.store.expiredMessageIds({ before: before(days), roomId }, size(deps)),
+    );
+  }
+  if (deps.defaultDays !== null) {
+    const query = { before: before(deps.defaultDays), exceptRoomIds: [...own.keys()] };
+    deleted += await deleteAll(deps, () => deps.store.expiredMessageIds(query, size(deps)));
+  }
+  return deleted;
+}
+
+/** Deletes every live message the user sent; resolves with how many. */
+export async function eraseMessagesOf(
+  deps: Omit<RetentionDeps, "defaultDays">,
+  userId: string,
+): Promise<number> {
+  return deleteAll(deps, async () =>
+    (await deps.store.messagesOfSender(userId, null, size(deps))).map((m) => m.id),
+  );
+}
+
+const size = (deps: { batch?: number }) => deps.batch ?? RETENTION_BATCH;
+
+async function deleteAll(
+  deps: Omit<RetentionDeps, "defaultDays">,
+  nextBatch: () => Promise<string[]>,
+): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const ids = await nextBatch();
+    if (ids.length === 0) return deleted;
+    const at = new Date(deps.now()).toISOString();
+    const keys: string[] = [];
+    for (const id of ids) {
+      const outcome = await deps.store.deleteMessage(id, at);
+      if (!outcome.changed) continue;
+      deleted++;
+      deps.fanout.messageDeleted(outcome.message);
+      keys.push(...outcome.fileKeys);
+    }
+    if (keys.length > 0) await deps.bytes.remove(keys, "message_deleted");
+    // a message another delete got to first comes back no more; a batch of only those ends it
+    if (ids.length < size(deps)) return deleted;
+  }
+}
+
+/** The daily job (a `Job` of src/cluster/jobs/): once per day across the nodes. */
+export function retentionJob(deps: RetentionDeps): { name: string; everyMs: number; run(): Promise<void> } {
+  return {
+    name: RETENTION_JOB,
+    everyMs: RETENTION_EVERY_MS,
+    run: async () => {
+      await runRetention(deps);
+    },
+  };
+}
