@@ -219,6 +219,8 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       directory_users: 0,
       file_deletions: 0,
       user_prefs: 1,
+      room_retention: 0,
+      audit_log: 0,
       files: 2,
     });
   });
