@@ -203,9 +203,12 @@ describe("files after their upload", () => {
 test("the app runs the clean-up on the job scheduler, and closing the app stops it", async () => {
   const timers = new ManualTimers();
   const server = await startServer({ app: { jobTimers: timers } });
-  // without SMTP or webhooks: the clean-up of files, and retention (rooms can have their own)
-  assert.equal(timers.active, 2, "two background jobs: the clean-up of files and retention");
-  await server.close();
+  try {
+    // without SMTP or webhooks: the clean-up of files, and retention (rooms can have their own)
+    assert.equal(timers.active, 2, "two background jobs: the clean-up of files and retention");
+  } finally {
+    await server.close();
+  }
   assert.equal(timers.active, 0);
 });
 
