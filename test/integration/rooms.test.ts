@@ -87,8 +87,11 @@ test("every member of a new group receives room:updated, the creator's other soc
   }
   assert.ok(!("unread" in forB) && !("readSeq" in forB), "room:updated carries no per-user fields");
 
+  // listening before the send: B's copy may arrive before A's ack does
+  const bHears = waitFor(b.socket, "message:new", (m) => m.body === "are you there?");
   const message = await send(a.socket, room.id, "are you there?");
-  const arrived = await waitFor(b.socket, "message:new", (m) => m.id === message.id);
+  const arrived = await bHears;
+  assert.equal(arrived.id, message.id);
   assert.equal(arrived.body, "are you there?", "the new member's socket is in the room at once");
 });
 
