@@ -14,6 +14,7 @@ import { FileBytes } from "./chat/files/bytes.js";
 import { fileCleanupJob } from "./chat/files/cleanup.js";
 import { FileService } from "./chat/files/service.js";
 import { MessageService } from "./chat/messages/service.js";
+import { alwaysAvailable } from "./chat/notifications/availability.js";
 import { type DueListener, digestJob } from "./chat/notifications/digests.js";
 import { smtpMailer } from "./chat/notifications/mailer.js";
 import { PrefsService } from "./chat/prefs/service.js";
@@ -270,6 +271,7 @@ export async function createApp({
     scopes,
     links,
     now: () => new Date(clock()).toISOString(),
+    availability: alwaysAvailable,
     listenerError: (err, hook) => logger.error({ err, hook }, "a chat service listener failed"),
   };
   // uploads: the bytes in FILES_STORE, the records in the chat store

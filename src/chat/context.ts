@@ -11,6 +11,7 @@ import type { AsyncChatStore } from "../storage/async-chat-store.js";
 import type { StoredRoom } from "../storage/chat-store.js";
 import type { DirectoryUser, UserDirectory } from "../users/types.js";
 import type { Broadcast } from "./broadcast.js";
+import type { Availability } from "./notifications/availability.js";
 import type { Scopes } from "./scopes.js";
 
 export interface ChatDeps {
@@ -25,6 +26,8 @@ export interface ChatDeps {
   links: FileLinks;
   /** the current time as an ISO-8601 UTC string */
   now: () => string;
+  /** (v2.4) whether a user may be notified away from the chat now (working hours, quiet hours) */
+  availability: Availability;
   /** where an error thrown by a service's listener (onSent…) goes; the request goes on anyway */
   listenerError?: (error: unknown, hook: string) => void;
 }
