@@ -5,6 +5,7 @@
  * done in batches of short writes, one message each, so sends keep flowing while a run goes on.
  * Safe to run twice or on two nodes: a message already deleted is simply not found again.
  */
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Message } from "../../protocol/index.js";
 import type { AsyncChatStore } from "../../storage/async-chat-store.js";
 import type { FileBytes } from "../files/bytes.js";
@@ -23,6 +24,8 @@ export interface RetentionDeps {
   /** the app's clock, in ms */
   now: () => number;
   batch?: number;
+  /** `count` messages were deleted for their age (timewise_chat_messages_expired_total) */
+  expired?: (count: number) => void;
 }
 
 /** Deletes the messages past their room's retention; resolves with how many. */
@@ -31,14 +34,15 @@ export async function runRetention(deps: RetentionDeps): Promise<number> {
   const before = (days: number) => new Date(now - days * DAY_MS).toISOString();
   const own = await deps.store.roomRetentions();
   let deleted = 0;
+  const counted = { ...deps, onBatch: (count: number) => deps.expired?.(count) };
   for (const [roomId, days] of own) {
-    deleted += await deleteAll(deps, () =>
+    deleted += await deleteAll(counted, () =>
       deps.store.expiredMessageIds({ before: before(days), roomId }, size(deps)),
     );
   }
   if (deps.defaultDays !== null) {
     const query = { before: before(deps.defaultDays), exceptRoomIds: [...own.keys()] };
-    deleted += await deleteAll(deps, () => deps.store.expiredMessageIds(query, size(deps)));
+    deleted += await deleteAll(counted, () => deps.store.expiredMessageIds(query, size(deps)));
   }
   return deleted;
 }
@@ -56,13 +60,14 @@ export async function eraseMessagesOf(
 const size = (deps: { batch?: number }) => deps.batch ?? RETENTION_BATCH;
 
 async function deleteAll(
-  deps: Omit<RetentionDeps, "defaultDays">,
+  deps: Omit<RetentionDeps, "defaultDays"> & { onBatch?: (count: number) => void },
   nextBatch: () => Promise<string[]>,
 ): Promise<number> {
   let deleted = 0;
   for (;;) {
     const ids = await nextBatch();
     if (ids.length === 0) return deleted;
+    const before = deleted;
     const at = new Date(deps.now()).toISOString();
     const keys: string[] = [];
     for (const id of ids) {
@@ -73,8 +78,11 @@ async function deleteAll(
       keys.push(...outcome.fileKeys);
     }
     if (keys.length > 0) await deps.bytes.remove(keys, "message_deleted");
+    deps.onBatch?.(deleted - before);
     // a message another delete got to first comes back no more; a batch of only those ends it
     if (ids.length < size(deps)) return deleted;
+    // let the sends, reads and socket traffic waiting behind this batch go first
+    await nextTurn();
   }
 }
 
