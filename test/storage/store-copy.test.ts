@@ -15,11 +15,14 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import type pg from "pg";
 import type { Message } from "../../src/protocol/index.js";
-import type { FileRecord, NewFile, StoredRoom } from "../../src/storage/chat-store.js";
+import type { AckRecord, FileRecord, NewFile, StoredRoom } from "../../src/storage/chat-store.js";
 import { type CopyReport, copyStore } from "../../src/storage/copy/copy-store.js";
+import { NOT_COPIED } from "../../src/storage/copy/tables.js";
+import { migrate as migratePostgres } from "../../src/storage/postgres/migrations.js";
 import { openPool } from "../../src/storage/postgres/pool.js";
 import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
 import { recordKey } from "../../src/storage/records.js";
+import type { AuditEntry } from "../../src/storage/retention.js";
 import { openDatabase } from "../../src/storage/sqlite/open.js";
 import { SqliteChatStore } from "../../src/storage/sqlite/sqlite-chat-store.js";
 import { requireService, until } from "../support/harness.js";
@@ -47,6 +50,10 @@ interface Expected {
   search: string[];
   /** file records by id: one attached, one not */
   files: Map<string, FileRecord | undefined>;
+  /** (v2.4) a notice's recipients, rooms' own retention, the audit log */
+  acks: ReadonlyMap<string, AckRecord[]>;
+  retentions: ReadonlyMap<string, number>;
+  audit: AuditEntry[];
 }
 
 const USERS = ["u1", "u2", "u3", "u4"];
@@ -134,6 +141,21 @@ async function fill(path: string): Promise<Expected> {
     await store.setNotify(group.id, "u3", "mentions");
     await store.setUserPrefs("u1", { email: "off", emailDelayMin: 30, push: false });
     const secret = store.serverSecret("token");
+    // v2.3 digests (a mark, a digest and its item) and v2.4 notices, retention and the audit log
+    await store.queueDigests(
+      [{ userId: "u2", roomId: group.id, seq: 20 }],
+      [{ userId: "u2", messageIds: [first.id] }],
+      at(52),
+    );
+    await store.requestAcks(hello.id, ["u2"]);
+    await store.acknowledge(hello.id, "u2", at(53));
+    await store.setRoomRetention(group.id, 30);
+    await store.appendAudit({
+      at: at(54),
+      action: "rooms.retention",
+      target: `room:${group.id}`,
+      details: { days: 30 },
+    });
 
     // a record's conversation: its link lives in rooms.record_url
     const onRecord = await store.syncGroup({
@@ -159,7 +181,11 @@ async function fill(path: string): Promise<Expected> {
       secret,
       search: [],
       files: new Map([photo.id, loose.id].map((id) => [id, store.file(id)])),
+      acks: store.acksOf([hello.id]),
+      retentions: store.roomRetentions(),
+      audit: store.auditEntries({ limit: 100 }),
     };
+    assert.equal(expected.acks.get(hello.id)?.length, 1);
     await store.flush();
     // the indexer fills SQLite's search file shortly after commit: wait for it to find the message
     await until(
@@ -219,9 +245,13 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       directory_users: 0,
       file_deletions: 0,
       user_prefs: 1,
-      room_retention: 0,
-      audit_log: 0,
+      digest_marks: 1,
+      digests: 1,
+      digest_items: 1,
+      audit_log: 1,
       files: 2,
+      message_acks: 1,
+      room_retention: 1,
     });
   });
 
@@ -260,6 +290,10 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
         "one file attached, one not",
       );
       for (const [id, file] of expected.files) assert.deepEqual(await store.file(id), file, `file ${id}`);
+      const [notice] = [...expected.acks.keys()];
+      assert.deepEqual(await store.acksOf([notice!]), expected.acks);
+      assert.deepEqual(await store.roomRetentions(), expected.retentions);
+      assert.deepEqual(await store.auditEntries({ limit: 100 }), expected.audit);
       assert.notEqual(expected.search.length, 0);
       const roomIds = [...expected.rooms.keys()];
       assert.deepEqual(
@@ -268,6 +302,39 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       );
     } finally {
       await store.close();
+    }
+  });
+
+  test("every table both schemas have is copied, or is named as left out on purpose", async () => {
+    const sqlite = openDatabase(join(dir, "schema.db"));
+    const fresh = await createTestDatabase("copytables");
+    const freshPool = openPool({ url: fresh.url, max: 1 });
+    try {
+      await migratePostgres(freshPool);
+      const inSqlite = sqlite
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .pluck()
+        .all() as string[];
+      const { rows } = await freshPool.query<{ name: string }>(
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+      );
+      const inPostgres = new Set(rows.map((r) => r.name));
+      const inBoth = inSqlite.filter((t) => inPostgres.has(t)).sort();
+      const copied = [...first.tables.map((t) => t.table), "rooms", "members", "messages"];
+      const left = inBoth.filter((t) => !copied.includes(t));
+      assert.deepEqual(
+        left,
+        Object.keys(NOT_COPIED)
+          .filter((t) => inBoth.includes(t))
+          .sort(),
+      );
+      for (const table of ["digest_items", "message_acks", "audit_log"]) {
+        assert.ok(inBoth.includes(table), `both schemas were read: ${table}`);
+      }
+    } finally {
+      sqlite.close();
+      await freshPool.end();
+      await fresh.drop();
     }
   });
 
