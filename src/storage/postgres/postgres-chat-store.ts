@@ -231,7 +231,7 @@ export class PostgresChatStore implements AsyncChatStore {
     return digests.dueMessages(this.db, before, limit);
   }
 
-  queueDigests(marks: readonly DigestMark[], list: readonly NewDigest[], at: string): Promise<void> {
+  queueDigests(marks: readonly DigestMark[], list: readonly NewDigest[], at: string): Promise<NewDigest[]> {
     return digests.queueDigests(this.db, marks, list, at);
   }
 
@@ -249,6 +249,10 @@ export class PostgresChatStore implements AsyncChatStore {
 
   retryDigest(digestId: string, nextTryAt: string): Promise<void> {
     return digests.retryDigest(this.db, digestId, nextTryAt);
+  }
+
+  pruneDigests(before: string): Promise<number> {
+    return digests.pruneDigests(this.db, before);
   }
 
   deleteMessage(messageId: string, at: string): Promise<DeletedMessage> {
