@@ -23,7 +23,7 @@ import type { Listeners } from "../../shared/listeners.js";
 import type { AsyncChatStore } from "../../storage/async-chat-store.js";
 import type { DigestMark, DueMessage, NewDigest } from "../../storage/chat-store.js";
 import type { UserDirectory } from "../../users/types.js";
-import type { DigestLine, SendMail } from "./mailer.js";
+import { type DigestLine, roomLink, type SendMail } from "./mailer.js";
 import { notifies } from "./rules.js";
 
 export const DIGEST_JOB = "email-digests";
@@ -180,7 +180,7 @@ async function sendDue(deps: DigestDeps, send: SendMail): Promise<{ sent: number
           senderName,
           createdAt: e.createdAt,
           body: e.body,
-          link: `${deps.publicUrl}/#room=${encodeURIComponent(e.roomId)}`,
+          link: roomLink(deps.publicUrl, e.roomId),
         };
       });
       try {
