@@ -162,15 +162,18 @@ async function sendDue(deps: DigestDeps, send: SendMail): Promise<{ sent: number
     const entries = await deps.store.digestEntries(claimed.map((d) => d.id));
     const users = await deps.directory.findByIds([...new Set(claimed.map((d) => d.userId))]);
     const names = await deps.store.userNames([...new Set(entries.map((e) => e.senderId))]);
+    // each outcome is written as soon as it is known, without waiting for the write before the next
+    // mail: the SQLite store commits the writes of one moment together (one commit, not one a mail)
+    const writes: Promise<void>[] = [];
     for (const digest of claimed) {
       const user = users.get(digest.userId);
       if (!user?.active || !user.email) {
-        await deps.store.finishDigest(digest.id, at, "no-address");
+        writes.push(deps.store.finishDigest(digest.id, at, "no-address"));
         continue;
       }
       const mine = entries.filter((e) => e.digestId === digest.id);
       if (mine.length === 0) {
-        await deps.store.finishDigest(digest.id, at, "empty");
+        writes.push(deps.store.finishDigest(digest.id, at, "empty"));
         continue;
       }
       const lines: DigestLine[] = mine.map((e) => {
@@ -188,12 +191,13 @@ async function sendDue(deps: DigestDeps, send: SendMail): Promise<{ sent: number
       } catch {
         failed++;
         const wait = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (digest.attempts - 1));
-        await deps.store.retryDigest(digest.id, new Date(now + wait).toISOString());
+        writes.push(deps.store.retryDigest(digest.id, new Date(now + wait).toISOString()));
         continue;
       }
-      await deps.store.finishDigest(digest.id, at, "sent");
+      writes.push(deps.store.finishDigest(digest.id, at, "sent"));
       sent++;
     }
+    await Promise.all(writes);
     if (claimed.length < SEND_BATCH) break;
   }
   return { sent, failed };

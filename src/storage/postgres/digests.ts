@@ -197,17 +197,51 @@ export async function digestEntries(db: Queryable, digestIds: readonly string[])
   }));
 }
 
-export async function finishDigest(
-  pool: pg.Pool,
-  digestId: string,
-  at: string,
-  outcome: DigestOutcome,
-): Promise<void> {
-  await statement(pool, "UPDATE digests SET sent_at = $1, outcome = $2 WHERE id = $3 AND sent_at IS NULL", [
-    at,
-    outcome,
-    dbId(digestId),
-  ]);
+const FINISH = `
+  UPDATE digests d SET sent_at = t.at, outcome = t.outcome
+  FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t (id, at, outcome)
+  WHERE d.id = t.id AND d.sent_at IS NULL`;
+
+interface Finishing {
+  id: string | null;
+  at: string;
+  outcome: DigestOutcome;
+  done: (error?: unknown) => void;
+}
+
+/**
+ * Marks digests finished; the calls of one moment (the job writes each outcome as soon as it knows
+ * it, without waiting) share one statement, so a run of 10,000 mails is not 10,000 round trips.
+ */
+export class DigestFinisher {
+  private pending: Finishing[] = [];
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  finish(digestId: string, at: string, outcome: DigestOutcome): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: unknown) => (error === undefined ? resolve() : reject(error));
+      if (this.pending.push({ id: dbId(digestId), at, outcome, done }) === 1) {
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      await statement(this.pool, FINISH, [
+        batch.map((f) => f.id),
+        batch.map((f) => f.at),
+        batch.map((f) => f.outcome),
+      ]);
+    } catch (error) {
+      for (const f of batch) f.done(error);
+      return;
+    }
+    for (const f of batch) f.done();
+  }
 }
 
 export async function retryDigest(pool: pg.Pool, digestId: string, nextTryAt: string): Promise<void> {
