@@ -5,7 +5,7 @@
  * docs/performance.md.
  *
  * Options: --quick (5 s scenarios, 2,000 idle connections, a 100,000-message database, 1 run),
- * --runs=N, --only=S1,S1m,S1i,S2,S3,capacity,storage,nodes,catchup,files, --targets=server (or relay, postgres),
+ * --runs=N, --only=S1,S1m,S1i,S2,S3,capacity,storage,nodes,catchup,files,digest, --targets=server (or relay, postgres),
  * --workers=N, --no-docs.
  * How cost grows (only when named in --only, see docs/performance.md): S3-250 and S3-2000 (S3 at
  * 250 and 2,000 messages/s), capacity-big (--connections=N idle connections, 30,000 by default),
@@ -16,11 +16,14 @@
  * PostgreSQL and Redis, catch-up after a node's death) runs too, unless --no-pg; it is skipped,
  * saying why, when PostgreSQL (--pg=URL of a database to run CREATE DATABASE in) or Redis
  * (--redis=URL) does not answer.
+ * `digest` is one run of the email digest job for 10,000 users with unread messages, on SQLite and
+ * (when it answers) PostgreSQL: its time and the SQL statements it sent (bench/lib/digest.ts).
  * BENCH_NODE_ARGS adds Node.js options to the targets (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { type CatchupResult, runCatchup } from "./lib/catchup.js";
+import { type DigestResult, renderDigest, runDigestBench } from "./lib/digest.js";
 import { type FilesResult, renderFiles, runFiles } from "./lib/files.js";
 import { WorkerPool } from "./lib/pool.js";
 import { DEFAULT_SERVICES, type Services, unreachable } from "./lib/postgres.js";
@@ -33,7 +36,7 @@ import { BUILD_DIR, build, REPO_DIR, writeJson } from "./lib/targets.js";
 import { runTraffic, type TargetKind, type TrafficResult, trafficScenarios } from "./lib/traffic.js";
 
 const USAGE =
-  "usage: npm run bench -- [--quick] [--runs=3] [--only=S1,S1m,S1i,S2,S3,capacity,storage,nodes,catchup,files,S3-250,S3-2000,capacity-big,storage-5m,retention] [--connections=30000]" +
+  "usage: npm run bench -- [--quick] [--runs=3] [--only=S1,S1m,S1i,S2,S3,capacity,storage,nodes,catchup,files,digest,S3-250,S3-2000,capacity-big,storage-5m,retention] [--connections=30000]" +
   " [--targets=relay,server,postgres] [--workers=3] [--no-docs] [--no-pg] [--pg=postgres://…] [--redis=redis://…]\n";
 const args = process.argv.slice(2);
 if (args.includes("--help") || args.includes("-h")) {
@@ -80,7 +83,10 @@ build();
 // the PostgreSQL section: skipped, saying why, when its services are not there
 const pgWanted =
   !flag("no-pg") &&
-  ((targets.includes("postgres") && [...PG_SCENARIOS].some(wanted)) || wanted("nodes") || wanted("catchup"));
+  ((targets.includes("postgres") && [...PG_SCENARIOS].some(wanted)) ||
+    wanted("nodes") ||
+    wanted("catchup") ||
+    wanted("digest"));
 let pgSkipped: string | null = flag("no-pg") ? "--no-pg was given" : pgWanted ? null : "not asked for";
 if (pgWanted) {
   const why = await unreachable(services);
@@ -96,6 +102,7 @@ const storage: StorageResult[] = [];
 const catchup: CatchupResult[] = [];
 const files: FilesResult[] = [];
 const retention: RetentionResult[] = [];
+const digests: DigestResult[] = [];
 const pool = new WorkerPool(workerCount);
 const started = Date.now();
 try {
@@ -148,6 +155,13 @@ try {
   if (wanted("retention")) {
     const log = (line: string) => process.stdout.write(`${line}\n`);
     retention.push(...(await runRetentionBench({ quick, runs, pool, cores, log })));
+  }
+  if (wanted("digest")) {
+    for (let run = 1; run <= runs; run++) {
+      process.stdout.write(`run ${run}/${runs} digest job …\n`);
+      const log = (line: string) => process.stdout.write(`${line}\n`);
+      digests.push(...(await runDigestBench({ services: pgOn ? services : null, log })));
+    }
   }
   if (wanted("files")) {
     files.push(...(await runFiles({ quick, runs, log: (line) => process.stdout.write(`${line}\n`) })));
@@ -207,6 +221,7 @@ process.stdout.write(`\n${markdown}\n`);
 if (pgMarkdown) process.stdout.write(`\nPostgreSQL and several nodes:\n\n${pgMarkdown}\n`);
 if (filesMarkdown) process.stdout.write(`\nFiles:\n\n${filesMarkdown}\n`);
 if (curvesMarkdown) process.stdout.write(`\nHow cost grows:\n\n${curvesMarkdown}\n`);
+if (digests.length > 0) process.stdout.write(`\nThe email digest job:\n\n${renderDigest(digests)}\n`);
 const docs = join(REPO_DIR, "docs/performance.md");
 if (!flag("no-docs") && !quick && !only) updateDocs(docs, markdown);
 // the PostgreSQL block needs its whole section, each part beside what it is compared with

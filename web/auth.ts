@@ -3,9 +3,11 @@
  * hands over (the embed script, by postMessage), or a `#token=` link. Password tokens are kept in
  * localStorage so a reload stays signed in; handed-over tokens are never stored.
  */
+
 import { OriginPolicy, PARENT_ORIGINS_META } from "../src/http/origins.js";
 import type { LoginBody } from "../src/protocol/index.js";
 import type { TokenReason, User } from "../src/sdk/index.js";
+import { dropFromFragment } from "./links.js";
 
 const TOKEN_KEY = "twc:session";
 
@@ -79,11 +81,14 @@ export function forgetSession(): void {
   }
 }
 
-/** A token passed as `#token=…`: taken once and removed from the address bar and history. */
+/**
+ * A token passed as `#token=…`: taken once and removed from the address bar and history (the rest
+ * of the fragment, such as `room=…`, stays for the chat to open).
+ */
 export function tokenFromLink(): Session | null {
   const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
   if (!match?.[1]) return null;
-  history.replaceState(null, "", location.pathname + location.search);
+  dropFromFragment("token");
   return { token: decodeURIComponent(match[1]), user: null, source: "link" };
 }
 

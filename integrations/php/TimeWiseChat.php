@@ -12,6 +12,7 @@
  *   $chat->recordConversation('timesheet', 42, 'Timesheet week 49', $url, [7, 12]); // a record's chat
  *   $badge = $chat->unread($userId)['total'];                 // server API: navbar badge
  *   $event = TimeWiseChat::verifyWebhook($secret, file_get_contents('php://input'), TimeWiseChat::requestHeaders());
+ *   $missed = TimeWiseChat::notificationOf($event);   // someone away: ['userId' => …, 'messages' => […]]
  *
  * See docs/php-integration.md in the TimeWise Chat repository.
  */
@@ -273,7 +274,7 @@ HTML;
 
     /**
      * Checks a webhook from the chat server and returns the event:
-     * ['id' => …, 'type' => 'message.created'|'presence.changed'|'room.updated', 'createdAt' => …, 'data' => […]].
+     * ['id' => …, 'type' => 'message.created'|'presence.changed'|'room.updated'|'notification', 'createdAt' => …, 'data' => […]].
      * Throws TimeWiseChatError: AUTH_INVALID for a missing or wrong signature, AUTH_EXPIRED for a
      * timestamp more than $tolerance seconds away (a replay), BAD_REQUEST for a body that is not an event.
      * A retry carries the same 'id': remember the ids you processed (see rememberDelivery()).
@@ -301,6 +302,42 @@ HTML;
             throw new TimeWiseChatError('The webhook body is not an event.', 'BAD_REQUEST', 400);
         }
         return $event;
+    }
+
+    /**
+     * For a verified `notification` webhook (someone missed messages: they stayed unread past the
+     * user's delay, as for the email digest), what to tell them through the app's own channels:
+     *   ['userId' => '7', 'messages' => [['id' => '41', 'roomId' => '3', 'senderId' => '12',
+     *     'body' => 'Can you check the timesheet?', 'createdAt' => '2026-…Z', 'mentioned' => true], …]]
+     * Null for every other event type. Throws TimeWiseChatError BAD_REQUEST when the data is not
+     * that shape. A retry carries the same event id: use rememberDelivery() so nobody is told twice.
+     */
+    public static function notificationOf(array $event): ?array
+    {
+        if (($event['type'] ?? null) !== 'notification') {
+            return null;
+        }
+        $data = $event['data'] ?? null;
+        if (!is_array($data) || !is_string($data['userId'] ?? null) || !is_array($data['messages'] ?? null)) {
+            throw new TimeWiseChatError('The notification webhook has no userId and messages.', 'BAD_REQUEST', 400);
+        }
+        $messages = [];
+        foreach ($data['messages'] as $m) {
+            if (!is_array($m) || !is_string($m['id'] ?? null) || !is_string($m['roomId'] ?? null)
+                || !is_string($m['senderId'] ?? null) || !is_string($m['body'] ?? null)
+                || !is_string($m['createdAt'] ?? null) || !is_bool($m['mentioned'] ?? null)) {
+                throw new TimeWiseChatError('A message of the notification webhook is not complete.', 'BAD_REQUEST', 400);
+            }
+            $messages[] = [
+                'id' => $m['id'],
+                'roomId' => $m['roomId'],
+                'senderId' => $m['senderId'],
+                'body' => $m['body'],
+                'createdAt' => $m['createdAt'],
+                'mentioned' => $m['mentioned'],
+            ];
+        }
+        return ['userId' => $data['userId'], 'messages' => $messages];
     }
 
     /** The request's headers, lower-cased, from $_SERVER (works under PHP-FPM, Apache and the built-in server). */

@@ -78,6 +78,7 @@ export function asAsyncChatStore(store: ChatStore): AsyncChatStore {
     digestEntries: async (digestIds) => store.digestEntries(digestIds),
     finishDigest: (digestId, at, outcome) => store.finishDigest(digestId, at, outcome),
     retryDigest: (digestId, nextTryAt) => store.retryDigest(digestId, nextTryAt),
+    pruneDigests: (before) => store.pruneDigests(before),
     requestAcks: (messageId, userIds) => store.requestAcks(messageId, userIds),
     acknowledge: (messageId, userId, at) => store.acknowledge(messageId, userId, at),
     acksOf: async (messageIds) => store.acksOf(messageIds),

@@ -28,11 +28,20 @@ export interface DueMessage {
   lastDigestAt: string | null;
 }
 
+/** A notifying message a run found due for one user. */
+export interface DueRef {
+  messageId: string;
+  roomId: string;
+  seq: number;
+}
+
 /** What one run of the job decided for one user. */
 export interface NewDigest {
   userId: string;
-  /** the messages to mail; empty: only the marks move (nothing to mail, or mail is off) */
-  messageIds: string[];
+  /** the user's newly due notifying messages */
+  messages: readonly DueRef[];
+  /** true: they go into a digest mail; false: only the other channels (the webhook) hear of them */
+  mail: boolean;
 }
 
 /** How far the job has looked in a member's room. */
@@ -74,8 +83,13 @@ export interface DigestStore {
    * At most `limit` rows (what is left waits for the next run).
    */
   dueMessages(before: string, limit: number): DueMessage[];
-  /** Moves the marks (never back) and keeps the digests that have messages, in one write. */
-  queueDigests(marks: readonly DigestMark[], digests: readonly NewDigest[], at: string): Promise<void>;
+  /**
+   * Moves the marks (never back) and keeps the digests that have messages, in one write. Two runs
+   * at the same moment (two nodes around a job takeover) take turns here, and a message at or below
+   * a mark as it is at write time is dropped: each message is taken by one run only. Returns what
+   * this run took (users left with no messages are left out).
+   */
+  queueDigests(marks: readonly DigestMark[], digests: readonly NewDigest[], at: string): Promise<NewDigest[]>;
   /**
    * Takes up to `limit` unsent digests whose next try is due at `now`, and holds them until
    * `holdUntil` (a node that dies mid-send frees them then): each goes to one caller only.
@@ -87,4 +101,19 @@ export interface DigestStore {
   finishDigest(digestId: string, at: string, outcome: DigestOutcome): Promise<void>;
   /** Sends a digest again at `nextTryAt` (the SMTP server failed). */
   retryDigest(digestId: string, nextTryAt: string): Promise<void>;
+  /** Deletes digests that went out (or were given up) before `before`, with their items; how many. */
+  pruneDigests(before: string): Promise<number>;
+}
+
+/**
+ * What of `digests` a run may take, given the marks as they are at write time (by
+ * `"<userId> <roomId>"`): only messages above them. Another run at the same moment took the rest.
+ */
+export function aboveMarks(digests: readonly NewDigest[], marks: ReadonlyMap<string, number>): NewDigest[] {
+  const taken: NewDigest[] = [];
+  for (const digest of digests) {
+    const messages = digest.messages.filter((m) => m.seq > (marks.get(`${digest.userId} ${m.roomId}`) ?? 0));
+    if (messages.length > 0) taken.push({ ...digest, messages });
+  }
+  return taken;
 }

@@ -2,7 +2,7 @@
  * Email digests (PROTOCOL v2.3) against a real SMTP server on loopback (smtp-server), each mail
  * parsed with mailparser: the delay, one mail for many messages, nothing for read or deleted
  * messages, muted rooms or disabled users, an SMTP outage (sent once it is back), and a digest
- * pending across a restart. Time is moved by hand: the app's clock and the job's turns. Runs on
+ * pending across a restart, and sent digests deleted after 30 days. Time is moved by hand: the app's clock and the job's turns. Runs on
  * SQLite and, in `npm run test:postgres`, on PostgreSQL.
  */
 import assert from "node:assert/strict";
@@ -10,8 +10,9 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type ParsedMail, simpleParser } from "mailparser";
+import pg from "pg";
 import { SMTPServer } from "smtp-server";
-import { DIGEST_EVERY_MS } from "../../src/chat/notifications/digests.js";
+import { DIGEST_EVERY_MS, KEEP_SENT_DAYS } from "../../src/chat/notifications/digests.js";
 import { ManualTimers, ok, startServer, TestClock, type TestServer, tempDir } from "../support/harness.js";
 import { group, type Person, send } from "../support/rooms.js";
 
@@ -161,4 +162,55 @@ test("a digest pending when the server stops is sent after the restart, once", a
   const sent = mailsTo("fay@example.com");
   assert.equal(sent.length, 1);
   assert.match(sent[0]!.text ?? "", /across a restart/);
+});
+
+/** The digests in the chat database, straight from its tables: pending ones and sent ones. */
+async function digestRows(): Promise<{ pending: number; sent: number; items: number }> {
+  const sql = `SELECT
+    (SELECT COUNT(*) FROM digests WHERE sent_at IS NULL) AS pending,
+    (SELECT COUNT(*) FROM digests WHERE sent_at IS NOT NULL) AS sent,
+    (SELECT COUNT(*) FROM digest_items) AS items`;
+  type Row = { pending: number | string; sent: number | string; items: number | string };
+  let row: Row;
+  if (server.database) {
+    const client = new pg.Client({ connectionString: server.database.url });
+    await client.connect();
+    try {
+      row = (await client.query<Row>(sql)).rows[0]!;
+    } finally {
+      await client.end();
+    }
+  } else {
+    row = server.db.prepare(sql).get() as Row;
+  }
+  return { pending: Number(row.pending), sent: Number(row.sent), items: Number(row.items) };
+}
+
+test("sent digests are deleted after 30 days with their items; a pending one stays until it is sent", async () => {
+  const gus = await person(server, "Gus Later", "gus@example.com");
+  const roomId = (await group(ann, [gus], "Clean-up")).id;
+  await send(ann.socket, roomId, "kept while pending");
+  smtpDown = true;
+  await pass(11);
+  const beforeJump = await digestRows();
+  assert.ok(beforeJump.sent >= 3, "the earlier tests' digests went out");
+  assert.equal(beforeJump.pending, 1, "Gus's digest waits for the SMTP server");
+
+  clock.advance((KEEP_SENT_DAYS - 1) * 86_400_000);
+  await pass(61);
+  assert.equal((await digestRows()).sent, beforeJump.sent, "nothing is deleted before 30 days");
+
+  clock.advance(2 * 86_400_000);
+  await pass(61);
+  assert.deepEqual(
+    await digestRows(),
+    { pending: 1, sent: 0, items: 1 },
+    "only Gus's digest and its item are left",
+  );
+
+  smtpDown = false;
+  await pass(61);
+  assert.equal(mailsTo("gus@example.com").length, 1);
+  assert.match(mailsTo("gus@example.com")[0]!.text ?? "", /kept while pending/);
+  assert.deepEqual(await digestRows(), { pending: 0, sent: 1, items: 1 }, "a fresh sent digest is kept");
 });

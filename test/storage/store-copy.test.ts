@@ -144,7 +144,7 @@ async function fill(path: string): Promise<Expected> {
     // v2.3 digests (a mark, a digest and its item) and v2.4 notices, retention and the audit log
     await store.queueDigests(
       [{ userId: "u2", roomId: group.id, seq: 20 }],
-      [{ userId: "u2", messageIds: [first.id] }],
+      [{ userId: "u2", messages: [{ messageId: first.id, roomId: group.id, seq: first.seq }], mail: true }],
       at(52),
     );
     await store.requestAcks(hello.id, ["u2"]);

@@ -5,6 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { tellHostUnread } from "../auth.js";
 import { useChatState, useClient } from "../hooks.js";
+import { dropFromFragment, roomFromLink } from "../links.js";
 import { learnLogin } from "../mentions.js";
 import { shouldOfferNotifications, watchForNotifications } from "../notify.js";
 import { Banner } from "./Banner.js";
@@ -56,6 +57,32 @@ export function App({ onSignOut }: { onSignOut: (() => void) | null }) {
     setDialog(null);
   };
   const openRoom = openId ? state.room(openId) : undefined;
+
+  // a link to a room (`#room=<id>`, the email digest's): on load, and when the fragment changes
+  const [linked, setLinked] = useState<string | null>(roomFromLink);
+  const [linkProblem, setLinkProblem] = useState(false);
+  useEffect(() => {
+    const onHash = () => setLinked(roomFromLink());
+    addEventListener("hashchange", onHash);
+    return () => removeEventListener("hashchange", onHash);
+  }, []);
+  useEffect(() => {
+    if (!linked || !ready) return;
+    setLinked(null);
+    dropFromFragment("room");
+    // a room beyond the loaded list pages is fetched; one I am not in stays closed
+    const known = state.room(linked) ? Promise.resolve() : client.refreshRoom(linked);
+    void known.then(() => {
+      if (client.state.room(linked)) {
+        setLinkProblem(false);
+        open(linked);
+      } else {
+        // not the room the link meant: show why instead
+        setOpenId(null);
+        setLinkProblem(true);
+      }
+    });
+  }, [linked, ready]);
   // the open room went away (I left or was removed): back to the list
   useEffect(() => {
     if (openId && ready && !openRoom) setOpenId(null);
@@ -118,6 +145,11 @@ export function App({ onSignOut }: { onSignOut: (() => void) | null }) {
             />
           ) : (
             <div class="empty">
+              {linkProblem && (
+                <p role="alert">
+                  That chat could not be opened: you may no longer be in it. Pick a chat from the list.
+                </p>
+              )}
               <p>Pick a chat from the list, or start a new one.</p>
             </div>
           )}

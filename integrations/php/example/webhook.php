@@ -23,5 +23,9 @@ switch ($event['type']) {
     case 'presence.changed':  // $event['data']['userId'], ['online'], ['lastSeenAt']
         error_log('TimeWise Chat: ' . $event['type']);
         break;
+    case 'notification':      // someone away missed messages: tell them your own way (SMS, app push, …)
+        $missed = TimeWiseChat::notificationOf($event);
+        error_log('TimeWise Chat: user ' . $missed['userId'] . ' missed ' . count($missed['messages']) . ' message(s)');
+        break;
 }
 http_response_code(204);

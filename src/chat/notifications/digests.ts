@@ -11,16 +11,19 @@
  *    was read or deleted since, and mail the rest; an SMTP failure tries again later, doubling
  *    the wait. A digest is marked sent as soon as the SMTP server took it.
  *
+ * 3. Prune: once an hour, digests sent more than `KEEP_SENT_DAYS` ago are deleted with their items.
+ *
  * Disabled users and users without an address get nothing. `onDue` hears, at step 1, of every
  * user's newly due notifying messages: where channels other than email (the `notification`
- * webhook) plug in.
+ * webhook) plug in. Two runs at the same moment (two nodes around a job takeover) both collect,
+ * but the store lets each message go to one of them only, so nobody gets a mail or webhook twice.
  */
 import { LIMITS } from "../../protocol/index.js";
 import type { Listeners } from "../../shared/listeners.js";
 import type { AsyncChatStore } from "../../storage/async-chat-store.js";
 import type { DigestMark, DueMessage, NewDigest } from "../../storage/chat-store.js";
 import type { UserDirectory } from "../../users/types.js";
-import type { DigestLine, SendMail } from "./mailer.js";
+import { type DigestLine, roomLink, type SendMail } from "./mailer.js";
 import { notifies } from "./rules.js";
 
 export const DIGEST_JOB = "email-digests";
@@ -34,6 +37,9 @@ const MAX_RETRY_MS = 60 * 60_000;
 /** Rows looked at per run, and digests sent per batch. */
 const DUE_LIMIT = 200_000;
 const SEND_BATCH = 200;
+/** Sent digests are kept this long (for an operator's questions), then deleted. */
+export const KEEP_SENT_DAYS = 30;
+const PRUNE_EVERY_MS = 60 * 60_000;
 
 /** Newly due notifying messages of one user, for other channels. */
 export type DueListener = (userId: string, messages: readonly DueMessage[]) => void;
@@ -47,6 +53,7 @@ export interface DigestDeps {
     | "digestEntries"
     | "finishDigest"
     | "retryDigest"
+    | "pruneDigests"
     | "userNames"
   >;
   directory: Pick<UserDirectory, "findByIds">;
@@ -63,16 +70,37 @@ export interface DigestOutcome {
   queued: number;
   sent: number;
   failed: number;
+  /** old sent digests deleted */
+  pruned: number;
+}
+
+/** When this node last pruned (a run at or after `lastPruneAt + PRUNE_EVERY_MS` prunes again). */
+export interface PruneState {
+  lastPruneAt: number | null;
 }
 
 export function digestJob(deps: DigestDeps): { name: string; everyMs: number; run(): Promise<void> } {
-  return { name: DIGEST_JOB, everyMs: DIGEST_EVERY_MS, run: async () => void (await runDigests(deps)) };
+  const prune: PruneState = { lastPruneAt: null };
+  return {
+    name: DIGEST_JOB,
+    everyMs: DIGEST_EVERY_MS,
+    run: async () => void (await runDigests(deps, prune)),
+  };
 }
 
-export async function runDigests(deps: DigestDeps): Promise<DigestOutcome> {
+export async function runDigests(
+  deps: DigestDeps,
+  prune: PruneState = { lastPruneAt: null },
+): Promise<DigestOutcome> {
   const queued = await collect(deps);
   const { sent, failed } = deps.send ? await sendDue(deps, deps.send) : { sent: 0, failed: 0 };
-  return { queued, sent, failed };
+  let pruned = 0;
+  const now = deps.now();
+  if (prune.lastPruneAt === null || now - prune.lastPruneAt >= PRUNE_EVERY_MS) {
+    pruned = await deps.store.pruneDigests(new Date(now - KEEP_SENT_DAYS * 86_400_000).toISOString());
+    prune.lastPruneAt = now;
+  }
+  return { queued, sent, failed, pruned };
 }
 
 const minutes = (n: number) => n * 60_000;
@@ -106,13 +134,21 @@ async function collect(deps: DigestDeps): Promise<number> {
     for (const m of looked) highest.set(m.roomId, Math.max(highest.get(m.roomId) ?? 0, m.seq));
     for (const [roomId, seq] of highest) marks.push({ userId, roomId, seq });
     if (due.length === 0) continue;
-    deps.onDue?.emit(userId, due);
     const wantsMail =
       (list[0]!.email ?? (user?.email ? "digest" : "off")) === "digest" && Boolean(user?.email);
-    if (deps.send && wantsMail) digests.push({ userId, messageIds: due.map((m) => m.messageId) });
+    digests.push({ userId, messages: due, mail: Boolean(deps.send) && wantsMail });
   }
-  if (marks.length > 0) await deps.store.queueDigests(marks, digests, new Date(now).toISOString());
-  return digests.length;
+  if (marks.length === 0) return 0;
+  const taken = await deps.store.queueDigests(marks, digests, new Date(now).toISOString());
+  // told only of what this run took: a run at the same moment on another node took the rest
+  const byId = new Map(rows.map((row) => [`${row.userId} ${row.messageId}`, row]));
+  for (const digest of taken) {
+    deps.onDue?.emit(
+      digest.userId,
+      digest.messages.map((m) => byId.get(`${digest.userId} ${m.messageId}`)!),
+    );
+  }
+  return taken.filter((d) => d.mail).length;
 }
 
 async function sendDue(deps: DigestDeps, send: SendMail): Promise<{ sent: number; failed: number }> {
@@ -126,15 +162,18 @@ async function sendDue(deps: DigestDeps, send: SendMail): Promise<{ sent: number
     const entries = await deps.store.digestEntries(claimed.map((d) => d.id));
     const users = await deps.directory.findByIds([...new Set(claimed.map((d) => d.userId))]);
     const names = await deps.store.userNames([...new Set(entries.map((e) => e.senderId))]);
+    // each outcome is written as soon as it is known, without waiting for the write before the next
+    // mail: the SQLite store commits the writes of one moment together (one commit, not one a mail)
+    const writes: Promise<void>[] = [];
     for (const digest of claimed) {
       const user = users.get(digest.userId);
       if (!user?.active || !user.email) {
-        await deps.store.finishDigest(digest.id, at, "no-address");
+        writes.push(deps.store.finishDigest(digest.id, at, "no-address"));
         continue;
       }
       const mine = entries.filter((e) => e.digestId === digest.id);
       if (mine.length === 0) {
-        await deps.store.finishDigest(digest.id, at, "empty");
+        writes.push(deps.store.finishDigest(digest.id, at, "empty"));
         continue;
       }
       const lines: DigestLine[] = mine.map((e) => {
@@ -144,7 +183,7 @@ async function sendDue(deps: DigestDeps, send: SendMail): Promise<{ sent: number
           senderName,
           createdAt: e.createdAt,
           body: e.body,
-          link: `${deps.publicUrl}/#room=${encodeURIComponent(e.roomId)}`,
+          link: roomLink(deps.publicUrl, e.roomId),
         };
       });
       try {
@@ -152,12 +191,13 @@ async function sendDue(deps: DigestDeps, send: SendMail): Promise<{ sent: number
       } catch {
         failed++;
         const wait = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (digest.attempts - 1));
-        await deps.store.retryDigest(digest.id, new Date(now + wait).toISOString());
+        writes.push(deps.store.retryDigest(digest.id, new Date(now + wait).toISOString()));
         continue;
       }
-      await deps.store.finishDigest(digest.id, at, "sent");
+      writes.push(deps.store.finishDigest(digest.id, at, "sent"));
       sent++;
     }
+    await Promise.all(writes);
     if (claimed.length < SEND_BATCH) break;
   }
   return { sent, failed };

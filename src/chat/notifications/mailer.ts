@@ -24,6 +24,14 @@ export interface DigestMail {
 /** Sends one digest; throws when the SMTP server does not take it. */
 export type SendMail = (mail: DigestMail) => Promise<void>;
 
+/**
+ * The link to one room, as the mail writes it: the web app opens the room from the fragment
+ * (web/links.ts), which never reaches the server's logs.
+ */
+export function roomLink(publicUrl: string, roomId: string): string {
+  return `${publicUrl}/#room=${encodeURIComponent(roomId)}`;
+}
+
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function digestSubject(mail: DigestMail): string {

@@ -14,8 +14,10 @@ import type {
   DueMessage,
   NewDigest,
 } from "../digests.js";
+import { aboveMarks } from "../digests.js";
 import { parseMentions } from "../mentions.js";
 import { dbId } from "./ids.js";
+import { JOB_LOCK_SPACE } from "./job-locks.js";
 import { type Queryable, read, statement, transaction } from "./pool.js";
 
 const DUE = `
@@ -42,6 +44,17 @@ const ENTRIES = `
   JOIN members mb ON mb.room_id = m.room_id AND mb.user_id = d.user_id AND mb.read_seq < m.seq
   WHERE di.digest_id = ANY($1::bigint[])
   ORDER BY di.digest_id, m.room_id, m.seq`;
+
+/**
+ * Two runs of the job at the same moment (around a takeover) queue one after the other: the key is
+ * in the job locks' space (job-locks.ts), apart from the job lock itself, which is session-level.
+ */
+const QUEUE_LOCK = "SELECT pg_advisory_xact_lock($1, hashtext('email-digests:queue'))";
+
+const MARKS_NOW = `
+  SELECT dm.room_id::text AS room_id, dm.user_id, dm.seq::int AS seq
+  FROM digest_marks dm JOIN unnest($1::bigint[], $2::text[]) AS t (room_id, user_id)
+    ON dm.room_id = t.room_id AND dm.user_id = t.user_id`;
 
 // marks, digests and items each in one statement, whatever the number of users
 const UPSERT_MARKS = `
@@ -118,15 +131,20 @@ export function queueDigests(
   marks: readonly DigestMark[],
   digests: readonly NewDigest[],
   at: string,
-): Promise<void> {
-  const withMessages = digests.filter((d) => d.messageIds.length > 0);
+): Promise<NewDigest[]> {
   return transaction(pool, async (client) => {
+    await client.query(QUEUE_LOCK, [JOB_LOCK_SPACE]);
+    const roomIds = marks.map((m) => dbId(m.roomId));
+    const userIds = marks.map((m) => m.userId);
+    // read after the lock: a run that queued first has committed its marks by now
+    const { rows: now } = await client.query<{ room_id: string; user_id: string; seq: number }>(MARKS_NOW, [
+      roomIds,
+      userIds,
+    ]);
+    const taken = aboveMarks(digests, new Map(now.map((r) => [`${r.user_id} ${r.room_id}`, r.seq])));
+    const withMessages = taken.filter((d) => d.mail);
     if (marks.length > 0) {
-      await client.query(UPSERT_MARKS, [
-        marks.map((m) => dbId(m.roomId)),
-        marks.map((m) => m.userId),
-        marks.map((m) => m.seq),
-      ]);
+      await client.query(UPSERT_MARKS, [roomIds, userIds, marks.map((m) => m.seq)]);
     }
     if (withMessages.length > 0) {
       const { rows } = await client.query<{ id: string; user_id: string }>(INSERT_DIGESTS, [
@@ -138,14 +156,14 @@ export function queueDigests(
       const digestIds: string[] = [];
       const messageIds: (string | null)[] = [];
       for (const digest of withMessages) {
-        for (const messageId of digest.messageIds) {
+        for (const m of digest.messages) {
           digestIds.push(idOf.get(digest.userId)!);
-          messageIds.push(dbId(messageId));
+          messageIds.push(dbId(m.messageId));
         }
       }
       await client.query(INSERT_ITEMS, [digestIds, messageIds]);
     }
-    return { result: undefined };
+    return { result: taken };
   });
 }
 
@@ -179,17 +197,51 @@ export async function digestEntries(db: Queryable, digestIds: readonly string[])
   }));
 }
 
-export async function finishDigest(
-  pool: pg.Pool,
-  digestId: string,
-  at: string,
-  outcome: DigestOutcome,
-): Promise<void> {
-  await statement(pool, "UPDATE digests SET sent_at = $1, outcome = $2 WHERE id = $3 AND sent_at IS NULL", [
-    at,
-    outcome,
-    dbId(digestId),
-  ]);
+const FINISH = `
+  UPDATE digests d SET sent_at = t.at, outcome = t.outcome
+  FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t (id, at, outcome)
+  WHERE d.id = t.id AND d.sent_at IS NULL`;
+
+interface Finishing {
+  id: string | null;
+  at: string;
+  outcome: DigestOutcome;
+  done: (error?: unknown) => void;
+}
+
+/**
+ * Marks digests finished; the calls of one moment (the job writes each outcome as soon as it knows
+ * it, without waiting) share one statement, so a run of 10,000 mails is not 10,000 round trips.
+ */
+export class DigestFinisher {
+  private pending: Finishing[] = [];
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  finish(digestId: string, at: string, outcome: DigestOutcome): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: unknown) => (error === undefined ? resolve() : reject(error));
+      if (this.pending.push({ id: dbId(digestId), at, outcome, done }) === 1) {
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      await statement(this.pool, FINISH, [
+        batch.map((f) => f.id),
+        batch.map((f) => f.at),
+        batch.map((f) => f.outcome),
+      ]);
+    } catch (error) {
+      for (const f of batch) f.done(error);
+      return;
+    }
+    for (const f of batch) f.done();
+  }
 }
 
 export async function retryDigest(pool: pg.Pool, digestId: string, nextTryAt: string): Promise<void> {
@@ -197,4 +249,15 @@ export async function retryDigest(pool: pg.Pool, digestId: string, nextTryAt: st
     nextTryAt,
     dbId(digestId),
   ]);
+}
+
+export async function pruneDigests(pool: pg.Pool, before: string): Promise<number> {
+  return transaction(pool, async (client) => {
+    await client.query(
+      "DELETE FROM digest_items WHERE digest_id IN (SELECT id FROM digests WHERE sent_at < $1)",
+      [before],
+    );
+    const { rowCount } = await client.query("DELETE FROM digests WHERE sent_at < $1", [before]);
+    return { result: rowCount ?? 0 };
+  });
 }

@@ -58,6 +58,9 @@ export class PostgresChatStore implements AsyncChatStore {
   private readonly recentNames = new users.RecentNames();
 
   /** Takes over a pool whose database is already migrated; `close` ends it. */
+  /** made on first use: a field initializer would run before `pool` is set */
+  private finisher: digests.DigestFinisher | null = null;
+
   constructor(private readonly pool: pg.Pool) {}
 
   /** Connects, brings the schema up to date (once, whichever node gets there first), and opens the store. */
@@ -231,7 +234,7 @@ export class PostgresChatStore implements AsyncChatStore {
     return digests.dueMessages(this.db, before, limit);
   }
 
-  queueDigests(marks: readonly DigestMark[], list: readonly NewDigest[], at: string): Promise<void> {
+  queueDigests(marks: readonly DigestMark[], list: readonly NewDigest[], at: string): Promise<NewDigest[]> {
     return digests.queueDigests(this.db, marks, list, at);
   }
 
@@ -244,11 +247,16 @@ export class PostgresChatStore implements AsyncChatStore {
   }
 
   finishDigest(digestId: string, at: string, outcome: DigestOutcome): Promise<void> {
-    return digests.finishDigest(this.db, digestId, at, outcome);
+    this.finisher ??= new digests.DigestFinisher(this.db);
+    return this.finisher.finish(digestId, at, outcome);
   }
 
   retryDigest(digestId: string, nextTryAt: string): Promise<void> {
     return digests.retryDigest(this.db, digestId, nextTryAt);
+  }
+
+  pruneDigests(before: string): Promise<number> {
+    return digests.pruneDigests(this.db, before);
   }
 
   deleteMessage(messageId: string, at: string): Promise<DeletedMessage> {

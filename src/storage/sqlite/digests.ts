@@ -11,6 +11,7 @@ import type {
   DueMessage,
   NewDigest,
 } from "../digests.js";
+import { aboveMarks } from "../digests.js";
 import { parseMentions } from "../mentions.js";
 import type { SqliteDatabase } from "./open.js";
 import type { WriteQueue } from "./write-queue.js";
@@ -75,12 +76,15 @@ interface EntryRow {
 export class SqliteDigests {
   private readonly due;
   private readonly entries;
+  private readonly markOf;
   private readonly upsertMark;
   private readonly insertDigest;
   private readonly insertItem;
   private readonly claim;
   private readonly finish;
   private readonly retry;
+  private readonly pruneItems;
+  private readonly prune;
 
   constructor(
     db: SqliteDatabase,
@@ -88,6 +92,7 @@ export class SqliteDigests {
   ) {
     this.due = db.prepare(DUE);
     this.entries = db.prepare(ENTRIES);
+    this.markOf = db.prepare("SELECT seq FROM digest_marks WHERE room_id = ? AND user_id = ?").pluck();
     this.upsertMark = db.prepare(
       `INSERT INTO digest_marks (room_id, user_id, seq) VALUES (?, ?, ?)
        ON CONFLICT (room_id, user_id) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
@@ -103,6 +108,10 @@ export class SqliteDigests {
     );
     this.finish = db.prepare("UPDATE digests SET sent_at = ?, outcome = ? WHERE id = ? AND sent_at IS NULL");
     this.retry = db.prepare("UPDATE digests SET next_try_at = ? WHERE id = ? AND sent_at IS NULL");
+    this.pruneItems = db.prepare(
+      "DELETE FROM digest_items WHERE digest_id IN (SELECT id FROM digests WHERE sent_at < ?)",
+    );
+    this.prune = db.prepare("DELETE FROM digests WHERE sent_at < ?");
   }
 
   dueMessages(before: string, limit: number): DueMessage[] {
@@ -123,15 +132,26 @@ export class SqliteDigests {
     }));
   }
 
-  queueDigests(marks: readonly DigestMark[], digests: readonly NewDigest[], at: string): Promise<void> {
+  queueDigests(
+    marks: readonly DigestMark[],
+    digests: readonly NewDigest[],
+    at: string,
+  ): Promise<NewDigest[]> {
     return this.queue.run(() => {
-      for (const mark of marks) this.upsertMark.run(Number(mark.roomId), mark.userId, mark.seq);
-      for (const digest of digests) {
-        if (digest.messageIds.length === 0) continue;
-        const { id } = this.insertDigest.get(digest.userId, at, at) as { id: number };
-        for (const messageId of digest.messageIds) this.insertItem.run(id, Number(messageId));
+      // the marks as they are now, inside the write: another process may have moved them
+      const current = new Map<string, number>();
+      for (const mark of marks) {
+        const seq = this.markOf.get(Number(mark.roomId), mark.userId) as number | undefined;
+        if (seq !== undefined) current.set(`${mark.userId} ${mark.roomId}`, seq);
       }
-      return { result: undefined };
+      const taken = aboveMarks(digests, current);
+      for (const mark of marks) this.upsertMark.run(Number(mark.roomId), mark.userId, mark.seq);
+      for (const digest of taken) {
+        if (!digest.mail) continue;
+        const { id } = this.insertDigest.get(digest.userId, at, at) as { id: number };
+        for (const m of digest.messages) this.insertItem.run(id, Number(m.messageId));
+      }
+      return { result: taken };
     });
   }
 
@@ -175,6 +195,13 @@ export class SqliteDigests {
     return this.queue.run(() => {
       this.retry.run(nextTryAt, Number(digestId));
       return { result: undefined };
+    });
+  }
+
+  pruneDigests(before: string): Promise<number> {
+    return this.queue.run(() => {
+      this.pruneItems.run(before);
+      return { result: this.prune.run(before).changes };
     });
   }
 }

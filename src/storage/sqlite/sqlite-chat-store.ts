@@ -233,7 +233,11 @@ export class SqliteChatStore implements ChatStore {
     return this.digests.dueMessages(before, limit);
   }
 
-  queueDigests(marks: readonly DigestMark[], digests: readonly NewDigest[], at: string): Promise<void> {
+  queueDigests(
+    marks: readonly DigestMark[],
+    digests: readonly NewDigest[],
+    at: string,
+  ): Promise<NewDigest[]> {
     return this.digests.queueDigests(marks, digests, at);
   }
 
@@ -251,6 +255,10 @@ export class SqliteChatStore implements ChatStore {
 
   retryDigest(digestId: string, nextTryAt: string): Promise<void> {
     return this.digests.retryDigest(digestId, nextTryAt);
+  }
+
+  pruneDigests(before: string): Promise<number> {
+    return this.digests.pruneDigests(before);
   }
 
   deleteMessage(messageId: string, at: string): Promise<DeletedMessage> {
