@@ -38,6 +38,7 @@ export class PrefsService {
       email,
       emailDelayMin: stored.emailDelayMin ?? LIMITS.emailDelayMinDefault,
       push: stored.push ?? true,
+      quietHours: null,
     };
   }
 }
