@@ -389,6 +389,27 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    // 13-14 are other branches'; tables of their own, so messages and the SQL functions built on
+    // its row type stay as they are
+    version: 15,
+    name: "working hours and urgent messages",
+    sql: `
+      CREATE TABLE user_hours (
+        user_id TEXT PRIMARY KEY,
+        schedule TEXT,
+        quiet_hours TEXT,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE urgent_messages (
+        message_id BIGINT PRIMARY KEY REFERENCES messages (id),
+        room_id BIGINT NOT NULL,
+        sender_id TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX urgent_messages_by_time ON urgent_messages (at);
+    `,
+  },
 ];
 
 /** Every node uses the same key, so only one of them migrates at a time. */
