@@ -402,7 +402,8 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         updated_at TEXT NOT NULL
       );
       CREATE TABLE urgent_messages (
-        message_id BIGINT PRIMARY KEY REFERENCES messages (id),
+        -- no foreign key: npm run store -- copy copies this small table before the messages
+        message_id BIGINT PRIMARY KEY,
         room_id BIGINT NOT NULL,
         sender_id TEXT NOT NULL,
         at TEXT NOT NULL

@@ -279,7 +279,8 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ) WITHOUT ROWID;
       -- every urgent message, for audit (GET /api/server/urgent)
       CREATE TABLE urgent_messages (
-        message_id INTEGER PRIMARY KEY REFERENCES messages (id),
+        -- no foreign key, as on PostgreSQL (its copy comes before the messages); messages are never removed
+        message_id INTEGER PRIMARY KEY,
         room_id INTEGER NOT NULL,
         sender_id TEXT NOT NULL,
         at TEXT NOT NULL
