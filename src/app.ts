@@ -13,8 +13,8 @@ import type { ChatDeps } from "./chat/context.js";
 import { FileBytes } from "./chat/files/bytes.js";
 import { fileCleanupJob } from "./chat/files/cleanup.js";
 import { FileService } from "./chat/files/service.js";
+import { scheduledAvailability } from "./chat/hours/service.js";
 import { MessageService } from "./chat/messages/service.js";
-import { alwaysAvailable } from "./chat/notifications/availability.js";
 import { type DueListener, digestJob } from "./chat/notifications/digests.js";
 import { smtpMailer } from "./chat/notifications/mailer.js";
 import { PrefsService } from "./chat/prefs/service.js";
@@ -271,7 +271,8 @@ export async function createApp({
     scopes,
     links,
     now: () => new Date(clock()).toISOString(),
-    availability: alwaysAvailable,
+    // (v2.4) working hours and quiet hours hold email, push and the notification webhook
+    availability: scheduledAvailability(store),
     listenerError: (err, hook) => logger.error({ err, hook }, "a chat service listener failed"),
   };
   // uploads: the bytes in FILES_STORE, the records in the chat store
@@ -377,6 +378,7 @@ export async function createApp({
     clientAddresses,
     fileBytes,
     fileStore,
+    availability: deps.availability,
     now: clock,
   });
   const services = {
