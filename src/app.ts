@@ -358,6 +358,7 @@ export async function createApp({
         publicUrl: config.digests?.publicUrl ?? "",
         now: clock,
         onDue: onNotificationDue,
+        availability: deps.availability,
       }),
     );
   }
