@@ -176,4 +176,8 @@ export interface Room extends SharedRoom {
 export interface Presence {
   online: boolean;
   lastSeenAt: string | null;
+  /** (v2.4) whether they may be notified away from the chat now (working hours, quiet hours) */
+  available?: boolean;
+  /** (v2.4) when not available: when their next working period starts (null when available) */
+  availableAt?: string | null;
 }

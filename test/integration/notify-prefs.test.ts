@@ -128,7 +128,10 @@ test("user:prefs:set refuses a delay outside 1–1440 minutes and unknown email 
 
 test("a user's email address never reaches other users", async () => {
   const { users } = await ok(bob.socket, "user:search", { query: "Ann Settings" });
-  assert.deepEqual(users, [{ id: ann.id, name: "Ann Settings", login: ann.user.login }]);
+  // they share rooms, so bob also sees whether ann may be reached now (v2.4)
+  assert.deepEqual(users, [
+    { id: ann.id, name: "Ann Settings", login: ann.user.login, available: true, availableAt: null },
+  ]);
   const room = await group(ann, [bob], "No addresses");
   const seen = JSON.stringify([await getRoom(bob.socket, room.id), await ok(bob.socket, "room:list", {})]);
   assert.equal(seen.includes("ann@example.com"), false);

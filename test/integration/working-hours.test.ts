@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { WorkSchedule } from "../../src/protocol/index.js";
 import { ok, request, startServer, type TestServer } from "../support/harness.js";
-import { expectError, person } from "../support/rooms.js";
+import { expectError, group, person } from "../support/rooms.js";
 
 const KEY = "working-hours-test-service-key-0123456789";
 // Monday 7 December 2026, 19:00 in Lisbon (UTC in winter)
@@ -114,5 +114,35 @@ describe("working hours", () => {
     assert.deepEqual((await ok(cy.socket, "user:prefs:get", {})).prefs.quietHours, quiet);
     assert.equal((await ok(cy.socket, "user:prefs:set", { quietHours: null })).prefs.quietHours, null);
     assert.equal((await ok(cy.socket, "user:prefs:get", {})).prefs.quietHours, null);
+  });
+
+  test("a sender sees when a colleague they share a room with is off; a stranger sees nothing", async () => {
+    at = MONDAY_EVENING;
+    const dee = await person(server, "Dee Hours");
+    const eli = await person(server, "Eli Colleague");
+    const fox = await person(server, "Fox Stranger");
+    await api("PUT", `users/${dee.id}/schedule`, OFFICE);
+    await group(eli, [dee], "Shift team");
+    const seen = (await ok(eli.socket, "user:search", { query: "Dee Hours" })).users;
+    assert.deepEqual(seen, [
+      {
+        id: dee.id,
+        name: "Dee Hours",
+        login: dee.user.login,
+        available: false,
+        availableAt: "2026-12-08T08:00:00.000Z",
+      },
+    ]);
+    const presence = (await ok(eli.socket, "presence:get", { userIds: [dee.id] })).presence[dee.id];
+    assert.equal(presence?.available, false);
+    assert.equal(presence?.availableAt, "2026-12-08T08:00:00.000Z");
+    // not sharing a room: no hours at all
+    assert.deepEqual((await ok(fox.socket, "user:search", { query: "Dee Hours" })).users, [
+      { id: dee.id, name: "Dee Hours", login: dee.user.login },
+    ]);
+    at = Date.parse("2026-12-08T08:00:00Z");
+    const now = (await ok(eli.socket, "user:search", { query: "Dee Hours" })).users[0];
+    assert.equal(now?.available, true);
+    assert.equal(now?.availableAt, null);
   });
 });
