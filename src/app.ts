@@ -14,6 +14,7 @@ import { FileBytes } from "./chat/files/bytes.js";
 import { fileCleanupJob } from "./chat/files/cleanup.js";
 import { FileService } from "./chat/files/service.js";
 import { scheduledAvailability } from "./chat/hours/service.js";
+import { notifyUrgent } from "./chat/hours/urgent.js";
 import { MessageService } from "./chat/messages/service.js";
 import { type DueListener, digestJob } from "./chat/notifications/digests.js";
 import { smtpMailer } from "./chat/notifications/mailer.js";
@@ -349,6 +350,20 @@ export async function createApp({
   }
   const mailer = config.digests ? smtpMailer(config.digests.smtpUrl, config.digests.from) : null;
   if (!mailer) logger.info("SMTP_URL is not set: email digests are off");
+  // (v2.4) urgent messages notify at once, past working hours, quiet hours and the email delay
+  messages.onUrgent.add((message) => {
+    notifyUrgent(
+      {
+        store,
+        directory,
+        send: mailer?.send ?? null,
+        publicUrl: config.digests?.publicUrl ?? "",
+        onDue: onNotificationDue,
+        problem: (err, userId) => logger.warn({ err, userId }, "an urgent message's mail failed"),
+      },
+      message,
+    ).catch((err: unknown) => logger.error({ err }, "an urgent message's notifications failed"));
+  });
   if (mailer || webhooks) {
     jobs.add(
       digestJob({

@@ -110,6 +110,8 @@ const postMessage = z
     replyToId: P.messageSend.shape.replyToId,
     /** files the sender uploaded (POST /api/server/users/:userId/files), not attached yet */
     fileIds: P.messageSend.shape.fileIds,
+    /** (v2.4) notify every member at once, past working hours and quiet hours */
+    urgent: P.messageSend.shape.urgent,
   })
   .refine(
     (p) => (p.roomId === undefined) !== (p.roomKey === undefined),
@@ -190,11 +192,12 @@ export function createServerApi(deps: ServerApiDeps) {
           clientId: p.clientId,
           replyToId: p.replyToId,
           fileIds: p.fileIds,
+          urgent: p.urgent,
         };
         const message =
           p.senderId == null
             ? await deps.messages.sendAsSystem(input)
-            : await deps.messages.send(await activeUser(deps, p.senderId), input);
+            : await deps.messages.send(await activeUser(deps, p.senderId), input, "server");
         await audit("messages.post", `room:${roomId}`, {
           messageId: message.id,
           senderId: p.senderId ?? null,

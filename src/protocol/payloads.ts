@@ -128,6 +128,8 @@ export const messageSend = z.object({
   clientId: textOf(1, LIMITS.clientIdMax),
   replyToId: entityId.nullish(),
   fileIds: fileIds.optional(),
+  /** (v2.4) notify every member at once, past working hours and quiet hours: owners and admins of a group */
+  urgent: z.boolean().optional(),
 });
 export const messageHistory = z
   .object({

@@ -13,7 +13,7 @@ import { SMTPServer } from "smtp-server";
 import { DIGEST_EVERY_MS } from "../../src/chat/notifications/digests.js";
 import type { Message, WorkSchedule } from "../../src/protocol/index.js";
 import { ManualTimers, ok, startServer, type TestServer, until } from "../support/harness.js";
-import { group, type Person } from "../support/rooms.js";
+import { expectError, group, type Person } from "../support/rooms.js";
 import { type Receiver, startReceiver } from "../support/webhook-receiver.js";
 
 const KEY = "held-digests-test-service-key-0123456789";
@@ -195,4 +195,100 @@ test("quiet hours hold a digest until they end, in the user's own zone", async (
   assert.equal(sent.length, 2);
   assert.match(sent[1]!.text ?? "", /really/);
   assert.doesNotMatch(sent[1]!.text ?? "", /tomorrow is fine/);
+});
+
+test("an urgent message from a group's admin notifies at once, past working hours, and is listed", async () => {
+  at = Date.parse("2026-12-10T20:00:00Z"); // Thursday evening in Lisbon
+  const boss = await person("Boss Urgent");
+  const gil = await person("Gil Off", "gil.off@example.com");
+  const hal = await person("Hal Member", "hal.member@example.com");
+  assert.equal((await api("PUT", `users/${gil.id}/schedule`, OFFICE)).status, 200);
+  await ok(gil.socket, "user:prefs:set", { emailDelayMin: 60 });
+  const roomId = (await group(boss, [gil, hal], "Site A")).id;
+  // a member may not, nor anyone in a direct chat
+  expectError(
+    await hal.socket.emitWithAck("message:send", { roomId, body: "fire?", clientId: "u-hal", urgent: true }),
+    "FORBIDDEN",
+  );
+  const direct = (await ok(boss.socket, "room:direct", { userId: gil.id })).room.id;
+  expectError(
+    await boss.socket.emitWithAck("message:send", {
+      roomId: direct,
+      body: "x",
+      clientId: "u-d",
+      urgent: true,
+    }),
+    "FORBIDDEN",
+  );
+  const { message } = await ok(boss.socket, "message:send", {
+    roomId,
+    body: "Gas leak at site A: do not come in tomorrow",
+    clientId: "u-boss",
+    urgent: true,
+  });
+  // no job turn: it goes at once, to gil outside his hours and past his 60-minute delay
+  await until(() => mailsTo("gil.off@example.com").length === 1, 5000, "gil's urgent mail");
+  await until(() => mailsTo("hal.member@example.com").length === 1, 5000, "hal's urgent mail");
+  await until(() => notificationsFor(gil.id).length === 1, 5000, "gil's urgent webhook");
+  assert.match(
+    mailsTo("gil.off@example.com")[0]!.text ?? "",
+    /Urgent, Site A, Boss Urgent, .*:\nGas leak at site A/,
+  );
+  assert.equal(mailsTo("boss.urgent@example.com").length, 0);
+  // a repeat of the clientId notifies nobody again
+  await ok(boss.socket, "message:send", { roomId, body: "again", clientId: "u-boss", urgent: true });
+  const listed = (await (
+    await fetch(`${server.url}/api/server/urgent?since=2026-12-10T00:00:00.000Z`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    })
+  ).json()) as { urgent: unknown[] };
+  assert.deepEqual(listed.urgent, [
+    { messageId: message.id, roomId, senderId: boss.id, at: "2026-12-10T20:00:00.000Z" },
+  ]);
+  const audit = (await (
+    await fetch(`${server.url}/api/server/audit?since=2026-12-10T00:00:00.000Z`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    })
+  ).json()) as { entries: { action: string; target: string; details: unknown }[] };
+  assert.deepEqual(
+    audit.entries.filter((e) => e.action === "messages.urgent").map((e) => [e.target, e.details]),
+    [[`room:${roomId}`, { messageId: message.id, senderId: boss.id }]],
+  );
+  // the digest job leaves it out: it was notified already
+  await runAt("2026-12-11T08:00:00Z");
+  await runAt("2026-12-11T09:30:00Z");
+  assert.equal(mailsTo("gil.off@example.com").length, 1);
+  assert.equal(mailsTo("hal.member@example.com").length, 1);
+  assert.equal(notificationsFor(gil.id).length, 1);
+});
+
+test("the server API sends urgent messages as TimeWise or a user, whatever their role", async () => {
+  at = Date.parse("2026-12-12T23:00:00Z"); // Saturday night
+  const ivy = await person("Ivy Owner");
+  const jo = await person("Jo Weekend", "jo.weekend@example.com");
+  assert.equal((await api("PUT", `users/${jo.id}/schedule`, OFFICE)).status, 200);
+  const roomId = (await group(ivy, [jo], "Weekend")).id;
+  const res = await api("POST", "messages", {
+    roomId,
+    body: "Storm: site closed Monday",
+    clientId: "sys-1",
+    urgent: true,
+  });
+  assert.equal(res.status, 201);
+  await until(() => mailsTo("jo.weekend@example.com").length === 1, 5000, "jo's urgent mail");
+  assert.match(mailsTo("jo.weekend@example.com")[0]!.text ?? "", /Urgent, Weekend, TimeWise, .*:\nStorm/);
+  const asJo = await api("POST", "messages", {
+    roomId,
+    senderId: jo.id,
+    body: "noted",
+    clientId: "jo-1",
+    urgent: true,
+  });
+  assert.equal(asJo.status, 201, "a plain member, through the server API");
+  // ivy heard of both: TimeWise's and jo's
+  await until(() => notificationsFor(ivy.id).length === 2, 5000, "ivy's urgent webhooks");
+  assert.deepEqual(
+    notificationsFor(ivy.id).map((e) => e.data.messages.map((m) => m.body)),
+    [["Storm: site closed Monday"], ["noted"]],
+  );
 });

@@ -289,6 +289,7 @@ export const SPECS: Record<
       clientId: text(["empty", "", BAD], ["65 characters", "c".repeat(65), BAD], ["100k", long, BAD]),
       replyToId: id((f) => f.message.id, false),
       fileIds: fileIdList,
+      urgent: optionalBool,
     },
   },
   "message:history": {
