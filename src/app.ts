@@ -13,8 +13,9 @@ import type { ChatDeps } from "./chat/context.js";
 import { FileBytes } from "./chat/files/bytes.js";
 import { fileCleanupJob } from "./chat/files/cleanup.js";
 import { FileService } from "./chat/files/service.js";
+import { scheduledAvailability } from "./chat/hours/service.js";
+import { notifyUrgent } from "./chat/hours/urgent.js";
 import { MessageService } from "./chat/messages/service.js";
-import { alwaysAvailable } from "./chat/notifications/availability.js";
 import { type DueListener, digestJob } from "./chat/notifications/digests.js";
 import { smtpMailer } from "./chat/notifications/mailer.js";
 import { PrefsService } from "./chat/prefs/service.js";
@@ -271,7 +272,8 @@ export async function createApp({
     scopes,
     links,
     now: () => new Date(clock()).toISOString(),
-    availability: alwaysAvailable,
+    // (v2.4) working hours and quiet hours hold email, push and the notification webhook
+    availability: scheduledAvailability(store),
     listenerError: (err, hook) => logger.error({ err, hook }, "a chat service listener failed"),
   };
   // uploads: the bytes in FILES_STORE, the records in the chat store
@@ -357,6 +359,20 @@ export async function createApp({
   }
   const mailer = config.digests ? smtpMailer(config.digests.smtpUrl, config.digests.from) : null;
   if (!mailer) logger.info("SMTP_URL is not set: email digests are off");
+  // (v2.4) urgent messages notify at once, past working hours, quiet hours and the email delay
+  messages.onUrgent.add((message) => {
+    notifyUrgent(
+      {
+        store,
+        directory,
+        send: mailer?.send ?? null,
+        publicUrl: config.digests?.publicUrl ?? "",
+        onDue: onNotificationDue,
+        problem: (err, userId) => logger.warn({ err, userId }, "an urgent message's mail failed"),
+      },
+      message,
+    ).catch((err: unknown) => logger.error({ err }, "an urgent message's notifications failed"));
+  });
   if (mailer || webhooks) {
     jobs.add(
       digestJob({
@@ -366,6 +382,7 @@ export async function createApp({
         publicUrl: config.digests?.publicUrl ?? "",
         now: clock,
         onDue: onNotificationDue,
+        availability: deps.availability,
       }),
     );
   }
@@ -386,6 +403,7 @@ export async function createApp({
     clientAddresses,
     fileBytes,
     fileStore,
+    availability: deps.availability,
     now: clock,
   });
   const services = {

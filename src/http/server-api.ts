@@ -19,6 +19,8 @@
  *   GET  /api/server/users/:userId/export      (v2.4) the user's messages and files, as a ZIP
  *   DELETE /api/server/users/:userId/messages  (v2.4) delete every message the user sent
  *   GET  /api/server/audit?since=&after=&limit= (v2.4) the audit log, oldest first
+ *   PUT  /api/server/users/:userId/schedule    (v2.4) the user's working hours, or null to remove them
+ *   GET  /api/server/urgent?since=&limit=      (v2.4) urgent messages, oldest first
  *
  * Every route that changes data records one audit entry (`audit(...)`), never with secrets.
  */
@@ -28,8 +30,10 @@ import { z } from "zod";
 import type { TokenService } from "../auth/tokens.js";
 import type { FileBytes } from "../chat/files/bytes.js";
 import type { FileService } from "../chat/files/service.js";
+import { availabilityOf } from "../chat/hours/service.js";
 import type { MessageService } from "../chat/messages/service.js";
 import { SYSTEM_SENDER } from "../chat/messages/system.js";
+import type { Availability } from "../chat/notifications/availability.js";
 import type { RecordService } from "../chat/records/service.js";
 import { eraseMessagesOf } from "../chat/retention/service.js";
 import type { RoomSyncService } from "../chat/rooms/sync.js";
@@ -78,6 +82,8 @@ export interface ServerApiDeps {
   /** (v2.4) erasure removes files' bytes; export reads them */
   fileBytes: Pick<FileBytes, "remove">;
   fileStore: Pick<FileStore, "get">;
+  /** (v2.4) working hours: what a schedule change answers */
+  availability: Availability;
   /** the app's clock: token times and wrong-key windows (default Date.now) */
   now?: () => number;
 }
@@ -104,6 +110,8 @@ const postMessage = z
     replyToId: P.messageSend.shape.replyToId,
     /** files the sender uploaded (POST /api/server/users/:userId/files), not attached yet */
     fileIds: P.messageSend.shape.fileIds,
+    /** (v2.4) notify every member at once, past working hours and quiet hours */
+    urgent: P.messageSend.shape.urgent,
   })
   .refine(
     (p) => (p.roomId === undefined) !== (p.roomKey === undefined),
@@ -128,9 +136,13 @@ const mintToken = z.object({ userId: P.userId, ttlS: z.number().int().min(60).ma
 
 const roomPath = /^\/api\/server\/rooms\/([^/]+)$/;
 const recordPath = /^\/api\/server\/records\/([^/]+)\/([^/]+)$/;
-const userPath = /^\/api\/server\/users\/([^/]+)\/(unread|disconnect|files|export|messages)$/;
+const userPath = /^\/api\/server\/users\/([^/]+)\/(unread|disconnect|files|export|messages|schedule)$/;
 const retentionPath = /^\/api\/server\/rooms\/([^/]+)\/retention$/;
 const setRetention = z.object({ days: z.number().int().min(1).max(36_500).nullable() });
+const urgentQuery = z.object({
+  since: z.iso.datetime().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
 const auditQuery = z.object({
   since: z.iso.datetime().optional(),
   after: P.entityId.optional(),
@@ -180,11 +192,12 @@ export function createServerApi(deps: ServerApiDeps) {
           clientId: p.clientId,
           replyToId: p.replyToId,
           fileIds: p.fileIds,
+          urgent: p.urgent,
         };
         const message =
           p.senderId == null
             ? await deps.messages.sendAsSystem(input)
-            : await deps.messages.send(await activeUser(deps, p.senderId), input);
+            : await deps.messages.send(await activeUser(deps, p.senderId), input, "server");
         await audit("messages.post", `room:${roomId}`, {
           messageId: message.id,
           senderId: p.senderId ?? null,
@@ -214,6 +227,12 @@ export function createServerApi(deps: ServerApiDeps) {
         const q = parseInput(auditQuery, Object.fromEntries(url.searchParams));
         const entries = await deps.store.auditEntries({ since: q.since, afterId: q.after, limit: q.limit });
         return reply(res, route, 200, { entries });
+      }
+      if (route === "GET /api/server/urgent") {
+        need("rooms");
+        const q = parseInput(urgentQuery, Object.fromEntries(url.searchParams));
+        const urgent = await deps.store.urgentMessages({ since: q.since, limit: q.limit });
+        return reply(res, route, 200, { urgent });
       }
       const retention = matchPath(retentionPath, url.pathname);
       if (retention && req.method === "PUT") {
@@ -297,6 +316,20 @@ export function createServerApi(deps: ServerApiDeps) {
             files: deps.fileStore,
             logger: deps.logger,
           });
+        }
+        if (user[1] === "schedule" && req.method === "PUT") {
+          need("rooms");
+          const schedule = parseInput(P.scheduleSet, await readJson(req));
+          // a disabled user may keep a schedule; an unknown one is refused like everywhere else
+          if (!(await deps.directory.findById(userId))) throw notFound("user");
+          const at = new Date(now()).toISOString();
+          await deps.store.setSchedule(userId, schedule, at);
+          await audit("users.schedule", `user:${userId}`, {
+            kind: schedule === null ? null : "weekly" in schedule ? "weekly" : "shifts",
+            timeZone: schedule?.timeZone ?? null,
+          });
+          const view = (await availabilityOf(deps.availability, [userId], now())).get(userId)!;
+          return reply(res, "PUT /api/server/users/:userId/schedule", 200, { userId, schedule, ...view });
         }
         if (user[1] === "messages" && req.method === "DELETE") {
           need("messages");

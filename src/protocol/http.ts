@@ -6,7 +6,7 @@
  */
 import type { AuthErrorCode, ErrorBody, ErrorCode } from "./errors.js";
 import type { Requests } from "./events.js";
-import type { ChatFile, Message, SharedRoom, User } from "./types.js";
+import type { ChatFile, Message, SharedRoom, User, WorkSchedule } from "./types.js";
 
 /** `GET /health`: the process is up. */
 export interface HealthBody {
@@ -101,6 +101,19 @@ export interface HttpErrorBody {
   error: Omit<ErrorBody, "code"> & { code: ErrorCode | AuthErrorCode };
 }
 
+/** (v2.4) `PUT /api/server/users/:userId/schedule`: the schedule kept, and what it means right now. */
+export interface ScheduleBody {
+  userId: string;
+  schedule: WorkSchedule | null;
+  available: boolean;
+  availableAt: string | null;
+}
+
+/** (v2.4) `GET /api/server/urgent`: urgent messages, oldest first. */
+export interface UrgentBody {
+  urgent: { messageId: string; roomId: string; senderId: string; at: string }[];
+}
+
 /** Each HTTP route and the body of its successful answer. */
 /** (v2.4) `GET /api/server/audit`: server API changes, oldest first. */
 export interface AuditBody {
@@ -126,6 +139,8 @@ export interface HttpResponses {
   "GET /api/server/audit": AuditBody;
   "PUT /api/server/rooms/:roomId/retention": { roomId: string; days: number | null };
   "DELETE /api/server/users/:userId/messages": { deleted: number };
+  "PUT /api/server/users/:userId/schedule": ScheduleBody;
+  "GET /api/server/urgent": UrgentBody;
 }
 
 export type HttpRoute = keyof HttpResponses;

@@ -38,6 +38,10 @@ export const LIMITS = {
   recordIdMax: 64,
   /** a record's link back into the PHP app */
   recordUrlMax: 2000,
+  /** (v2.4) working-hours spans on one day of a weekly schedule */
+  spansPerDayMax: 8,
+  /** (v2.4) shifts in one schedule: the PHP app sends the coming weeks, not the whole year */
+  shiftsMax: 500,
 } as const;
 
 /** Counts Unicode code points, as the contract measures text. */

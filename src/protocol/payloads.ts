@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { codePointLength, LIMITS } from "./limits.js";
+import type { QuietHours } from "./types.js";
 
 // re-exported for the server code that imports them from here
 export { codePointLength, LIMITS };
@@ -127,6 +128,8 @@ export const messageSend = z.object({
   clientId: textOf(1, LIMITS.clientIdMax),
   replyToId: entityId.nullish(),
   fileIds: fileIds.optional(),
+  /** (v2.4) notify every member at once, past working hours and quiet hours: owners and admins of a group */
+  urgent: z.boolean().optional(),
 });
 export const messageHistory = z
   .object({
@@ -167,6 +170,67 @@ export const sessionRefresh = z.object({
 export const presenceGet = z.object({ userIds: z.array(userId).max(LIMITS.presenceIdsMax) });
 /** (v2.3) The caller's notification setting for one room. */
 export const roomNotify = z.object({ roomId: entityId, notify: z.enum(["all", "mentions", "none"]) });
+/** (v2.4) An IANA time zone the server's `Intl` knows, such as "Europe/Lisbon". */
+export const timeZone = z
+  .string()
+  .max(64)
+  .refine(isTimeZone, 'must be an IANA time zone such as "Europe/Lisbon" or "America/Toronto"');
+/** (v2.4) A wall-clock time "HH:MM", 00:00 to 23:59. */
+const clockTime = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be a time such as "08:00"');
+/** An end may also be "24:00", the midnight that ends the day. */
+const clockEnd = z.union([clockTime, z.literal("24:00")]);
+const timeSpan = z
+  .tuple([clockTime, clockEnd])
+  .refine(([from, to]) => from !== to, "must start and end at different times");
+const daySpans = z.array(timeSpan).max(LIMITS.spansPerDayMax);
+/** (v2.4) `PUT /api/server/users/:id/schedule`: the same hours every week, or shifts; null removes it. */
+export const workSchedule = z.union([
+  z.object({
+    timeZone,
+    weekly: z
+      .object({
+        mon: daySpans.optional(),
+        tue: daySpans.optional(),
+        wed: daySpans.optional(),
+        thu: daySpans.optional(),
+        fri: daySpans.optional(),
+        sat: daySpans.optional(),
+        sun: daySpans.optional(),
+      })
+      .strict()
+      .refine(
+        (week) => Object.values(week).some((spans) => spans !== undefined && spans.length > 0),
+        "must have working hours on at least one day (remove the schedule with null instead)",
+      ),
+  }),
+  z.object({
+    timeZone,
+    shifts: z
+      .array(
+        z
+          .object({ start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }) })
+          .refine((s) => Date.parse(s.end) > Date.parse(s.start), "a shift must end after it starts"),
+      )
+      .min(1, "must have at least one shift (remove the schedule with null instead)")
+      .max(LIMITS.shiftsMax),
+  }),
+]);
+export const scheduleSet = workSchedule.nullable();
+/** (v2.4) A user's quiet hours: every day from `from` to `to` (past midnight when `to` is earlier). */
+export const quietHours = z
+  .object({ timeZone, from: clockTime, to: clockTime })
+  .refine((q) => q.from !== q.to, "from and to must be different times");
+
+/** Whether `Intl` knows the zone (it throws a RangeError for one it doesn't). */
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return zone.length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * (v2.3) The caller's notification settings; a field left out keeps its value. At least one
  * field is not required: `{}` changes nothing and answers the settings.
@@ -176,6 +240,8 @@ export const userPrefsSet = z.custom<object>(isPlainObject, "must be an object s
     email: z.enum(["off", "digest"]).optional(),
     emailDelayMin: z.number().int().min(LIMITS.emailDelayMinMin).max(LIMITS.emailDelayMinMax).optional(),
     push: z.boolean().optional(),
+    /** (v2.4) null removes them */
+    quietHours: quietHours.nullable().optional(),
   }),
 );
 
@@ -205,7 +271,12 @@ export type SessionRefreshInput = z.input<typeof sessionRefresh>;
 export type PresenceGetInput = z.input<typeof presenceGet>;
 export type RoomNotifyInput = z.input<typeof roomNotify>;
 export type UserPrefsGetInput = Record<string, never>;
-export type UserPrefsSetInput = { email?: "off" | "digest"; emailDelayMin?: number; push?: boolean };
+export type UserPrefsSetInput = {
+  email?: "off" | "digest";
+  emailDelayMin?: number;
+  push?: boolean;
+  quietHours?: QuietHours | null;
+};
 
 /**
  * The schema of every request event, keyed by event name. The server parses each payload with the

@@ -12,6 +12,13 @@ export interface User {
    * `session` user, so a UI can complete mentions and spot its own
    */
   login?: string;
+  /**
+   * (v2.4) whether they may be notified away from the chat now (inside their working hours and
+   * outside their quiet hours); only on users who share a room with the caller
+   */
+  available?: boolean;
+  /** (v2.4) when not available: when their next working period starts (null when available) */
+  availableAt?: string | null;
 }
 
 /** What a member may do in a group: the owner and admins manage it, members chat. */
@@ -58,6 +65,27 @@ export interface Message {
 /** (v2.3) When a room notifies a member: every message, only mentions of them, or never. */
 export type NotifyLevel = "all" | "mentions" | "none";
 
+/** (v2.4) A day of the week, as a working-hours schedule names it. */
+export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+
+/** (v2.4) A span of wall-clock time, `["08:00", "16:30"]`; an end before the start runs past midnight. */
+export type TimeSpan = [from: string, to: string];
+
+/**
+ * (v2.4) When a user works, set by the PHP app (`PUT /api/server/users/:id/schedule`): the same
+ * hours each week in an IANA time zone, or a list of shifts (ISO instants).
+ */
+export type WorkSchedule =
+  | { timeZone: string; weekly: Partial<Record<Weekday, TimeSpan[]>> }
+  | { timeZone: string; shifts: { start: string; end: string }[] };
+
+/** (v2.4) Hours a user chose not to be notified in, every day; `from` after `to` wraps past midnight. */
+export interface QuietHours {
+  timeZone: string;
+  from: string;
+  to: string;
+}
+
 /** (v2.3) A user's own notification settings (`user:prefs:get` / `user:prefs:set`). */
 export interface UserPrefs {
   /** a digest email of what they missed, or none; default "digest" when they have an email address */
@@ -66,6 +94,8 @@ export interface UserPrefs {
   emailDelayMin: number;
   /** Web Push to their browsers (default true) */
   push: boolean;
+  /** (v2.4) hours they get no email, push or webhook notification in (default null: none) */
+  quietHours: QuietHours | null;
 }
 
 /**
@@ -146,4 +176,8 @@ export interface Room extends SharedRoom {
 export interface Presence {
   online: boolean;
   lastSeenAt: string | null;
+  /** (v2.4) whether they may be notified away from the chat now (working hours, quiet hours) */
+  available?: boolean;
+  /** (v2.4) when not available: when their next working period starts (null when available) */
+  availableAt?: string | null;
 }

@@ -7,6 +7,7 @@ import type { Message, NotifyLevel, Role, RoomRecord, RoomType } from "../protoc
 import type { AckRecord } from "./acks.js";
 import type { DigestStore } from "./digests.js";
 import type { FileRecord, NewFile } from "./files.js";
+import type { HoursStore } from "./hours.js";
 import type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
 import type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "./retention.js";
 import type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
@@ -22,6 +23,7 @@ export type {
   NewDigest,
 } from "./digests.js";
 export type { FileRecord, NewFile } from "./files.js";
+export type { HoursStore, UrgentEntry, UrgentQuery, UserHours } from "./hours.js";
 export type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
 export type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "./retention.js";
 
@@ -103,7 +105,7 @@ export interface RemovalResult {
   closed: boolean;
 }
 
-export interface ChatStore extends DigestStore {
+export interface ChatStore extends DigestStore, HoursStore {
   /** An open room, or undefined. */
   room(roomId: string): StoredRoom | undefined;
   /** The open rooms a user is a member of. */

@@ -36,4 +36,5 @@ export interface MemberView {
 }
 
 /** The settings a user changed; what is missing takes its default (src/chat/prefs/service.ts). */
-export type StoredPrefs = Partial<UserPrefs>;
+/** (v2.4) quiet hours are kept with working hours (see hours.ts), not here */
+export type StoredPrefs = Partial<Omit<UserPrefs, "quietHours">>;

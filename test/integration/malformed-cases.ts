@@ -214,6 +214,18 @@ const delayMinutes: Field = () => [
   ...[0, 1441, 2.5, "10", -1, [10], null].map((v): Case => [`minutes ${JSON.stringify(v)}`, v, BAD]),
 ];
 
+/** (v2.4) Quiet hours: an IANA zone and two different "HH:MM" times, or null to remove them. */
+const quietHoursField: Field = () => [
+  ...shapes(false),
+  ["a string", "22:00-07:00", BAD],
+  ["an unknown zone", { timeZone: "Mars/Olympus", from: "22:00", to: "07:00" }, BAD],
+  ["no zone", { from: "22:00", to: "07:00" }, BAD],
+  ["a 12-hour time", { timeZone: "Europe/Lisbon", from: "10pm", to: "07:00" }, BAD],
+  ["hour 24", { timeZone: "Europe/Lisbon", from: "22:00", to: "24:00" }, BAD],
+  ["the same time twice", { timeZone: "Europe/Lisbon", from: "07:00", to: "07:00" }, BAD],
+  ["100k characters of zone", { timeZone: long, from: "22:00", to: "07:00" }, BAD],
+];
+
 /** Each event: a valid payload for the fixture, and the wrong values of each of its fields. */
 export const SPECS: Record<
   Exclude<RequestEvent, "room:list">,
@@ -277,6 +289,7 @@ export const SPECS: Record<
       clientId: text(["empty", "", BAD], ["65 characters", "c".repeat(65), BAD], ["100k", long, BAD]),
       replyToId: id((f) => f.message.id, false),
       fileIds: fileIdList,
+      urgent: optionalBool,
     },
   },
   "message:history": {
@@ -338,6 +351,7 @@ export const SPECS: Record<
       email: oneOf(false, "DIGEST", "on", "none", null),
       emailDelayMin: delayMinutes,
       push: optionalBool,
+      quietHours: quietHoursField,
     },
   },
 };

@@ -26,8 +26,8 @@ before(async () => {
 });
 after(() => server.close());
 
-const DEFAULTS_WITH_EMAIL = { email: "digest", emailDelayMin: 10, push: true };
-const DEFAULTS_WITHOUT_EMAIL = { email: "off", emailDelayMin: 10, push: true };
+const DEFAULTS_WITH_EMAIL = { email: "digest", emailDelayMin: 10, push: true, quietHours: null };
+const DEFAULTS_WITHOUT_EMAIL = { email: "off", emailDelayMin: 10, push: true, quietHours: null };
 
 test("a room notifies every message by default, in every answer that carries the room", async () => {
   const room = await group(ann, [bob], "Defaults");
@@ -80,9 +80,9 @@ test("user:prefs:get answers the contract's defaults: a digest only for users wi
 test("user:prefs:set changes the fields given and keeps the others, for the caller only", async () => {
   const user = await connected("Erin Prefs", "erin@example.com");
   const first = await ok(user.socket, "user:prefs:set", { emailDelayMin: 60 });
-  assert.deepEqual(first.prefs, { email: "digest", emailDelayMin: 60, push: true });
+  assert.deepEqual(first.prefs, { email: "digest", emailDelayMin: 60, push: true, quietHours: null });
   const second = await ok(user.socket, "user:prefs:set", { email: "off", push: false });
-  assert.deepEqual(second.prefs, { email: "off", emailDelayMin: 60, push: false });
+  assert.deepEqual(second.prefs, { email: "off", emailDelayMin: 60, push: false, quietHours: null });
   // {} changes nothing and answers the settings
   assert.deepEqual((await ok(user.socket, "user:prefs:set", {})).prefs, second.prefs);
   assert.deepEqual((await ok(user.socket, "user:prefs:get", {})).prefs, second.prefs);
@@ -97,13 +97,14 @@ test("user:prefs:set changes the fields given and keeps the others, for the call
     email: "off",
     emailDelayMin: 1440,
     push: false,
+    quietHours: null,
   });
 });
 
 test("a chosen digest is kept for a user without an email address", async () => {
   const user = await connected("Finn NoMail");
   const { prefs } = await ok(user.socket, "user:prefs:set", { email: "digest" });
-  assert.deepEqual(prefs, { email: "digest", emailDelayMin: 10, push: true });
+  assert.deepEqual(prefs, { email: "digest", emailDelayMin: 10, push: true, quietHours: null });
 });
 
 test("user:prefs:set refuses a delay outside 1–1440 minutes and unknown email modes, changing nothing", async () => {
@@ -127,7 +128,10 @@ test("user:prefs:set refuses a delay outside 1–1440 minutes and unknown email 
 
 test("a user's email address never reaches other users", async () => {
   const { users } = await ok(bob.socket, "user:search", { query: "Ann Settings" });
-  assert.deepEqual(users, [{ id: ann.id, name: "Ann Settings", login: ann.user.login }]);
+  // they share rooms, so bob also sees whether ann may be reached now (v2.4)
+  assert.deepEqual(users, [
+    { id: ann.id, name: "Ann Settings", login: ann.user.login, available: true, availableAt: null },
+  ]);
   const room = await group(ann, [bob], "No addresses");
   const seen = JSON.stringify([await getRoom(bob.socket, room.id), await ok(bob.socket, "room:list", {})]);
   assert.equal(seen.includes("ann@example.com"), false);

@@ -76,7 +76,12 @@ test("a user goes online with the first socket and offline only when the last on
   assert.match(last.lastSeenAt ?? "", ISO);
   assert.ok(Date.parse(last.lastSeenAt ?? "") >= before - 60_000, "lastSeenAt is about now");
   const got = await ok(a.socket, "presence:get", { userIds: [bUser.id] });
-  assert.deepEqual(got.presence[bUser.id], { online: false, lastSeenAt: last.lastSeenAt });
+  assert.deepEqual(got.presence[bUser.id], {
+    online: false,
+    lastSeenAt: last.lastSeenAt,
+    available: true,
+    availableAt: null,
+  });
 });
 
 test("presence goes only to users who share a room", async () => {
@@ -110,7 +115,13 @@ test("presence:get answers for users sharing a room and leaves everyone else out
   });
   assert.deepEqual(Object.keys(res.presence).sort(), [b.id, offlineMember.id].sort());
   assert.equal(res.presence[b.id]?.online, true);
-  assert.deepEqual(res.presence[offlineMember.id], { online: false, lastSeenAt: null });
+  // (v2.4) without working hours or quiet hours, always available
+  assert.deepEqual(res.presence[offlineMember.id], {
+    online: false,
+    lastSeenAt: null,
+    available: true,
+    availableAt: null,
+  });
   assert.deepEqual((await ok(a.socket, "presence:get", { userIds: [] })).presence, {});
   assert.deepEqual((await ok(stranger.socket, "presence:get", { userIds: [a.id, b.id] })).presence, {});
 });

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import type pg from "pg";
-import type { Message } from "../../src/protocol/index.js";
+import type { Message, QuietHours, WorkSchedule } from "../../src/protocol/index.js";
 import type { AckRecord, FileRecord, NewFile, StoredRoom } from "../../src/storage/chat-store.js";
 import { type CopyReport, copyStore } from "../../src/storage/copy/copy-store.js";
 import { NOT_COPIED } from "../../src/storage/copy/tables.js";
@@ -29,6 +29,11 @@ import { requireService, until } from "../support/harness.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres-database.js";
 import { ROOT } from "../support/process.js";
 
+/** (v2.4) a schedule for one user, quiet hours for another */
+const HOURS = {
+  schedule: { timeZone: "Europe/Lisbon", weekly: { mon: [["08:00", "16:30"]] } } satisfies WorkSchedule,
+  quietHours: { timeZone: "America/Toronto", from: "22:00", to: "07:00" } satisfies QuietHours,
+};
 const skip = await requireService("postgres");
 const run = promisify(execFile);
 const TSX = import.meta.resolve("tsx");
@@ -140,6 +145,10 @@ async function fill(path: string): Promise<Expected> {
     await store.revokeTokens("u3", 1_770_000_000);
     await store.setNotify(group.id, "u3", "mentions");
     await store.setUserPrefs("u1", { email: "off", emailDelayMin: 30, push: false });
+    // v2.4: working hours, quiet hours, an urgent message
+    await store.setSchedule("u1", HOURS.schedule, at(52));
+    await store.setQuietHours("u3", HOURS.quietHours, at(52));
+    await store.recordUrgent({ messageId: first.id, roomId: group.id, senderId: "u1", at: at(53) });
     const secret = store.serverSecret("token");
     // v2.3 digests (a mark, a digest and its item) and v2.4 notices, retention and the audit log
     await store.queueDigests(
@@ -249,6 +258,8 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       digests: 1,
       digest_items: 1,
       audit_log: 1,
+      user_hours: 2,
+      urgent_messages: 1,
       files: 2,
       message_acks: 1,
       room_retention: 1,
@@ -284,6 +295,17 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
         new Map([[group, { notify: "mentions", mentions: 1 }]]),
       );
       assert.deepEqual(await store.userPrefs("u1"), { email: "off", emailDelayMin: 30, push: false });
+      assert.deepEqual(
+        [...(await store.hoursOf(["u1", "u3"])).entries()],
+        [
+          ["u1", { schedule: HOURS.schedule, quietHours: null }],
+          ["u3", { schedule: null, quietHours: HOURS.quietHours }],
+        ],
+      );
+      assert.deepEqual(
+        (await store.urgentMessages({ limit: 10 })).map((u) => [u.roomId, u.senderId]),
+        [[group, "u1"]],
+      );
       assert.deepEqual(
         [...expected.files.values()].map((f) => f?.messageId === null),
         [false, true],

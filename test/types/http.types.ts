@@ -41,6 +41,8 @@ expectType<
     | "GET /api/server/audit"
     | "PUT /api/server/rooms/:roomId/retention"
     | "DELETE /api/server/users/:userId/messages"
+    | "PUT /api/server/users/:userId/schedule"
+    | "GET /api/server/urgent"
   >
 >(true);
 

@@ -22,6 +22,8 @@ export interface SendRequest {
   replyToId?: string | null | undefined;
   /** files from `POST /api/files` to attach: the sender's own, not attached yet */
   fileIds?: readonly string[] | undefined;
+  /** (v2.4) notify every member at once (an owner or admin of a group, or the server API) */
+  urgent?: boolean | undefined;
 }
 
 /**
@@ -43,6 +45,11 @@ export class MessageService {
    * a mention an edit adds notifies too. Not called when nobody new is mentioned.
    */
   readonly onMentioned: Listeners<[message: Message, mentioned: NewMentions]>;
+  /**
+   * (v2.4) Hears of every new urgent message once it is stored, recorded and broadcast: where
+   * the at-once notifications hang (src/chat/hours/urgent.ts).
+   */
+  readonly onUrgent: Listeners<[message: Message]>;
 
   constructor(
     private readonly deps: ChatDeps,
@@ -51,11 +58,25 @@ export class MessageService {
   ) {
     this.onSent = new Listeners(listenerErrors(deps, "onSent"));
     this.onMentioned = new Listeners(listenerErrors(deps, "onMentioned"));
+    this.onUrgent = new Listeners(listenerErrors(deps, "onUrgent"));
   }
 
-  /** The store checks that the actor is a member with the write itself (one round trip, not two). */
-  async send(actor: Actor, input: SendRequest): Promise<Message> {
+  /**
+   * The store checks that the actor is a member with the write itself (one round trip, not two).
+   * An urgent send first checks the actor's role: the only extra read, and only for urgent ones.
+   */
+  async send(actor: Actor, input: SendRequest, via: "socket" | "server" = "socket"): Promise<Message> {
+    if (input.urgent && via === "socket") await this.mayUrgent(actor, input.roomId);
     return this.deps.links.message(await this.deliver(actor.id, input, true), actor.id);
+  }
+
+  /** (v2.4) Urgent messages are for the owner and admins of a group (else FORBIDDEN). */
+  private async mayUrgent(actor: Actor, roomId: string): Promise<void> {
+    const role = await memberRole(this.deps, actor, roomId);
+    const room = await this.deps.store.room(roomId);
+    if (room?.type !== "group" || role === "member") {
+      throw forbidden("Only the owner or an admin of a group can send an urgent message.");
+    }
   }
 
   /** Posts as the TimeWise app itself (SYSTEM_SENDER), into any open room: the server API only. */
@@ -81,13 +102,35 @@ export class MessageService {
       requireMember,
     });
     if (created) {
+      if (input.urgent) await this.recordUrgent(message);
       this.deps.fanout.messageNew(message);
       this.onSent.emit(message);
+      if (input.urgent) this.onUrgent.emit(message);
       if (message.mentions.length > 0 || message.mentionsAll) {
         this.onMentioned.emit(message, { userIds: message.mentions, all: message.mentionsAll, via: "send" });
       }
     }
     return message;
+  }
+
+  /**
+   * (v2.4) Kept in the urgent list and the audit log before the ack, right after the message's
+   * own write (a separate write: the send itself stays as it is for every other message).
+   */
+  private async recordUrgent(message: Message): Promise<void> {
+    const at = this.deps.now();
+    await this.deps.store.recordUrgent({
+      messageId: message.id,
+      roomId: message.roomId,
+      senderId: message.senderId,
+      at,
+    });
+    await this.deps.store.appendAudit({
+      at,
+      action: "messages.urgent",
+      target: `room:${message.roomId}`,
+      details: { messageId: message.id, senderId: message.senderId },
+    });
   }
 
   async history(

@@ -17,12 +17,18 @@
  * user's newly due notifying messages: where channels other than email (the `notification`
  * webhook) plug in. Two runs at the same moment (two nodes around a job takeover) both collect,
  * but the store lets each message go to one of them only, so nobody gets a mail or webhook twice.
+ *
+ * (v2.4) A user outside their working hours or inside their quiet hours (`availability`) is
+ * skipped at step 1: their marks stay, so everything that comes due meanwhile waits, and the
+ * first run of their next working period puts it all in one digest (and one `onDue`). A digest
+ * already made whose user is held by the time it is sent waits for the same moment.
  */
 import { LIMITS } from "../../protocol/index.js";
 import type { Listeners } from "../../shared/listeners.js";
 import type { AsyncChatStore } from "../../storage/async-chat-store.js";
 import type { DigestMark, DueMessage, NewDigest } from "../../storage/chat-store.js";
 import type { UserDirectory } from "../../users/types.js";
+import type { Availability } from "./availability.js";
 import { type DigestLine, roomLink, type SendMail } from "./mailer.js";
 import { notifies } from "./rules.js";
 
@@ -63,6 +69,8 @@ export interface DigestDeps {
   publicUrl: string;
   now: () => number;
   onDue?: Listeners<Parameters<DueListener>>;
+  /** (v2.4) working hours and quiet hours; absent: everyone may be notified at any time */
+  availability?: Availability;
 }
 
 /** What one run did. */
@@ -118,9 +126,12 @@ async function collect(deps: DigestDeps): Promise<number> {
     else byUser.set(row.userId, [row]);
   }
   const users = await deps.directory.findByIds([...byUser.keys()]);
+  const held = await heldUsers(deps, [...byUser.keys()], now);
   const marks: DigestMark[] = [];
   const digests: NewDigest[] = [];
   for (const [userId, list] of byUser) {
+    // off work or in quiet hours: nothing moves, so it all comes due at once when they are back
+    if (held.has(userId)) continue;
     const delay = minutes(list[0]!.emailDelayMin ?? LIMITS.emailDelayMinDefault);
     const cutoff = new Date(now - delay).toISOString();
     const lastDigest = list[0]!.lastDigestAt;
@@ -159,6 +170,7 @@ async function sendDue(deps: DigestDeps, send: SendMail): Promise<{ sent: number
     const at = new Date(now).toISOString();
     const claimed = await deps.store.claimDigests(at, new Date(now + HOLD_MS).toISOString(), SEND_BATCH);
     if (claimed.length === 0) break;
+    const heldUntil = await deps.availability?.heldUntil([...new Set(claimed.map((d) => d.userId))], now);
     const entries = await deps.store.digestEntries(claimed.map((d) => d.id));
     const users = await deps.directory.findByIds([...new Set(claimed.map((d) => d.userId))]);
     const names = await deps.store.userNames([...new Set(entries.map((e) => e.senderId))]);
@@ -166,6 +178,11 @@ async function sendDue(deps: DigestDeps, send: SendMail): Promise<{ sent: number
     // mail: the SQLite store commits the writes of one moment together (one commit, not one a mail)
     const writes: Promise<void>[] = [];
     for (const digest of claimed) {
+      const until = heldUntil?.get(digest.userId) ?? null;
+      if (until !== null) {
+        await deps.store.retryDigest(digest.id, new Date(until).toISOString());
+        continue;
+      }
       const user = users.get(digest.userId);
       if (!user?.active || !user.email) {
         writes.push(deps.store.finishDigest(digest.id, at, "no-address"));
@@ -201,4 +218,11 @@ async function sendDue(deps: DigestDeps, send: SendMail): Promise<{ sent: number
     if (claimed.length < SEND_BATCH) break;
   }
   return { sent, failed };
+}
+
+/** The users of `userIds` who may not be notified at `now`. */
+async function heldUsers(deps: DigestDeps, userIds: readonly string[], now: number): Promise<Set<string>> {
+  if (!deps.availability) return new Set();
+  const held = await deps.availability.heldUntil(userIds, now);
+  return new Set(userIds.filter((id) => (held.get(id) ?? null) !== null));
 }

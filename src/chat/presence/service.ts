@@ -7,6 +7,8 @@ import type { Presence } from "../../protocol/index.js";
 import type { Actor } from "../../shared/actor.js";
 import { Listeners } from "../../shared/listeners.js";
 import { type ChatDeps, listenerErrors } from "../context.js";
+import { availabilityOf } from "../hours/service.js";
+import { roommatesOf } from "../users/roommates.js";
 import type { PresenceTracker } from "./tracker.js";
 
 export class PresenceService {
@@ -74,27 +76,22 @@ export class PresenceService {
     const visible = await this.roommates(actor);
     visible.add(actor.id);
     const presence: Record<string, Presence> = {};
-    for (const userId of new Set(userIds)) {
-      if (!visible.has(userId)) continue;
+    const shown = [...new Set(userIds)].filter((id) => visible.has(id));
+    // (v2.4) working hours and quiet hours, one read for all
+    const availability = await availabilityOf(this.deps.availability, shown, Date.parse(this.deps.now()));
+    for (const userId of shown) {
       const online = await this.tracker.isOnline(userId);
       presence[userId] = {
         online,
         lastSeenAt: online ? this.deps.now() : await this.deps.store.lastSeenAt(userId),
+        ...availability.get(userId)!,
       };
     }
     return presence;
   }
 
   /** Everyone who shares at least one room with the user and is in their scope (the user excluded). */
-  private async roommates(user: Actor): Promise<Set<string>> {
-    const mates = new Set<string>();
-    for (const room of await this.deps.store.roomsOf(user.id)) {
-      for (const memberId of room.members.keys()) mates.add(memberId);
-    }
-    mates.delete(user.id);
-    if (!this.deps.scopes.enabled) return mates;
-    const visible = await this.deps.scopes.visibleTo(user, mates);
-    for (const id of mates) if (!visible(id)) mates.delete(id);
-    return mates;
+  private roommates(user: Actor): Promise<Set<string>> {
+    return roommatesOf(this.deps, user);
   }
 }

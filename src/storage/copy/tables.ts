@@ -175,6 +175,17 @@ export const SMALL_TABLES: readonly TableSpec[] = [
     columns: [int("id"), text("at"), text("action"), text("target"), text("details")],
     order: "id",
   },
+  // (v2.4) working hours and quiet hours, and the urgent messages kept for audit
+  {
+    name: "user_hours",
+    columns: [text("user_id"), text("schedule"), text("quiet_hours"), text("updated_at")],
+    order: "user_id",
+  },
+  {
+    name: "urgent_messages",
+    columns: [int("message_id"), int("room_id"), text("sender_id"), text("at")],
+    order: "message_id",
+  },
 ];
 
 /** Tables whose ids PostgreSQL hands out itself: its counter must continue after the copied ids. */

@@ -31,6 +31,7 @@ const DUE = `
   JOIN messages m ON m.room_id = mb.room_id AND m.seq > GREATEST(mb.read_seq, COALESCE(dm.seq, 0))
   WHERE mb.notify <> 'none' AND r.last_seq > GREATEST(mb.read_seq, COALESCE(dm.seq, 0))
     AND m.sender_id <> mb.user_id AND NOT m.deleted AND m.created_at <= $1
+    AND NOT EXISTS (SELECT 1 FROM urgent_messages u WHERE u.message_id = m.id)
   ORDER BY mb.user_id, mb.room_id, m.seq
   LIMIT $2`;
 

@@ -7,7 +7,7 @@
  */
 import type pg from "pg";
 import type { JobClaims } from "../../cluster/jobs/scheduler.js";
-import type { Message, NotifyLevel, Role, RoomType } from "../../protocol/index.js";
+import type { Message, NotifyLevel, QuietHours, Role, RoomType, WorkSchedule } from "../../protocol/index.js";
 import type { AckRecord } from "../acks.js";
 import type { AsyncChatStore } from "../async-chat-store.js";
 import type {
@@ -33,12 +33,14 @@ import type {
   DueMessage,
   NewDigest,
 } from "../digests.js";
+import type { UrgentEntry, UrgentQuery, UserHours } from "../hours.js";
 import type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "../retention.js";
 import * as ackRecords from "./ack-records.js";
 import * as digests from "./digests.js";
 import { syncGroup } from "./external-rooms.js";
 import { type Listener, type ListenOptions, listen } from "./feed.js";
 import * as files from "./file-records.js";
+import * as hours from "./hours.js";
 import { PostgresJobLocks } from "./job-locks.js";
 import * as users from "./known-users.js";
 import * as settings from "./member-settings.js";
@@ -220,6 +222,26 @@ export class PostgresChatStore implements AsyncChatStore {
 
   auditEntries(query: AuditQuery): Promise<AuditEntry[]> {
     return retention.auditEntries(this.db, query);
+  }
+
+  setSchedule(userId: string, schedule: WorkSchedule | null, at: string): Promise<void> {
+    return hours.setSchedule(this.db, userId, schedule, at);
+  }
+
+  setQuietHours(userId: string, quietHours: QuietHours | null, at: string): Promise<void> {
+    return hours.setQuietHours(this.db, userId, quietHours, at);
+  }
+
+  hoursOf(userIds: readonly string[]): Promise<ReadonlyMap<string, UserHours>> {
+    return hours.hoursOf(this.db, userIds);
+  }
+
+  recordUrgent(entry: UrgentEntry): Promise<void> {
+    return hours.recordUrgent(this.db, entry);
+  }
+
+  urgentMessages(query: UrgentQuery): Promise<UrgentEntry[]> {
+    return hours.urgentMessages(this.db, query);
   }
 
   userPrefs(userId: string): Promise<StoredPrefs> {

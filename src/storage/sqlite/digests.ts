@@ -17,7 +17,8 @@ import type { SqliteDatabase } from "./open.js";
 import type { WriteQueue } from "./write-queue.js";
 
 /**
- * `MAX(read_seq, mark)` is where the member's unseen messages start. `r.last_seq > …` skips, from
+ * `MAX(read_seq, mark)` is where the member's unseen messages start. Urgent messages (v2.4)
+ * are left out: they were notified at once (src/chat/hours/urgent.ts). `r.last_seq > …` skips, from
  * the members index alone, every member who has nothing new: the usual case.
  */
 const DUE = `
@@ -31,6 +32,7 @@ const DUE = `
   JOIN messages m ON m.room_id = mb.room_id AND m.seq > MAX(mb.read_seq, COALESCE(dm.seq, 0))
   WHERE mb.notify <> 'none' AND r.last_seq > MAX(mb.read_seq, COALESCE(dm.seq, 0))
     AND m.sender_id <> mb.user_id AND m.deleted = 0 AND m.created_at <= ?
+    AND NOT EXISTS (SELECT 1 FROM urgent_messages u WHERE u.message_id = m.id)
   ORDER BY mb.user_id, mb.room_id, m.seq
   LIMIT ?`;
 

@@ -265,6 +265,30 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     `,
   },
   {
+    // 12-13 are other branches' (the runner applies every version it has not applied)
+    version: 14,
+    name: "working hours and urgent messages",
+    sql: `
+      -- (v2.4) a user's working hours (set by the PHP app) and quiet hours (their own), as JSON;
+      -- no row: neither, so the user may be notified at any time
+      CREATE TABLE user_hours (
+        user_id TEXT PRIMARY KEY,
+        schedule TEXT,
+        quiet_hours TEXT,
+        updated_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      -- every urgent message, for audit (GET /api/server/urgent)
+      CREATE TABLE urgent_messages (
+        -- no foreign key, as on PostgreSQL (its copy comes before the messages); messages are never removed
+        message_id INTEGER PRIMARY KEY,
+        room_id INTEGER NOT NULL,
+        sender_id TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX urgent_messages_by_time ON urgent_messages (at);
+    `,
+  },
+  {
     // 12-15 are other branches' (the runner applies every version it has not applied)
     version: 16,
     name: "audit log is append-only",

@@ -4,7 +4,7 @@
  * lives in its own file (message-queries.ts, message-writes.ts, read-writes.ts, room-writes.ts,
  * known-users.ts); this class builds them over one connection and one queue, and delegates.
  */
-import type { Message, NotifyLevel, Role, RoomType } from "../../protocol/index.js";
+import type { Message, NotifyLevel, QuietHours, Role, RoomType, WorkSchedule } from "../../protocol/index.js";
 import type { AckRecord } from "../acks.js";
 import type {
   ChatStore,
@@ -27,6 +27,7 @@ import type {
   DueMessage,
   NewDigest,
 } from "../digests.js";
+import type { UrgentEntry, UrgentQuery, UserHours } from "../hours.js";
 import type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "../retention.js";
 import { AckRecords } from "./ack-records.js";
 import { Background } from "./background.js";
@@ -36,6 +37,7 @@ import { DurableSync } from "./durable-sync.js";
 import type { GroupSync, GroupSyncResult } from "./external-rooms.js";
 import { type ExternalRooms, prepareExternalRooms } from "./external-rooms.js";
 import { FileRecords } from "./file-records.js";
+import { HoursRecords } from "./hours.js";
 import { KnownUsers } from "./known-users.js";
 import { MemberSettings } from "./member-settings.js";
 import { MessageQueries } from "./message-queries.js";
@@ -73,6 +75,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly digests: SqliteDigests;
   private readonly ackRecords: AckRecords;
   private readonly retention: RetentionRecords;
+  private readonly hours: HoursRecords;
   private closed = false;
 
   constructor(
@@ -99,6 +102,7 @@ export class SqliteChatStore implements ChatStore {
     this.digests = new SqliteDigests(db, this.queue);
     this.ackRecords = new AckRecords(db, this.queue);
     this.retention = new RetentionRecords(db, this.queue);
+    this.hours = new HoursRecords(db, this.queue);
     this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, this.files, (roomId) =>
       this.background.roomChanged(roomId),
     );
@@ -219,6 +223,26 @@ export class SqliteChatStore implements ChatStore {
 
   auditEntries(query: AuditQuery): AuditEntry[] {
     return this.retention.auditEntries(query);
+  }
+
+  setSchedule(userId: string, schedule: WorkSchedule | null, at: string): Promise<void> {
+    return this.hours.setSchedule(userId, schedule, at);
+  }
+
+  setQuietHours(userId: string, quietHours: QuietHours | null, at: string): Promise<void> {
+    return this.hours.setQuietHours(userId, quietHours, at);
+  }
+
+  hoursOf(userIds: readonly string[]): ReadonlyMap<string, UserHours> {
+    return this.hours.hoursOf(userIds);
+  }
+
+  recordUrgent(entry: UrgentEntry): Promise<void> {
+    return this.hours.recordUrgent(entry);
+  }
+
+  urgentMessages(query: UrgentQuery): UrgentEntry[] {
+    return this.hours.urgentMessages(query);
   }
 
   userPrefs(userId: string): StoredPrefs {
