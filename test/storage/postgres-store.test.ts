@@ -15,6 +15,7 @@ import { createTestDatabase, requireService, type TestDatabase, until } from "..
 import { ackRecordsContract } from "./ack-records-contract.js";
 import { chatStoreContract, type OpenedStore } from "./chat-store-contract.js";
 import { fileRecordsContract } from "./file-records-contract.js";
+import { pushSubscriptionsContract } from "./push-subscriptions-contract.js";
 
 const skip = await requireService("postgres");
 
@@ -41,6 +42,7 @@ if (!skip) {
   chatStoreContract("PostgreSQL", openPostgres);
   fileRecordsContract("PostgreSQL", openPostgres);
   ackRecordsContract("PostgreSQL", openPostgres);
+  pushSubscriptionsContract("PostgreSQL", openPostgres);
 }
 
 const AT = "2026-03-01T10:00:00.000Z";

@@ -11,6 +11,7 @@ import { SqliteChatStore } from "../../src/storage/sqlite/sqlite-chat-store.js";
 import { ackRecordsContract } from "./ack-records-contract.js";
 import { chatStoreContract, type OpenedStore } from "./chat-store-contract.js";
 import { fileRecordsContract } from "./file-records-contract.js";
+import { pushSubscriptionsContract } from "./push-subscriptions-contract.js";
 
 async function openSqlite(): Promise<OpenedStore> {
   const dir = mkdtempSync(join(tmpdir(), "twc-contract-"));
@@ -36,3 +37,4 @@ async function openSqlite(): Promise<OpenedStore> {
 chatStoreContract("SQLite", openSqlite);
 fileRecordsContract("SQLite", openSqlite);
 ackRecordsContract("SQLite", openSqlite);
+pushSubscriptionsContract("SQLite", openSqlite);

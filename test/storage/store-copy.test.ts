@@ -15,7 +15,12 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import type pg from "pg";
 import type { Message } from "../../src/protocol/index.js";
-import type { FileRecord, NewFile, StoredRoom } from "../../src/storage/chat-store.js";
+import type {
+  FileRecord,
+  NewFile,
+  PushSubscriptionRecord,
+  StoredRoom,
+} from "../../src/storage/chat-store.js";
 import { type CopyReport, copyStore } from "../../src/storage/copy/copy-store.js";
 import { openPool } from "../../src/storage/postgres/pool.js";
 import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
@@ -47,6 +52,8 @@ interface Expected {
   search: string[];
   /** file records by id: one attached, one not */
   files: Map<string, FileRecord | undefined>;
+  /** (v2.3) u2's push subscriptions */
+  push: PushSubscriptionRecord[];
 }
 
 const USERS = ["u1", "u2", "u3", "u4"];
@@ -134,6 +141,18 @@ async function fill(path: string): Promise<Expected> {
     await store.setNotify(group.id, "u3", "mentions");
     await store.setUserPrefs("u1", { email: "off", emailDelayMin: 30, push: false });
     const secret = store.serverSecret("token");
+    for (const n of [1, 2]) {
+      await store.savePushSubscription(
+        {
+          userId: "u2",
+          endpoint: `https://push.example.com/u2/${n}`,
+          p256dh: `k${n}`,
+          auth: `a${n}`,
+          createdAt: at(n),
+        },
+        20,
+      );
+    }
 
     // a record's conversation: its link lives in rooms.record_url
     const onRecord = await store.syncGroup({
@@ -159,6 +178,7 @@ async function fill(path: string): Promise<Expected> {
       secret,
       search: [],
       files: new Map([photo.id, loose.id].map((id) => [id, store.file(id)])),
+      push: store.pushSubscriptionsOf(["u2"]),
     };
     await store.flush();
     // the indexer fills SQLite's search file shortly after commit: wait for it to find the message
@@ -221,6 +241,7 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       user_prefs: 1,
       room_retention: 0,
       audit_log: 0,
+      push_subscriptions: 2,
       files: 2,
     });
   });
@@ -254,6 +275,8 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
         new Map([[group, { notify: "mentions", mentions: 1 }]]),
       );
       assert.deepEqual(await store.userPrefs("u1"), { email: "off", emailDelayMin: 30, push: false });
+      assert.equal(expected.push.length, 2);
+      assert.deepEqual(await store.pushSubscriptionsOf(["u2"]), expected.push);
       assert.deepEqual(
         [...expected.files.values()].map((f) => f?.messageId === null),
         [false, true],

@@ -27,6 +27,7 @@ import type {
   DueMessage,
   NewDigest,
 } from "../digests.js";
+import type { PushSubscriptionRecord, SubscribeOutcome } from "../push.js";
 import type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "../retention.js";
 import { AckRecords } from "./ack-records.js";
 import { Background } from "./background.js";
@@ -41,6 +42,7 @@ import { MemberSettings } from "./member-settings.js";
 import { MessageQueries } from "./message-queries.js";
 import { MessageWrites } from "./message-writes.js";
 import type { SqliteDatabase } from "./open.js";
+import { PushSubscriptions } from "./push-subscriptions.js";
 import { ReadWrites } from "./read-writes.js";
 import { RetentionRecords } from "./retention.js";
 import { Revocations } from "./revocations.js";
@@ -72,6 +74,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly settings: MemberSettings;
   private readonly digests: SqliteDigests;
   private readonly ackRecords: AckRecords;
+  private readonly pushSubscriptions: PushSubscriptions;
   private readonly retention: RetentionRecords;
   private closed = false;
 
@@ -98,6 +101,7 @@ export class SqliteChatStore implements ChatStore {
     this.settings = new MemberSettings(db, this.queue);
     this.digests = new SqliteDigests(db, this.queue);
     this.ackRecords = new AckRecords(db, this.queue);
+    this.pushSubscriptions = new PushSubscriptions(db, this.queue);
     this.retention = new RetentionRecords(db, this.queue);
     this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, this.files, (roomId) =>
       this.background.roomChanged(roomId),
@@ -195,6 +199,22 @@ export class SqliteChatStore implements ChatStore {
 
   acksOf(messageIds: readonly string[]): ReadonlyMap<string, AckRecord[]> {
     return this.ackRecords.acksOf(messageIds);
+  }
+
+  savePushSubscription(sub: PushSubscriptionRecord, maxPerUser: number): Promise<SubscribeOutcome> {
+    return this.pushSubscriptions.save(sub, maxPerUser);
+  }
+
+  removePushSubscription(userId: string, endpoint: string): Promise<boolean> {
+    return this.pushSubscriptions.remove(userId, endpoint);
+  }
+
+  forgetPushSubscription(endpoint: string): Promise<void> {
+    return this.pushSubscriptions.forget(endpoint);
+  }
+
+  pushSubscriptionsOf(userIds: readonly string[]): PushSubscriptionRecord[] {
+    return this.pushSubscriptions.of(userIds);
   }
 
   setRoomRetention(roomId: string, days: number | null): Promise<void> {
