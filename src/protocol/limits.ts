@@ -38,6 +38,10 @@ export const LIMITS = {
   recordIdMax: 64,
   /** a record's link back into the PHP app */
   recordUrlMax: 2000,
+  /** (v2.3) browsers (push subscriptions) one user may have at once */
+  pushSubscriptionsMax: 20,
+  /** (v2.3) a push endpoint URL; real ones are a few hundred characters */
+  pushEndpointMax: 2048,
 } as const;
 
 /** Counts Unicode code points, as the contract measures text. */

@@ -36,6 +36,7 @@ const RESULT: Record<RequestEvent, readonly string[]> = {
   "message:search": ["messages"],
   "room:read": ["readSeq"],
   "presence:get": ["presence"],
+  "presence:visibility": [],
   typing: [],
   "session:refresh": ["expiresAt"],
   "room:notify": ["room"],

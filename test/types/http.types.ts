@@ -41,6 +41,8 @@ expectType<
     | "GET /api/server/audit"
     | "PUT /api/server/rooms/:roomId/retention"
     | "DELETE /api/server/users/:userId/messages"
+    | "GET /api/push/key"
+    | "POST /api/push/subscriptions"
   >
 >(true);
 
