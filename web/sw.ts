@@ -3,8 +3,9 @@
  * origin). It shows each Web Push as a notification, one per room (a newer message replaces the
  * older), and a click focuses an open chat tab at that room, or opens one.
  *
- * Registered with `?page=/path/of/the/chat/page`, a click opens that page (on the worker's origin)
- * instead of the address in the push: what a PHP app that embeds the chat wants.
+ * Registered with `?page=/path/of/the/chat/page` (or served by the PHP kit with its `page` option),
+ * a click opens that page (on the worker's origin) instead of the address in the push: what a PHP
+ * app that embeds the chat wants.
  */
 
 /** What the server pushes (src/push/sender.ts `PushPayload`). */
@@ -41,7 +42,11 @@ interface WorkerEvent {
 }
 
 const scope = self as unknown as WorkerScope;
-const page = new URL(scope.location.href).searchParams.get("page");
+// the PHP kit may put the page in front of the script instead (serviceWorkerScript's `page`)
+const page =
+  new URL(scope.location.href).searchParams.get("page") ??
+  (self as unknown as { __twcPage?: unknown }).__twcPage?.toString() ??
+  null;
 
 function isPushed(value: unknown): value is Pushed {
   const v = value as Partial<Pushed> | null;
