@@ -6,12 +6,12 @@ import type { PushKeyBody, PushSubscribeInput } from "../protocol/index.js";
 import { answerError, unreachable } from "./upload.js";
 
 /** Where the requests go and how they sign in. */
-export interface PushTarget {
+export interface PushRoutesTarget {
   url: string;
   token: string | undefined;
 }
 
-async function call(target: PushTarget, method: string, path: string, body?: unknown): Promise<string> {
+async function call(target: PushRoutesTarget, method: string, path: string, body?: unknown): Promise<string> {
   const headers: Record<string, string> = {};
   if (target.token) headers.authorization = `Bearer ${target.token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
@@ -31,14 +31,14 @@ async function call(target: PushTarget, method: string, path: string, body?: unk
   return text;
 }
 
-export async function fetchPushKey(target: PushTarget): Promise<string> {
+export async function fetchPushKey(target: PushRoutesTarget): Promise<string> {
   return (JSON.parse(await call(target, "GET", "/api/push/key")) as PushKeyBody).publicKey;
 }
 
-export async function savePushSubscription(target: PushTarget, sub: PushSubscribeInput): Promise<void> {
+export async function savePushSubscription(target: PushRoutesTarget, sub: PushSubscribeInput): Promise<void> {
   await call(target, "POST", "/api/push/subscriptions", sub);
 }
 
-export async function removePushSubscription(target: PushTarget, endpoint: string): Promise<void> {
+export async function removePushSubscription(target: PushRoutesTarget, endpoint: string): Promise<void> {
   await call(target, "DELETE", "/api/push/subscriptions", { endpoint });
 }

@@ -117,6 +117,7 @@ before(async () => {
     emoji: fc.constantFrom("👍", "🎉", "👨‍👩‍👧‍👦", "x"),
     on: fc.boolean(),
     typing: fc.boolean(),
+    visible: fc.boolean(),
     notify: fc.constantFrom("all", "mentions", "none"),
     email: fc.option(fc.constantFrom("off", "digest"), { nil: undefined }),
     emailDelayMin: fc.option(fc.integer({ min: 1, max: 1440 }), { nil: undefined }),
