@@ -10,7 +10,8 @@
  * How cost grows (only when named in --only, see docs/performance.md): S3-250 and S3-2000 (S3 at
  * 250 and 2,000 messages/s), capacity-big (--connections=N idle connections, 30,000 by default),
  * storage-5m (the storage scenario on 5,000,000 messages). With any of them the curves' table is
- * printed, and written into the docs unless --quick or --no-docs.
+ * printed, and written into the docs unless --quick or --no-docs. retention (only when named too):
+ * the daily retention run over the storage database while S3 runs, its p99 beside S3's idle one.
  * The PostgreSQL section (S1 and S3 on a node with the PostgreSQL store, two nodes against one on
  * PostgreSQL and Redis, catch-up after a node's death) runs too, unless --no-pg; it is skipped,
  * saying why, when PostgreSQL (--pg=URL of a database to run CREATE DATABASE in) or Redis
@@ -26,12 +27,13 @@ import { DEFAULT_SERVICES, type Services, unreachable } from "./lib/postgres.js"
 import { type BenchReport, renderMarkdown, updateDocs } from "./lib/report.js";
 import { renderCurves } from "./lib/report-curves.js";
 import { renderPostgres } from "./lib/report-postgres.js";
+import { type RetentionResult, runRetentionBench } from "./lib/retention.js";
 import { runStorage, type StorageResult } from "./lib/storage.js";
 import { BUILD_DIR, build, REPO_DIR, writeJson } from "./lib/targets.js";
 import { runTraffic, type TargetKind, type TrafficResult, trafficScenarios } from "./lib/traffic.js";
 
 const USAGE =
-  "usage: npm run bench -- [--quick] [--runs=3] [--only=S1,S1m,S1i,S2,S3,capacity,storage,nodes,catchup,files,S3-250,S3-2000,capacity-big,storage-5m] [--connections=30000]" +
+  "usage: npm run bench -- [--quick] [--runs=3] [--only=S1,S1m,S1i,S2,S3,capacity,storage,nodes,catchup,files,S3-250,S3-2000,capacity-big,storage-5m,retention] [--connections=30000]" +
   " [--targets=relay,server,postgres] [--workers=3] [--no-docs] [--no-pg] [--pg=postgres://…] [--redis=redis://…]\n";
 const args = process.argv.slice(2);
 if (args.includes("--help") || args.includes("-h")) {
@@ -60,7 +62,9 @@ const cores = availableParallelism();
 const workerCount = Number(option("workers") ?? 3);
 /** the curves' scenarios run only when named: a full run stays as long as it was */
 const CURVES = ["S3-250", "S3-2000", "capacity-big", "storage-5m"];
-const wanted = (name: string) => (!only && !CURVES.includes(name)) || (only?.includes(name) ?? false);
+/** scenarios that run only when named, and print their own lines */
+const ON_DEMAND = [...CURVES, "retention"];
+const wanted = (name: string) => (!only && !ON_DEMAND.includes(name)) || (only?.includes(name) ?? false);
 const bigConnections = Number(option("connections") ?? 30_000);
 const targets = (option("targets") ?? "relay,server,postgres").split(",");
 const services: Services = {
@@ -91,6 +95,7 @@ const traffic: TrafficResult[] = [];
 const storage: StorageResult[] = [];
 const catchup: CatchupResult[] = [];
 const files: FilesResult[] = [];
+const retention: RetentionResult[] = [];
 const pool = new WorkerPool(workerCount);
 const started = Date.now();
 try {
@@ -140,6 +145,10 @@ try {
     const log = (line: string) => process.stdout.write(`${line}\n`);
     storage.push(...(await runStorage({ quick, runs, log, messages: 5_000_000 })));
   }
+  if (wanted("retention")) {
+    const log = (line: string) => process.stdout.write(`${line}\n`);
+    retention.push(...(await runRetentionBench({ quick, runs, pool, cores, log })));
+  }
   if (wanted("files")) {
     files.push(...(await runFiles({ quick, runs, log: (line) => process.stdout.write(`${line}\n`) })));
   }
@@ -178,6 +187,7 @@ const report: BenchReport = {
   storage,
   postgres: { skipped: pgSkipped, catchup },
   files,
+  retention,
 };
 const markdown = renderMarkdown(report);
 const curvesMarkdown = CURVES.some((c) => only?.includes(c)) ? renderCurves(report) : null;

@@ -321,7 +321,16 @@ export async function createApp({
     onProblem: jobProblem,
   });
   jobs.add(fileCleanupJob({ store, bytes: fileBytes, now: clock }));
-  jobs.add(retentionJob({ store, bytes: fileBytes, fanout, defaultDays: config.retentionDays, now: clock }));
+  jobs.add(
+    retentionJob({
+      store,
+      bytes: fileBytes,
+      fanout,
+      defaultDays: config.retentionDays,
+      now: clock,
+      expired: (count) => metrics.messagesExpired.inc(count),
+    }),
+  );
   messages.onSent.add(() => metrics.messagesSent.inc());
   const rooms = new RoomService(deps);
   const typing = new TypingService(deps, options.typingTimeoutMs, options.typingTimers);

@@ -72,6 +72,11 @@ export function createMetrics() {
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
+    messagesExpired: new Counter({
+      name: "timewise_chat_messages_expired_total",
+      help: "Messages this node deleted because they were older than their room's retention",
+      registers: [registry],
+    }),
     backgroundJobProblems: new Counter({
       name: "timewise_chat_background_job_problems_total",
       help: "Background job runs (or claims of them) that failed on this node; the job runs again at its next turn",

@@ -3,9 +3,11 @@
  * their ratio (the median of the per-run ratios, since each run pair ran back to back), the issue's
  * targets, and the correctness checks. Rendered as Markdown for the console and docs/performance.md.
  */
+
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { CatchupResult } from "./catchup.js";
 import type { FilesResult } from "./files.js";
+import type { RetentionResult } from "./retention.js";
 import { median } from "./stats.js";
 import type { StorageResult } from "./storage.js";
 import type { TrafficResult } from "./traffic.js";
@@ -23,6 +25,8 @@ export interface BenchReport {
   postgres: { skipped: string | null; catchup: CatchupResult[] };
   /** the files section (uploads, thumbnails); absent in reports from before it existed */
   files?: FilesResult[];
+  /** the retention scenario (only when named in --only) */
+  retention?: RetentionResult[];
 }
 
 type Pick = (r: TrafficResult) => number;

@@ -191,7 +191,7 @@ export interface TrafficResult {
 }
 
 /** Everything one run needs to know about its clients and the target it talks to. */
-interface Prepared {
+export interface Prepared {
   /** one, or each node of a cluster */
   targets: Target[];
   clients: ClientSpec[];
@@ -294,8 +294,10 @@ export async function runTraffic(
   pool: WorkerPool,
   cpus: number,
   services?: Services,
+  /** a target the caller made and set up (its clients, rooms and clean-up); default: made here */
+  given?: Prepared,
 ): Promise<TrafficResult> {
-  const { targets, clients, cleanup, database } = await prepare(s, kind, services);
+  const { targets, clients, cleanup, database } = given ?? (await prepare(s, kind, services));
   const n = pool.workers.length;
   const target = targets[0]!;
   const rssKb = () => targets.reduce((a, t) => a + t.rssKb(), 0);

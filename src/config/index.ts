@@ -78,7 +78,7 @@ export interface Config {
 
 /** Per-user allowances: `points` events per `seconds`. */
 export type RateLimits = Record<
-  "messages" | "typing" | "rooms" | "searches" | "reads",
+  "messages" | "typing" | "rooms" | "searches" | "reads" | "uploads",
   { points: number; seconds: number }
 >;
 
@@ -334,6 +334,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       rooms: { points: e.RATE_LIMIT_ROOM_OPS, seconds: 60 },
       searches: { points: e.RATE_LIMIT_SEARCHES, seconds: 60 },
       reads: { points: e.RATE_LIMIT_READS, seconds: 10 },
+      uploads: { points: e.RATE_LIMIT_UPLOADS, seconds: 60 },
     },
     files,
     retentionDays: e.RETENTION_DAYS ?? null,

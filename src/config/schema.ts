@@ -143,6 +143,8 @@ export const envSchema = z.object({
   RATE_LIMIT_SEARCHES: positiveInt(1_000_000).default(60),
   /** Everything else (lists, history, catch-up, read markers, presence) per user per 10 seconds. */
   RATE_LIMIT_READS: positiveInt(1_000_000).default(600),
+  /** File uploads (`POST /api/files`) per user per minute; each may mean image work, so fewer than sends. */
+  RATE_LIMIT_UPLOADS: positiveInt(1_000_000).default(30),
   /** Accept the PHP app's session cookie at the handshake, read from this store. Unset: tokens only. */
   PHP_SESSION_STORE: z.preprocess(emptyAsUndefined, z.enum(["files", "mysql", "redis"]).optional()),
   /** files store: PHP's `session.save_path` (the folder with the `sess_<id>` files). */

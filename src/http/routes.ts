@@ -102,7 +102,8 @@ export function createRequestHandler(deps: HttpDeps) {
       }
       if (route === "POST /api/files") {
         const actor = await authenticateWithCookie(req, deps);
-        await deps.limits.take("messages", actor.id);
+        // its own allowance (RATE_LIMIT_UPLOADS), counted before a byte of the body is read
+        await deps.limits.take("uploads", actor.id);
         const file = await receiveUpload(req, res, actor, deps.files, deps.maxUploadBytes);
         return reply(res, route, 201, { file });
       }
@@ -141,6 +142,12 @@ export function createRequestHandler(deps: HttpDeps) {
       sendError(res, 404, "NOT_FOUND", "There is nothing at this address.");
     } catch (error) {
       if (res.headersSent) return;
+      // refused before its body was read (an upload over the allowance, or unsigned): drop the
+      // rest and close, rather than read a large body only to throw it away
+      if (!req.complete && !req.readableEnded) {
+        res.setHeader("connection", "close");
+        req.resume();
+      }
       if (error instanceof HandshakeError) {
         const { code, retryAfterMs } = error.data;
         const extra = retryAfterMs === undefined ? undefined : { retryAfterMs };

@@ -292,7 +292,11 @@ export function createServerApi(deps: ServerApiDeps) {
         if (user[1] === "export" && req.method === "GET") {
           need("messages");
           await audit("users.export", `user:${userId}`);
-          return sendUserExport(res, userId, deps.store, deps.fileStore);
+          return sendUserExport(res, userId, {
+            store: deps.store,
+            files: deps.fileStore,
+            logger: deps.logger,
+          });
         }
         if (user[1] === "messages" && req.method === "DELETE") {
           need("messages");

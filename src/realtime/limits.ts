@@ -10,6 +10,12 @@ import { createLimiter, type SharedCounts } from "../limits/limiter.js";
 
 export type LimitKind = keyof RateLimits;
 
+/** What a user is told when over an allowance: what to do, in words. */
+const TOO_OFTEN: Partial<Record<LimitKind, string>> & { default: string } = {
+  default: "You're doing that too often. Please wait a moment.",
+  uploads: "You're uploading files too quickly. Wait a moment, then send the file again.",
+};
+
 export class EventLimits {
   private readonly limiters: Record<LimitKind, RateLimiterLike>;
 
@@ -23,6 +29,7 @@ export class EventLimits {
       rooms: make("rooms"),
       searches: make("searches"),
       reads: make("reads"),
+      uploads: make("uploads"),
     };
   }
 
@@ -33,12 +40,7 @@ export class EventLimits {
     } catch (error) {
       if (error instanceof RateLimiterRes) {
         const retryAfterMs = Math.max(1, Math.ceil(error.msBeforeNext));
-        throw new AppError(
-          "RATE_LIMITED",
-          "You're doing that too often. Please wait a moment.",
-          undefined,
-          retryAfterMs,
-        );
+        throw new AppError("RATE_LIMITED", TOO_OFTEN[kind] ?? TOO_OFTEN.default, undefined, retryAfterMs);
       }
       throw error;
     }

@@ -28,7 +28,7 @@ test("with Redis unreachable, the allowance is still counted, in memory", async 
   redis.on("error", () => {});
   const window = { points: 3, seconds: 60 };
   const limits = new EventLimits(
-    { messages: window, typing: window, rooms: window, searches: window, reads: window },
+    { messages: window, typing: window, rooms: window, searches: window, reads: window, uploads: window },
     { redis, prefix: "twc-down" },
   );
   try {

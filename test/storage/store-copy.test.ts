@@ -16,15 +16,19 @@ import { promisify } from "node:util";
 import type pg from "pg";
 import type { Message } from "../../src/protocol/index.js";
 import type {
+  AckRecord,
   FileRecord,
   NewFile,
   PushSubscriptionRecord,
   StoredRoom,
 } from "../../src/storage/chat-store.js";
 import { type CopyReport, copyStore } from "../../src/storage/copy/copy-store.js";
+import { NOT_COPIED } from "../../src/storage/copy/tables.js";
+import { migrate as migratePostgres } from "../../src/storage/postgres/migrations.js";
 import { openPool } from "../../src/storage/postgres/pool.js";
 import { PostgresChatStore } from "../../src/storage/postgres/postgres-chat-store.js";
 import { recordKey } from "../../src/storage/records.js";
+import type { AuditEntry } from "../../src/storage/retention.js";
 import { openDatabase } from "../../src/storage/sqlite/open.js";
 import { SqliteChatStore } from "../../src/storage/sqlite/sqlite-chat-store.js";
 import { requireService, until } from "../support/harness.js";
@@ -54,6 +58,10 @@ interface Expected {
   files: Map<string, FileRecord | undefined>;
   /** (v2.3) u2's push subscriptions */
   push: PushSubscriptionRecord[];
+  /** (v2.4) a notice's recipients, rooms' own retention, the audit log */
+  acks: ReadonlyMap<string, AckRecord[]>;
+  retentions: ReadonlyMap<string, number>;
+  audit: AuditEntry[];
 }
 
 const USERS = ["u1", "u2", "u3", "u4"];
@@ -153,6 +161,21 @@ async function fill(path: string): Promise<Expected> {
         20,
       );
     }
+    // v2.3 digests (a mark, a digest and its item) and v2.4 notices, retention and the audit log
+    await store.queueDigests(
+      [{ userId: "u2", roomId: group.id, seq: 20 }],
+      [{ userId: "u2", messageIds: [first.id] }],
+      at(52),
+    );
+    await store.requestAcks(hello.id, ["u2"]);
+    await store.acknowledge(hello.id, "u2", at(53));
+    await store.setRoomRetention(group.id, 30);
+    await store.appendAudit({
+      at: at(54),
+      action: "rooms.retention",
+      target: `room:${group.id}`,
+      details: { days: 30 },
+    });
 
     // a record's conversation: its link lives in rooms.record_url
     const onRecord = await store.syncGroup({
@@ -179,7 +202,11 @@ async function fill(path: string): Promise<Expected> {
       search: [],
       files: new Map([photo.id, loose.id].map((id) => [id, store.file(id)])),
       push: store.pushSubscriptionsOf(["u2"]),
+      acks: store.acksOf([hello.id]),
+      retentions: store.roomRetentions(),
+      audit: store.auditEntries({ limit: 100 }),
     };
+    assert.equal(expected.acks.get(hello.id)?.length, 1);
     await store.flush();
     // the indexer fills SQLite's search file shortly after commit: wait for it to find the message
     await until(
@@ -239,10 +266,14 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       directory_users: 0,
       file_deletions: 0,
       user_prefs: 1,
-      room_retention: 0,
-      audit_log: 0,
+      digest_marks: 1,
+      digests: 1,
+      digest_items: 1,
+      audit_log: 1,
       push_subscriptions: 2,
       files: 2,
+      message_acks: 1,
+      room_retention: 1,
     });
   });
 
@@ -283,6 +314,10 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
         "one file attached, one not",
       );
       for (const [id, file] of expected.files) assert.deepEqual(await store.file(id), file, `file ${id}`);
+      const [notice] = [...expected.acks.keys()];
+      assert.deepEqual(await store.acksOf([notice!]), expected.acks);
+      assert.deepEqual(await store.roomRetentions(), expected.retentions);
+      assert.deepEqual(await store.auditEntries({ limit: 100 }), expected.audit);
       assert.notEqual(expected.search.length, 0);
       const roomIds = [...expected.rooms.keys()];
       assert.deepEqual(
@@ -291,6 +326,39 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       );
     } finally {
       await store.close();
+    }
+  });
+
+  test("every table both schemas have is copied, or is named as left out on purpose", async () => {
+    const sqlite = openDatabase(join(dir, "schema.db"));
+    const fresh = await createTestDatabase("copytables");
+    const freshPool = openPool({ url: fresh.url, max: 1 });
+    try {
+      await migratePostgres(freshPool);
+      const inSqlite = sqlite
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .pluck()
+        .all() as string[];
+      const { rows } = await freshPool.query<{ name: string }>(
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+      );
+      const inPostgres = new Set(rows.map((r) => r.name));
+      const inBoth = inSqlite.filter((t) => inPostgres.has(t)).sort();
+      const copied = [...first.tables.map((t) => t.table), "rooms", "members", "messages"];
+      const left = inBoth.filter((t) => !copied.includes(t));
+      assert.deepEqual(
+        left,
+        Object.keys(NOT_COPIED)
+          .filter((t) => inBoth.includes(t))
+          .sort(),
+      );
+      for (const table of ["digest_items", "message_acks", "audit_log"]) {
+        assert.ok(inBoth.includes(table), `both schemas were read: ${table}`);
+      }
+    } finally {
+      sqlite.close();
+      await freshPool.end();
+      await fresh.drop();
     }
   });
 

@@ -64,3 +64,13 @@ function crc32(bytes: Buffer): number {
   }
   return (crc ^ 0xffffffff) >>> 0;
 }
+
+/**
+ * A valid lossless WebP of 16,383 × 16,383 grey pixels (the largest WebP there is) in 38 bytes:
+ * cheap to send, but decoding it takes libwebp about two seconds on a shared 2-core machine (it
+ * decodes the whole picture at once), so it is a genuinely slow image for the processing timeout.
+ * Made once with sharp's `webp({ lossless: true, effort: 0 })`, which takes half a minute.
+ */
+export const SLOW_WEBP = Buffer.from("UklGRh4AAABXRUJQVlA4TBEAAAAv/r//DwdQwAIWsP+BiOh/AAA=", "base64");
+/** The side of SLOW_WEBP, in pixels. */
+export const SLOW_WEBP_SIDE = 16_383;

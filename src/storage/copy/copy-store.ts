@@ -9,7 +9,7 @@ import { migrate } from "../postgres/migrations.js";
 import { copyRoom, RoomSource } from "./rooms.js";
 import { copySmallTables, copyTableAfterRooms, type TableResult } from "./small-tables.js";
 import { closeSource, openSource } from "./source.js";
-import { FILES, IDENTITY_TABLES } from "./tables.js";
+import { AFTER_ROOMS, IDENTITY_TABLES } from "./tables.js";
 
 /** Connections copying rooms side by side (the pool needs at least this many). */
 const WORKERS = 2;
@@ -89,10 +89,12 @@ export async function copyStore(options: CopyOptions): Promise<CopyReport> {
       ),
     );
     for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
-    // file records point at rooms and messages, which are all there now
-    const files = await copyTableAfterRooms(options.pool, source, FILES);
-    report.tables.push(files);
-    if (files.problem) report.problems.push(files.problem);
+    // file records, notice recipients and rooms' retention point at rooms and messages, all there now
+    for (const spec of AFTER_ROOMS) {
+      const result = await copyTableAfterRooms(options.pool, source, spec);
+      report.tables.push(result);
+      if (result.problem) report.problems.push(result.problem);
+    }
     const client = await options.pool.connect();
     try {
       await continueIdentities(client);

@@ -1,7 +1,8 @@
 /**
  * The tables that belong to no room (known users, token revocations, server secrets, the built-in
- * user directory), and the file records after the rooms: each copied in one transaction and then compared whole, so a target holding
- * other rows for them is reported instead of silently kept.
+ * user directory, digests, the audit log), and after the rooms those that point at them (file
+ * records, notice recipients, rooms' retention): each copied in one transaction and then compared
+ * whole, so a target holding other rows for them is reported instead of silently kept.
  */
 import type pg from "pg";
 import { checksumSql, lineOf, type SourceRow, unorderedChecksum } from "./checksum.js";

@@ -107,7 +107,27 @@ export const FILES: TableSpec = {
   order: "id",
 };
 
-/** Tables that belong to no room, copied and checked whole. */
+/**
+ * (v2.4) The recipients of notices that must be acknowledged. They point at messages, so they are
+ * copied after every room, like the file records.
+ */
+export const MESSAGE_ACKS: TableSpec = {
+  name: "message_acks",
+  columns: [int("message_id"), text("user_id"), text("acked_at"), text("reminded_at")],
+  order: "message_id, user_id",
+};
+
+/** (v2.4) Rooms' own retention: it points at rooms, so it is copied after them. */
+export const ROOM_RETENTION: TableSpec = {
+  name: "room_retention",
+  columns: [int("room_id"), int("days")],
+  order: "room_id",
+};
+
+/** Tables that point at rooms or messages, copied and checked whole once every room is there. */
+export const AFTER_ROOMS: readonly TableSpec[] = [FILES, MESSAGE_ACKS, ROOM_RETENTION];
+
+/** Tables that belong to no room, copied and checked whole (in this order: digests before their items). */
 export const SMALL_TABLES: readonly TableSpec[] = [
   { name: "known_users", columns: [text("id"), text("name"), text("last_seen_at")], order: "id" },
   { name: "token_revocations", columns: [text("user_id"), int("revoked_before")], order: "user_id" },
@@ -133,8 +153,23 @@ export const SMALL_TABLES: readonly TableSpec[] = [
     columns: [text("user_id"), text("email"), int("email_delay_min"), bool("push")],
     order: "user_id",
   },
-  // (v2.4) rooms' own retention, and the append-only audit log of server API changes
-  { name: "room_retention", columns: [int("room_id"), int("days")], order: "room_id" },
+  // (v2.3) email digests: how far the job looked per member, the digests, and what each one mails
+  { name: "digest_marks", columns: [int("room_id"), text("user_id"), int("seq")], order: "room_id, user_id" },
+  {
+    name: "digests",
+    columns: [
+      int("id"),
+      text("user_id"),
+      text("created_at"),
+      int("attempts"),
+      text("next_try_at"),
+      text("sent_at"),
+      text("outcome"),
+    ],
+    order: "id",
+  },
+  { name: "digest_items", columns: [int("digest_id"), int("message_id")], order: "digest_id, message_id" },
+  // (v2.4) the append-only audit log of server API changes
   {
     name: "audit_log",
     columns: [int("id"), text("at"), text("action"), text("target"), text("details")],
@@ -149,4 +184,21 @@ export const SMALL_TABLES: readonly TableSpec[] = [
 ];
 
 /** Tables whose ids PostgreSQL hands out itself: its counter must continue after the copied ids. */
-export const IDENTITY_TABLES = ["rooms", "messages", "directory_users", "files", "audit_log"] as const;
+export const IDENTITY_TABLES = [
+  "rooms",
+  "messages",
+  "directory_users",
+  "files",
+  "digests",
+  "audit_log",
+] as const;
+
+/**
+ * Tables of the SQLite file that are not copied, and why: the copy's own bookkeeping, and what
+ * PostgreSQL works out by itself. test/storage/store-copy.test.ts checks that every other table
+ * both schemas have is copied, so a table added later cannot be forgotten here.
+ */
+export const NOT_COPIED: Readonly<Record<string, string>> = {
+  schema_migrations: "each database records its own migrations",
+  search_progress: "SQLite's search index bookkeeping; PostgreSQL indexes each message on insert",
+};

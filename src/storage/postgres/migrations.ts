@@ -404,6 +404,24 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id);
     `,
   },
+  {
+    // 13-16 are other branches' (the runner applies every version it has not applied)
+    version: 17,
+    name: "audit log is append-only",
+    sql: `
+      -- the server only ever appends; this refuses a change or removal from anywhere else too
+      -- (TRUNCATE included), short of dropping the trigger, which takes the table's owner
+      CREATE FUNCTION twc_audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          RAISE EXCEPTION 'the audit log is append-only: entries cannot be changed or removed';
+        END
+      $$;
+      CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION twc_audit_log_append_only();
+      CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+        FOR EACH STATEMENT EXECUTE FUNCTION twc_audit_log_append_only();
+    `,
+  },
 ];
 
 /** Every node uses the same key, so only one of them migrates at a time. */

@@ -279,6 +279,18 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id);
     `,
   },
+  {
+    // 12-15 are other branches' (the runner applies every version it has not applied)
+    version: 16,
+    name: "audit log is append-only",
+    sql: `
+      -- the server only ever appends; these refuse a change or removal from anywhere else too
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be changed'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be removed'); END;
+    `,
+  },
 ];
 
 /** Brings the file up to the newest schema. Returns the versions it applied. */
