@@ -1,7 +1,7 @@
 /**
  * Builds the web app into dist/web: index.html, a hashed app bundle and stylesheet under assets/
- * (cached for a year), embed.js, the one-tag loader for PHP pages, and sdk.js, the client SDK as one
- * ES module (stable names, short cache).
+ * (cached for a year), embed.js, the one-tag loader for PHP pages, sdk.js, the client SDK as one
+ * ES module, and sw.js, the service worker that shows Web Push notifications (stable names, short cache).
  * Run with `npm run build:web`; `npm run build` and `npm test` run it too.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -55,10 +55,18 @@ export async function buildWeb(outDir = join(root, "dist/web")): Promise<WebBuil
     outfile: join(outDir, "sdk.js"),
     format: "esm",
   });
+  // (v2.3) the service worker: a classic script at a fixed address, as browsers register it
+  const sw = await build({
+    ...common,
+    entryPoints: [join(root, "web/sw.ts")],
+    outfile: join(outDir, "sw.js"),
+    format: "iife",
+  });
   const outputs = [
     ...outputNames(app.metafile),
     ...outputNames(embed.metafile),
     ...outputNames(sdk.metafile),
+    ...outputNames(sw.metafile),
   ];
   const js = outputs.find((p) => /assets\/app-[^/]+\.js$/.test(p));
   const css = outputs.find((p) => /assets\/styles-[^/]+\.css$/.test(p));

@@ -3,6 +3,7 @@
  * tests give it temporary ones. Nothing here reads the environment.
  */
 import { createServer, type Server as HttpServer } from "node:http";
+import type { Agent } from "node:https";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
 import { createAuthenticator } from "./auth/handshake.js";
@@ -19,8 +20,11 @@ import { MessageService } from "./chat/messages/service.js";
 import { type DueListener, digestJob } from "./chat/notifications/digests.js";
 import { smtpMailer } from "./chat/notifications/mailer.js";
 import { PrefsService } from "./chat/prefs/service.js";
+import { RedisVisibility } from "./chat/presence/redis-visibility.js";
 import { PresenceService } from "./chat/presence/service.js";
 import { MemoryPresence } from "./chat/presence/tracker.js";
+import { MemoryVisibility } from "./chat/presence/visibility.js";
+import { VisibilityService } from "./chat/presence/visibility-service.js";
 import { ReadService } from "./chat/reads/service.js";
 import { RecordService } from "./chat/records/service.js";
 import { retentionJob } from "./chat/retention/service.js";
@@ -47,6 +51,10 @@ import { createWebAssets } from "./http/static.js";
 import { type AddressLimits, createAddressLimits, DEFAULT_ADDRESS_LIMITS } from "./limits/address-limits.js";
 import type { Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { PushNotifier } from "./push/notifier.js";
+import { PushSender, type PushTimers } from "./push/sender.js";
+import { PushSubscriptionService } from "./push/subscriptions.js";
+import { vapidKeys } from "./push/vapid.js";
 import { acceptConnections } from "./realtime/connections.js";
 import { chatHandlers } from "./realtime/events.js";
 import { Fanout } from "./realtime/fanout.js";
@@ -73,6 +81,11 @@ async function tokenSecret(config: Config, store: AsyncChatStore, logger: Logger
     "AUTH_JWT_SECRET is not set: tokens use a random secret made for this installation and kept in the chat database. To let the PHP app make tokens, run `npm run secret` on this machine and set the secret it prints as AUTH_JWT_SECRET on both sides.",
   );
   return new TextEncoder().encode(await store.serverSecret(JWT_SECRET_NAME));
+}
+
+/** The origin of a URL, for logs that must not show the rest of it. */
+function originOf(url: string): string {
+  return URL.canParse(url) ? new URL(url).origin : "?";
 }
 
 /**
@@ -154,6 +167,8 @@ export interface AppOptions {
   imageLimits?: Partial<ImageLimits>;
   /** the ticks of the background jobs (default real intervals); tests move them on by hand */
   jobTimers?: JobTimers;
+  /** (v2.3) Web Push delivery: tests trust their loopback push service and time its retries */
+  push?: { agent?: Agent; retryDelaysMs?: readonly number[]; timers?: PushTimers };
 }
 
 /** How long the HTTP server waits for slow or stalled clients, in ms. */
@@ -190,6 +205,8 @@ export interface App {
    * past their delay: where the `notification` webhook hangs, and other channels can.
    */
   onNotificationDue: Listeners<Parameters<DueListener>>;
+  /** (v2.3) Resolves when every Web Push decided and sent so far is done (tests). */
+  pushSettled(): Promise<void>;
   /** Runs the re-check of live connections now (tokens, users, scopes, PHP sessions). */
   recheckNow(): Promise<void>;
   listen(): Promise<AddressInfo>;
@@ -320,6 +337,37 @@ export async function createApp({
   const rooms = new RoomService(deps);
   const typing = new TypingService(deps, options.typingTimeoutMs, options.typingTimers);
   const presence = new PresenceService(deps, cluster?.presence ?? new MemoryPresence());
+  // Web Push: signed with the configured VAPID pair or the one kept in the chat database, sent
+  // only to users with no visible tab on any node (Redis knows them when there are several)
+  const visibilityTracker = cluster
+    ? new RedisVisibility(cluster.redis, config.redisPrefix, { now: clock })
+    : new MemoryVisibility();
+  const visibility = new VisibilityService(visibilityTracker, (err) =>
+    logger.warn({ err }, "could not record that a tab closed"),
+  );
+  const vapid = await vapidKeys(config.push.keys, (name) => store.serverSecret(name));
+  const pushSender = new PushSender({
+    vapid,
+    subject: config.push.subject,
+    gone: (endpoint) => store.forgetPushSubscription(endpoint),
+    // an endpoint is a capability URL: only its push service is logged
+    problem: (message, endpoint) => logger.warn({ pushService: originOf(endpoint) }, message),
+    outcome: (outcome) => metrics.pushes.inc({ outcome }),
+    ...options.push,
+  });
+  const pushNotifier = new PushNotifier({
+    store,
+    directory,
+    visibility,
+    availability: deps.availability,
+    sender: pushSender,
+    now: clock,
+    publicUrl: config.digests?.publicUrl ?? "",
+    problem: (err) => logger.error({ err }, "could not send Web Push notifications"),
+  });
+  messages.onSent.add((message) => pushNotifier.messageSent(message));
+  messages.onMentioned.add((message, mentioned) => pushNotifier.mentionsAdded(message, mentioned));
+  const pushSubscriptions = new PushSubscriptionService(store, vapid.publicKey, deps.now);
   // PHP integration: the session cookie, the server API and webhooks (each off unless configured)
   const sessions = config.phpSession
     ? await createPhpSessions(config.phpSession, config.mysql, logger)
@@ -413,6 +461,7 @@ export async function createApp({
     reads: new ReadService(deps),
     typing,
     presence,
+    visibility,
     users: new UserService(deps),
     prefs: new PrefsService(deps),
     sessions: { tokens, revocations: store },
@@ -460,6 +509,7 @@ export async function createApp({
     rooms,
     messages,
     files,
+    push: pushSubscriptions,
     maxUploadBytes: config.files.maxBytes,
     limits,
     readyChecks: readyProbes(store, sqlite === null, cluster, fileStore),
@@ -487,6 +537,10 @@ export async function createApp({
     metrics,
     onMentioned: messages.onMentioned,
     onNotificationDue,
+    pushSettled: async () => {
+      await pushNotifier.settled();
+      await pushSender.settled();
+    },
     recheckNow: () => recheck.runNow(),
     listen: () =>
       new Promise((resolve, reject) => {
@@ -508,6 +562,9 @@ export async function createApp({
         await new Promise<void>((resolve) => io.close(() => resolve()));
         // closing the sockets set everyone offline: those updates still need Redis and the store
         await presence.settled();
+        // push decisions under way read the store; deliveries waiting to retry are dropped
+        await pushNotifier.settled();
+        await visibilityTracker.close();
         await cluster?.close();
         await webhooks?.close();
         mailer?.close();

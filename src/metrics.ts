@@ -35,6 +35,13 @@ export function createMetrics() {
       labelNames: ["code"] as const,
       registers: [registry],
     }),
+    /** (v2.3) Web Push requests by outcome: sent, gone (404/410, subscription removed), failed (after retries) */
+    pushes: new Counter({
+      name: "timewise_chat_pushes_total",
+      help: "Web Push deliveries by outcome: sent, gone (the subscription was removed) or failed",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
     messagesSent: new Counter({
       name: "timewise_chat_messages_sent_total",
       help: "Messages stored and delivered",

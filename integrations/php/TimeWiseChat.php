@@ -270,6 +270,74 @@ window.$global = (function (config) {
 HTML;
     }
 
+    // --- Web Push ------------------------------------------------------------------------------
+
+    /**
+     * Answers a PHP route with the chat's service worker, so browser notifications come from your
+     * app's own origin when the chat is embedded in your pages. One line in, say, chat-sw.php:
+     *
+     *     $chat->serveServiceWorker(['page' => '/chat.php']);
+     *
+     * and register it from the page with `navigator.serviceWorker.register('/chat-sw.php')`.
+     * The script is fetched from the chat server (GET /sw.js, no key needed) and kept in
+     * $options['cacheDir'] (default the system temp folder) for $options['cacheSeconds'] (default
+     * 3600), so most requests never leave your server. A click on a notification opens
+     * $options['page'] (a path on your site) at the room; without it, the chat's own page.
+     * $options['scope'] sends Service-Worker-Allowed, for a worker that must control a wider path
+     * than the folder of its route.
+     */
+    public function serveServiceWorker(array $options = []): void
+    {
+        $script = $this->serviceWorkerScript($options);
+        header('Content-Type: text/javascript; charset=utf-8');
+        header('Cache-Control: no-cache');
+        header('X-Content-Type-Options: nosniff');
+        if (isset($options['scope']) && preg_match('#^/[A-Za-z0-9._~/-]*$#', (string) $options['scope'])) {
+            header('Service-Worker-Allowed: ' . $options['scope']);
+        }
+        echo $script;
+    }
+
+    /**
+     * The service worker script as serveServiceWorker() sends it (fetched once per cacheSeconds).
+     * With $options['page'], the worker opens that path when a notification is clicked.
+     */
+    public function serviceWorkerScript(array $options = []): string
+    {
+        $seconds = (int) ($options['cacheSeconds'] ?? 3600);
+        $dir = (string) ($options['cacheDir'] ?? sys_get_temp_dir());
+        $file = rtrim($dir, '/\\') . '/timewise-chat-sw-' . md5($this->url) . '.js';
+        $cached = is_file($file) && filemtime($file) > time() - $seconds ? @file_get_contents($file) : false;
+        if ($cached === false) {
+            $context = stream_context_create(['http' => ['method' => 'GET', 'timeout' => $this->timeout, 'ignore_errors' => true]]);
+            $http_response_header = [];
+            $fetched = @file_get_contents($this->url . '/sw.js', false, $context);
+            $lines = function_exists('http_get_last_response_headers') ? (http_get_last_response_headers() ?? []) : $http_response_header;
+            $ok = $fetched !== false && isset($lines[0]) && preg_match('#^HTTP/\S+\s+200\b#', $lines[0]);
+            if (!$ok) {
+                // an older copy is better than no notifications while the chat server is away
+                $stale = is_file($file) ? @file_get_contents($file) : false;
+                if ($stale === false) {
+                    throw new TimeWiseChatError('The chat server cannot be reached for its service worker.', 'UNAVAILABLE', 0);
+                }
+                $fetched = $stale;
+            } else {
+                @file_put_contents($file . '.tmp', $fetched);
+                @rename($file . '.tmp', $file);
+            }
+            $cached = $fetched;
+        }
+        $page = (string) ($options['page'] ?? '');
+        if ($page === '') {
+            return $cached;
+        }
+        if (!preg_match('#^/[A-Za-z0-9._~/%-]*$#', $page)) {
+            throw new TimeWiseChatError('The page must be a path on your site, such as /chat.php.', 'BAD_REQUEST', 0);
+        }
+        // the worker reads its own address's ?page=, exactly as if it had been registered so
+        return 'self.__twcPage=' . json_encode($page, JSON_UNESCAPED_SLASHES) . ";\n" . $cached;
+    }
+
     // --- Webhooks ------------------------------------------------------------------------------
 
     /**

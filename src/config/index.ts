@@ -6,6 +6,7 @@ import { trustedProxyProblem } from "../http/client-address.js";
 import { type FilesConfig, parseFilesConfig } from "./files.js";
 import { type LaravelCookieConfig, parseLaravelKeys } from "./laravel.js";
 import { type MysqlTlsConfig, parseMysqlTls } from "./mysql-tls.js";
+import { type PushConfig, parsePushConfig } from "./push.js";
 import { redactUrlPassword } from "./redact.js";
 import { envSchema } from "./schema.js";
 import { parseServerApiKeys, type ServerApiKey } from "./server-api-keys.js";
@@ -63,6 +64,8 @@ export interface Config {
   webhooks: WebhookConfig | null;
   /** (v2.3) SMTP_URL, SMTP_FROM and CHAT_PUBLIC_URL; null: no email digests */
   digests: DigestConfig | null;
+  /** (v2.3) PUSH_*: the VAPID keys (null: kept in the chat database) and the operator's address */
+  push: PushConfig;
   rateLimits: RateLimits;
   /** uploads: where they are kept (FILES_STORE, FILES_DIR, S3_*), their size limits and link lifetime */
   files: FilesConfig;
@@ -240,6 +243,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const corsOrigins = parseOrigins(e.CORS_ORIGINS ?? (production ? "" : DEV_CORS_ORIGINS), problems);
   const trustProxy = parseProxies(e.TRUST_PROXY ?? "", problems);
   const files = parseFilesConfig(e, problems, warnings);
+  const push = parsePushConfig(e, problems, warnings);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -323,6 +327,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       e.SMTP_URL && e.SMTP_FROM && e.CHAT_PUBLIC_URL
         ? { smtpUrl: e.SMTP_URL, from: e.SMTP_FROM, publicUrl: e.CHAT_PUBLIC_URL.replace(/\/+$/, "") }
         : null,
+    push,
     rateLimits: {
       messages: { points: e.RATE_LIMIT_MESSAGES, seconds: 10 },
       typing: { points: e.RATE_LIMIT_TYPING, seconds: 10 },

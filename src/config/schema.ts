@@ -209,6 +209,24 @@ export const envSchema = z.object({
   SMTP_FROM: z.preprocess(emptyAsUndefined, z.string().min(3).max(320).optional()),
   /** The chat's address as people open it (digests link to it), e.g. `https://chat.timewise.example.com`. */
   CHAT_PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  /**
+   * (v2.3) The VAPID key pair that signs Web Push (base64url, as `npx web-push generate-vapid-keys`
+   * prints them); both or neither. Unset: a key pair made once and kept in the chat database.
+   */
+  PUSH_VAPID_PUBLIC_KEY: z.preprocess(emptyAsUndefined, z.string().max(200).optional()),
+  PUSH_VAPID_PRIVATE_KEY: z.preprocess(emptyAsUndefined, z.string().max(200).optional()),
+  /** (v2.3) Where push services can reach the operator: `mailto:…` or `https://…` (default CHAT_PUBLIC_URL when https). */
+  PUSH_SUBJECT: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .max(320)
+      .regex(
+        /^(mailto:[^\s@]+@[^\s@]+|https:\/\/[^\s/]+\S*)$/,
+        "write it as mailto:you@example.com or https://your-site",
+      )
+      .optional(),
+  ),
   /** Several nodes behind a load balancer share fan-out through this Redis. */
   REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
   /** Prefix of TimeWise Chat's keys and channels in that Redis (several installations can share one). */

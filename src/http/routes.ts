@@ -14,6 +14,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { HTTP_STATUS, type ReadyBody, type ReadyDependency } from "../protocol/index.js";
 import * as P from "../protocol/payloads.js";
+import type { PushSubscriptionService } from "../push/subscriptions.js";
 import type { EventLimits } from "../realtime/limits.js";
 import type { Actor } from "../shared/actor.js";
 import { toErrorBody } from "../shared/error-body.js";
@@ -24,6 +25,7 @@ import { receiveUpload } from "./file-upload.js";
 import type { OriginPolicy } from "./origins.js";
 import { ownOrigin } from "./own-origin.js";
 import { matchPath } from "./paths.js";
+import { servePushRoute } from "./push-routes.js";
 import { readJson, reply, sendError } from "./respond.js";
 
 export interface HttpDeps {
@@ -37,6 +39,8 @@ export interface HttpDeps {
   rooms: RoomService;
   messages: MessageService;
   files: FileService;
+  /** (v2.3) the Web Push key and subscriptions */
+  push: PushSubscriptionService;
   /** FILES_MAX_BYTES */
   maxUploadBytes: number;
   limits: EventLimits;
@@ -103,6 +107,12 @@ export function createRequestHandler(deps: HttpDeps) {
         const file = await receiveUpload(req, res, actor, deps.files, deps.maxUploadBytes);
         return reply(res, route, 201, { file });
       }
+      const pushDeps = {
+        push: deps.push,
+        limits: deps.limits,
+        authenticate: (r: IncomingMessage) => authenticateWithCookie(r, deps),
+      };
+      if (await servePushRoute(route, req, res, pushDeps)) return;
       const messages = matchPath(messagesPath, url.pathname);
       if (messages && (req.method === "GET" || req.method === "POST")) {
         const actor = await authenticate(req, deps);
@@ -207,7 +217,7 @@ function applyCors(req: IncomingMessage, res: ServerResponse, origins: OriginPol
   res.setHeader("vary", "Origin");
   if (req.method === "OPTIONS") {
     res.writeHead(204, {
-      "access-control-allow-methods": "GET, POST, OPTIONS",
+      "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
       "access-control-allow-headers": "authorization, content-type",
       "access-control-max-age": "600",
     });

@@ -1,6 +1,7 @@
 /**
  * Serves the built web app (dist/web): the page at `/`, hashed assets under `/assets/` (cached for
- * a year), `/embed.js` for PHP pages and `/sdk.js`, the client SDK as an ES module. The page gets a strict Content-Security-Policy: scripts
+ * a year), `/embed.js` for PHP pages, `/sdk.js`, the client SDK as an ES module, and `/sw.js`,
+ * the service worker for Web Push (v2.3). The page gets a strict Content-Security-Policy: scripts
  * and styles only from this server, connections only back to it, and only the pages in
  * CORS_ORIGINS may frame it; the page is told that list too (a meta tag), so the embedded chat only
  * takes a token from a parent page on it. Files are read once, on the first request, from a fixed list; no path
@@ -23,7 +24,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** Files with fixed names (the rest live under /assets/ with a content hash in the name). */
-const PUBLIC_NAMES = new Set(["/index.html", "/embed.js", "/sdk.js"]);
+const PUBLIC_NAMES = new Set(["/index.html", "/embed.js", "/sdk.js", "/sw.js"]);
 
 interface Asset {
   body: Buffer;
@@ -144,6 +145,8 @@ function load(root: string, parentOrigins: readonly string[]): Map<string, Asset
   );
   add("/embed.js", join(root, "embed.js"), "public, max-age=300");
   add("/sdk.js", join(root, "sdk.js"), "public, max-age=300");
+  // (v2.3) browsers look for a new worker on every visit; no-cache lets an update reach them at once
+  add("/sw.js", join(root, "sw.js"), "no-cache");
   const assetDir = join(root, "assets");
   if (existsSync(assetDir)) {
     for (const name of readdirSync(assetDir)) {

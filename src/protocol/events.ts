@@ -34,6 +34,11 @@ export interface Requests {
   "message:search": { input: P.MessageSearchInput; result: { messages: Message[] } };
   "room:read": { input: P.RoomReadInput; result: { readSeq: number } };
   "presence:get": { input: P.PresenceGetInput; result: { presence: Record<string, Presence> } };
+  /**
+   * (extension) whether this tab is visible now; a socket counts as visible only after it said
+   * `visible: true`, so a tab that never says so (a background one) gets pushes
+   */
+  "presence:visibility": { input: P.PresenceVisibilityInput; result: Record<string, never> };
   typing: { input: P.TypingInput; result: Record<string, never> };
   /** (extension) a fresh token for the same user, so a live socket outlives its first token */
   "session:refresh": { input: P.SessionRefreshInput; result: { expiresAt: string } };
@@ -69,6 +74,7 @@ export const REQUEST_EVENTS = [
   "message:search",
   "room:read",
   "presence:get",
+  "presence:visibility",
   "typing",
   "session:refresh",
   "room:notify",
@@ -88,14 +94,18 @@ type SchemaGap =
 const everyEventHasASchema: [SchemaGap] extends [never] ? true : SchemaGap = true;
 void everyEventHasASchema;
 
-/** Client→server events. The ack is optional only for `typing`. */
+/** Client→server events. The ack is optional only for `typing` and `presence:visibility`. */
 export type ClientToServerEvents = {
-  [E in Exclude<RequestEvent, "typing">]: (
+  [E in Exclude<RequestEvent, "typing" | "presence:visibility">]: (
     payload: Requests[E]["input"],
     ack: (response: Ack<Requests[E]["result"]>) => void,
   ) => void;
 } & {
   typing: (payload: P.TypingInput, ack?: (response: Ack<Record<string, never>>) => void) => void;
+  "presence:visibility": (
+    payload: P.PresenceVisibilityInput,
+    ack?: (response: Ack<Record<string, never>>) => void,
+  ) => void;
 };
 
 /** Server→client events. */

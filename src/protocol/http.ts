@@ -47,6 +47,16 @@ export interface MessageBody {
 }
 
 /** `GET /api/server/rooms/:externalKey`: a mirrored room as everyone in it sees it. */
+/** (v2.3) `GET /api/push/key`: the VAPID public key a browser subscribes with (`applicationServerKey`). */
+export interface PushKeyBody {
+  publicKey: string;
+}
+
+/** (v2.3) `POST /api/push/subscriptions` (201): the subscription is kept; `DELETE` answers 204 with no body. */
+export interface PushSubscribedBody {
+  endpoint: string;
+}
+
 /** `POST /api/files`: the upload, ready to be sent with `message:send`'s `fileIds`. */
 export interface FileBody {
   file: ChatFile;
@@ -141,6 +151,8 @@ export interface HttpResponses {
   "DELETE /api/server/users/:userId/messages": { deleted: number };
   "PUT /api/server/users/:userId/schedule": ScheduleBody;
   "GET /api/server/urgent": UrgentBody;
+  "GET /api/push/key": PushKeyBody;
+  "POST /api/push/subscriptions": PushSubscribedBody;
 }
 
 export type HttpRoute = keyof HttpResponses;

@@ -42,6 +42,10 @@ export const LIMITS = {
   spansPerDayMax: 8,
   /** (v2.4) shifts in one schedule: the PHP app sends the coming weeks, not the whole year */
   shiftsMax: 500,
+  /** (v2.3) browsers (push subscriptions) one user may have at once */
+  pushSubscriptionsMax: 20,
+  /** (v2.3) a push endpoint URL; real ones are a few hundred characters */
+  pushEndpointMax: 2048,
 } as const;
 
 /** Counts Unicode code points, as the contract measures text. */

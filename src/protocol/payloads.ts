@@ -168,6 +168,33 @@ export const sessionRefresh = z.object({
     .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/, "must be a token (a JWT)"),
 });
 export const presenceGet = z.object({ userIds: z.array(userId).max(LIMITS.presenceIdsMax) });
+/** (extension) Whether the sending tab is visible now: pushes go only to users with no visible tab. */
+export const presenceVisibility = z.object({ visible: z.boolean() });
+/** (v2.3) A push service's address: only https, as the Push API hands out. */
+const pushEndpoint = z
+  .string()
+  .max(LIMITS.pushEndpointMax)
+  .refine((s) => URL.canParse(s) && new URL(s).protocol === "https:", "must be an https:// address");
+const base64url = (bytes: number) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+=*$/, "must be base64url")
+    // the decoded size from the length alone: this module also runs in browsers, without Buffer
+    .refine(
+      (s) => Math.floor((s.replace(/=+$/, "").length * 6) / 8) === bytes,
+      `must be ${bytes} bytes in base64url`,
+    );
+/**
+ * (v2.3) `POST /api/push/subscriptions`: a browser's `PushSubscription.toJSON()`. The browser's
+ * public key is an uncompressed P-256 point (65 bytes) and its auth secret 16 bytes (RFC 8291).
+ */
+export const pushSubscribe = z.object({
+  endpoint: pushEndpoint,
+  expirationTime: z.number().nullable().optional(),
+  keys: z.object({ p256dh: base64url(65), auth: base64url(16) }),
+});
+/** (v2.3) `DELETE /api/push/subscriptions`: the caller's own subscription to remove. */
+export const pushUnsubscribe = z.object({ endpoint: pushEndpoint });
 /** (v2.3) The caller's notification setting for one room. */
 export const roomNotify = z.object({ roomId: entityId, notify: z.enum(["all", "mentions", "none"]) });
 /** (v2.4) An IANA time zone the server's `Intl` knows, such as "Europe/Lisbon". */
@@ -270,6 +297,9 @@ export type TypingInput = z.input<typeof typing>;
 export type SessionRefreshInput = z.input<typeof sessionRefresh>;
 export type PresenceGetInput = z.input<typeof presenceGet>;
 export type RoomNotifyInput = z.input<typeof roomNotify>;
+export type PresenceVisibilityInput = z.input<typeof presenceVisibility>;
+export type PushSubscribeInput = z.input<typeof pushSubscribe>;
+export type PushUnsubscribeInput = z.input<typeof pushUnsubscribe>;
 export type UserPrefsGetInput = Record<string, never>;
 export type UserPrefsSetInput = {
   email?: "off" | "digest";
@@ -305,6 +335,7 @@ export const REQUEST_SCHEMAS = {
   "message:search": messageSearch,
   "room:read": roomRead,
   "presence:get": presenceGet,
+  "presence:visibility": presenceVisibility,
   typing,
   "session:refresh": sessionRefresh,
   "room:notify": roomNotify,

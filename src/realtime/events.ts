@@ -5,6 +5,7 @@
 import type { MessageService } from "../chat/messages/service.js";
 import type { PrefsService } from "../chat/prefs/service.js";
 import type { PresenceService } from "../chat/presence/service.js";
+import type { VisibilityService } from "../chat/presence/visibility-service.js";
 import type { ReadService } from "../chat/reads/service.js";
 import type { RecordService } from "../chat/records/service.js";
 import type { RoomService } from "../chat/rooms/service.js";
@@ -21,6 +22,8 @@ export interface Services {
   reads: ReadService;
   typing: TypingService;
   presence: PresenceService;
+  /** `presence:visibility`: whose tabs are visible, for Web Push */
+  visibility: VisibilityService;
   users: UserService;
   prefs: PrefsService;
   /** for `session:refresh` */
@@ -133,6 +136,13 @@ export function chatHandlers(s: Services): HandlerTable {
     "presence:get": {
       limit: "reads",
       handle: async (actor, p) => ({ presence: await s.presence.get(actor, p.userIds) }),
+    },
+    "presence:visibility": {
+      limit: "reads",
+      handle: async (actor, p, socket) => {
+        await s.visibility.set(actor, socket, p.visible);
+        return {};
+      },
     },
     "session:refresh": sessionRefreshHandler(s.sessions),
     "room:notify": {

@@ -8,6 +8,7 @@ import {
   type ChatFile,
   LIMITS,
   type Message,
+  type PushSubscribeInput,
   type RequestEvent,
   type Requests,
   type Room,
@@ -18,6 +19,7 @@ import { Emitter } from "./emitter.js";
 import { ChatAuthError, ChatTimeoutError } from "./errors.js";
 import { GapFiller } from "./gap-fill.js";
 import { Outbox } from "./outbox.js";
+import { fetchPushKey, removePushSubscription, savePushSubscription } from "./push.js";
 import { applyAnswer, emitRequest } from "./requests.js";
 import { Sender } from "./sender.js";
 import { defaultStorage, type KeyValueStorage } from "./storage.js";
@@ -82,6 +84,8 @@ export class ChatClient extends Emitter<ClientEvents & ServerToClientEvents> {
   private readonly sender: Sender;
   private closed = false;
   private synced = false;
+  /** what `setVisible` last said, sent again on each new connection */
+  private visible = false;
 
   constructor(private readonly config: ChatClientOptions) {
     super();
@@ -172,6 +176,40 @@ export class ChatClient extends Emitter<ClientEvents & ServerToClientEvents> {
       const fresh = await this.connection.httpToken("refresh");
       return sendFile({ url: this.config.url, token: fresh }, file, options);
     }
+  }
+
+  /** (v2.3) The VAPID public key to subscribe with: `pushManager.subscribe({ applicationServerKey })`. */
+  async pushKey(): Promise<string> {
+    return fetchPushKey({ url: this.config.url, token: await this.connection.httpToken() });
+  }
+
+  /**
+   * (v2.3) Saves this browser's push subscription (`subscription.toJSON()`) for me. Rejects with a
+   * `ChatError` of `CONFLICT` when I already get pushes in the most browsers allowed.
+   */
+  async subscribePush(subscription: PushSubscribeInput): Promise<void> {
+    await savePushSubscription(
+      { url: this.config.url, token: await this.connection.httpToken() },
+      subscription,
+    );
+  }
+
+  /** (v2.3) Removes my push subscription at `endpoint`; `NOT_FOUND` when there is none. */
+  async unsubscribePush(endpoint: string): Promise<void> {
+    await removePushSubscription(
+      { url: this.config.url, token: await this.connection.httpToken() },
+      endpoint,
+    );
+  }
+
+  /**
+   * (extension) Tells the server whether this tab is visible (`presence:visibility`), so it sends
+   * no Web Push while I am looking. Said again after every reconnection; a tab that never calls
+   * this counts as hidden.
+   */
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    if (this.status === "online") this.connection.socket.emit("presence:visibility", { visible });
   }
 
   /** Tries a failed message again, with its original `clientId`. */
@@ -303,6 +341,8 @@ export class ChatClient extends Emitter<ClientEvents & ServerToClientEvents> {
     this.state.me = user;
     this.outbox.open(`twc:outbox:v1:${new URL(this.config.url).host}:${user.id}`);
     this.sender.flush();
+    // a new connection starts hidden on the server
+    if (this.visible) this.connection.socket.emit("presence:visibility", { visible: true });
     void this.runCatchUp(this.sessionGeneration);
   }
 

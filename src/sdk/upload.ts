@@ -35,7 +35,7 @@ export interface UploadTarget {
 }
 
 /** The server's answer, before it is turned into a file or an error. */
-interface Answer {
+export interface HttpAnswer {
   status: number;
   text: string;
 }
@@ -83,7 +83,7 @@ function sendWithXhr(
   file: Blob,
   name: string,
   { onProgress, signal }: UploadOptions,
-): Promise<Answer> {
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const xhr = new Xhr();
     xhr.open("POST", endpoint);
@@ -125,7 +125,7 @@ async function sendWithFetch(
   file: Blob,
   name: string,
   { onProgress, signal }: UploadOptions,
-): Promise<Answer> {
+): Promise<HttpAnswer> {
   const boundary = `----twc-${Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) =>
     b.toString(16).padStart(2, "0"),
   ).join("")}`;
@@ -185,14 +185,20 @@ function quoted(name: string): string {
 }
 
 /** Turns the answer into the stored file, or the catalogue error it carries. */
-function toFile(answer: Answer): ChatFile {
+function toFile(answer: HttpAnswer): ChatFile {
   const body = parseJson(answer.text);
   if (answer.status === 201 && isFileBody(body)) return body.file;
+  throw answerError(answer);
+}
+
+/** The catalogue error an HTTP answer that failed carries (also for the push routes). */
+export function answerError(answer: HttpAnswer): Error {
+  const body = parseJson(answer.text);
   const error = isErrorBody(body) ? body.error : null;
   const code = error?.code ?? codeForStatus(answer.status);
   const message = error?.message ?? messageForStatus(answer.status);
-  if (isAuthCode(code)) throw new ChatAuthError(code, message);
-  throw new ChatError({ code: isErrorCode(code) ? code : "INTERNAL", message, details: error?.details });
+  if (isAuthCode(code)) return new ChatAuthError(code, message);
+  return new ChatError({ code: isErrorCode(code) ? code : "INTERNAL", message, details: error?.details });
 }
 
 function parseJson(text: string): unknown {
@@ -242,7 +248,7 @@ function abortError(): DOMException {
 }
 
 /** No answer at all: the network or the server is down. Retryable, like a busy server. */
-function unreachable(cause?: unknown): ChatError {
+export function unreachable(cause?: unknown): ChatError {
   const error = new ChatError({
     code: "UNAVAILABLE",
     message: "TimeWise Chat could not be reached. Check your connection and try again.",

@@ -9,6 +9,7 @@ import type { DigestStore } from "./digests.js";
 import type { FileRecord, NewFile } from "./files.js";
 import type { HoursStore } from "./hours.js";
 import type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
+import type { PushSubscriptionRecord, SubscribeOutcome } from "./push.js";
 import type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "./retention.js";
 import type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
 
@@ -25,6 +26,7 @@ export type {
 export type { FileRecord, NewFile } from "./files.js";
 export type { HoursStore, UrgentEntry, UrgentQuery, UserHours } from "./hours.js";
 export type { MemberView, MentionSet, StoredPrefs } from "./mentions.js";
+export type { PushSubscriptionRecord, SubscribeOutcome } from "./push.js";
 export type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "./retention.js";
 
 export type { GroupSync, GroupSyncResult } from "./sqlite/external-rooms.js";
@@ -246,6 +248,18 @@ export interface ChatStore extends DigestStore, HoursStore {
   ): Promise<{ at: string; changed: boolean } | undefined>;
   /** (v2.4) The recipients of each of `messageIds` that is a notice (one read for all). */
   acksOf(messageIds: readonly string[]): ReadonlyMap<string, AckRecord[]>;
+
+  /**
+   * (v2.3) Stores a browser's push subscription for its user, or renews the endpoint (new keys, a
+   * new owner); `full` stores nothing when the user already has `maxPerUser` other endpoints.
+   */
+  savePushSubscription(sub: PushSubscriptionRecord, maxPerUser: number): Promise<SubscribeOutcome>;
+  /** (v2.3) Removes the user's own subscription at `endpoint`; false when they have none there. */
+  removePushSubscription(userId: string, endpoint: string): Promise<boolean>;
+  /** (v2.3) Removes the subscription at `endpoint` whoever owns it: the push service said it is gone. */
+  forgetPushSubscription(endpoint: string): Promise<void>;
+  /** (v2.3) The subscriptions of `userIds`, by user, oldest first. */
+  pushSubscriptionsOf(userIds: readonly string[]): PushSubscriptionRecord[];
 
   /** Throws when the database cannot answer. */
   ping(): void;

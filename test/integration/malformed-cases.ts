@@ -335,6 +335,7 @@ export const SPECS: Record<
     valid: (f) => ({ roomId: f.room.id, typing: true }),
     fields: { roomId: id((f) => f.room.id), typing: bool },
   },
+  "presence:visibility": { valid: () => ({ visible: true }), fields: { visible: bool } },
   "presence:get": { valid: (f) => ({ userIds: [f.bob.id] }), fields: { userIds: idList((f) => f.bob.id) } },
   "session:refresh": {
     valid: (f) => ({ token: f.ownerToken }),

@@ -52,6 +52,9 @@ const agent = new Agent({ ca: cert });
 let answers: number[] = [];
 const received: Received[] = [];
 let waiting: (() => void) | null = null;
+/** while true, requests wait in `held` for the test to answer them */
+let holding = false;
+const held: (() => void)[] = [];
 let server: Server;
 let origin = "";
 
@@ -61,7 +64,9 @@ before(async () => {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       received.push({ headers: req.headers, body: Buffer.concat(chunks) });
-      res.writeHead(answers.shift() ?? 201).end();
+      const answer = () => res.writeHead(answers.shift() ?? 201).end();
+      if (holding) held.push(answer);
+      else answer();
       waiting?.();
     });
   });
@@ -121,7 +126,7 @@ function nextRequest(): Promise<void> {
   });
 }
 
-const payload = { roomId: "7", roomName: "Ops", senderName: "Ann", text: "hello ☕", url: "/#room=7" };
+const payload = { roomId: "7", messageId: "31", title: "Ann in Ops", body: "hello ☕", url: "/#room=7" };
 
 test("a push arrives encrypted for the subscription and signed with the VAPID key", async () => {
   received.length = 0;
@@ -245,8 +250,43 @@ test("the text is cut to an excerpt so the payload stays small", async () => {
     agent,
   });
   const b = browser("long");
-  sender.deliver([b.target], { ...payload, text: "x".repeat(5000) });
+  sender.deliver([b.target], { ...payload, body: "x".repeat(5000) });
   await sender.settled();
-  const text = (JSON.parse(decrypt(received[0]!.body, b.ecdh, b.auth)) as { text: string }).text;
+  const text = (JSON.parse(decrypt(received[0]!.body, b.ecdh, b.auth)) as { body: string }).body;
   assert.equal(text, `${"x".repeat(199)}…`);
+});
+
+test("no more than maxInFlight requests are open at once; the rest wait their turn", async () => {
+  received.length = 0;
+  holding = true;
+  const outcomes: string[] = [];
+  const sender = new PushSender({
+    vapid: vapidKeysFrom(randomBytes(32).toString("base64url")),
+    subject: "mailto:ops@example.com",
+    gone: async () => undefined,
+    problem: (message) => assert.fail(message),
+    agent,
+    maxInFlight: 2,
+    outcome: (o) => void outcomes.push(o),
+  });
+  try {
+    const targets = [1, 2, 3, 4, 5].map((n) => browser(`many-${n}`).target);
+    const arrivedCount = async (n: number) => {
+      while (received.length < n) await nextRequest();
+    };
+    sender.deliver(targets, payload);
+    for (let answered = 0; answered < 5; answered++) {
+      await arrivedCount(Math.min(5, answered + 2));
+      // two open and waiting for an answer, never a third, until one is answered
+      assert.equal(held.length, Math.min(2, 5 - answered));
+      assert.equal(received.length, Math.min(5, answered + 2));
+      held.shift()!();
+    }
+    await sender.settled();
+    assert.equal(received.length, 5);
+    assert.deepEqual(outcomes, ["sent", "sent", "sent", "sent", "sent"]);
+  } finally {
+    holding = false;
+    for (const answer of held.splice(0)) answer();
+  }
 });

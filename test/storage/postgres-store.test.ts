@@ -16,6 +16,7 @@ import { ackRecordsContract } from "./ack-records-contract.js";
 import { chatStoreContract, type OpenedStore } from "./chat-store-contract.js";
 import { fileRecordsContract } from "./file-records-contract.js";
 import { hoursContract } from "./hours-contract.js";
+import { pushSubscriptionsContract } from "./push-subscriptions-contract.js";
 
 const skip = await requireService("postgres");
 
@@ -43,6 +44,7 @@ if (!skip) {
   fileRecordsContract("PostgreSQL", openPostgres);
   ackRecordsContract("PostgreSQL", openPostgres);
   hoursContract("PostgreSQL", openPostgres);
+  pushSubscriptionsContract("PostgreSQL", openPostgres);
 }
 
 const AT = "2026-03-01T10:00:00.000Z";

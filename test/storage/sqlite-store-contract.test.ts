@@ -12,6 +12,7 @@ import { ackRecordsContract } from "./ack-records-contract.js";
 import { chatStoreContract, type OpenedStore } from "./chat-store-contract.js";
 import { fileRecordsContract } from "./file-records-contract.js";
 import { hoursContract } from "./hours-contract.js";
+import { pushSubscriptionsContract } from "./push-subscriptions-contract.js";
 
 async function openSqlite(): Promise<OpenedStore> {
   const dir = mkdtempSync(join(tmpdir(), "twc-contract-"));
@@ -38,3 +39,4 @@ chatStoreContract("SQLite", openSqlite);
 fileRecordsContract("SQLite", openSqlite);
 ackRecordsContract("SQLite", openSqlite);
 hoursContract("SQLite", openSqlite);
+pushSubscriptionsContract("SQLite", openSqlite);

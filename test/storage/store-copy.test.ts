@@ -15,7 +15,13 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import type pg from "pg";
 import type { Message, QuietHours, WorkSchedule } from "../../src/protocol/index.js";
-import type { AckRecord, FileRecord, NewFile, StoredRoom } from "../../src/storage/chat-store.js";
+import type {
+  AckRecord,
+  FileRecord,
+  NewFile,
+  PushSubscriptionRecord,
+  StoredRoom,
+} from "../../src/storage/chat-store.js";
 import { type CopyReport, copyStore } from "../../src/storage/copy/copy-store.js";
 import { NOT_COPIED } from "../../src/storage/copy/tables.js";
 import { migrate as migratePostgres } from "../../src/storage/postgres/migrations.js";
@@ -55,6 +61,8 @@ interface Expected {
   search: string[];
   /** file records by id: one attached, one not */
   files: Map<string, FileRecord | undefined>;
+  /** (v2.3) u2's push subscriptions */
+  push: PushSubscriptionRecord[];
   /** (v2.4) a notice's recipients, rooms' own retention, the audit log */
   acks: ReadonlyMap<string, AckRecord[]>;
   retentions: ReadonlyMap<string, number>;
@@ -150,6 +158,18 @@ async function fill(path: string): Promise<Expected> {
     await store.setQuietHours("u3", HOURS.quietHours, at(52));
     await store.recordUrgent({ messageId: first.id, roomId: group.id, senderId: "u1", at: at(53) });
     const secret = store.serverSecret("token");
+    for (const n of [1, 2]) {
+      await store.savePushSubscription(
+        {
+          userId: "u2",
+          endpoint: `https://push.example.com/u2/${n}`,
+          p256dh: `k${n}`,
+          auth: `a${n}`,
+          createdAt: at(n),
+        },
+        20,
+      );
+    }
     // v2.3 digests (a mark, a digest and its item) and v2.4 notices, retention and the audit log
     await store.queueDigests(
       [{ userId: "u2", roomId: group.id, seq: 20 }],
@@ -190,6 +210,7 @@ async function fill(path: string): Promise<Expected> {
       secret,
       search: [],
       files: new Map([photo.id, loose.id].map((id) => [id, store.file(id)])),
+      push: store.pushSubscriptionsOf(["u2"]),
       acks: store.acksOf([hello.id]),
       retentions: store.roomRetentions(),
       audit: store.auditEntries({ limit: 100 }),
@@ -260,6 +281,7 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
       audit_log: 1,
       user_hours: 2,
       urgent_messages: 1,
+      push_subscriptions: 2,
       files: 2,
       message_acks: 1,
       room_retention: 1,
@@ -295,6 +317,8 @@ describe("copying a SQLite chat file into PostgreSQL", { skip }, () => {
         new Map([[group, { notify: "mentions", mentions: 1 }]]),
       );
       assert.deepEqual(await store.userPrefs("u1"), { email: "off", emailDelayMin: 30, push: false });
+      assert.equal(expected.push.length, 2);
+      assert.deepEqual(await store.pushSubscriptionsOf(["u2"]), expected.push);
       assert.deepEqual(
         [...(await store.hoursOf(["u1", "u3"])).entries()],
         [

@@ -43,6 +43,8 @@ expectType<
     | "DELETE /api/server/users/:userId/messages"
     | "PUT /api/server/users/:userId/schedule"
     | "GET /api/server/urgent"
+    | "GET /api/push/key"
+    | "POST /api/push/subscriptions"
   >
 >(true);
 

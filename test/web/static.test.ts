@@ -67,6 +67,15 @@ test("embed.js and sdk.js can be used from the PHP app's pages", async () => {
   assert.doesNotMatch(await sdk.text(), /zod/, "the SDK carries no server-side validation code");
 });
 
+test("the service worker is at /sw.js, revalidated on every visit, and shows pushes", async () => {
+  const res = await fetch(`${server.url}/sw.js`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "text/javascript; charset=utf-8");
+  assert.equal(res.headers.get("cache-control"), "no-cache");
+  const script = await res.text();
+  for (const event of ["push", "notificationclick"]) assert.ok(script.includes(`"${event}"`), event);
+});
+
 test("only the app's own files are served; everything else is the JSON API's 404", async () => {
   for (const path of [
     "/assets/nope.js",

@@ -8,6 +8,7 @@ import { useChatState, useClient } from "../hooks.js";
 import { dropFromFragment, roomFromLink } from "../links.js";
 import { learnLogin } from "../mentions.js";
 import { shouldOfferNotifications, watchForNotifications } from "../notify.js";
+import { roomFromHash, watchNotificationClicks, watchVisibility } from "../push.js";
 import { Banner } from "./Banner.js";
 import { GroupSettingsDialog } from "./GroupSettings.js";
 import { NewChatDialog } from "./NewChat.js";
@@ -39,12 +40,25 @@ export function App({ onSignOut }: { onSignOut: (() => void) | null }) {
   const [offer, setOffer] = useState(false);
   useEffect(() => {
     const stopWatching = watchForNotifications(client, (roomId) => open(roomId));
+    // Web Push: the server pushes only while no tab of mine is on screen
+    const stopVisibility = watchVisibility(client);
+    const stopClicks = watchNotificationClicks((roomId) => open(roomId));
+    // a link to a room (a digest mail, a notification): `#room=<id>`
+    const openFromHash = () => {
+      const roomId = roomFromHash();
+      if (roomId) open(roomId);
+    };
+    openFromHash();
+    addEventListener("hashchange", openFromHash);
     const stopOffer = client.on("message:new", (m) => {
       if (m.senderId === client.state.me?.id && shouldOfferNotifications()) setOffer(true);
     });
     return () => {
       stopWatching();
       stopOffer();
+      stopVisibility();
+      stopClicks();
+      removeEventListener("hashchange", openFromHash);
     };
   }, [client]);
   const me = state.me;

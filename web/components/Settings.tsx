@@ -6,6 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { NotifyLevel, Room, UserPrefs } from "../../src/sdk/index.js";
 import { describeError, useClient } from "../hooks.js";
 import { askForNotifications, setSound, shouldOfferNotifications, soundOn } from "../notify.js";
+import { pushOnHere, pushSupported, turnPushOff, turnPushOn } from "../push.js";
 import { Dialog } from "./Dialog.js";
 
 export function SettingsDialog({ onClose }: { onClose: () => void }) {
@@ -64,6 +65,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
               />{" "}
               Send notifications to my devices (push)
             </label>
+            {prefs.push && pushSupported() && <ThisDevicePush />}
           </>
         ) : (
           !error && <p class="hint">Loading your settings…</p>
@@ -85,6 +87,47 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
         </button>
       </div>
     </Dialog>
+  );
+}
+
+/** This browser's own push subscription: turned on only from here, by the person. */
+function ThisDevicePush() {
+  const client = useClient();
+  const [on, setOn] = useState<boolean | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  useEffect(() => {
+    pushOnHere().then(setOn, () => setOn(false));
+  }, []);
+  return (
+    <>
+      <label>
+        <input
+          type="checkbox"
+          checked={on === true}
+          disabled={on === null}
+          onChange={(e) => {
+            const wanted = e.currentTarget.checked;
+            setOn(null);
+            (wanted ? turnPushOn(client) : turnPushOff(client)).then(
+              () => {
+                setOn(wanted);
+                setProblem(null);
+              },
+              (err: unknown) => {
+                setOn(!wanted);
+                setProblem(err instanceof Error ? err.message : describeError(err));
+              },
+            );
+          }}
+        />{" "}
+        Show notifications on this device when the chat is closed
+      </label>
+      {problem && (
+        <p class="error" role="alert">
+          {problem}
+        </p>
+      )}
+    </>
   );
 }
 

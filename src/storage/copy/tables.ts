@@ -186,6 +186,12 @@ export const SMALL_TABLES: readonly TableSpec[] = [
     columns: [int("message_id"), int("room_id"), text("sender_id"), text("at")],
     order: "message_id",
   },
+  // (v2.3) browsers' Web Push subscriptions
+  {
+    name: "push_subscriptions",
+    columns: [text("endpoint"), text("user_id"), text("p256dh"), text("auth"), text("created_at")],
+    order: "endpoint",
+  },
 ];
 
 /** Tables whose ids PostgreSQL hands out itself: its counter must continue after the copied ids. */

@@ -34,6 +34,7 @@ import type {
   NewDigest,
 } from "../digests.js";
 import type { UrgentEntry, UrgentQuery, UserHours } from "../hours.js";
+import type { PushSubscriptionRecord, SubscribeOutcome } from "../push.js";
 import type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "../retention.js";
 import * as ackRecords from "./ack-records.js";
 import * as digests from "./digests.js";
@@ -48,6 +49,7 @@ import { loadChanges, loadHistory, loadMessage } from "./message-reads.js";
 import * as messages from "./message-writes.js";
 import { migrate } from "./migrations.js";
 import { type CommitHook, onCommit, openPool, type PoolOptions, read, setCommitHook } from "./pool.js";
+import * as push from "./push-subscriptions.js";
 import * as reads from "./read-writes.js";
 import * as retention from "./retention.js";
 import { loadMembership, loadRoom, loadRoomByExternalKey, loadRoomIdsOf, loadRoomsOf } from "./room-reads.js";
@@ -198,6 +200,22 @@ export class PostgresChatStore implements AsyncChatStore {
 
   acksOf(messageIds: readonly string[]): Promise<ReadonlyMap<string, AckRecord[]>> {
     return ackRecords.acksOf(this.db, messageIds);
+  }
+
+  savePushSubscription(sub: PushSubscriptionRecord, maxPerUser: number): Promise<SubscribeOutcome> {
+    return push.savePushSubscription(this.db, sub, maxPerUser);
+  }
+
+  removePushSubscription(userId: string, endpoint: string): Promise<boolean> {
+    return push.removePushSubscription(this.db, userId, endpoint);
+  }
+
+  forgetPushSubscription(endpoint: string): Promise<void> {
+    return push.forgetPushSubscription(this.db, endpoint);
+  }
+
+  pushSubscriptionsOf(userIds: readonly string[]): Promise<PushSubscriptionRecord[]> {
+    return push.pushSubscriptionsOf(this.db, userIds);
   }
 
   setRoomRetention(roomId: string, days: number | null): Promise<void> {

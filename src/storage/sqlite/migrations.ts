@@ -265,6 +265,21 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     `,
   },
   {
+    version: 12,
+    name: "web push subscriptions",
+    sql: `
+      -- (v2.3) one row per browser endpoint; the user who subscribed it last owns it
+      CREATE TABLE push_subscriptions (
+        endpoint TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        p256dh TEXT NOT NULL,
+        auth TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id);
+    `,
+  },
+  {
     // 12-13 are other branches' (the runner applies every version it has not applied)
     version: 14,
     name: "working hours and urgent messages",

@@ -28,6 +28,7 @@ import type {
   NewDigest,
 } from "../digests.js";
 import type { UrgentEntry, UrgentQuery, UserHours } from "../hours.js";
+import type { PushSubscriptionRecord, SubscribeOutcome } from "../push.js";
 import type { AuditEntry, AuditInput, AuditQuery, ExpiryQuery } from "../retention.js";
 import { AckRecords } from "./ack-records.js";
 import { Background } from "./background.js";
@@ -43,6 +44,7 @@ import { MemberSettings } from "./member-settings.js";
 import { MessageQueries } from "./message-queries.js";
 import { MessageWrites } from "./message-writes.js";
 import type { SqliteDatabase } from "./open.js";
+import { PushSubscriptions } from "./push-subscriptions.js";
 import { ReadWrites } from "./read-writes.js";
 import { RetentionRecords } from "./retention.js";
 import { Revocations } from "./revocations.js";
@@ -74,6 +76,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly settings: MemberSettings;
   private readonly digests: SqliteDigests;
   private readonly ackRecords: AckRecords;
+  private readonly pushSubscriptions: PushSubscriptions;
   private readonly retention: RetentionRecords;
   private readonly hours: HoursRecords;
   private closed = false;
@@ -101,6 +104,7 @@ export class SqliteChatStore implements ChatStore {
     this.settings = new MemberSettings(db, this.queue);
     this.digests = new SqliteDigests(db, this.queue);
     this.ackRecords = new AckRecords(db, this.queue);
+    this.pushSubscriptions = new PushSubscriptions(db, this.queue);
     this.retention = new RetentionRecords(db, this.queue);
     this.hours = new HoursRecords(db, this.queue);
     this.messageWrites = new MessageWrites(this.s, this.queue, this.mirror, this.files, (roomId) =>
@@ -199,6 +203,22 @@ export class SqliteChatStore implements ChatStore {
 
   acksOf(messageIds: readonly string[]): ReadonlyMap<string, AckRecord[]> {
     return this.ackRecords.acksOf(messageIds);
+  }
+
+  savePushSubscription(sub: PushSubscriptionRecord, maxPerUser: number): Promise<SubscribeOutcome> {
+    return this.pushSubscriptions.save(sub, maxPerUser);
+  }
+
+  removePushSubscription(userId: string, endpoint: string): Promise<boolean> {
+    return this.pushSubscriptions.remove(userId, endpoint);
+  }
+
+  forgetPushSubscription(endpoint: string): Promise<void> {
+    return this.pushSubscriptions.forget(endpoint);
+  }
+
+  pushSubscriptionsOf(userIds: readonly string[]): PushSubscriptionRecord[] {
+    return this.pushSubscriptions.of(userIds);
   }
 
   setRoomRetention(roomId: string, days: number | null): Promise<void> {
