@@ -204,6 +204,28 @@ describe("the audit log of the server API", () => {
       entry: (b) => ({ action: "users.erase", target: `user:${b.userId}`, details: { deleted: 1 } }),
     },
     {
+      route: "PUT /api/server/users/:userId/schedule",
+      call: async () =>
+        asJson(
+          await api("PUT", `/api/server/users/${ann.id}/schedule`, {
+            timeZone: "Europe/Lisbon",
+            weekly: { mon: [["08:00", "16:30"]] },
+          }),
+        ),
+      status: 200,
+      entry: () => ({
+        action: "users.schedule",
+        target: `user:${ann.id}`,
+        details: { kind: "weekly", timeZone: "Europe/Lisbon" },
+      }),
+    },
+    {
+      route: "GET /api/server/urgent",
+      call: async () => asJson(await api("GET", "/api/server/urgent")),
+      status: 200,
+      entry: null,
+    },
+    {
       route: "GET /api/server/audit",
       call: async () => asJson(await api("GET", "/api/server/audit")),
       status: 200,
