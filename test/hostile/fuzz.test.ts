@@ -122,6 +122,9 @@ before(async () => {
     email: fc.option(fc.constantFrom("off", "digest"), { nil: undefined }),
     emailDelayMin: fc.option(fc.integer({ min: 1, max: 1440 }), { nil: undefined }),
     push: fc.option(fc.boolean(), { nil: undefined }),
+    // (v2.4) urgent sends (FORBIDDEN for a plain member) and quiet hours
+    urgent: fc.option(fc.boolean(), { nil: undefined }),
+    quietHours: fc.constantFrom(undefined, null, { timeZone: "Europe/Lisbon", from: "22:00", to: "07:00" }),
     // a page cursor only comes from an answer: none (the first page), or one that does not decode
     cursor: fc.constantFrom(undefined, "abc"),
     // room:list's filter, and room:record's record (none of these has a room: NOT_FOUND)
