@@ -353,7 +353,7 @@ test("the page shows pictures from its own server and blob: only, never from els
 
 test("a file too large, and one past the quota, are refused in everyday words", { skip }, async (t) => {
   const server = await startServer({
-    env: { FILES_MAX_BYTES: "65536", FILES_QUOTA_BYTES: "102400", RATE_LIMIT_MESSAGES: "3" },
+    env: { FILES_MAX_BYTES: "65536", FILES_QUOTA_BYTES: "102400", RATE_LIMIT_UPLOADS: "3" },
   });
   t.after(() => server.close());
   const { alice } = await directChat(t, server);
