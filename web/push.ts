@@ -66,9 +66,3 @@ export function watchNotificationClicks(open: (roomId: string) => void): () => v
   navigator.serviceWorker.addEventListener("message", onMessage);
   return () => navigator.serviceWorker.removeEventListener("message", onMessage);
 }
-
-/** The room a link asks for: `#room=<id>` (digest mails and notifications link so). */
-export function roomFromHash(): string | null {
-  const id = new URLSearchParams(location.hash.slice(1)).get("room");
-  return id && /^[1-9][0-9]{0,15}$/.test(id) ? id : null;
-}

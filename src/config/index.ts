@@ -243,7 +243,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const corsOrigins = parseOrigins(e.CORS_ORIGINS ?? (production ? "" : DEV_CORS_ORIGINS), problems);
   const trustProxy = parseProxies(e.TRUST_PROXY ?? "", problems);
   const files = parseFilesConfig(e, problems, warnings);
-  const push = parsePushConfig(e, problems, warnings);
+  const push = parsePushConfig(e, problems, warnings, production);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {

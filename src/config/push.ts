@@ -18,8 +18,16 @@ export const FALLBACK_PUSH_SUBJECT = "mailto:timewise-chat@localhost";
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-/** The push settings; pushes one line per bad variable onto `problems`. */
-export function parsePushConfig(e: Env, problems: string[], warnings: string[]): PushConfig {
+/**
+ * The push settings; pushes one line per bad variable onto `problems`. The missing address is only
+ * worth a warning in production: on a developer's machine nobody's push service needs to reach them.
+ */
+export function parsePushConfig(
+  e: Env,
+  problems: string[],
+  warnings: string[],
+  production: boolean,
+): PushConfig {
   const pub = e.PUSH_VAPID_PUBLIC_KEY;
   const priv = e.PUSH_VAPID_PRIVATE_KEY;
   let keys: VapidKeys | null = null;
@@ -30,7 +38,7 @@ export function parsePushConfig(e: Env, problems: string[], warnings: string[]):
     keys = checkedKeys(pub, priv, problems);
   }
   const subject = e.PUSH_SUBJECT ?? publicHttps(e.CHAT_PUBLIC_URL);
-  if (subject === null) {
+  if (subject === null && production) {
     warnings.push(
       "PUSH_SUBJECT is not set: set it to an address push services can reach you at (mailto:you@example.com), as some of them refuse pushes without one.",
     );

@@ -22,9 +22,19 @@ function pair() {
 }
 
 describe("push settings", () => {
-  test("unset, the keys come from the chat database and a warning asks for PUSH_SUBJECT", () => {
+  test("unset, the keys come from the chat database, quietly outside production", () => {
     const config = loadConfig(BASE);
     assert.deepEqual(config.push, { keys: null, subject: FALLBACK_PUSH_SUBJECT });
+    assert.ok(!config.warnings.some((w) => w.startsWith("PUSH_SUBJECT")));
+  });
+
+  test("unset in production, a warning asks for PUSH_SUBJECT", () => {
+    const config = loadConfig({
+      ...BASE,
+      NODE_ENV: "production",
+      CORS_ORIGINS: "https://timewise.example.com",
+    });
+    assert.equal(config.push.subject, FALLBACK_PUSH_SUBJECT);
     assert.ok(config.warnings.some((w) => w.startsWith("PUSH_SUBJECT is not set")));
   });
 

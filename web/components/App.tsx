@@ -8,7 +8,7 @@ import { useChatState, useClient } from "../hooks.js";
 import { dropFromFragment, roomFromLink } from "../links.js";
 import { learnLogin } from "../mentions.js";
 import { shouldOfferNotifications, watchForNotifications } from "../notify.js";
-import { roomFromHash, watchNotificationClicks, watchVisibility } from "../push.js";
+import { watchNotificationClicks, watchVisibility } from "../push.js";
 import { Banner } from "./Banner.js";
 import { GroupSettingsDialog } from "./GroupSettings.js";
 import { NewChatDialog } from "./NewChat.js";
@@ -43,13 +43,6 @@ export function App({ onSignOut }: { onSignOut: (() => void) | null }) {
     // Web Push: the server pushes only while no tab of mine is on screen
     const stopVisibility = watchVisibility(client);
     const stopClicks = watchNotificationClicks((roomId) => open(roomId));
-    // a link to a room (a digest mail, a notification): `#room=<id>`
-    const openFromHash = () => {
-      const roomId = roomFromHash();
-      if (roomId) open(roomId);
-    };
-    openFromHash();
-    addEventListener("hashchange", openFromHash);
     const stopOffer = client.on("message:new", (m) => {
       if (m.senderId === client.state.me?.id && shouldOfferNotifications()) setOffer(true);
     });
@@ -58,7 +51,6 @@ export function App({ onSignOut }: { onSignOut: (() => void) | null }) {
       stopOffer();
       stopVisibility();
       stopClicks();
-      removeEventListener("hashchange", openFromHash);
     };
   }, [client]);
   const me = state.me;
@@ -72,7 +64,8 @@ export function App({ onSignOut }: { onSignOut: (() => void) | null }) {
   };
   const openRoom = openId ? state.room(openId) : undefined;
 
-  // a link to a room (`#room=<id>`, the email digest's): on load, and when the fragment changes
+  // a link to a room (`#room=<id>`, from a digest mail or a notification): on load, and when the
+  // fragment changes
   const [linked, setLinked] = useState<string | null>(roomFromLink);
   const [linkProblem, setLinkProblem] = useState(false);
   useEffect(() => {
