@@ -9,10 +9,12 @@ import {
   LIMITS,
   type Message,
   type PushSubscribeInput,
+  type QuietHours,
   type RequestEvent,
   type Requests,
   type Room,
   type ServerToClientEvents,
+  type UserPrefs,
 } from "../protocol/index.js";
 import { type ChatSocket, Connection, type TokenReason } from "./connection.js";
 import { Emitter } from "./emitter.js";
@@ -149,13 +151,29 @@ export class ChatClient extends Emitter<ClientEvents & ServerToClientEvents> {
    * Queues a message and sends it as soon as possible; it shows at once in `state.pending`.
    * Resolves with the stored message; rejects only when the server refuses it for good (it then
    * stays in the outbox as `failed`, for `retry` or `discard`).
+   * (v2.4) `urgent: true` notifies every member at once, past their working and quiet hours; only
+   * a group's owner or admins may (anyone else gets `FORBIDDEN`).
    */
   send(
     roomId: string,
     body: string,
-    options: { replyToId?: string | null; fileIds?: readonly string[] } = {},
+    options: { replyToId?: string | null; fileIds?: readonly string[]; urgent?: boolean } = {},
   ): Promise<Message> {
-    return this.sender.send(roomId, body, options.replyToId ?? null, [...(options.fileIds ?? [])]);
+    return this.sender.send(
+      roomId,
+      body,
+      options.replyToId ?? null,
+      [...(options.fileIds ?? [])],
+      options.urgent === true,
+    );
+  }
+
+  /**
+   * (v2.4) Sets my quiet hours: every day from `from` to `to` ("HH:MM" in `timeZone`; past midnight
+   * when `to` is earlier), no email or push then. `null` removes them. Resolves with my prefs.
+   */
+  async setQuietHours(quietHours: QuietHours | null): Promise<UserPrefs> {
+    return (await this.request("user:prefs:set", { quietHours })).prefs;
   }
 
   /**

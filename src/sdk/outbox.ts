@@ -13,6 +13,8 @@ export interface OutboxItem {
   replyToId: string | null;
   /** uploaded files to attach (from `uploadFile`); missing in outboxes written before files existed */
   fileIds?: string[];
+  /** (v2.4) notify at once, past working and quiet hours; missing when not urgent */
+  urgent?: boolean;
   /** when it was written, ISO-8601 */
   createdAt: string;
   state: "queued" | "failed";
@@ -32,7 +34,8 @@ function isItemList(value: unknown): value is OutboxItem[] {
         typeof (i as OutboxItem).body === "string" &&
         ((i as OutboxItem).fileIds === undefined ||
           (Array.isArray((i as OutboxItem).fileIds) &&
-            (i as OutboxItem).fileIds?.every((id) => typeof id === "string"))),
+            (i as OutboxItem).fileIds?.every((id) => typeof id === "string"))) &&
+        ((i as OutboxItem).urgent === undefined || typeof (i as OutboxItem).urgent === "boolean"),
     )
   );
 }

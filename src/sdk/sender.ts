@@ -26,7 +26,13 @@ export class Sender {
 
   constructor(private readonly client: ChatClient) {}
 
-  send(roomId: string, body: string, replyToId: string | null, fileIds: string[]): Promise<Message> {
+  send(
+    roomId: string,
+    body: string,
+    replyToId: string | null,
+    fileIds: string[],
+    urgent = false,
+  ): Promise<Message> {
     const clientId = newClientId();
     const sent = new Promise<Message>((resolve, reject) => this.waiters.set(clientId, { resolve, reject }));
     this.client.outbox.add({
@@ -35,6 +41,7 @@ export class Sender {
       body,
       replyToId,
       ...(fileIds.length > 0 ? { fileIds } : {}),
+      ...(urgent ? { urgent } : {}),
       createdAt: new Date().toISOString(),
       state: "queued",
     });
@@ -70,7 +77,7 @@ export class Sender {
       for (;;) {
         const item = client.outbox.next();
         if (!item || client.status !== "online") return;
-        const { clientId, roomId, body, replyToId, fileIds } = item;
+        const { clientId, roomId, body, replyToId, fileIds, urgent } = item;
         try {
           const { message } = await client.request("message:send", {
             roomId,
@@ -78,6 +85,7 @@ export class Sender {
             clientId,
             replyToId,
             ...(fileIds && fileIds.length > 0 ? { fileIds } : {}),
+            ...(urgent === true ? { urgent } : {}),
           });
           client.outbox.remove(clientId);
           this.settle(clientId, message);
