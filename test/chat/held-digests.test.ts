@@ -18,10 +18,17 @@ import { type Receiver, startReceiver } from "../support/webhook-receiver.js";
 
 const KEY = "held-digests-test-service-key-0123456789";
 const mails: ParsedMail[] = [];
+/** while true the SMTP server turns every mail away, as one that is down for a while */
+let refusing = false;
 const smtp = new SMTPServer({
   authOptional: true,
   disabledCommands: ["STARTTLS"],
   onData(stream, _session, callback) {
+    if (refusing) {
+      stream.resume();
+      stream.on("end", () => callback(Object.assign(new Error("try again later"), { responseCode: 451 })));
+      return;
+    }
     const chunks: Buffer[] = [];
     stream.on("data", (c: Buffer) => chunks.push(c));
     stream.on("end", () => {
@@ -291,4 +298,37 @@ test("the server API sends urgent messages as TimeWise or a user, whatever their
     notificationsFor(ivy.id).map((e) => e.data.messages.map((m) => m.body)),
     [["Storm: site closed Monday"], ["noted"]],
   );
+});
+
+test("a digest still waiting when the working day ends goes out with what came later, as one mail", async () => {
+  at = Date.parse("2026-12-14T16:00:00Z"); // Monday 16:00 in Lisbon
+  const ann = await person("Ann Late Mail");
+  const kim = await person("Kim Retry", "kim.retry@example.com");
+  assert.equal((await api("PUT", `users/${kim.id}/schedule`, OFFICE)).status, 200);
+  const roomId = (await group(ann, [kim], "Retry")).id;
+  await post(ann, roomId, "before the end of the day");
+  refusing = true;
+  try {
+    // made at 16:11, then the mail server turns it away until after 16:30, when kim is off
+    for (const when of ["2026-12-14T16:11:00Z", "2026-12-14T16:13:00Z", "2026-12-14T16:31:00Z"]) {
+      await runAt(when);
+    }
+  } finally {
+    refusing = false;
+  }
+  await runAt("2026-12-14T16:40:00Z");
+  assert.equal(mailsTo("kim.retry@example.com").length, 0, "nothing once the mail server is back");
+  at = Date.parse("2026-12-14T17:00:00Z");
+  await post(ann, roomId, "after hours");
+  for (const when of ["2026-12-14T17:11:00Z", "2026-12-15T07:59:00Z"]) {
+    await runAt(when);
+    assert.equal(mailsTo("kim.retry@example.com").length, 0, `nothing at ${when}`);
+  }
+  await runAt("2026-12-15T08:00:00Z");
+  const sent = mailsTo("kim.retry@example.com");
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0]!.subject, "2 unread messages in TimeWise Chat");
+  assert.match(sent[0]!.text ?? "", /before the end of the day[\s\S]*after hours/);
+  await runAt("2026-12-15T08:30:00Z");
+  assert.equal(mailsTo("kim.retry@example.com").length, 1, "never twice");
 });
