@@ -11,6 +11,8 @@
  *   $chat->syncRoom('team:42', 'Team Blue', [7, 12, 31]);      // server API: mirror a team
  *   $chat->recordConversation('timesheet', 42, 'Timesheet week 49', $url, [7, 12]); // a record's chat
  *   $badge = $chat->unread($userId)['total'];                 // server API: navbar badge
+ *   $chat->setSchedule($userId, ['timeZone' => 'Europe/Lisbon', 'weekly' => ['mon' => [['08:00', '16:30']]]]);
+ *   $audit = $chat->urgentMessages(new DateTimeImmutable('-7 days')); // who broke through working hours
  *   $event = TimeWiseChat::verifyWebhook($secret, file_get_contents('php://input'), TimeWiseChat::requestHeaders());
  *   $missed = TimeWiseChat::notificationOf($event);   // someone away: ['userId' => …, 'messages' => […]]
  *
@@ -115,13 +117,20 @@ final class TimeWiseChat
      * can never post it twice. $fileIds: files from uploadFile() by the same $senderId (the body may
      * then be ''); TimeWise itself sends no files.
      *
+     * $urgent: notify every member at once, even outside their working hours or inside their quiet
+     * hours. Keep it for what cannot wait: the chat trusts the PHP app here (in the chat itself only
+     * a room's owner or admins may send one), so decide in PHP who may.
+     *
      * @param int|string      $room
      * @param int|string|null $senderId
      * @param string[]        $fileIds
      */
-    public function postMessage($room, string $body, ?string $clientId = null, $senderId = null, array $fileIds = []): array
+    public function postMessage($room, string $body, ?string $clientId = null, $senderId = null, array $fileIds = [], bool $urgent = false): array
     {
         $payload = ['body' => $body, 'clientId' => $clientId ?? bin2hex(random_bytes(16))];
+        if ($urgent) {
+            $payload['urgent'] = true;
+        }
         if ($fileIds !== []) {
             $payload['fileIds'] = array_values(array_map('strval', $fileIds));
         }
@@ -235,6 +244,47 @@ final class TimeWiseChat
     public function disconnect($userId): void
     {
         $this->call('POST', '/api/server/users/' . rawurlencode((string) $userId) . '/disconnect', []);
+    }
+
+    /**
+     * Sets a user's working hours, or removes them with null. Outside them the chat holds the user's
+     * emails, push notifications and `notification` webhooks, and sends one digest when work starts;
+     * people who share a room with them see they are off, and until when. Either every week:
+     *   ['timeZone' => 'Europe/Lisbon', 'weekly' => ['mon' => [['08:00', '16:30']], 'tue' => …]]
+     * or shifts (ISO times, as a roster has them):
+     *   ['timeZone' => 'Europe/Lisbon', 'shifts' => [['start' => '2026-12-08T06:00:00Z', 'end' => '2026-12-08T14:00:00Z'], …]]
+     * Returns ['userId' => …, 'schedule' => … or null, 'available' => bool, 'availableAt' => ISO time or null],
+     * what the schedule means right now. Throws BAD_REQUEST for a schedule that makes no sense
+     * (an unknown time zone, 25:00, an end before its start), NOT_FOUND for an unknown user.
+     *
+     * @param int|string $userId
+     */
+    public function setSchedule($userId, ?array $schedule): array
+    {
+        $route = '/api/server/users/' . rawurlencode((string) $userId) . '/schedule';
+        // null is the body here ("no schedule"), so it is sent as JSON rather than left out
+        return $this->request('PUT', $route, json_encode($schedule), 'application/json', $this->timeout);
+    }
+
+    /**
+     * Urgent messages, oldest first, for an audit of who broke through working hours and when:
+     * [['messageId' => '41', 'roomId' => '3', 'senderId' => '12', 'at' => '2026-…Z'], …]
+     * ('senderId' is '0' for TimeWise itself). $since: only those sent at or after it (a
+     * DateTimeInterface, or an ISO time in UTC such as '2026-12-01T00:00:00Z'). At most $limit
+     * (1 to 1000, default 100): ask again from the last one's 'at' for more.
+     *
+     * @param DateTimeInterface|string|null $since
+     */
+    public function urgentMessages($since = null, int $limit = 100): array
+    {
+        $query = ['limit' => $limit];
+        if ($since instanceof DateTimeInterface) {
+            // the chat server takes UTC times with a Z
+            $query['since'] = (new DateTimeImmutable('@' . $since->format('U.u')))->format('Y-m-d\TH:i:s.v\Z');
+        } elseif ($since !== null) {
+            $query['since'] = (string) $since;
+        }
+        return $this->call('GET', '/api/server/urgent?' . http_build_query($query))['urgent'];
     }
 
     // --- The page ------------------------------------------------------------------------------

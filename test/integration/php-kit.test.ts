@@ -17,6 +17,7 @@ import { unsignedFile } from "../support/files.js";
 import {
   CHROMIUM,
   craftToken,
+  ok,
   request,
   requireService,
   startServer,
@@ -26,7 +27,7 @@ import {
   waitFor,
 } from "../support/harness.js";
 import { php } from "../support/php.js";
-import { person } from "../support/rooms.js";
+import { group, person } from "../support/rooms.js";
 
 const KIT = join(import.meta.dirname, "../../integrations/php/TimeWiseChat.php");
 const EXAMPLE = join(import.meta.dirname, "../../integrations/php/example");
@@ -235,6 +236,147 @@ describe("the PHP kit under real PHP", { skip }, () => {
     const client = await fetch(src!);
     assert.equal(client.status, 200);
     assert.match(client.headers.get("content-type") ?? "", /javascript/);
+  });
+});
+
+// Monday 7 December 2026, 19:00 in Lisbon (UTC in winter): after an office day of 08:00-16:30
+const MONDAY_EVENING = Date.parse("2026-12-07T19:00:00Z");
+
+describe("working hours through the PHP kit", { skip }, () => {
+  let server: TestServer;
+  let at = MONDAY_EVENING;
+  before(async () => {
+    server = await startServer({ env: { SERVICE_API_KEY: KEY }, app: { now: () => at } });
+  });
+  after(() => server?.close());
+
+  test("setSchedule puts a user off work for colleagues, null brings them back; bad ones are refused", async () => {
+    at = MONDAY_EVENING;
+    const dee = await person(server, "Dee Kit Hours");
+    const eli = await person(server, "Eli Kit Colleague");
+    await group(eli, [dee], "Kit shift team");
+    const set = (code: string, args: string[] = []) => kit(server, code, [dee.id, ...args]);
+    const office = await set(
+      `echo json_encode($chat->setSchedule($args[0], ['timeZone' => 'Europe/Lisbon',
+        'weekly' => ['mon' => [['08:00', '16:30']], 'tue' => [['08:00', '16:30']]]]));`,
+    );
+    assert.deepEqual(office, {
+      userId: dee.id,
+      schedule: {
+        timeZone: "Europe/Lisbon",
+        weekly: { mon: [["08:00", "16:30"]], tue: [["08:00", "16:30"]] },
+      },
+      available: false,
+      availableAt: "2026-12-08T08:00:00.000Z",
+    });
+    const presence = (await ok(eli.socket, "presence:get", { userIds: [dee.id] })).presence[dee.id];
+    assert.deepEqual([presence?.available, presence?.availableAt], [false, "2026-12-08T08:00:00.000Z"]);
+    const found = (await ok(eli.socket, "user:search", { query: "Dee Kit Hours" })).users;
+    assert.deepEqual(
+      found.map((u) => [u.id, u.available, u.availableAt]),
+      [[dee.id, false, "2026-12-08T08:00:00.000Z"]],
+    );
+
+    // a roster's shifts work the same way: the next one starts tomorrow at 06:00
+    const shifts = await set(
+      `echo json_encode($chat->setSchedule($args[0], ['timeZone' => 'Europe/Lisbon',
+        'shifts' => [['start' => '2026-12-08T06:00:00Z', 'end' => '2026-12-08T14:00:00Z']]]));`,
+    );
+    assert.deepEqual(
+      [(shifts as { available: boolean }).available, (shifts as { availableAt: string }).availableAt],
+      [false, "2026-12-08T06:00:00.000Z"],
+    );
+
+    assert.deepEqual(await set("echo json_encode($chat->setSchedule($args[0], null));"), {
+      userId: dee.id,
+      schedule: null,
+      available: true,
+      availableAt: null,
+    });
+    const back = (await ok(eli.socket, "user:search", { query: "Dee Kit Hours" })).users[0];
+    assert.deepEqual([back?.available, back?.availableAt], [true, null]);
+
+    assert.deepEqual(
+      await set(
+        "echo json_encode($chat->setSchedule($args[0], ['timeZone' => 'Mars/Olympus', 'weekly' => ['mon' => [['08:00', '16:00']]]]));",
+      ),
+      { error: "BAD_REQUEST", status: 400 },
+    );
+    assert.deepEqual(
+      await kit(
+        server,
+        "echo json_encode($chat->setSchedule('987654321', ['timeZone' => 'Europe/Lisbon', 'weekly' => ['mon' => [['08:00', '16:00']]]]));",
+      ),
+      { error: "NOT_FOUND", status: 404 },
+    );
+    // the refused ones changed nothing: the schedule is still removed
+    assert.equal((await server.app.store.hoursOf([dee.id])).get(dee.id)?.schedule ?? null, null);
+  });
+
+  test("an urgent post from the kit is listed by urgentMessages, from a given time on", async () => {
+    at = MONDAY_EVENING;
+    const fay = await person(server, "Fay Kit Urgent");
+    const gus = await person(server, "Gus Kit Urgent");
+    const room = (await kit(
+      server,
+      'echo json_encode($chat->syncRoom("team:urgent", "Urgent team", [$args[0], $args[1]], ["ownerId" => $args[0]]));',
+      [fay.id, gus.id],
+    )) as { room: { id: string } };
+    const before = (await kit(server, "echo json_encode($chat->urgentMessages());")) as unknown[];
+
+    const gusSees = waitFor(gus.socket, "message:new", (m) => m.body === "The payroll run failed");
+    const urgent = (await kit(
+      server,
+      'echo json_encode($chat->postMessage("team:urgent", "The payroll run failed", "payroll-1", $args[0], [], true));',
+      [fay.id],
+    )) as { id: string };
+    await gusSees;
+    at = MONDAY_EVENING + 60_000;
+    const plain = (await kit(
+      server,
+      'echo json_encode($chat->postMessage("team:urgent", "It is fixed", "payroll-2", $args[0]));',
+      [fay.id],
+    )) as { id: string };
+    assert.notEqual(plain.id, urgent.id);
+    at = MONDAY_EVENING + 120_000;
+    const fromTimeWise = (await kit(
+      server,
+      'echo json_encode($chat->postMessage("team:urgent", "Servers down", "outage-1", null, [], true));',
+    )) as { id: string };
+
+    const entry = {
+      messageId: urgent.id,
+      roomId: room.room.id,
+      senderId: fay.id,
+      at: "2026-12-07T19:00:00.000Z",
+    };
+    const system = {
+      messageId: fromTimeWise.id,
+      roomId: room.room.id,
+      senderId: "0",
+      at: "2026-12-07T19:02:00.000Z",
+    };
+    assert.deepEqual(await kit(server, "echo json_encode($chat->urgentMessages());"), [
+      ...before,
+      entry,
+      system,
+    ]);
+    // a DateTimeInterface in any zone (with a limit), or an ISO time just after the first one
+    assert.deepEqual(
+      await kit(
+        server,
+        "echo json_encode($chat->urgentMessages(new DateTimeImmutable('2026-12-07 20:00:00', new DateTimeZone('Europe/Berlin')), 1));",
+      ),
+      [entry],
+    );
+    assert.deepEqual(
+      await kit(server, "echo json_encode($chat->urgentMessages('2026-12-07T19:00:00.001Z'));"),
+      [system],
+    );
+    assert.deepEqual(await kit(server, "echo json_encode($chat->urgentMessages('yesterday'));"), {
+      error: "BAD_REQUEST",
+      status: 400,
+    });
   });
 });
 
