@@ -421,19 +421,19 @@ export async function createApp({
       message,
     ).catch((err: unknown) => logger.error({ err }, "an urgent message's notifications failed"));
   });
-  if (mailer || webhooks) {
-    jobs.add(
-      digestJob({
-        store,
-        directory,
-        send: mailer?.send ?? null,
-        publicUrl: config.digests?.publicUrl ?? "",
-        now: clock,
-        onDue: onNotificationDue,
-        availability: deps.availability,
-      }),
-    );
-  }
+  // what was held from someone off work is pushed to them, summed up, when they are back
+  onNotificationDue.add((userId, due) => pushNotifier.due(userId, due));
+  jobs.add(
+    digestJob({
+      store,
+      directory,
+      send: mailer?.send ?? null,
+      publicUrl: config.digests?.publicUrl ?? "",
+      now: clock,
+      onDue: onNotificationDue,
+      availability: deps.availability,
+    }),
+  );
   const serverApi = createServerApi({
     config,
     tokens,

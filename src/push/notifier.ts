@@ -4,6 +4,10 @@
  * every member it notifies (rules.ts, their room setting) who wants pushes (`push` pref), is
  * active in the directory, has no visible connected tab anywhere, and may be reached now
  * (availability). All of it runs after the send was acknowledged, never in its way.
+ *
+ * (v2.4) What was held from someone outside their working hours or in their quiet hours is not
+ * lost: when the digest job finds it due at the start of their next working period (heard once
+ * across nodes, `onDue`), they get one push that sums it up, if they still have no tab on screen.
  */
 
 import type { NewMentions } from "../chat/messages/service.js";
@@ -12,6 +16,7 @@ import type { Availability } from "../chat/notifications/availability.js";
 import { notifies } from "../chat/notifications/rules.js";
 import type { Message } from "../protocol/index.js";
 import type { AsyncChatStore } from "../storage/async-chat-store.js";
+import type { DueMessage } from "../storage/chat-store.js";
 import type { PushSubscriptionRecord } from "../storage/push.js";
 import type { UserDirectory } from "../users/types.js";
 import type { PushPayload, PushSender } from "./sender.js";
@@ -45,6 +50,17 @@ export class PushNotifier {
   mentionsAdded(message: Message, mentioned: NewMentions): void {
     if (mentioned.via !== "edit") return; // a send's mentions were pushed with the message
     this.start(message, mentioned.all ? null : new Set(mentioned.userIds));
+  }
+
+  /**
+   * Notifying messages newly due for `userId` (the digest job's `onDue`): those that came while
+   * they could not be reached were never pushed, so one push now says how many there are.
+   */
+  due(userId: string, messages: readonly DueMessage[]): void {
+    const run = this.release(userId, messages)
+      .catch(this.deps.problem)
+      .finally(() => this.pending.delete(run));
+    this.pending.add(run);
   }
 
   /** Resolves when every push decision started so far is made (tests, shutdown). */
@@ -92,6 +108,33 @@ export class PushNotifier {
       }));
       this.deps.sender.deliver(targetsOfUser, payload);
     }
+  }
+
+  private async release(userId: string, messages: readonly DueMessage[]): Promise<void> {
+    const { store, availability } = this.deps;
+    const subscriptions = await store.pushSubscriptionsOf([userId]);
+    if (subscriptions.length === 0 || (await store.userPrefs(userId)).push === false) return;
+    // only what was held: the rest was pushed when it was sent (or was not to be pushed)
+    const held: DueMessage[] = [];
+    for (const m of messages) {
+      const until = (await availability.heldUntil([userId], Date.parse(m.createdAt))).get(userId);
+      if (until != null) held.push(m);
+    }
+    if (held.length === 0) return;
+    if (!(await this.deps.directory.findByIds([userId])).get(userId)?.active) return;
+    if ((await this.deps.visibility.visibleAmong([userId])).has(userId)) return;
+    const latest = held[held.length - 1]!;
+    const rooms = new Set(held.map((m) => m.roomId));
+    const messagesText = held.length === 1 ? "1 new message" : `${held.length} new messages`;
+    const body = rooms.size === 1 ? messagesText : `${messagesText} in ${rooms.size} chats`;
+    const url =
+      rooms.size === 1
+        ? `${this.deps.publicUrl}/#room=${encodeURIComponent(latest.roomId)}`
+        : `${this.deps.publicUrl}/`;
+    this.deps.sender.deliver(
+      subscriptions.map((s) => ({ endpoint: s.endpoint, keys: { p256dh: s.p256dh, auth: s.auth } })),
+      { roomId: latest.roomId, messageId: latest.messageId, title: "While you were away", body, url },
+    );
   }
 
   private async payload(message: Message): Promise<PushPayload> {

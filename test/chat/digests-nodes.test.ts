@@ -7,10 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { type ParsedMail, simpleParser } from "mailparser";
-import { SMTPServer } from "smtp-server";
 import {
   DIGEST_EVERY_MS,
   type DigestDeps,
@@ -21,6 +18,13 @@ import { smtpMailer } from "../../src/chat/notifications/mailer.js";
 import { Listeners } from "../../src/shared/listeners.js";
 import type { AsyncChatStore } from "../../src/storage/async-chat-store.js";
 import {
+  MAIL_FROM,
+  type MailCatcher,
+  passMinutes,
+  personMaker,
+  startMailCatcher,
+} from "../support/digest-harness.js";
+import {
   ManualTimers,
   requireService,
   startServer,
@@ -28,49 +32,25 @@ import {
   TestClock,
   type TestServer,
 } from "../support/harness.js";
-import { group, type Person, send } from "../support/rooms.js";
+import { group, send } from "../support/rooms.js";
 
 const skip = await requireService("postgres", "redis");
-
-const mails: ParsedMail[] = [];
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ["STARTTLS"],
-  onData(stream, _session, callback) {
-    const chunks: Buffer[] = [];
-    stream.on("data", (c: Buffer) => chunks.push(c));
-    stream.on("end", () => {
-      simpleParser(Buffer.concat(chunks))
-        .then((mail) => {
-          mails.push(mail);
-          callback();
-        })
-        .catch(callback);
-    });
-  },
-});
-
-const mailsTo = (address: string) =>
-  mails.filter((m) => (Array.isArray(m.to) ? m.to : [m.to]).some((t) => t?.text.includes(address)));
 
 describe("email digests with two nodes on PostgreSQL", { skip }, () => {
   const clock = new TestClock();
   const timersA = new ManualTimers();
   const timersB = new ManualTimers();
-  let smtpUrl = "";
+  const makePerson = personMaker("n");
+  let smtp: MailCatcher;
   let a: TestServer;
   let b: TestServer;
-  let n = 0;
   /** every user the nodes' `notification` channel heard of, once per hearing */
   const heard: string[] = [];
 
   before(async () => {
-    await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-    smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
+    smtp = await startMailCatcher();
     const env = {
-      SMTP_URL: smtpUrl,
-      SMTP_FROM: "TimeWise Chat <chat@example.com>",
-      CHAT_PUBLIC_URL: "https://chat.example.com",
+      ...smtp.env,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: `twc-digests-${randomUUID().slice(0, 8)}`,
     };
@@ -85,22 +65,14 @@ describe("email digests with two nodes on PostgreSQL", { skip }, () => {
   after(async () => {
     await b?.close();
     await a?.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp?.close();
   });
 
-  async function person(node: TestServer, name: string, email?: string): Promise<Person> {
-    n += 1;
-    const user = await a.addUser(name, { login: `n${n}`, ...(email ? { email } : {}) });
-    return { id: user.id, user, socket: await node.connect(user) };
-  }
-
+  /** Users are all added on node a, and connected to the node given. */
+  const person = (node: TestServer, name: string, email?: string) => makePerson(node, name, email, a);
   /** Lets `minutes` pass; at each minute both nodes' job turns come at the same moment. */
-  async function pass(minutes: number): Promise<void> {
-    for (let i = 0; i < minutes; i++) {
-      clock.advance(DIGEST_EVERY_MS);
-      await Promise.all([timersA.advance(DIGEST_EVERY_MS), timersB.advance(DIGEST_EVERY_MS)]);
-    }
-  }
+  const pass = (minutes: number) => passMinutes(clock, [timersA, timersB], minutes);
+  const mailsTo = (address: string) => smtp.mailsTo(address);
 
   test("both nodes run the job every minute, and the user gets exactly one mail", async () => {
     const ann = await person(a, "Ann Sender");
@@ -154,7 +126,7 @@ describe("email digests with two nodes on PostgreSQL", { skip }, () => {
     const told: string[] = [];
     const onDue = new Listeners<Parameters<DueListener>>();
     onDue.add((userId) => told.push(userId));
-    const mailer = smtpMailer(smtpUrl, "TimeWise Chat <chat@example.com>");
+    const mailer = smtpMailer(smtp.url, MAIL_FROM);
     const deps = (node: TestServer): DigestDeps => ({
       store: racing(node.app.store),
       directory: node.directory,

@@ -6,85 +6,44 @@
  * SQLite and, in `npm run test:postgres`, on PostgreSQL.
  */
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type ParsedMail, simpleParser } from "mailparser";
 import pg from "pg";
-import { SMTPServer } from "smtp-server";
-import { DIGEST_EVERY_MS, KEEP_SENT_DAYS } from "../../src/chat/notifications/digests.js";
+import { KEEP_SENT_DAYS } from "../../src/chat/notifications/digests.js";
+import { type MailCatcher, passMinutes, personMaker, startMailCatcher } from "../support/digest-harness.js";
 import { ManualTimers, ok, startServer, TestClock, type TestServer, tempDir } from "../support/harness.js";
 import { group, type Person, send } from "../support/rooms.js";
-
-const mails: ParsedMail[] = [];
-let smtpDown = false;
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ["STARTTLS"],
-  onData(stream, _session, callback) {
-    const chunks: Buffer[] = [];
-    stream.on("data", (c: Buffer) => chunks.push(c));
-    stream.on("end", () => {
-      if (smtpDown) return callback(Object.assign(new Error("try later"), { responseCode: 451 }));
-      simpleParser(Buffer.concat(chunks))
-        .then((mail) => {
-          mails.push(mail);
-          callback();
-        })
-        .catch(callback);
-    });
-  },
-});
 
 const clock = new TestClock();
 const timers = new ManualTimers();
 const scratch = tempDir("twc-digests-");
+const person = personMaker("u");
+let smtp: MailCatcher;
 let server: TestServer;
-let env: Record<string, string>;
 let ann: Person;
 let bob: Person;
-let n = 0;
 
 async function start(): Promise<TestServer> {
   return startServer({
     sqlitePath: join(scratch.dir, "chat.db"),
-    env,
+    env: smtp.env,
     app: { now: clock.now, jobTimers: timers },
   });
 }
 
-async function person(s: TestServer, name: string, email?: string): Promise<Person> {
-  n += 1;
-  const user = await s.addUser(name, { login: `u${n}`, ...(email ? { email } : {}) });
-  return { id: user.id, user, socket: await s.connect(user) };
-}
-
 /** Lets `minutes` pass and runs the job's turns on the way. */
-async function pass(minutes: number): Promise<void> {
-  for (let i = 0; i < minutes; i++) {
-    clock.advance(DIGEST_EVERY_MS);
-    await timers.advance(DIGEST_EVERY_MS);
-  }
-}
-
-const mailsTo = (address: string) =>
-  mails.filter((m) => (Array.isArray(m.to) ? m.to : [m.to]).some((t) => t?.text.includes(address)));
+const pass = (minutes: number) => passMinutes(clock, [timers], minutes);
+const mailsTo = (address: string) => smtp.mailsTo(address);
 
 before(async () => {
-  await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-  const { port } = smtp.server.address() as AddressInfo;
-  env = {
-    SMTP_URL: `smtp://127.0.0.1:${port}`,
-    SMTP_FROM: "TimeWise Chat <chat@example.com>",
-    CHAT_PUBLIC_URL: "https://chat.example.com",
-  };
+  smtp = await startMailCatcher();
   server = await start();
   ann = await person(server, "Ann Sender");
   bob = await person(server, "Bob Away", "bob@example.com");
 });
 after(async () => {
   await server?.close();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp?.close();
   scratch.remove();
 });
 
@@ -137,10 +96,10 @@ test("with the SMTP server down the digest is tried again, and sent once when it
   const eve = await person(server, "Eve Patient", "eve@example.com");
   const roomId = (await group(ann, [eve], "Outage")).id;
   await send(ann.socket, roomId, "while down");
-  smtpDown = true;
+  smtp.refusing = true;
   await pass(15);
   assert.equal(mailsTo("eve@example.com").length, 0);
-  smtpDown = false;
+  smtp.refusing = false;
   await pass(60);
   assert.equal(mailsTo("eve@example.com").length, 1);
   await pass(60);
@@ -151,11 +110,11 @@ test("a digest pending when the server stops is sent after the restart, once", a
   const fay = await person(server, "Fay Restart", "fay@example.com");
   const roomId = (await group(ann, [fay], "Restart")).id;
   await send(ann.socket, roomId, "across a restart");
-  smtpDown = true;
+  smtp.refusing = true;
   await pass(11);
   assert.equal(mailsTo("fay@example.com").length, 0);
   await server.close();
-  smtpDown = false;
+  smtp.refusing = false;
   server = await start();
   ann = { ...ann, socket: await server.connect(ann.user) };
   await pass(10);
@@ -190,7 +149,7 @@ test("sent digests are deleted after 30 days with their items; a pending one sta
   const gus = await person(server, "Gus Later", "gus@example.com");
   const roomId = (await group(ann, [gus], "Clean-up")).id;
   await send(ann.socket, roomId, "kept while pending");
-  smtpDown = true;
+  smtp.refusing = true;
   await pass(11);
   const beforeJump = await digestRows();
   assert.ok(beforeJump.sent >= 3, "the earlier tests' digests went out");
@@ -208,7 +167,7 @@ test("sent digests are deleted after 30 days with their items; a pending one sta
     "only Gus's digest and its item are left",
   );
 
-  smtpDown = false;
+  smtp.refusing = false;
   await pass(61);
   assert.equal(mailsTo("gus@example.com").length, 1);
   assert.match(mailsTo("gus@example.com")[0]!.text ?? "", /kept while pending/);

@@ -6,37 +6,18 @@
  * Runs on SQLite and, in `npm run test:postgres`, on PostgreSQL.
  */
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
-import { type ParsedMail, simpleParser } from "mailparser";
-import { SMTPServer } from "smtp-server";
 import { DIGEST_EVERY_MS } from "../../src/chat/notifications/digests.js";
 import type { Message, WorkSchedule } from "../../src/protocol/index.js";
+import { type MailCatcher, personMaker, startMailCatcher } from "../support/digest-harness.js";
 import { ManualTimers, ok, startServer, type TestServer, until } from "../support/harness.js";
 import { expectError, group, type Person } from "../support/rooms.js";
 import { type Receiver, startReceiver } from "../support/webhook-receiver.js";
 
 const KEY = "held-digests-test-service-key-0123456789";
-const mails: ParsedMail[] = [];
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ["STARTTLS"],
-  onData(stream, _session, callback) {
-    const chunks: Buffer[] = [];
-    stream.on("data", (c: Buffer) => chunks.push(c));
-    stream.on("end", () => {
-      simpleParser(Buffer.concat(chunks))
-        .then((mail) => {
-          mails.push(mail);
-          callback();
-        })
-        .catch(callback);
-    });
-  },
-});
-
 const timers = new ManualTimers();
 let at = 0;
+let smtp: MailCatcher;
 let server: TestServer;
 let receiver: Receiver;
 let n = 0;
@@ -55,14 +36,11 @@ const OFFICE: WorkSchedule = {
 };
 
 before(async () => {
-  await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-  const { port } = smtp.server.address() as AddressInfo;
+  smtp = await startMailCatcher();
   receiver = await startReceiver();
   server = await startServer({
     env: {
-      SMTP_URL: `smtp://127.0.0.1:${port}`,
-      SMTP_FROM: "TimeWise Chat <chat@example.com>",
-      CHAT_PUBLIC_URL: "https://chat.example.com",
+      ...smtp.env,
       SERVICE_API_KEY: KEY,
       WEBHOOK_URL: receiver.url,
       WEBHOOK_SECRET: "held-digests-webhook-secret-0123456789",
@@ -74,14 +52,11 @@ before(async () => {
 after(async () => {
   await server?.close();
   await receiver?.close();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp?.close();
 });
 
-async function person(name: string, email?: string): Promise<Person> {
-  n += 1;
-  const user = await server.addUser(name, { login: `h${n}`, ...(email ? { email } : {}) });
-  return { id: user.id, user, socket: await server.connect(user) };
-}
+const makePerson = personMaker("h");
+const person = (name: string, email?: string) => makePerson(server, name, email);
 
 const api = (method: string, path: string, body: unknown) =>
   fetch(`${server.url}/api/server/${path}`, {
@@ -104,8 +79,7 @@ async function runAt(iso: string): Promise<void> {
   await timers.advance(DIGEST_EVERY_MS);
 }
 
-const mailsTo = (address: string) =>
-  mails.filter((m) => (Array.isArray(m.to) ? m.to : [m.to]).some((t) => t?.text.includes(address)));
+const mailsTo = (address: string) => smtp.mailsTo(address);
 
 const notificationsFor = (userId: string) =>
   receiver.received
@@ -291,4 +265,37 @@ test("the server API sends urgent messages as TimeWise or a user, whatever their
     notificationsFor(ivy.id).map((e) => e.data.messages.map((m) => m.body)),
     [["Storm: site closed Monday"], ["noted"]],
   );
+});
+
+test("a digest still waiting when the working day ends goes out with what came later, as one mail", async () => {
+  at = Date.parse("2026-12-14T16:00:00Z"); // Monday 16:00 in Lisbon
+  const ann = await person("Ann Late Mail");
+  const kim = await person("Kim Retry", "kim.retry@example.com");
+  assert.equal((await api("PUT", `users/${kim.id}/schedule`, OFFICE)).status, 200);
+  const roomId = (await group(ann, [kim], "Retry")).id;
+  await post(ann, roomId, "before the end of the day");
+  smtp.refusing = true;
+  try {
+    // made at 16:11, then the mail server turns it away until after 16:30, when kim is off
+    for (const when of ["2026-12-14T16:11:00Z", "2026-12-14T16:13:00Z", "2026-12-14T16:31:00Z"]) {
+      await runAt(when);
+    }
+  } finally {
+    smtp.refusing = false;
+  }
+  await runAt("2026-12-14T16:40:00Z");
+  assert.equal(mailsTo("kim.retry@example.com").length, 0, "nothing once the mail server is back");
+  at = Date.parse("2026-12-14T17:00:00Z");
+  await post(ann, roomId, "after hours");
+  for (const when of ["2026-12-14T17:11:00Z", "2026-12-15T07:59:00Z"]) {
+    await runAt(when);
+    assert.equal(mailsTo("kim.retry@example.com").length, 0, `nothing at ${when}`);
+  }
+  await runAt("2026-12-15T08:00:00Z");
+  const sent = mailsTo("kim.retry@example.com");
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0]!.subject, "2 unread messages in TimeWise Chat");
+  assert.match(sent[0]!.text ?? "", /before the end of the day[\s\S]*after hours/);
+  await runAt("2026-12-15T08:30:00Z");
+  assert.equal(mailsTo("kim.retry@example.com").length, 1, "never twice");
 });

@@ -204,8 +204,9 @@ test("the app runs the clean-up on the job scheduler, and closing the app stops 
   const timers = new ManualTimers();
   const server = await startServer({ app: { jobTimers: timers } });
   try {
-    // without SMTP or webhooks: the clean-up of files, and retention (rooms can have their own)
-    assert.equal(timers.active, 2, "two background jobs: the clean-up of files and retention");
+    // without SMTP or webhooks: the clean-up of files, retention (rooms can have their own), and
+    // the notifications job (Web Push is always on: it sums up what was held for people off work)
+    assert.equal(timers.active, 3, "three background jobs: files clean-up, retention, notifications");
   } finally {
     await server.close();
   }

@@ -35,6 +35,10 @@ export interface PushService {
   received: Received[];
   /** status codes to answer with, in turn (then 201) */
   answers: number[];
+  /** while true, requests wait unanswered in `held` until the test calls them */
+  holding: boolean;
+  /** the answers of held requests, oldest first: call one to answer its request */
+  held: (() => void)[];
   browser(name: string): TestBrowser;
   /** Resolves once `n` requests in all have arrived. */
   arrived(n: number): Promise<void>;
@@ -99,13 +103,16 @@ export async function startPushService(): Promise<PushService> {
   const agent = new Agent({ ca: cert });
   const received: Received[] = [];
   const answers: number[] = [];
+  const held: (() => void)[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   const server = createServer({ key, cert }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       received.push({ path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) });
-      res.writeHead(answers.shift() ?? 201).end();
+      const answer = () => res.writeHead(answers.shift() ?? 201).end();
+      if (service.holding) held.push(answer);
+      else answer();
       for (const w of waiters.filter((w) => received.length >= w.n)) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
@@ -114,11 +121,13 @@ export async function startPushService(): Promise<PushService> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
+  const service: PushService = {
     origin,
     agent,
     received,
     answers,
+    holding: false,
+    held,
     browser(name) {
       const ecdh = createECDH("prime256v1");
       ecdh.generateKeys();
@@ -141,9 +150,13 @@ export async function startPushService(): Promise<PushService> {
     arrived: (n) =>
       received.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve })),
     async close() {
+      // a held request left unanswered would keep server.close() waiting
+      service.holding = false;
+      for (const answer of held.splice(0)) answer();
       agent.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return service;
 }

@@ -21,7 +21,8 @@
  * (v2.4) A user outside their working hours or inside their quiet hours (`availability`) is
  * skipped at step 1: their marks stay, so everything that comes due meanwhile waits, and the
  * first run of their next working period puts it all in one digest (and one `onDue`). A digest
- * already made whose user is held by the time it is sent waits for the same moment.
+ * already made whose user is held by the time it is sent waits for the same moment, and goes out
+ * in the same mail: a user's digests due together are always mailed as one.
  */
 import { LIMITS } from "../../protocol/index.js";
 import type { Listeners } from "../../shared/listeners.js";
@@ -177,20 +178,26 @@ async function sendDue(deps: DigestDeps, send: SendMail): Promise<{ sent: number
     // each outcome is written as soon as it is known, without waiting for the write before the next
     // mail: the SQLite store commits the writes of one moment together (one commit, not one a mail)
     const writes: Promise<void>[] = [];
-    for (const digest of claimed) {
-      const until = heldUntil?.get(digest.userId) ?? null;
+    // a user's digests due at the same moment go out as one mail: a digest that waited out their
+    // hours (or an SMTP failure) and the one made of what came while they were away
+    for (const [userId, digests] of byUser(claimed)) {
+      const until = heldUntil?.get(userId) ?? null;
       if (until !== null) {
-        await deps.store.retryDigest(digest.id, new Date(until).toISOString());
+        for (const digest of digests) await deps.store.retryDigest(digest.id, new Date(until).toISOString());
         continue;
       }
-      const user = users.get(digest.userId);
+      const finish = (outcome: Parameters<typeof deps.store.finishDigest>[2]) => {
+        for (const digest of digests) writes.push(deps.store.finishDigest(digest.id, at, outcome));
+      };
+      const user = users.get(userId);
       if (!user?.active || !user.email) {
-        writes.push(deps.store.finishDigest(digest.id, at, "no-address"));
+        finish("no-address");
         continue;
       }
-      const mine = entries.filter((e) => e.digestId === digest.id);
+      const ids = new Set(digests.map((d) => d.id));
+      const mine = entries.filter((e) => ids.has(e.digestId));
       if (mine.length === 0) {
-        writes.push(deps.store.finishDigest(digest.id, at, "empty"));
+        finish("empty");
         continue;
       }
       const lines: DigestLine[] = mine.map((e) => {
@@ -207,17 +214,30 @@ async function sendDue(deps: DigestDeps, send: SendMail): Promise<{ sent: number
         await send({ to: user.email, userName: user.name, lines, chatLink: `${deps.publicUrl}/` });
       } catch {
         failed++;
-        const wait = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (digest.attempts - 1));
-        writes.push(deps.store.retryDigest(digest.id, new Date(now + wait).toISOString()));
+        for (const digest of digests) {
+          const wait = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (digest.attempts - 1));
+          writes.push(deps.store.retryDigest(digest.id, new Date(now + wait).toISOString()));
+        }
         continue;
       }
-      writes.push(deps.store.finishDigest(digest.id, at, "sent"));
+      finish("sent");
       sent++;
     }
     await Promise.all(writes);
     if (claimed.length < SEND_BATCH) break;
   }
   return { sent, failed };
+}
+
+/** Claimed digests by user, in the order claimed. */
+function byUser<T extends { userId: string }>(digests: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const digest of digests) {
+    const list = groups.get(digest.userId);
+    if (list) list.push(digest);
+    else groups.set(digest.userId, [digest]);
+  }
+  return groups;
 }
 
 /** The users of `userIds` who may not be notified at `now`. */
