@@ -8,10 +8,11 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { DIGEST_EVERY_MS } from "../../src/chat/notifications/digests.js";
-import type { Message, WorkSchedule } from "../../src/protocol/index.js";
+import type { WorkSchedule } from "../../src/protocol/index.js";
 import { ManualTimers, startServer, type TestServer } from "../support/harness.js";
 import { type PushService, startPushService } from "../support/push-service.js";
 import { group, type Person } from "../support/rooms.js";
+import { serverApiClient } from "../support/server-api-client.js";
 
 const KEY = "held-push-test-service-key-0123456789";
 const OFFICE: WorkSchedule = {
@@ -36,12 +37,7 @@ after(async () => {
   await push?.close();
 });
 
-const api = (method: string, path: string, body: unknown) =>
-  fetch(`${server.url}/api/server/${path}`, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
+const { call: api, post } = serverApiClient(() => server.url, KEY);
 
 let n = 0;
 async function person(name: string): Promise<Person & { token: string }> {
@@ -49,14 +45,6 @@ async function person(name: string): Promise<Person & { token: string }> {
   const user = await server.addUser(name, { login: `p${n}` });
   const token = await server.token(user.id);
   return { id: user.id, user, token, socket: await server.connect({ token }) };
-}
-
-/** Sends as `sender` through the server API at the clock's time (no token to outlive a jump). */
-async function post(sender: Person, roomId: string, body: string): Promise<Message> {
-  n += 1;
-  const res = await api("POST", "messages", { roomId, senderId: sender.id, body, clientId: `c${n}` });
-  assert.equal(res.status, 201);
-  return ((await res.json()) as { message: Message }).message;
 }
 
 /** Sets the clock to `iso`, runs one turn of the digest job there, and waits for its pushes. */
